@@ -1,0 +1,344 @@
+/* Login, refresh rotation with reuse detection, logout and the current user
+ * (djangorestframework-simplejwt's shapes). */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "actors/auth/auth.h"
+#include "actors/common/app.h"
+#include "actors/common/password.h"
+#include "actors/common/ratelimit.h"
+#include "actors/common/validate.h"
+#include "bus/log.h"
+#include "http/jwt.h"
+
+#define REFRESH_TTL_DAYS 30
+#define REFRESH_COOKIE "sw_refresh"
+
+static const char *bad_credentials = "No active account found with the given credentials";
+static const char *bad_refresh = "Token is invalid or expired";
+
+/* A short, stable pseudonym for an email in security logs (never the address itself). */
+static void account_tag(char out[17], const char *email)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)email, strlen(email));
+    sodium_bin2hex(out, 17, h, 8);
+}
+
+static void set_refresh_cookie(bus_reply *rep, const actor_app *app, const char *token)
+{
+    char cookie[256];
+    snprintf(cookie, sizeof(cookie),
+             "%s=%s; Path=/api/auth/; Max-Age=%d; HttpOnly; SameSite=Strict%s", REFRESH_COOKIE,
+             token ? token : "", token ? REFRESH_TTL_DAYS * 86400 : 0,
+             app->secure_cookies ? "; Secure" : "");
+    bus_reply_header(rep, "Set-Cookie", cookie);
+    sodium_memzero(cookie, sizeof(cookie));
+}
+
+/* Inserts a refresh token of family (NULL: a new family) and returns it in token. */
+static sw_status refresh_insert(store_conn *c, char token[64], const char *family,
+                                const char *parent_hash, const char *tenant, const char *user)
+{
+    char hash[80];
+    token_new(token, 64);
+    token_hash_bytea(hash, sizeof(hash), token);
+    const char *p[] = {hash, family, parent_hash, tenant, user};
+    return store_query(c, NULL, NULL,
+                       "INSERT INTO public.refresh_tokens"
+                       " (token_hash, family_id, parent_hash, tenant_id, user_id, expires_at)"
+                       " VALUES ($1::bytea, coalesce($2::uuid, gen_random_uuid()), $3::bytea,"
+                       "  $4, $5::uuid, now() + interval '30 days')",
+                       5, p);
+}
+
+/* Replies {access, refresh} and sets the refresh cookie. */
+static sw_status reply_tokens(bus_reply *rep, const actor_app *app, const char *tenant,
+                              const char *user, const char *role, const char *refresh)
+{
+    sw_jwt_claims claims = {0};
+    char *access = NULL;
+    snprintf(claims.tenant, sizeof(claims.tenant), "%s", tenant);
+    snprintf(claims.user, sizeof(claims.user), "%s", user);
+    snprintf(claims.role, sizeof(claims.role), "%s", role);
+    if (sw_jwt_issue(&access, &claims, app->jwt_key, bus_epoch_ms() / 1000) != SW_OK)
+        return bus_reply_error(rep, SW_EINTERNAL, NULL, NULL);
+    bus_reply_json(rep, json_pack("{s:s,s:s}", "access", access, "refresh", refresh));
+    set_refresh_cookie(rep, app, refresh);
+    free(access);
+    return SW_OK;
+}
+
+static sw_status unavailable(bus_reply *rep, sw_status st)
+{
+    return bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL,
+                           NULL);
+}
+
+sw_status auth_token(const bus_req *req, bus_reply *rep)
+{
+    actor_app *app = req->app;
+    char email[256], key[320], tag[17], refresh[64];
+    json_t *who = NULL, *user = NULL;
+    int retry_after = 0;
+    sw_status st;
+    const char *email_in = json_string_value(json_object_get(req->body, "email"));
+    const char *pw = json_string_value(json_object_get(req->body, "password"));
+
+    if (!email_in || !*email_in)
+        bus_reply_field_error(rep, "email", "This field is required.");
+    if (!pw || !*pw)
+        bus_reply_field_error(rep, "password", "This field is required.");
+    if (rep->body)
+        return SW_EINVAL;
+    bool email_ok = validate_email(email, sizeof(email), email_in);
+    if (!email_ok)
+        snprintf(email, sizeof(email), "%.200s", email_in); /* still counted per account */
+    account_tag(tag, email);
+
+    store_conn *c = store_acquire(app->db);
+    if (!c)
+        return unavailable(rep, SW_EUNAVAILABLE);
+    snprintf(key, sizeof(key), "login:ip:%s", req->client_ip ? req->client_ip : "-");
+    st = rate_limit_hit(c, key, app->rate_login, &retry_after);
+    if (st == SW_OK) {
+        snprintf(key, sizeof(key), "login:acct:%s", email);
+        st = rate_limit_hit(c, key, app->rate_login, &retry_after);
+    }
+    if (st == SW_ETHROTTLED) {
+        st = rate_limit_reply(rep, req, "login", retry_after);
+        goto out;
+    }
+    if (st != SW_OK)
+        goto fail;
+
+    const char *pe[] = {email};
+    st = email_ok ? store_query_one(c, &who,
+                                    "SELECT tenant_id, user_id::text AS user_id"
+                                    " FROM public.user_directory WHERE email = $1",
+                                    1, pe)
+                  : SW_ENOTFOUND;
+    const char *stored = NULL, *tenant = NULL, *uid = NULL;
+    if (st == SW_OK) {
+        tenant = json_string_value(json_object_get(who, "tenant_id"));
+        uid = json_string_value(json_object_get(who, "user_id"));
+        st = store_tx_begin_tenant(c, tenant);
+        if (st == SW_OK) {
+            const char *pu[] = {uid};
+            st = store_query_one(c, &user,
+                                 "SELECT password_hash, role, verified_at IS NOT NULL AS verified"
+                                 " FROM users WHERE id = $1::uuid",
+                                 1, pu);
+            store_tx_rollback(c);
+        }
+        if (st == SW_OK)
+            stored = json_string_value(json_object_get(user, "password_hash"));
+    }
+    if (st != SW_OK && st != SW_ENOTFOUND)
+        goto fail;
+
+    /* Unknown account or wrong password: the same body, and the same Argon2 work. */
+    if (!password_verify(stored, pw)) {
+        sw_log(SW_LOG_WARN, "security: login failed", "event", "login_failed", "account", tag,
+               "client_ip", req->client_ip, NULL);
+        st = bus_reply_error(rep, SW_EUNAUTH, "no_active_account", bad_credentials);
+        goto out;
+    }
+    if (!json_is_true(json_object_get(user, "verified"))) {
+        sw_log(SW_LOG_WARN, "security: login refused, email not verified", "event",
+               "login_unverified", "user_id", uid, "client_ip", req->client_ip, NULL);
+        st = bus_reply_error(rep, SW_EFORBIDDEN, "email_not_verified",
+                             "Email address is not verified. Check your inbox for the link.");
+        goto out;
+    }
+    const char *role = json_string_value(json_object_get(user, "role"));
+    st = refresh_insert(c, refresh, NULL, NULL, tenant, uid);
+    if (st != SW_OK)
+        goto fail;
+    st = reply_tokens(rep, app, tenant, uid, role, refresh);
+    sodium_memzero(refresh, sizeof(refresh));
+    if (st == SW_OK)
+        sw_log(SW_LOG_INFO, "security: login succeeded", "event", "login_success", "user_id", uid,
+               "tenant_id", tenant, "client_ip", req->client_ip, NULL);
+    goto out;
+fail:
+    st = unavailable(rep, st);
+out:
+    json_decref(user);
+    json_decref(who);
+    store_release(app->db, c);
+    return st;
+}
+
+/* The refresh token from the body, or else from the cookie the edge passed on. */
+static const char *presented_refresh(const bus_req *req)
+{
+    const char *t = json_string_value(json_object_get(req->body, "refresh"));
+    if (t && *t)
+        return t;
+    t = bus_req_header(req, "Sw-Refresh-Cookie");
+    return (t && *t) ? t : NULL;
+}
+
+sw_status auth_refresh(const bus_req *req, bus_reply *rep)
+{
+    actor_app *app = req->app;
+    char hash[80], refresh[64];
+    json_t *tok = NULL, *user = NULL;
+    sw_status st;
+    const char *presented = presented_refresh(req);
+
+    if (!presented) {
+        bus_reply_field_error(rep, "refresh", "This field is required.");
+        return SW_EINVAL;
+    }
+    if (strlen(presented) > 128)
+        return bus_reply_error(rep, SW_EUNAUTH, "token_not_valid", bad_refresh);
+    token_hash_bytea(hash, sizeof(hash), presented);
+    store_conn *c = store_acquire(app->db);
+    if (!c)
+        return unavailable(rep, SW_EUNAVAILABLE);
+    st = store_tx_begin(c);
+    if (st != SW_OK)
+        goto fail;
+    const char *ph[] = {hash};
+    /* FOR UPDATE: two refreshes racing with one token are serialised; the second sees it used. */
+    st = store_query_one(c, &tok,
+                         "SELECT family_id::text AS family_id, tenant_id, user_id::text AS user_id,"
+                         " used_at IS NOT NULL OR revoked_at IS NOT NULL AS spent,"
+                         " expires_at <= now() AS expired"
+                         " FROM public.refresh_tokens WHERE token_hash = $1::bytea FOR UPDATE",
+                         1, ph);
+    if (st == SW_ENOTFOUND) {
+        store_tx_rollback(c);
+        st = bus_reply_error(rep, SW_EUNAUTH, "token_not_valid", bad_refresh);
+        goto out;
+    }
+    if (st != SW_OK)
+        goto fail;
+    const char *family = json_string_value(json_object_get(tok, "family_id"));
+    const char *tenant = json_string_value(json_object_get(tok, "tenant_id"));
+    const char *uid = json_string_value(json_object_get(tok, "user_id"));
+    if (json_is_true(json_object_get(tok, "spent"))) {
+        /* Reuse: someone holds a copy of an old token. Every session of this login ends. */
+        const char *pf[] = {family};
+        st = store_query(c, NULL, NULL,
+                         "UPDATE public.refresh_tokens SET revoked_at = now()"
+                         " WHERE family_id = $1::uuid AND revoked_at IS NULL",
+                         1, pf);
+        if (st == SW_OK)
+            st = store_tx_commit(c);
+        if (st != SW_OK)
+            goto fail;
+        sw_log(SW_LOG_WARN, "security: refresh token reuse, session family revoked", "event",
+               "refresh_reuse", "user_id", uid, "tenant_id", tenant, "client_ip", req->client_ip,
+               NULL);
+        st = bus_reply_error(rep, SW_EUNAUTH, "token_not_valid", bad_refresh);
+        goto out;
+    }
+    if (json_is_true(json_object_get(tok, "expired"))) {
+        store_tx_rollback(c);
+        st = bus_reply_error(rep, SW_EUNAUTH, "token_not_valid", bad_refresh);
+        goto out;
+    }
+    st = store_query(c, NULL, NULL,
+                     "UPDATE public.refresh_tokens SET used_at = now() WHERE token_hash = $1::bytea",
+                     1, ph);
+    if (st == SW_OK)
+        st = refresh_insert(c, refresh, family, hash, tenant, uid);
+    if (st == SW_OK)
+        st = store_tx_set_tenant(c, tenant);
+    if (st == SW_OK) {
+        const char *pu[] = {uid};
+        st = store_query_one(c, &user, "SELECT role FROM users WHERE id = $1::uuid", 1, pu);
+    }
+    if (st == SW_ENOTFOUND) { /* the user was removed: the session ends */
+        store_tx_rollback(c);
+        st = bus_reply_error(rep, SW_EUNAUTH, "token_not_valid", bad_refresh);
+        goto out;
+    }
+    if (st == SW_OK)
+        st = store_tx_commit(c);
+    if (st != SW_OK)
+        goto fail;
+    st = reply_tokens(rep, app, tenant, uid, json_string_value(json_object_get(user, "role")),
+                      refresh);
+    sodium_memzero(refresh, sizeof(refresh));
+    goto out;
+fail:
+    st = unavailable(rep, st);
+out:
+    json_decref(user);
+    json_decref(tok);
+    store_release(app->db, c);
+    return st;
+}
+
+sw_status auth_logout(const bus_req *req, bus_reply *rep)
+{
+    actor_app *app = req->app;
+    char hash[80];
+    long n = 0;
+    const char *presented = presented_refresh(req);
+
+    if (!presented) {
+        bus_reply_field_error(rep, "refresh", "This field is required.");
+        return SW_EINVAL;
+    }
+    token_hash_bytea(hash, sizeof(hash), strlen(presented) <= 128 ? presented : "");
+    store_conn *c = store_acquire(app->db);
+    if (!c)
+        return unavailable(rep, SW_EUNAVAILABLE);
+    /* Only the caller's own sessions: the token must belong to the authenticated user. */
+    const char *p[] = {hash, req->tenant, req->user};
+    sw_status st = store_query(c, NULL, &n,
+                               "UPDATE public.refresh_tokens SET revoked_at = now()"
+                               " WHERE family_id = (SELECT family_id FROM public.refresh_tokens"
+                               "   WHERE token_hash = $1::bytea AND tenant_id = $2"
+                               "   AND user_id = $3::uuid)"
+                               " AND revoked_at IS NULL",
+                               3, p);
+    store_release(app->db, c);
+    if (st != SW_OK)
+        return unavailable(rep, st);
+    if (n == 0)
+        return bus_reply_error(rep, SW_EINVAL, "token_not_valid", bad_refresh);
+    sw_log(SW_LOG_INFO, "security: logout", "event", "logout", "user_id", req->user, "client_ip",
+           req->client_ip, NULL);
+    set_refresh_cookie(rep, app, NULL);
+    return SW_RESET_CONTENT;
+}
+
+sw_status auth_me(const bus_req *req, bus_reply *rep)
+{
+    actor_app *app = req->app;
+    json_t *row = NULL;
+    store_conn *c = store_acquire_tenant(app->db, req->tenant);
+    if (!c)
+        return unavailable(rep, SW_EUNAVAILABLE);
+    sw_status st = store_tx_begin_tenant(c, req->tenant);
+    if (st == SW_OK) {
+        const char *p[] = {req->user, req->tenant};
+        st = store_query_one(
+            c, &row,
+            "SELECT u.id::text AS id, u.email, u.role, u.verified_at IS NOT NULL AS is_verified,"
+            " to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            "   AS date_joined,"
+            " json_build_object('id', t.id, 'name', t.name, 'slug', t.slug, 'plan', t.plan,"
+            "   'domain', (SELECT host FROM public.domains d WHERE d.tenant_id = t.id"
+            "              ORDER BY is_primary DESC, host LIMIT 1)) AS tenant,"
+            " t.plan AS plan,"
+            " CASE WHEN t.plan = 'free' THEN 3 END AS endpoint_limit"
+            " FROM users u JOIN public.tenants t ON t.id = $2 WHERE u.id = $1::uuid",
+            2, p);
+        store_tx_rollback(c);
+    }
+    store_release(app->db, c);
+    if (st == SW_ENOTFOUND || st == SW_EUNAUTH)
+        return bus_reply_error(rep, SW_EUNAUTH, "user_not_found", "User not found.");
+    if (st != SW_OK)
+        return unavailable(rep, st);
+    bus_reply_json(rep, row);
+    return SW_OK;
+}

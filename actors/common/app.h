@@ -1,0 +1,34 @@
+/* What every actor's handlers share: the database pool and the settings read once at start.
+ * Handed to handlers as req->app. */
+#ifndef SW_ACTOR_APP_H
+#define SW_ACTOR_APP_H
+
+#include "bus/bus.h"
+#include <stdbool.h>
+
+#include "store/store.h"
+
+typedef struct sw_rate {
+    int count;
+    int window_s;
+} sw_rate;
+
+typedef struct actor_app {
+    store_pool *db;
+    unsigned char jwt_key[32]; /* derived from SECRET_KEY when it is set */
+    bool have_jwt_key;
+    bool secure_cookies; /* Secure on cookies: ENFORCE_HTTPS or SW_COOKIE_SECURE */
+    const char *frontend_url;
+    const char *tenant_domain; /* tenants get <slug>.<tenant_domain> */
+    sw_rate rate_register;
+    sw_rate rate_login;
+    sw_rate rate_sensitive;
+} actor_app;
+
+/* bus_actor_def.app_init / app_free for actors that need the database. Reads DATABASE_URL,
+ * FRONTEND_URL, SW_TENANT_DOMAIN, SW_THROTTLE_*, SW_DB_POOL; fails (with the setting named in
+ * the log) on a malformed value. */
+void *actor_app_init(bus_actor *a, sw_status *err);
+void actor_app_free(void *app);
+
+#endif

@@ -1,0 +1,18 @@
+/* Throttles counted in PostgreSQL (public.rate_limits), so every instance of every actor
+ * enforces one limit. Fixed windows: a key may be hit `count` times per window. */
+#ifndef SW_RATELIMIT_H
+#define SW_RATELIMIT_H
+
+#include "actors/common/app.h"
+#include "bus/bus.h"
+
+/* Counts one hit on key ("register:ip:127.0.0.9"). Returns SW_OK while under the limit,
+ * SW_ETHROTTLED past it with *retry_after set to the seconds left in the window, or a store
+ * error (callers fail closed with 503). */
+sw_status rate_limit_hit(store_conn *c, const char *key, sw_rate rate, int *retry_after);
+
+/* Fills a DRF-style 429 reply with Retry-After, logs the hit, and returns SW_ETHROTTLED. */
+sw_status rate_limit_reply(bus_reply *rep, const bus_req *req, const char *what,
+                           int retry_after);
+
+#endif

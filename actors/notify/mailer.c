@@ -1,0 +1,304 @@
+/* The mail worker: pull, render, send over SMTP, ack; on an SMTP failure nak with a growing
+ * delay so the job comes back later (JetStream keeps it across restarts). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <curl/curl.h>
+
+#include "actors/common/mail.h"
+#include "actors/common/validate.h"
+#include "actors/notify/notify.h"
+#include "bus/config.h"
+#include "bus/log.h"
+
+typedef struct smtp_cfg {
+    char url[512];
+    const char *user;
+    const char *password;
+    bool tls;
+    char from_header[256];
+    char from_addr[256];
+    long retry_base_ms;
+} smtp_cfg;
+
+typedef struct notify_app {
+    smtp_cfg smtp;
+} notify_app;
+
+/* ------------------------------------------------------------------ rendering */
+
+static void strip_crlf(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\r' || *s == '\n')
+            *s = ' ';
+}
+
+sw_status notify_render(char **out, const json_t *job, const char *from, const char *msg_id)
+{
+    char date[64], subject[200], to[256], org[256];
+    const char *kind = json_string_value(json_object_get(job, "kind"));
+    const char *to_in = json_string_value(json_object_get(job, "to"));
+    json_t *vars = json_object_get(job, "vars");
+    char *body = NULL;
+    size_t blen = 0;
+    FILE *f = NULL;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    *out = NULL;
+    if (!kind || !to_in || !json_is_object(vars) || !validate_email(to, sizeof(to), to_in))
+        return SW_EINVAL;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+
+    if (strcmp(kind, "verify_email") == 0) {
+        const char *link = json_string_value(json_object_get(vars, "link"));
+        const char *o = json_string_value(json_object_get(vars, "organization"));
+        if (!link || !o || strchr(link, '\r') || strchr(link, '\n'))
+            return SW_EINVAL;
+        snprintf(org, sizeof(org), "%s", o);
+        strip_crlf(org);
+        snprintf(subject, sizeof(subject), "Verify your email address for StatusWatch");
+        f = open_memstream(&body, &blen);
+        if (!f)
+            return SW_EINTERNAL;
+        fprintf(f,
+                "Hello,\r\n\r\n"
+                "Welcome to StatusWatch! Your organization \"%s\" is ready.\r\n\r\n"
+                "Confirm your email address by opening this link:\r\n\r\n"
+                "%s\r\n\r\n"
+                "The link works once and expires in %d hours. If you did not sign up, ignore "
+                "this message.\r\n\r\n"
+                "-- \r\nStatusWatch\r\n",
+                org, link, (int)json_integer_value(json_object_get(vars, "expires_hours")));
+        fclose(f);
+    } else {
+        return SW_EINVAL;
+    }
+
+    f = open_memstream(out, &blen);
+    if (!f) {
+        free(body);
+        return SW_EINTERNAL;
+    }
+    fprintf(f,
+            "Date: %s\r\n"
+            "From: %s\r\n"
+            "To: <%s>\r\n"
+            "Subject: %s\r\n"
+            "Message-ID: <%s@statuswatch>\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n"
+            "Auto-Submitted: auto-generated\r\n"
+            "\r\n"
+            "%s",
+            date, from, to, subject, msg_id, body);
+    fclose(f);
+    free(body);
+    return SW_OK;
+}
+
+/* ------------------------------------------------------------------ SMTP */
+
+typedef struct upload {
+    const char *data;
+    size_t len, off;
+} upload;
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *arg)
+{
+    upload *u = arg;
+    size_t left = u->len - u->off, want = size * n;
+    if (want > left)
+        want = left;
+    memcpy(buf, u->data + u->off, want);
+    u->off += want;
+    return want;
+}
+
+/* Sends one message; returns a short reason on failure (NULL on success). */
+static const char *smtp_send(const smtp_cfg *cfg, const char *to, const char *message,
+                             char *errbuf)
+{
+    CURL *curl = curl_easy_init();
+    struct curl_slist *rcpt = NULL;
+    char rcpt_addr[300];
+    upload u = {message, strlen(message), 0};
+    if (!curl)
+        return "curl init failed";
+    snprintf(rcpt_addr, sizeof(rcpt_addr), "<%s>", to);
+    rcpt = curl_slist_append(rcpt, rcpt_addr);
+    errbuf[0] = '\0';
+    curl_easy_setopt(curl, CURLOPT_URL, cfg->url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, cfg->from_addr);
+    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &u);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(curl, CURLOPT_PROXY, ""); /* never a proxy from the environment */
+    if (cfg->tls)
+        curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    if (cfg->user) {
+        curl_easy_setopt(curl, CURLOPT_USERNAME, cfg->user);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, cfg->password ? cfg->password : "");
+    }
+    CURLcode rc = curl_easy_perform(curl);
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(curl);
+    if (rc == CURLE_OK)
+        return NULL;
+    return errbuf[0] ? errbuf : curl_easy_strerror(rc);
+}
+
+/* ------------------------------------------------------------------ worker */
+
+static void handle(notify_app *app, natsMsg *m)
+{
+    jsMsgMetaData *meta = NULL;
+    char *message = NULL;
+    char errbuf[CURL_ERROR_SIZE + 1];
+    char msg_id[64];
+    json_t *job = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+    const char *rid = NULL;
+
+    natsMsgHeader_Get(m, BUS_H_REQUEST_ID, &rid);
+    sw_log_ctx_set(rid, NULL);
+    natsMsg_GetMetaData(&meta, m);
+    snprintf(msg_id, sizeof(msg_id), "%llu.%lld",
+             meta ? (unsigned long long)meta->Sequence.Stream : 0ULL, (long long)bus_epoch_ms());
+    int delivered = meta ? (int)meta->NumDelivered : 1;
+
+    if (notify_render(&message, job, app->smtp.from_header, msg_id) != SW_OK) {
+        /* It can never be sent: stop redelivery, and say so. */
+        sw_log(SW_LOG_ERROR, "mail job dropped: malformed", "subject", natsMsg_GetSubject(m),
+               NULL);
+        natsMsg_Term(m, NULL);
+        goto out;
+    }
+    const char *kind = json_string_value(json_object_get(job, "kind"));
+    char to[256];
+    validate_email(to, sizeof(to), json_string_value(json_object_get(job, "to")));
+    const char *err = smtp_send(&app->smtp, to, message, errbuf);
+    if (!err) {
+        natsMsg_Ack(m, NULL);
+        sw_log(SW_LOG_INFO, "mail sent", "kind", kind, NULL);
+        goto out;
+    }
+    /* 1x, 2x, 4x … the base delay, at most 10 minutes. */
+    int64_t delay = app->smtp.retry_base_ms << (delivered > 9 ? 9 : delivered - 1);
+    if (delay > 600000)
+        delay = 600000;
+    char d[24], n[16];
+    snprintf(d, sizeof(d), "%lld", (long long)delay);
+    snprintf(n, sizeof(n), "%d", delivered);
+    sw_log(SW_LOG_WARN, "mail not sent; will retry", "kind", kind, "error", err, "attempt", n,
+           "retry_in_ms", d, NULL);
+    natsMsg_NakWithDelay(m, delay, NULL);
+out:
+    sw_log_ctx_clear();
+    jsMsgMetaData_Destroy(meta);
+    json_decref(job);
+    free(message);
+}
+
+static void mail_worker(bus_actor *a, void *arg)
+{
+    notify_app *app = arg;
+    natsSubscription *sub = NULL;
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    int64_t last_complaint = 0;
+
+    jsSubOptions_Init(&so);
+    so.Stream = "SW_JOBS";
+    so.Consumer = "mailer";
+    while (!bus_actor_stopping(a)) {
+        if (!sub) {
+            natsStatus s = js_PullSubscribe(&sub, bus_actor_js(a), MAIL_SUBJECT, "mailer", NULL,
+                                            &so, &jerr);
+            if (s != NATS_OK) {
+                sub = NULL;
+                if (bus_now_ns() - last_complaint > 30000000000LL) {
+                    sw_log(SW_LOG_WARN, "mail consumer not available yet (run sw-migrate)",
+                           "error", natsStatus_GetText(s), NULL);
+                    last_complaint = bus_now_ns();
+                }
+                nats_Sleep(500);
+                continue;
+            }
+            sw_log(SW_LOG_INFO, "mail worker ready", "consumer", "mailer", NULL);
+        }
+        natsMsgList list = {0};
+        natsStatus s = natsSubscription_Fetch(&list, sub, 16, 1000, &jerr);
+        if (s == NATS_TIMEOUT)
+            continue;
+        if (s != NATS_OK) {
+            nats_Sleep(250);
+            continue;
+        }
+        /* Even when asked to stop, the fetched batch is finished and acked first. */
+        for (int i = 0; i < list.Count; i++)
+            handle(app, list.Msgs[i]);
+        natsMsgList_Destroy(&list);
+    }
+    natsSubscription_Destroy(sub);
+}
+
+/* ------------------------------------------------------------------ settings */
+
+static bool load_smtp(smtp_cfg *c)
+{
+    const char *url = sw_config_str("EMAIL_URL", NULL);
+    const char *from = sw_config_str("DEFAULT_FROM_EMAIL", "StatusWatch <noreply@statuswatch.local>");
+    c->retry_base_ms = sw_config_long("SW_MAIL_RETRY_MS", 2000, 10, 600000, NULL);
+    if (url) {
+        /* smtp://user:pass@host:port or smtps://…; libcurl reads the credentials. */
+        snprintf(c->url, sizeof(c->url), "%s", url);
+    } else {
+        const char *host = sw_config_str("EMAIL_HOST", "127.0.0.1");
+        long port = sw_config_long("EMAIL_PORT", 25, 1, 65535, NULL);
+        c->tls = sw_config_bool("EMAIL_USE_TLS", false);
+        c->user = sw_config_str("EMAIL_HOST_USER", NULL);
+        c->password = sw_config_str("EMAIL_HOST_PASSWORD", NULL);
+        snprintf(c->url, sizeof(c->url), "smtp://%s:%ld", host, port);
+    }
+    snprintf(c->from_header, sizeof(c->from_header), "%s", from);
+    strip_crlf(c->from_header);
+    const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+    if (lt && gt)
+        snprintf(c->from_addr, sizeof(c->from_addr), "%.*s", (int)(gt - lt + 1), lt);
+    else
+        snprintf(c->from_addr, sizeof(c->from_addr), "<%s>", from);
+    return true;
+}
+
+void *notify_app_init(bus_actor *a, sw_status *err)
+{
+    notify_app *app = calloc(1, sizeof(*app));
+    if (!app || !load_smtp(&app->smtp)) {
+        free(app);
+        *err = SW_EINVAL;
+        return NULL;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (bus_actor_spawn(a, mail_worker, app) != SW_OK) {
+        free(app);
+        *err = SW_EINTERNAL;
+        return NULL;
+    }
+    return app;
+}
+
+void notify_app_free(void *app)
+{
+    free(app);
+    curl_global_cleanup();
+}

@@ -1,0 +1,18 @@
+/* sw-notify internals: the mail worker and its message rendering. */
+#ifndef SW_NOTIFY_H
+#define SW_NOTIFY_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "bus/bus.h"
+
+void *notify_app_init(bus_actor *a, sw_status *err);
+void notify_app_free(void *app);
+
+/* Renders a mail job ({"kind","to","vars"}) into a complete RFC 5322 message with CRLF line
+ * ends. *out: owned (free). SW_EINVAL for an unknown kind or missing values: such a job can
+ * never succeed and is not retried. */
+sw_status notify_render(char **out, const json_t *job, const char *from, const char *msg_id);
+
+#endif

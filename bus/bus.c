@@ -1,0 +1,640 @@
+/* The actor runtime: connection, route subscriptions, request/reply envelope, micro protocol,
+ * signals and draining. See bus.h for the contract. */
+#include "bus/bus.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "bus/config.h"
+#include "bus/log.h"
+
+#define BUS_QUEUE_GROUP "q"
+#define BUS_MAX_WORKERS 16
+#define BUS_VERSION "1.0.0"
+
+/* Per-route counters for $SRV.STATS. */
+typedef struct route_state {
+    const bus_route *route;
+    bus_actor *actor;
+    char name[64]; /* micro endpoint name: the subject after sw.v1.<actor>. with '.' -> '_' */
+    pthread_mutex_t lock;
+    int64_t num_requests;
+    int64_t num_errors;
+    int64_t processing_ns;
+    char last_error[128];
+} route_state;
+
+typedef struct worker {
+    pthread_t thread;
+    void (*fn)(bus_actor *a, void *arg);
+    void *arg;
+    bus_actor *actor;
+} worker;
+
+struct bus_actor {
+    const bus_actor_def *def;
+    char id[32];
+    char started[32];
+    natsConnection *nc;
+    jsCtx *js;
+    void *app;
+    route_state *routes;
+    natsSubscription **subs;
+    int nsubs;
+    volatile int stopping;
+    worker workers[BUS_MAX_WORKERS];
+    int nworkers;
+};
+
+int64_t bus_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t bus_epoch_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void bus_random_hex(char *out, size_t n)
+{
+    unsigned char buf[64];
+    if (n > sizeof(buf))
+        n = sizeof(buf);
+    randombytes_buf(buf, n);
+    sodium_bin2hex(out, 2 * n + 1, buf, n);
+}
+
+/* ---------------------------------------------------------------- replies */
+
+void bus_reply_json(bus_reply *rep, json_t *body)
+{
+    json_decref(rep->body);
+    rep->body = body;
+}
+
+sw_status bus_reply_error(bus_reply *rep, sw_status st, const char *code, const char *detail)
+{
+    json_t *b = json_object();
+    json_object_set_new(b, "detail", json_string(detail ? detail : sw_status_str(st)));
+    if (code)
+        json_object_set_new(b, "code", json_string(code));
+    bus_reply_json(rep, b);
+    return st;
+}
+
+void bus_reply_field_error(bus_reply *rep, const char *field, const char *msg)
+{
+    if (!json_is_object(rep->body))
+        bus_reply_json(rep, json_object());
+    json_t *list = json_object_get(rep->body, field);
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(rep->body, field, list);
+    }
+    json_array_append_new(list, json_string(msg));
+}
+
+void bus_reply_header(bus_reply *rep, const char *name, const char *value)
+{
+    if (rep->nheaders >= BUS_REPLY_MAX_HEADERS)
+        return;
+    rep->header_names[rep->nheaders] = strdup(name);
+    rep->header_values[rep->nheaders] = strdup(value);
+    rep->nheaders++;
+}
+
+void bus_reply_clear(bus_reply *rep)
+{
+    json_decref(rep->body);
+    rep->body = NULL;
+    for (int i = 0; i < rep->nheaders; i++) {
+        free(rep->header_names[i]);
+        free(rep->header_values[i]);
+    }
+    rep->nheaders = 0;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+const char *bus_req_header(const bus_req *req, const char *name)
+{
+    const char *v = NULL;
+    if (!req->msg || natsMsgHeader_Get(req->msg, name, &v) != NATS_OK)
+        return NULL;
+    return v;
+}
+
+static void send_reply(natsConnection *nc, natsMsg *msg, sw_status st, bus_reply *rep,
+                       const char *request_id)
+{
+    const char *reply_to = natsMsg_GetReply(msg);
+    natsMsg *out = NULL;
+    char *text = NULL;
+    char code[8];
+
+    if (!reply_to || !*reply_to)
+        return; /* a publish, not a request: nothing to answer */
+    if (!rep->body && sw_status_is_error(st))
+        bus_reply_error(rep, st, NULL, NULL);
+    text = rep->body ? json_dumps(rep->body, JSON_COMPACT) : NULL;
+    if (natsMsg_Create(&out, reply_to, NULL, text ? text : "{}",
+                       text ? (int)strlen(text) : 2) != NATS_OK)
+        goto out;
+    snprintf(code, sizeof(code), "%d", sw_status_http(st));
+    natsMsgHeader_Set(out, "Content-Type", "application/json");
+    natsMsgHeader_Set(out, BUS_H_STATUS, code);
+    if (request_id && *request_id)
+        natsMsgHeader_Set(out, BUS_H_REQUEST_ID, request_id);
+    if (sw_status_is_error(st)) {
+        const char *detail = json_string_value(json_object_get(rep->body, "detail"));
+        natsMsgHeader_Set(out, "Nats-Service-Error", detail ? detail : sw_status_str(st));
+        natsMsgHeader_Set(out, "Nats-Service-Error-Code", code);
+    }
+    for (int i = 0; i < rep->nheaders; i++) {
+        char key[96];
+        snprintf(key, sizeof(key), "%s%s", BUS_H_HTTP_PREFIX, rep->header_names[i]);
+        natsMsgHeader_Set(out, key, rep->header_values[i]);
+    }
+    if (natsConnection_PublishMsg(nc, out) != NATS_OK)
+        sw_log(SW_LOG_WARN, "reply not sent", "subject", natsMsg_GetSubject(msg), NULL);
+out:
+    natsMsg_Destroy(out);
+    free(text);
+}
+
+static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    route_state *rs = closure;
+    bus_req req = {0};
+    bus_reply rep = {0};
+    sw_status st;
+    int64_t t0 = bus_now_ns();
+
+    req.subject = natsMsg_GetSubject(msg);
+    req.msg = msg;
+    req.actor = rs->actor;
+    req.app = rs->actor->app;
+    req.request_id = bus_req_header(&req, BUS_H_REQUEST_ID);
+    if (!req.request_id)
+        req.request_id = "";
+    req.tenant = bus_req_header(&req, BUS_H_TENANT);
+    req.user = bus_req_header(&req, BUS_H_USER);
+    req.role = bus_req_header(&req, BUS_H_ROLE);
+    req.client_ip = bus_req_header(&req, BUS_H_CLIENT_IP);
+    req.param_id = bus_req_header(&req, BUS_H_PARAM_ID);
+    req.query = bus_req_header(&req, BUS_H_QUERY);
+    req.raw = natsMsg_GetData(msg);
+    req.raw_len = natsMsg_GetDataLength(msg);
+    sw_log_ctx_set(req.request_id, req.tenant);
+
+    if (rs->route->raw) {
+        st = rs->route->handler(&req, &rep);
+    } else {
+        json_error_t jerr;
+        req.body = req.raw_len > 0 ? json_loadb(req.raw, (size_t)req.raw_len, 0, &jerr)
+                                   : json_object();
+        if (!json_is_object(req.body))
+            st = bus_reply_error(&rep, SW_EINVAL, "parse_error", "Malformed JSON body.");
+        else
+            st = rs->route->handler(&req, &rep);
+        json_decref(req.body);
+    }
+    send_reply(nc, msg, st, &rep, req.request_id);
+
+    int64_t dt = bus_now_ns() - t0;
+    pthread_mutex_lock(&rs->lock);
+    rs->num_requests++;
+    rs->processing_ns += dt;
+    if (sw_status_is_error(st)) {
+        rs->num_errors++;
+        snprintf(rs->last_error, sizeof(rs->last_error), "%d %s", sw_status_http(st),
+                 sw_status_name(st));
+    }
+    pthread_mutex_unlock(&rs->lock);
+    if (sw_status_http(st) >= 500)
+        sw_log(SW_LOG_WARN, "request failed", "subject", req.subject, "status",
+               sw_status_name(st), NULL);
+    bus_reply_clear(&rep);
+    sw_log_ctx_clear();
+    natsMsg_Destroy(msg);
+}
+
+/* ---------------------------------------------------------------- micro protocol */
+
+static json_t *micro_base(bus_actor *a, const char *type)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "name", json_string(a->def->name));
+    json_object_set_new(o, "id", json_string(a->id));
+    json_object_set_new(o, "version", json_string(BUS_VERSION));
+    json_t *md = json_object();
+    const char *region = sw_config_str("SW_REGION", NULL);
+    if (region)
+        json_object_set_new(md, "region", json_string(region));
+    json_object_set_new(o, "metadata", md);
+    return o;
+}
+
+static json_t *micro_info(bus_actor *a)
+{
+    json_t *o = micro_base(a, "io.nats.micro.v1.info_response");
+    json_t *eps = json_array();
+    json_object_set_new(o, "description", json_string(a->def->description));
+    for (size_t i = 0; i < a->def->nroutes; i++) {
+        json_t *ep = json_object();
+        json_object_set_new(ep, "name", json_string(a->routes[i].name));
+        json_object_set_new(ep, "subject", json_string(a->routes[i].route->subject));
+        json_object_set_new(ep, "queue_group", json_string(BUS_QUEUE_GROUP));
+        json_object_set_new(ep, "metadata", json_null());
+        json_array_append_new(eps, ep);
+    }
+    json_object_set_new(o, "endpoints", eps);
+    return o;
+}
+
+static json_t *micro_stats(bus_actor *a)
+{
+    json_t *o = micro_base(a, "io.nats.micro.v1.stats_response");
+    json_t *eps = json_array();
+    json_object_set_new(o, "started", json_string(a->started));
+    for (size_t i = 0; i < a->def->nroutes; i++) {
+        route_state *rs = &a->routes[i];
+        json_t *ep = json_object();
+        pthread_mutex_lock(&rs->lock);
+        json_object_set_new(ep, "name", json_string(rs->name));
+        json_object_set_new(ep, "subject", json_string(rs->route->subject));
+        json_object_set_new(ep, "queue_group", json_string(BUS_QUEUE_GROUP));
+        json_object_set_new(ep, "num_requests", json_integer(rs->num_requests));
+        json_object_set_new(ep, "num_errors", json_integer(rs->num_errors));
+        json_object_set_new(ep, "last_error", json_string(rs->last_error));
+        json_object_set_new(ep, "processing_time", json_integer(rs->processing_ns));
+        json_object_set_new(ep, "average_processing_time",
+                            json_integer(rs->num_requests ? rs->processing_ns / rs->num_requests
+                                                          : 0));
+        pthread_mutex_unlock(&rs->lock);
+        json_array_append_new(eps, ep);
+    }
+    json_object_set_new(o, "endpoints", eps);
+    return o;
+}
+
+static void on_micro(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    bus_actor *a = closure;
+    const char *subj = natsMsg_GetSubject(msg);
+    const char *reply_to = natsMsg_GetReply(msg);
+    json_t *body = NULL;
+    char *text = NULL;
+
+    /* $SRV.<VERB>[.<name>[.<id>]] */
+    const char *verb = subj + strlen("$SRV.");
+    if (strncmp(verb, "PING", 4) == 0)
+        body = micro_base(a, "io.nats.micro.v1.ping_response");
+    else if (strncmp(verb, "INFO", 4) == 0)
+        body = micro_info(a);
+    else if (strncmp(verb, "STATS", 5) == 0)
+        body = micro_stats(a);
+    if (body && reply_to && *reply_to) {
+        text = json_dumps(body, JSON_COMPACT);
+        if (text)
+            natsConnection_Publish(nc, reply_to, text, (int)strlen(text));
+    }
+    free(text);
+    json_decref(body);
+    natsMsg_Destroy(msg);
+}
+
+/* ---------------------------------------------------------------- connection */
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    sw_log(SW_LOG_WARN, "nats disconnected; reconnecting", NULL);
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+    sw_log(SW_LOG_INFO, "nats reconnected", "server", url, NULL);
+}
+
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
+                           void *closure)
+{
+    sw_log(SW_LOG_WARN, "nats async error", "error", natsStatus_GetText(err), NULL);
+}
+
+sw_status bus_connect(natsConnection **out, const char *name, int wait_ms)
+{
+    natsOptions *opts = NULL;
+    natsConnection *nc = NULL;
+    natsStatus s;
+    char inbox[96];
+    const char *url = sw_config_str("NATS_URL", "nats://127.0.0.1:4222");
+    const char *user = sw_config_str("SW_NATS_USER", NULL);
+    const char *pass = sw_config_str("SW_NATS_PASSWORD", NULL);
+    sw_status st = SW_EUNAVAILABLE;
+
+    *out = NULL;
+    s = natsOptions_Create(&opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(opts, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(opts, name);
+    if (s == NATS_OK && user)
+        s = natsOptions_SetUserInfo(opts, user, pass);
+    if (s == NATS_OK && user) {
+        /* Replies to this user's requests land under its own prefix, which its NATS
+         * permissions allow it (and only it) to read. */
+        snprintf(inbox, sizeof(inbox), "_INBOX_%s", user);
+        s = natsOptions_SetCustomInboxPrefix(opts, inbox);
+    }
+    if (s == NATS_OK)
+        s = natsOptions_SetSendAsap(opts, true);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(opts, 250);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectBufSize(opts, 8 * 1024 * 1024);
+    if (s == NATS_OK)
+        s = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(opts, on_disconnected, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(opts, on_async_error, NULL);
+    if (s != NATS_OK) {
+        st = SW_EINTERNAL;
+        goto out;
+    }
+    s = natsConnection_Connect(&nc, opts);
+    if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+        sw_log(SW_LOG_ERROR, "nats connect failed", "error", natsStatus_GetText(s), NULL);
+        goto out;
+    }
+    for (int waited = 0; wait_ms > 0 && natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED;
+         waited += 50) {
+        if (waited >= wait_ms) {
+            sw_log(SW_LOG_ERROR, "nats not reachable", "url", url, NULL);
+            goto out;
+        }
+        nats_Sleep(50);
+    }
+    *out = nc;
+    nc = NULL;
+    st = SW_OK;
+out:
+    natsConnection_Destroy(nc);
+    natsOptions_Destroy(opts);
+    return st;
+}
+
+sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload,
+                         const char *msg_id, const char *request_id)
+{
+    natsMsg *m = NULL;
+    jsPubAck *ack = NULL;
+    jsErrCode jerr = 0;
+    char *text = json_dumps(payload, JSON_COMPACT);
+    sw_status st = SW_EINTERNAL;
+    natsStatus s;
+
+    if (!text)
+        return SW_EINTERNAL;
+    if (natsMsg_Create(&m, subject, NULL, text, (int)strlen(text)) != NATS_OK)
+        goto out;
+    natsMsgHeader_Set(m, "Content-Type", "application/json");
+    if (msg_id)
+        natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id);
+    if (request_id && *request_id)
+        natsMsgHeader_Set(m, BUS_H_REQUEST_ID, request_id);
+    s = js_PublishMsg(&ack, js, m, NULL, &jerr);
+    if (s == NATS_OK)
+        st = SW_OK;
+    else if (s == NATS_TIMEOUT)
+        st = SW_ETIMEOUT;
+    else
+        st = SW_EUNAVAILABLE;
+    if (st != SW_OK)
+        sw_log(SW_LOG_WARN, "jetstream publish failed", "subject", subject, "error",
+               natsStatus_GetText(s), NULL);
+out:
+    jsPubAck_Destroy(ack);
+    natsMsg_Destroy(m);
+    free(text);
+    return st;
+}
+
+sw_status bus_request(natsMsg **reply, natsConnection *nc, natsMsg *req, int timeout_ms)
+{
+    natsStatus s = natsConnection_RequestMsg(reply, nc, req, timeout_ms);
+    if (s == NATS_OK)
+        return SW_OK;
+    *reply = NULL;
+    if (s == NATS_TIMEOUT)
+        return SW_ETIMEOUT;
+    return SW_EUNAVAILABLE; /* no responders, not connected, permission refused */
+}
+
+/* ---------------------------------------------------------------- actor lifecycle */
+
+natsConnection *bus_actor_conn(bus_actor *a)
+{
+    return a->nc;
+}
+
+jsCtx *bus_actor_js(bus_actor *a)
+{
+    return a->js;
+}
+
+void *bus_actor_app(bus_actor *a)
+{
+    return a->app;
+}
+
+bool bus_actor_stopping(bus_actor *a)
+{
+    return __atomic_load_n(&a->stopping, __ATOMIC_ACQUIRE) != 0;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    w->fn(w->actor, w->arg);
+    return NULL;
+}
+
+sw_status bus_actor_spawn(bus_actor *a, void (*fn)(bus_actor *a, void *arg), void *arg)
+{
+    if (a->nworkers >= BUS_MAX_WORKERS)
+        return SW_EINTERNAL;
+    worker *w = &a->workers[a->nworkers];
+    w->fn = fn;
+    w->arg = arg;
+    w->actor = a;
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        return SW_EINTERNAL;
+    a->nworkers++;
+    return SW_OK;
+}
+
+static void endpoint_name(char *out, size_t len, const char *subject)
+{
+    /* sw.v1.<actor>.<verb...> -> <verb...> with '.' turned into '_' (micro names allow no
+     * dots). */
+    const char *p = subject;
+    for (int dots = 0; *p && dots < 3; p++)
+        if (*p == '.')
+            dots++;
+    if (!*p)
+        p = subject;
+    snprintf(out, len, "%s", p);
+    for (char *q = out; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+              *q == '-' || *q == '_'))
+            *q = '_';
+}
+
+static sw_status subscribe_all(bus_actor *a, int concurrency)
+{
+    char subj[3][160];
+    a->subs = calloc(a->def->nroutes * (size_t)concurrency + 3, sizeof(*a->subs));
+    if (!a->subs)
+        return SW_EINTERNAL;
+    for (size_t i = 0; i < a->def->nroutes; i++) {
+        /* Several subscriptions in the same queue group: each has its own delivery thread,
+         * so one slow request never holds up the others. */
+        for (int c = 0; c < concurrency; c++) {
+            natsStatus s = natsConnection_QueueSubscribe(&a->subs[a->nsubs], a->nc,
+                                                         a->def->routes[i].subject,
+                                                         BUS_QUEUE_GROUP, on_request,
+                                                         &a->routes[i]);
+            if (s != NATS_OK)
+                return SW_EUNAVAILABLE;
+            natsSubscription_SetPendingLimits(a->subs[a->nsubs], 65536, 64 * 1024 * 1024);
+            a->nsubs++;
+        }
+    }
+    /* $SRV.<VERB>, $SRV.<VERB>.<name> and $SRV.<VERB>.<name>.<id>, plain (not queue): every
+     * instance answers discovery. */
+    snprintf(subj[0], sizeof(subj[0]), "$SRV.*");
+    snprintf(subj[1], sizeof(subj[1]), "$SRV.*.%s", a->def->name);
+    snprintf(subj[2], sizeof(subj[2]), "$SRV.*.%s.%s", a->def->name, a->id);
+    for (int v = 0; v < 3; v++) {
+        if (natsConnection_Subscribe(&a->subs[a->nsubs], a->nc, subj[v], on_micro, a) != NATS_OK)
+            return SW_EUNAVAILABLE;
+        a->nsubs++;
+    }
+    return SW_OK;
+}
+
+int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
+{
+    bus_actor a = {0};
+    sigset_t sigs;
+    int sig = 0, rc = 1;
+    char why[160];
+    sw_status st;
+    jsErrCode jerr = 0;
+
+    (void)argc;
+    (void)argv;
+    sw_log_init(def->name, sw_config_str("SW_LOG_LEVEL", "info"));
+    if (sodium_init() < 0) {
+        sw_log(SW_LOG_ERROR, "libsodium failed to initialise", NULL);
+        return 1;
+    }
+    if (!sw_config_check_secret_key(why, sizeof(why))) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SECRET_KEY", "reason", why, NULL);
+        return 2;
+    }
+    /* Signals go to this thread only (sigwait below); the library's threads inherit the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    a.def = def;
+    bus_random_hex(a.id, 11);
+    {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(a.started, sizeof(a.started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    a.routes = calloc(def->nroutes ? def->nroutes : 1, sizeof(*a.routes));
+    if (!a.routes)
+        return 1;
+    for (size_t i = 0; i < def->nroutes; i++) {
+        a.routes[i].route = &def->routes[i];
+        a.routes[i].actor = &a;
+        pthread_mutex_init(&a.routes[i].lock, NULL);
+        endpoint_name(a.routes[i].name, sizeof(a.routes[i].name), def->routes[i].subject);
+    }
+
+    if (bus_connect(&a.nc, def->name, 0) != SW_OK)
+        goto out;
+    if (natsConnection_JetStream(&a.js, a.nc, NULL) != NATS_OK)
+        goto out;
+    (void)jerr;
+    if (def->app_init) {
+        st = SW_OK;
+        a.app = def->app_init(&a, &st);
+        if (!a.app) {
+            sw_log(SW_LOG_ERROR, "start-up failed", "status", sw_status_name(st), NULL);
+            goto out;
+        }
+    }
+    long concurrency = sw_config_long("SW_CONCURRENCY", 4, 1, 64, NULL);
+    if (subscribe_all(&a, (int)concurrency) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "subscribe failed", NULL);
+        goto out;
+    }
+    sw_log(SW_LOG_INFO, "started", "id", a.id, "nats", sw_config_str("NATS_URL", ""), NULL);
+
+    sigwait(&sigs, &sig);
+    sw_log(SW_LOG_INFO, "stopping: draining in-flight work", "signal",
+           sig == SIGTERM ? "TERM" : "INT", NULL);
+    __atomic_store_n(&a.stopping, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < a.nworkers; i++)
+        pthread_join(a.workers[i].thread, NULL);
+    /* Drain: stop taking requests, finish the callbacks in flight, flush their replies. */
+    natsConnection_DrainTimeout(a.nc, 10000);
+    for (int waited = 0; waited < 12000 && !natsConnection_IsClosed(a.nc); waited += 20)
+        nats_Sleep(20);
+    rc = 0;
+out:
+    if (a.nworkers && !bus_actor_stopping(&a)) { /* start-up failed after workers began */
+        __atomic_store_n(&a.stopping, 1, __ATOMIC_RELEASE);
+        for (int i = 0; i < a.nworkers; i++)
+            pthread_join(a.workers[i].thread, NULL);
+    }
+    if (def->app_free && a.app)
+        def->app_free(a.app);
+    for (int i = 0; i < a.nsubs; i++)
+        natsSubscription_Destroy(a.subs[i]);
+    free(a.subs);
+    jsCtx_Destroy(a.js);
+    natsConnection_Destroy(a.nc);
+    for (size_t i = 0; i < def->nroutes; i++)
+        pthread_mutex_destroy(&a.routes[i].lock);
+    free(a.routes);
+    nats_CloseAndWait(2000);
+    sw_log(SW_LOG_INFO, rc == 0 ? "stopped" : "exited with an error", NULL);
+    return rc;
+}

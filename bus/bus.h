@@ -1,0 +1,132 @@
+/* The actor runtime. An actor is a main() that hands a table of {subject, handler} rows to
+ * bus_actor_main(); the runtime connects to NATS (reconnecting forever), subscribes each row in
+ * queue group "q", turns each request into a bus_req, calls the handler, and publishes the
+ * reply with Sw-Status and a JSON body. It also answers the NATS micro protocol ($SRV.PING,
+ * INFO, STATS), logs in JSON, and drains on SIGTERM: in-flight requests and worker batches
+ * finish before the process exits.
+ *
+ * Handlers take a parsed request and fill a reply, so they are testable without a network:
+ * build a bus_req by hand, call the handler, read the bus_reply. */
+#ifndef SW_BUS_H
+#define SW_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <nats/nats.h>
+
+#include "bus/status.h"
+
+typedef struct bus_actor bus_actor;
+
+/* Headers the edge sets on every request and actors trust (NATS permissions make them
+ * unforgeable: only the edge may publish API requests). */
+#define BUS_H_REQUEST_ID "Sw-Request-Id"
+#define BUS_H_TENANT "Sw-Tenant"
+#define BUS_H_USER "Sw-User"
+#define BUS_H_ROLE "Sw-Role"
+#define BUS_H_CLIENT_IP "Sw-Client-Ip"
+#define BUS_H_PARAM_ID "Sw-Param-Id"
+#define BUS_H_QUERY "Sw-Query"
+#define BUS_H_STATUS "Sw-Status"
+/* Reply headers named Sw-Http-<Name> become HTTP response header <Name> at the edge (for an
+ * allow-listed set of names: Retry-After, Set-Cookie, WWW-Authenticate, Location). */
+#define BUS_H_HTTP_PREFIX "Sw-Http-"
+
+typedef struct bus_req {
+    const char *subject;
+    const char *request_id; /* never NULL ("" when absent) */
+    const char *tenant;     /* NULL when the caller is not authenticated */
+    const char *user;
+    const char *role;
+    const char *client_ip;
+    const char *param_id; /* the {id} of a REST path, NULL when none */
+    const char *query;    /* the raw query string, NULL when none */
+    json_t *body;         /* borrowed: the JSON object sent ({} for an empty body); NULL on raw
+                             routes */
+    const char *raw;      /* borrowed: the bytes as received */
+    int raw_len;
+    natsMsg *msg; /* borrowed: for other headers, see bus_req_header() */
+    bus_actor *actor;
+    void *app; /* what the actor's app_init returned */
+} bus_req;
+
+#define BUS_REPLY_MAX_HEADERS 6
+
+typedef struct bus_reply {
+    json_t *body; /* owned by the reply */
+    int nheaders;
+    char *header_names[BUS_REPLY_MAX_HEADERS]; /* owned */
+    char *header_values[BUS_REPLY_MAX_HEADERS];
+} bus_reply;
+
+typedef sw_status (*bus_handler)(const bus_req *req, bus_reply *rep);
+
+typedef struct bus_route {
+    const char *subject;
+    bus_handler handler;
+    bool raw; /* body passed through unparsed (webhooks) */
+} bus_route;
+
+typedef struct bus_actor_def {
+    const char *name; /* "sw-auth": the micro service name, no dots */
+    const char *description;
+    const bus_route *routes;
+    size_t nroutes;
+    /* Optional: called once after the connection is up and before subscribing. Returns the
+     * app context handed to handlers as req->app, or NULL with *err set to fail start-up. */
+    void *(*app_init)(bus_actor *a, sw_status *err);
+    void (*app_free)(void *app);
+} bus_actor_def;
+
+/* Runs the actor until SIGTERM/SIGINT; returns the process exit code. */
+int bus_actor_main(int argc, char **argv, const bus_actor_def *def);
+
+/* --- helpers for handlers and workers --- */
+
+/* A request header, borrowed from the message, or NULL. */
+const char *bus_req_header(const bus_req *req, const char *name);
+
+natsConnection *bus_actor_conn(bus_actor *a);
+jsCtx *bus_actor_js(bus_actor *a);
+void *bus_actor_app(bus_actor *a);
+/* True once the actor has been asked to stop; workers finish their batch and return. */
+bool bus_actor_stopping(bus_actor *a);
+/* Starts a worker thread the runtime joins before draining the connection. */
+sw_status bus_actor_spawn(bus_actor *a, void (*fn)(bus_actor *a, void *arg), void *arg);
+
+/* Sets the reply body. body: takes ownership. */
+void bus_reply_json(bus_reply *rep, json_t *body);
+/* Sets {"detail": detail} (and "code" when code is not NULL) and returns st. */
+sw_status bus_reply_error(bus_reply *rep, sw_status st, const char *code, const char *detail);
+/* Appends msg to the field's list in a DRF-style field error body. */
+void bus_reply_field_error(bus_reply *rep, const char *field, const char *msg);
+/* Adds a header; name and value are copied. Extra headers past the limit are dropped. */
+void bus_reply_header(bus_reply *rep, const char *name, const char *value);
+void bus_reply_clear(bus_reply *rep);
+
+/* --- connections (actors, the edge, tools) --- */
+
+/* Connects with the settings from the environment: NATS_URL, SW_NATS_USER, SW_NATS_PASSWORD,
+ * reconnecting forever with an inbox prefix of _INBOX_<user>. With wait_ms > 0, waits that
+ * long for the first connection before failing; with 0, returns at once and connects in the
+ * background. *out: owned (natsConnection_Destroy). */
+sw_status bus_connect(natsConnection **out, const char *name, int wait_ms);
+
+/* Publishes to a JetStream subject with a Nats-Msg-Id so a retried publish is a no-op.
+ * payload: borrowed. */
+sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload,
+                         const char *msg_id, const char *request_id);
+
+/* Sends a request with context headers and waits for the reply. Translates no-responders to
+ * SW_EUNAVAILABLE and timeouts to SW_ETIMEOUT. *reply: owned (natsMsg_Destroy). */
+sw_status bus_request(natsMsg **reply, natsConnection *nc, natsMsg *req, int timeout_ms);
+
+/* Current time in nanoseconds (monotonic) and in milliseconds since the epoch. */
+int64_t bus_now_ns(void);
+int64_t bus_epoch_ms(void);
+
+/* Writes 2*n lowercase hex characters of randomness plus a NUL into out. */
+void bus_random_hex(char *out, size_t n);
+
+#endif

@@ -1,0 +1,45 @@
+/* The edge: the HTTP front of StatusWatch. It maps REST paths to bus subjects, checks bodies
+ * and tokens before anything reaches an actor, and turns replies back into HTTP. The pieces
+ * here are pure functions so they can be tested without a server. */
+#ifndef SW_EDGE_H
+#define SW_EDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EDGE_MAX_BODY (64 * 1024)
+
+typedef enum edge_auth {
+    EDGE_PUBLIC, /* anyone */
+    EDGE_ACCESS, /* a valid access token; tenant, user and role are passed on as headers */
+} edge_auth;
+
+#define EDGE_RAW 1u            /* body passed through as bytes (Stripe webhooks) */
+#define EDGE_REFRESH_COOKIE 2u /* the refresh cookie is passed on as Sw-Refresh-Cookie */
+
+typedef struct edge_route {
+    const char *method;
+    const char *pattern; /* "/api/endpoints/{id}/": {id} matches one path segment */
+    const char *subject;
+    edge_auth auth;
+    unsigned flags;
+} edge_route;
+
+/* Finds the route for method + path (trailing slash optional). Copies a {id} segment into
+ * param (empty when the pattern has none). Returns NULL when nothing matches; then
+ * *wrong_method tells whether the path exists with another method (405 rather than 404). */
+const edge_route *edge_route_find(const char *method, const char *path, char *param,
+                                  size_t param_len, bool *wrong_method);
+
+/* The Allow header value for a path ("GET, POST"), for 405 replies. */
+void edge_route_allow(const char *path, char *out, size_t len);
+
+/* The client's address: the peer address, or, when the peer is one of the trusted proxies
+ * (comma-separated IPs), the last address of X-Forwarded-For. Always a valid IP string. */
+void edge_client_ip(char *out, size_t len, const char *peer, const char *xff,
+                    const char *trusted);
+
+/* The value of cookie name in a Cookie header, copied into out; false when absent. */
+bool edge_cookie(char *out, size_t len, const char *cookie_header, const char *name);
+
+#endif

@@ -1,0 +1,141 @@
+/* The REST contract of DESIGN §5 as a table: path -> subject, and who may call it. */
+#include "http/edge.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+static const edge_route routes[] = {
+    {"POST", "/api/auth/register/", "sw.v1.auth.register", EDGE_PUBLIC, 0},
+    {"POST", "/api/auth/verify-email/", "sw.v1.auth.verify_email", EDGE_PUBLIC, 0},
+    {"POST", "/api/auth/resend-verification/", "sw.v1.auth.resend_verification", EDGE_PUBLIC, 0},
+    {"POST", "/api/auth/token/", "sw.v1.auth.token", EDGE_PUBLIC, 0},
+    {"POST", "/api/auth/token/refresh/", "sw.v1.auth.refresh", EDGE_PUBLIC, EDGE_REFRESH_COOKIE},
+    {"POST", "/api/auth/logout/", "sw.v1.auth.logout", EDGE_ACCESS, EDGE_REFRESH_COOKIE},
+    {"GET", "/api/auth/me/", "sw.v1.auth.me", EDGE_ACCESS, 0},
+};
+
+/* Matches one pattern; a {id} segment accepts 1-64 characters of [A-Za-z0-9_-]. */
+static bool match(const char *pattern, const char *path, char *param, size_t param_len)
+{
+    const char *p = pattern, *s = path;
+    if (param_len)
+        param[0] = '\0';
+    while (*p) {
+        if (strncmp(p, "{id}", 4) == 0) {
+            size_t n = 0;
+            while (s[n] && s[n] != '/') {
+                char ch = s[n];
+                if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+                    return false;
+                n++;
+            }
+            if (n == 0 || n > 64 || n >= param_len)
+                return false;
+            memcpy(param, s, n);
+            param[n] = '\0';
+            s += n;
+            p += 4;
+            continue;
+        }
+        if (*p != *s) {
+            /* The trailing slash is optional: "/api/auth/me" is "/api/auth/me/". */
+            return *p == '/' && p[1] == '\0' && *s == '\0';
+        }
+        p++;
+        s++;
+    }
+    return *s == '\0';
+}
+
+const edge_route *edge_route_find(const char *method, const char *path, char *param,
+                                  size_t param_len, bool *wrong_method)
+{
+    char scratch[72];
+    *wrong_method = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!match(routes[i].pattern, path, scratch, sizeof(scratch)))
+            continue;
+        if (strcmp(routes[i].method, method) != 0) {
+            *wrong_method = true;
+            continue;
+        }
+        snprintf(param, param_len, "%s", scratch);
+        return &routes[i];
+    }
+    return NULL;
+}
+
+void edge_route_allow(const char *path, char *out, size_t len)
+{
+    char scratch[72];
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!match(routes[i].pattern, path, scratch, sizeof(scratch)))
+            continue;
+        int n = snprintf(out + used, len - used, "%s%s", used ? ", " : "", routes[i].method);
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static bool is_ip(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static bool in_list(const char *ip, const char *list)
+{
+    size_t n = strlen(ip);
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p + strcspn(p, ", ");
+        if ((size_t)(end - p) == n && strncmp(p, ip, n) == 0)
+            return true;
+        p = end;
+    }
+    return false;
+}
+
+void edge_client_ip(char *out, size_t len, const char *peer, const char *xff,
+                    const char *trusted)
+{
+    snprintf(out, len, "%s", peer ? peer : "");
+    if (!xff || !*xff || !trusted || !*trusted || !in_list(peer, trusted))
+        return;
+    /* The last hop is the one our trusted proxy appended; anything before it is the
+     * client's own claim. */
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    char cand[64];
+    snprintf(cand, sizeof(cand), "%.*s", (int)strcspn(last, " "), last);
+    if (is_ip(cand))
+        snprintf(out, len, "%s", cand);
+}
+
+bool edge_cookie(char *out, size_t len, const char *header, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = header; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            const char *v = p + n + 1;
+            size_t vl = strcspn(v, ";");
+            if (vl >= len)
+                return false;
+            memcpy(out, v, vl);
+            out[vl] = '\0';
+            return vl > 0;
+        }
+        p += strcspn(p, ";");
+    }
+    return false;
+}

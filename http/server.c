@@ -1,0 +1,562 @@
+/* sw-edge: civetweb serving the REST API (over the bus), health checks and the dashboard's
+ * static files. Every response carries X-Request-Id and the security headers of DESIGN §5. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <civetweb.h>
+#include <jansson.h>
+#include <nats/nats.h>
+#include <sodium.h>
+
+#include "bus/bus.h"
+#include "bus/config.h"
+#include "bus/log.h"
+#include "bus/topology.h"
+#include "http/edge.h"
+#include "http/jwt.h"
+#include "store/migrate.h"
+#include "store/store.h"
+
+#define REFRESH_COOKIE "sw_refresh"
+
+typedef struct edge {
+    natsConnection *nc;
+    jsCtx *js;
+    store_pool *db; /* health checks only: the edge never touches tenant data */
+    unsigned char jwt_key[SW_JWT_KEY_BYTES];
+    const char *web_root;
+    const char *trusted_proxies;
+    const char *ready_actors;
+    int bus_timeout_ms;
+    bool tls;
+} edge;
+
+typedef struct call {
+    char request_id[33];
+    char client_ip[64];
+    int64_t t0;
+    int status;
+} call;
+
+static const char *api_headers[][2] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"Cache-Control", "no-store"},
+    {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Permissions-Policy", "geolocation=(), camera=(), microphone=(), payment=(), usb=()"},
+};
+
+static const char dashboard_csp[] =
+    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/* Reply headers an actor may set (as Sw-Http-<Name>) and the edge passes on. */
+static const char *forwarded_headers[] = {"Retry-After", "Set-Cookie", "WWW-Authenticate",
+                                          "Location"};
+
+static void access_log(const struct mg_request_info *ri, const call *cl)
+{
+    char ms[32];
+    char status[8];
+    snprintf(ms, sizeof(ms), "%.2f", (double)(bus_now_ns() - cl->t0) / 1e6);
+    snprintf(status, sizeof(status), "%d", cl->status);
+    sw_log_ctx_set(cl->request_id, NULL);
+    sw_log(SW_LOG_INFO, "request", "method", ri->request_method, "path", ri->local_uri, "status",
+           status, "ms", ms, "client_ip", cl->client_ip, NULL);
+    sw_log_ctx_clear();
+}
+
+/* Starts a response with the common headers; the caller adds its own and sends. */
+static void start_response(struct mg_connection *conn, const edge *e, call *cl, int status,
+                           bool api)
+{
+    cl->status = status;
+    mg_response_header_start(conn, status);
+    mg_response_header_add(conn, "X-Request-Id", cl->request_id, -1);
+    if (api) {
+        for (size_t i = 0; i < ARRAY_LEN(api_headers); i++)
+            mg_response_header_add(conn, api_headers[i][0], api_headers[i][1], -1);
+    }
+    if (e->tls)
+        mg_response_header_add(conn, "Strict-Transport-Security",
+                               "max-age=63072000; includeSubDomains", -1);
+}
+
+static void send_json(struct mg_connection *conn, const edge *e, call *cl, int status,
+                      const char *body, size_t len, const char *const *extra, int nextra)
+{
+    char clen[24];
+    start_response(conn, e, cl, status, true);
+    mg_response_header_add(conn, "Content-Type", "application/json; charset=utf-8", -1);
+    for (int i = 0; i + 1 < nextra * 2; i += 2)
+        mg_response_header_add(conn, extra[i], extra[i + 1], -1);
+    snprintf(clen, sizeof(clen), "%zu", len);
+    mg_response_header_add(conn, "Content-Length", clen, -1);
+    mg_response_header_send(conn);
+    if (len)
+        mg_write(conn, body, len);
+}
+
+static void send_detail(struct mg_connection *conn, const edge *e, call *cl, int status,
+                        const char *detail, const char *const *extra, int nextra)
+{
+    json_t *b = json_pack("{s:s}", "detail", detail);
+    char *text = json_dumps(b, JSON_COMPACT);
+    send_json(conn, e, cl, status, text, strlen(text), extra, nextra);
+    free(text);
+    json_decref(b);
+}
+
+/* Reads the body up to EDGE_MAX_BODY bytes. Returns the length, -1 when it is too large,
+ * -2 on a read error. *out: owned. */
+static long read_body(struct mg_connection *conn, const struct mg_request_info *ri, char **out)
+{
+    size_t cap = EDGE_MAX_BODY + 1, len = 0;
+    *out = NULL;
+    if (ri->content_length > EDGE_MAX_BODY)
+        return -1;
+    char *buf = malloc(cap);
+    if (!buf)
+        return -2;
+    for (;;) {
+        int n = mg_read(conn, buf + len, cap - len);
+        if (n < 0) {
+            free(buf);
+            return -2;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > EDGE_MAX_BODY) {
+            free(buf);
+            return -1;
+        }
+    }
+    *out = buf;
+    return (long)len;
+}
+
+static bool bearer_token(const char *authz, const char **token)
+{
+    if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
+        return false;
+    *token = authz + 7;
+    while (**token == ' ')
+        (*token)++;
+    return **token != '\0';
+}
+
+static void handle_api(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                       call *cl)
+{
+    static const char *www_auth[] = {"WWW-Authenticate", "Bearer realm=\"api\""};
+    char param[72], allow[64], errbuf[160];
+    bool wrong_method = false;
+    char *body = NULL;
+    natsMsg *req = NULL, *reply = NULL;
+    sw_jwt_claims claims;
+    json_t *parsed = NULL;
+    long len = 0;
+
+    const edge_route *r = edge_route_find(ri->request_method, ri->local_uri, param,
+                                          sizeof(param), &wrong_method);
+    if (!r) {
+        if (wrong_method) {
+            edge_route_allow(ri->local_uri, allow, sizeof(allow));
+            const char *h[] = {"Allow", allow};
+            snprintf(errbuf, sizeof(errbuf), "Method \"%s\" not allowed.", ri->request_method);
+            send_detail(conn, e, cl, 405, errbuf, h, 1);
+        } else {
+            send_detail(conn, e, cl, 404, "Not found.", NULL, 0);
+        }
+        return;
+    }
+
+    /* The token first: an anonymous caller learns nothing about bodies or actors. */
+    if (r->auth == EDGE_ACCESS) {
+        const char *token = NULL;
+        if (!bearer_token(mg_get_header(conn, "Authorization"), &token)) {
+            send_detail(conn, e, cl, 401, "Authentication credentials were not provided.",
+                        www_auth, 1);
+            return;
+        }
+        if (sw_jwt_verify(&claims, token, e->jwt_key, bus_epoch_ms() / 1000) != SW_OK) {
+            send_detail(conn, e, cl, 401, "Given token not valid for any token type.",
+                        www_auth, 1);
+            return;
+        }
+    }
+
+    len = read_body(conn, ri, &body);
+    if (len == -1) {
+        send_detail(conn, e, cl, 413, "Request body too large (64 KiB at most).", NULL, 0);
+        goto out;
+    }
+    if (len < 0) {
+        send_detail(conn, e, cl, 400, "The request body could not be read.", NULL, 0);
+        goto out;
+    }
+    if (!(r->flags & EDGE_RAW) && len > 0) {
+        json_error_t jerr;
+        parsed = json_loadb(body, (size_t)len, 0, &jerr);
+        if (!json_is_object(parsed)) {
+            send_detail(conn, e, cl, 400, "JSON parse error: the body must be a JSON object.",
+                        NULL, 0);
+            goto out;
+        }
+    }
+
+    if (natsMsg_Create(&req, r->subject, NULL, len ? body : "", (int)len) != NATS_OK) {
+        send_detail(conn, e, cl, 500, sw_status_str(SW_EINTERNAL), NULL, 0);
+        goto out;
+    }
+    natsMsgHeader_Set(req, "Content-Type", "application/json");
+    natsMsgHeader_Set(req, BUS_H_REQUEST_ID, cl->request_id);
+    natsMsgHeader_Set(req, BUS_H_CLIENT_IP, cl->client_ip);
+    if (param[0])
+        natsMsgHeader_Set(req, BUS_H_PARAM_ID, param);
+    if (ri->query_string && *ri->query_string && strlen(ri->query_string) < 1024)
+        natsMsgHeader_Set(req, BUS_H_QUERY, ri->query_string);
+    if (r->auth == EDGE_ACCESS) {
+        natsMsgHeader_Set(req, BUS_H_TENANT, claims.tenant);
+        natsMsgHeader_Set(req, BUS_H_USER, claims.user);
+        natsMsgHeader_Set(req, BUS_H_ROLE, claims.role);
+    }
+    if (r->flags & EDGE_REFRESH_COOKIE) {
+        char cookie[128];
+        if (edge_cookie(cookie, sizeof(cookie), mg_get_header(conn, "Cookie"), REFRESH_COOKIE))
+            natsMsgHeader_Set(req, "Sw-Refresh-Cookie", cookie);
+    }
+    if (r->flags & EDGE_RAW) {
+        const char *sig = mg_get_header(conn, "Stripe-Signature");
+        if (sig && strlen(sig) < 2048)
+            natsMsgHeader_Set(req, "Stripe-Signature", sig);
+    }
+
+    sw_status st = bus_request(&reply, e->nc, req, e->bus_timeout_ms);
+    if (st == SW_EUNAVAILABLE) {
+        const char *h[] = {"Retry-After", "5"};
+        send_detail(conn, e, cl, 503, "Service temporarily unavailable, try again shortly.", h,
+                    1);
+        goto out;
+    }
+    if (st == SW_ETIMEOUT) {
+        send_detail(conn, e, cl, 504, "The service did not answer in time.", NULL, 0);
+        goto out;
+    }
+
+    const char *code = NULL;
+    int status = 502;
+    if (natsMsgHeader_Get(reply, BUS_H_STATUS, &code) == NATS_OK) {
+        long n = strtol(code, NULL, 10);
+        if (n >= 200 && n <= 599)
+            status = (int)n;
+    }
+    const char *extra[2 * ARRAY_LEN(forwarded_headers)];
+    int nextra = 0;
+    for (size_t i = 0; i < ARRAY_LEN(forwarded_headers); i++) {
+        char key[64];
+        const char *v = NULL;
+        snprintf(key, sizeof(key), "%s%s", BUS_H_HTTP_PREFIX, forwarded_headers[i]);
+        if (natsMsgHeader_Get(reply, key, &v) == NATS_OK && v) {
+            extra[2 * nextra] = forwarded_headers[i];
+            extra[2 * nextra + 1] = v;
+            nextra++;
+        }
+    }
+    if (status == 205 || status == 204)
+        send_json(conn, e, cl, status, "", 0, extra, nextra);
+    else
+        send_json(conn, e, cl, status, natsMsg_GetData(reply),
+                  (size_t)natsMsg_GetDataLength(reply), extra, nextra);
+out:
+    json_decref(parsed);
+    natsMsg_Destroy(reply);
+    natsMsg_Destroy(req);
+    free(body);
+}
+
+/* ---------------------------------------------------------------- health */
+
+static const char *check_db(edge *e)
+{
+    store_conn *c = store_acquire(e->db);
+    if (!c)
+        return "unreachable";
+    json_t *row = NULL;
+    sw_status st = store_query_one(c, &row, "SELECT 1 AS ok", 0, NULL);
+    json_decref(row);
+    store_release(e->db, c);
+    return st == SW_OK ? "ok" : "failing";
+}
+
+/* Sends $SRV.PING and lists the expected actors that did not answer within the window. */
+static void check_actors(edge *e, char *missing, size_t len)
+{
+    natsSubscription *sub = NULL;
+    char inbox[96], rnd[17], seen[1024] = ",";
+    const char *user = sw_config_str("SW_NATS_USER", NULL);
+
+    missing[0] = '\0';
+    bus_random_hex(rnd, 8);
+    snprintf(inbox, sizeof(inbox), "%s.ping.%s", user ? "_INBOX_edge" : "_INBOX", rnd);
+    if (user)
+        snprintf(inbox, sizeof(inbox), "_INBOX_%s.ping.%s", user, rnd);
+    if (natsConnection_SubscribeSync(&sub, e->nc, inbox) != NATS_OK ||
+        natsConnection_PublishRequestString(e->nc, "$SRV.PING", inbox, "") != NATS_OK) {
+        snprintf(missing, len, "bus unavailable");
+        natsSubscription_Destroy(sub);
+        return;
+    }
+    int64_t deadline = bus_now_ns() + 400 * 1000000LL;
+    for (;;) {
+        int64_t left = (deadline - bus_now_ns()) / 1000000;
+        natsMsg *m = NULL;
+        if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
+            break;
+        json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+        const char *name = json_string_value(json_object_get(o, "name"));
+        if (name && strlen(seen) + strlen(name) + 2 < sizeof(seen)) {
+            strcat(seen, name);
+            strcat(seen, ",");
+        }
+        json_decref(o);
+        natsMsg_Destroy(m);
+    }
+    natsSubscription_Destroy(sub);
+
+    char want[512], needle[80];
+    size_t used = 0;
+    snprintf(want, sizeof(want), "%s", e->ready_actors);
+    char *save = NULL;
+    for (char *a = strtok_r(want, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        snprintf(needle, sizeof(needle), ",%s,", a);
+        if (strstr(seen, needle))
+            continue;
+        int n = snprintf(missing + used, len - used, "%s%s", used ? "," : "", a);
+        if (n > 0 && (size_t)n < len - used)
+            used += (size_t)n;
+    }
+}
+
+static void handle_health(struct mg_connection *conn, edge *e, call *cl, bool ready)
+{
+    json_t *checks = json_object();
+    bool ok = true;
+    char detail[512];
+
+    const char *db = check_db(e);
+    json_object_set_new(checks, "database", json_string(db));
+    ok &= strcmp(db, "ok") == 0;
+    bool nats_up = natsConnection_Status(e->nc) == NATS_CONN_STATUS_CONNECTED;
+    json_object_set_new(checks, "nats", json_string(nats_up ? "ok" : "disconnected"));
+    ok &= nats_up;
+
+    if (ready) {
+        if (nats_up && bus_topology_check(e->js, detail, sizeof(detail)) == SW_OK) {
+            json_object_set_new(checks, "streams", json_string("ok"));
+        } else {
+            char msg[600];
+            snprintf(msg, sizeof(msg), "missing: %s", nats_up ? detail : "bus unavailable");
+            json_object_set_new(checks, "streams", json_string(msg));
+            ok = false;
+        }
+        check_actors(e, detail, sizeof(detail));
+        if (!detail[0]) {
+            json_object_set_new(checks, "actors", json_string("ok"));
+        } else {
+            char msg[600];
+            snprintf(msg, sizeof(msg), "not answering: %s", detail);
+            json_object_set_new(checks, "actors", json_string(msg));
+            ok = false;
+        }
+        long pending = -1;
+        store_conn *c = store_acquire(e->db);
+        if (c) {
+            pending = store_migrations_pending(c);
+            store_release(e->db, c);
+        }
+        if (pending == 0) {
+            json_object_set_new(checks, "migrations", json_string("ok"));
+        } else {
+            char msg[64];
+            if (pending < 0)
+                snprintf(msg, sizeof(msg), "unknown");
+            else
+                snprintf(msg, sizeof(msg), "%ld pending", pending);
+            json_object_set_new(checks, "migrations", json_string(msg));
+            ok = false;
+        }
+    }
+    json_t *body = json_pack("{s:s,s:o}", "status", ok ? "ok" : "unavailable", "checks", checks);
+    char *text = json_dumps(body, JSON_COMPACT);
+    send_json(conn, e, cl, ok ? 200 : 503, text, strlen(text), NULL, 0);
+    free(text);
+    json_decref(body);
+}
+
+/* ---------------------------------------------------------------- static files */
+
+static bool is_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static void handle_static(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                          call *cl)
+{
+    char path[1024], headers[1400];
+    const char *uri = ri->local_uri;
+
+    if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
+        send_detail(conn, e, cl, 405, "Method not allowed.", NULL, 0);
+        return;
+    }
+    /* civetweb has already removed dot segments from local_uri; refuse anything odd left. */
+    if (strstr(uri, "..") || strchr(uri, '\\') || strlen(uri) > 512) {
+        send_detail(conn, e, cl, 404, "Not found.", NULL, 0);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s%s", e->web_root, uri);
+    bool asset = strncmp(uri, "/assets/", 8) == 0; /* hashed build output */
+    if (!is_file(path)) {
+        /* SPA fallback: client routes (/login, /dashboard, …) get index.html; a missing
+         * asset is a real 404. */
+        if (asset || strrchr(uri, '.') > strrchr(uri, '/')) {
+            send_detail(conn, e, cl, 404, "Not found.", NULL, 0);
+            return;
+        }
+        snprintf(path, sizeof(path), "%s/index.html", e->web_root);
+        if (!is_file(path)) {
+            send_detail(conn, e, cl, 404, "The dashboard has not been built.", NULL, 0);
+            return;
+        }
+    }
+    snprintf(headers, sizeof(headers),
+             "X-Request-Id: %s\r\n"
+             "X-Content-Type-Options: nosniff\r\n"
+             "X-Frame-Options: DENY\r\n"
+             "X-XSS-Protection: 0\r\n"
+             "Referrer-Policy: strict-origin-when-cross-origin\r\n"
+             "Permissions-Policy: geolocation=(), camera=(), microphone=(), payment=(), usb=()\r\n"
+             "Content-Security-Policy: %s\r\n"
+             "%s",
+             cl->request_id, dashboard_csp, e->tls ? "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n" : "");
+    cl->status = 200;
+    mg_send_mime_file2(conn, path, NULL, headers);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static int on_request(struct mg_connection *conn, void *cbdata)
+{
+    edge *e = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    call cl = {.t0 = bus_now_ns(), .status = 0};
+
+    bus_random_hex(cl.request_id, 16);
+    edge_client_ip(cl.client_ip, sizeof(cl.client_ip), ri->remote_addr,
+                   mg_get_header(conn, "X-Forwarded-For"), e->trusted_proxies);
+    const char *uri = ri->local_uri ? ri->local_uri : "/";
+
+    if (strncmp(uri, "/api/", 5) == 0)
+        handle_api(conn, ri, e, &cl);
+    else if (strcmp(uri, "/health/") == 0 || strcmp(uri, "/health") == 0)
+        handle_health(conn, e, &cl, false);
+    else if (strcmp(uri, "/health/ready/") == 0 || strcmp(uri, "/health/ready") == 0)
+        handle_health(conn, e, &cl, true);
+    else
+        handle_static(conn, ri, e, &cl);
+    access_log(ri, &cl);
+    return cl.status ? cl.status : 200;
+}
+
+static int on_log(const struct mg_connection *conn, const char *message)
+{
+    sw_log(SW_LOG_WARN, "http server", "detail", message, NULL);
+    return 1;
+}
+
+int main(void)
+{
+    edge e = {0};
+    struct mg_callbacks cb = {0};
+    struct mg_context *ctx = NULL;
+    sigset_t sigs;
+    int sig = 0, rc = 1;
+    char why[160], threads[16];
+
+    sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
+    if (sodium_init() < 0)
+        return 1;
+    if (!sw_config_check_secret_key(why, sizeof(why))) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SECRET_KEY", "reason", why, NULL);
+        return 2;
+    }
+    const char *secret = sw_config_str("SECRET_KEY", NULL);
+    if (!secret || strlen(secret) < 32) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SECRET_KEY", "reason",
+               "SECRET_KEY must be set to at least 32 bytes (ops/sw generates one)", NULL);
+        return 2;
+    }
+    sw_jwt_derive_key(e.jwt_key, secret);
+    e.web_root = sw_config_str("SW_WEB_ROOT", "web/dist");
+    e.trusted_proxies = sw_config_str("SW_TRUSTED_PROXIES", "");
+    e.ready_actors = sw_config_str("SW_READY_ACTORS", "sw-auth,sw-tenancy,sw-notify");
+    e.bus_timeout_ms = (int)sw_config_long("SW_BUS_TIMEOUT_MS", 5000, 100, 120000, NULL);
+
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (bus_connect(&e.nc, "sw-edge", 0) != SW_OK ||
+        natsConnection_JetStream(&e.js, e.nc, NULL) != NATS_OK)
+        goto out;
+    if (store_pool_new(&e.db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK)
+        goto out;
+
+    snprintf(threads, sizeof(threads), "%ld",
+             sw_config_long("SW_HTTP_THREADS", 64, 2, 1024, NULL));
+    const char *listen = sw_config_str("SW_HTTP_LISTEN", "127.0.0.1:8080");
+    const char *options[] = {"listening_ports", listen,
+                             "num_threads", threads,
+                             "request_timeout_ms", "30000",
+                             "enable_keep_alive", "yes",
+                             "keep_alive_timeout_ms", "15000",
+                             "max_request_size", "16384",
+                             NULL};
+    mg_init_library(0);
+    cb.log_message = on_log;
+    ctx = mg_start(&cb, &e, options);
+    if (!ctx) {
+        sw_log(SW_LOG_ERROR, "cannot listen", "setting", "SW_HTTP_LISTEN", "listen", listen,
+               NULL);
+        goto out;
+    }
+    mg_set_request_handler(ctx, "/", on_request, &e);
+    sw_log(SW_LOG_INFO, "listening", "listen", listen, "web_root", e.web_root, NULL);
+
+    sigwait(&sigs, &sig);
+    sw_log(SW_LOG_INFO, "stopping", NULL);
+    rc = 0;
+out:
+    if (ctx)
+        mg_stop(ctx); /* finishes the requests in flight */
+    if (e.nc)
+        natsConnection_DrainTimeout(e.nc, 5000);
+    jsCtx_Destroy(e.js);
+    natsConnection_Destroy(e.nc);
+    store_pool_free(e.db);
+    sodium_memzero(e.jwt_key, sizeof(e.jwt_key));
+    nats_CloseAndWait(2000);
+    return rc;
+}

@@ -1,0 +1,334 @@
+/* Pool, queries, transactions. */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libpq-fe.h>
+
+#include "bus/log.h"
+
+/* Type OIDs from pg_type.h (server headers are not needed for these stable values). */
+#define OID_BOOL 16
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_JSON 114
+#define OID_FLOAT4 700
+#define OID_FLOAT8 701
+#define OID_NUMERIC 1700
+#define OID_JSONB 3802
+
+struct store_conn {
+    PGconn *pg;
+    bool in_use;
+    bool in_tx;
+    char constraint[96];
+    char error[256];
+};
+
+struct store_pool {
+    char *conninfo;
+    int size;
+    store_conn *conns;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+};
+
+sw_status store_pool_new(store_pool **out, const char *conninfo, int size)
+{
+    store_pool *p = calloc(1, sizeof(*p));
+    *out = NULL;
+    if (!p)
+        return SW_EINTERNAL;
+    p->conninfo = strdup(conninfo ? conninfo : "");
+    p->size = size > 0 ? size : 1;
+    p->conns = calloc((size_t)p->size, sizeof(*p->conns));
+    if (!p->conninfo || !p->conns) {
+        free(p->conninfo);
+        free(p->conns);
+        free(p);
+        return SW_EINTERNAL;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    *out = p;
+    return SW_OK;
+}
+
+void store_pool_free(store_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->size; i++)
+        if (p->conns[i].pg)
+            PQfinish(p->conns[i].pg);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->freed);
+    free(p->conns);
+    free(p->conninfo);
+    free(p);
+}
+
+static bool conn_ready(store_pool *p, store_conn *c)
+{
+    if (c->pg && PQstatus(c->pg) == CONNECTION_OK)
+        return true;
+    if (c->pg) {
+        PQreset(c->pg); /* the server restarted or the link broke: try once more */
+        if (PQstatus(c->pg) == CONNECTION_OK)
+            return true;
+        PQfinish(c->pg);
+        c->pg = NULL;
+    }
+    c->pg = PQconnectdb(p->conninfo);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        /* PQerrorMessage can echo the host but never the password. */
+        sw_log(SW_LOG_WARN, "database unreachable", "error", PQerrorMessage(c->pg), NULL);
+        PQfinish(c->pg);
+        c->pg = NULL;
+        return false;
+    }
+    PQsetClientEncoding(c->pg, "UTF8");
+    return true;
+}
+
+store_conn *store_acquire(store_pool *p)
+{
+    store_conn *c = NULL;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        for (int i = 0; i < p->size && !c; i++)
+            if (!p->conns[i].in_use)
+                c = &p->conns[i];
+        if (c)
+            break;
+        pthread_cond_wait(&p->freed, &p->lock);
+    }
+    c->in_use = true;
+    pthread_mutex_unlock(&p->lock);
+    if (!conn_ready(p, c)) {
+        store_release(p, c);
+        return NULL;
+    }
+    c->constraint[0] = c->error[0] = '\0';
+    return c;
+}
+
+store_conn *store_acquire_tenant(store_pool *p, const char *tenant_id)
+{
+    (void)tenant_id; /* one database today; see the seam note in store.h */
+    return store_acquire(p);
+}
+
+void store_release(store_pool *p, store_conn *c)
+{
+    if (!c)
+        return;
+    if (c->in_tx)
+        store_tx_rollback(c);
+    pthread_mutex_lock(&p->lock);
+    c->in_use = false;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static sw_status translate(store_conn *c, PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+    snprintf(c->constraint, sizeof(c->constraint), "%s", constraint ? constraint : "");
+    snprintf(c->error, sizeof(c->error), "%s", primary ? primary : PQerrorMessage(c->pg));
+    if (!state || PQstatus(c->pg) != CONNECTION_OK)
+        return SW_EUNAVAILABLE;
+    if (strcmp(state, "23505") == 0)
+        return SW_ECONFLICT; /* unique violation: callers map the constraint to a field */
+    if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
+        return SW_EINVAL;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+        strcmp(state, "55P03") == 0 || strncmp(state, "08", 2) == 0 ||
+        strncmp(state, "57", 2) == 0)
+        return SW_EUNAVAILABLE;
+    return SW_EINTERNAL;
+}
+
+static json_t *cell(PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return json_null();
+    const char *v = PQgetvalue(res, row, col);
+    switch (PQftype(res, col)) {
+    case OID_BOOL:
+        return json_boolean(v[0] == 't');
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+        return json_integer(strtoll(v, NULL, 10));
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC:
+        return json_real(strtod(v, NULL));
+    case OID_JSON:
+    case OID_JSONB: {
+        json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+        return j ? j : json_null();
+    }
+    default:
+        return json_string(v);
+    }
+}
+
+sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *sql, int nparams,
+                      const char *const *params)
+{
+    PGresult *res = NULL;
+    sw_status st = SW_OK;
+
+    if (rows)
+        *rows = NULL;
+    if (affected)
+        *affected = 0;
+    res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType es = PQresultStatus(res);
+    if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
+        st = translate(c, res);
+        sw_log(st == SW_ECONFLICT ? SW_LOG_DEBUG : SW_LOG_WARN, "query failed", "error",
+               c->error, "constraint", c->constraint, NULL);
+        goto out;
+    }
+    if (affected) {
+        const char *n = PQcmdTuples(res);
+        *affected = (n && *n) ? strtol(n, NULL, 10) : 0;
+    }
+    if (rows) {
+        json_t *arr = json_array();
+        int nr = PQntuples(res), nf = PQnfields(res);
+        for (int r = 0; r < nr; r++) {
+            json_t *o = json_object();
+            for (int f = 0; f < nf; f++)
+                json_object_set_new(o, PQfname(res, f), cell(res, r, f));
+            json_array_append_new(arr, o);
+        }
+        *rows = arr;
+    }
+out:
+    PQclear(res);
+    return st;
+}
+
+sw_status store_query_one(store_conn *c, json_t **row, const char *sql, int nparams,
+                          const char *const *params)
+{
+    json_t *rows = NULL;
+    *row = NULL;
+    sw_status st = store_query(c, &rows, NULL, sql, nparams, params);
+    if (st != SW_OK)
+        return st;
+    if (json_array_size(rows) == 0) {
+        json_decref(rows);
+        return SW_ENOTFOUND;
+    }
+    *row = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    return SW_OK;
+}
+
+sw_status store_exec_script(store_conn *c, const char *sql)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    ExecStatusType es = PQresultStatus(res);
+    sw_status st = SW_OK;
+    if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK && es != PGRES_EMPTY_QUERY)
+        st = translate(c, res);
+    PQclear(res);
+    return st;
+}
+
+const char *store_last_constraint(const store_conn *c)
+{
+    return c->constraint;
+}
+
+const char *store_last_error(const store_conn *c)
+{
+    return c->error;
+}
+
+sw_status store_tx_begin(store_conn *c)
+{
+    sw_status st = store_exec_script(c, "BEGIN");
+    c->in_tx = st == SW_OK;
+    return st;
+}
+
+sw_status store_tx_commit(store_conn *c)
+{
+    sw_status st = store_exec_script(c, "COMMIT");
+    c->in_tx = false;
+    return st;
+}
+
+void store_tx_rollback(store_conn *c)
+{
+    store_exec_script(c, "ROLLBACK");
+    c->in_tx = false;
+}
+
+bool store_schema_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n < 12 || n > 42 || strncmp(name, "t_", 2) != 0)
+        return false;
+    for (size_t i = 2; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')))
+            return false;
+    return true;
+}
+
+sw_status store_tx_set_tenant(store_conn *c, const char *tenant_id)
+{
+    json_t *row = NULL;
+    char *quoted = NULL;
+    char sql[160];
+    const char *params[] = {tenant_id};
+
+    if (!tenant_id || !*tenant_id)
+        return SW_EUNAUTH;
+    sw_status st = store_query_one(
+        c, &row, "SELECT schema_name FROM public.tenants WHERE id = $1", 1, params);
+    if (st != SW_OK)
+        goto out;
+    const char *schema = json_string_value(json_object_get(row, "schema_name"));
+    if (!store_schema_name_valid(schema)) {
+        st = SW_EINTERNAL;
+        goto out;
+    }
+    quoted = PQescapeIdentifier(c->pg, schema, strlen(schema));
+    if (!quoted) {
+        st = SW_EINTERNAL;
+        goto out;
+    }
+    snprintf(sql, sizeof(sql), "SET LOCAL search_path TO %s, public", quoted);
+    st = store_exec_script(c, sql);
+out:
+    if (quoted)
+        PQfreemem(quoted);
+    json_decref(row);
+    return st;
+}
+
+sw_status store_tx_begin_tenant(store_conn *c, const char *tenant_id)
+{
+    if (!tenant_id || !*tenant_id)
+        return SW_EUNAUTH;
+    sw_status st = store_tx_begin(c);
+    if (st != SW_OK)
+        return st;
+    st = store_tx_set_tenant(c, tenant_id);
+    if (st != SW_OK)
+        store_tx_rollback(c);
+    return st;
+}

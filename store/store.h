@@ -1,0 +1,64 @@
+/* PostgreSQL access for actors: a small connection pool that reconnects, parameterised
+ * queries whose rows come back as JSON (so handlers can hand them straight to a reply), and
+ * transactions scoped to one tenant's schema. libpq's errors are translated here into
+ * sw_status; nothing above this module sees a PGresult.
+ *
+ * Scaling seam (DESIGN §11): public.tenants names the database a tenant lives on, and work for
+ * a tenant acquires its connection with store_acquire_tenant(); today every tenant lives on the
+ * one database of the pool. */
+#ifndef SW_STORE_H
+#define SW_STORE_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "bus/status.h"
+
+typedef struct store_pool store_pool;
+typedef struct store_conn store_conn;
+
+/* conninfo: a libpq URL or key=value string (copied). size: connections at most.
+ * *out: owned (store_pool_free). Connections are opened lazily. */
+sw_status store_pool_new(store_pool **out, const char *conninfo, int size);
+void store_pool_free(store_pool *pool);
+
+/* Borrows a connection, waiting while all are in use; reconnects a broken one. Returns NULL
+ * when the database cannot be reached. Give it back with store_release(). */
+store_conn *store_acquire(store_pool *pool);
+store_conn *store_acquire_tenant(store_pool *pool, const char *tenant_id);
+/* Returns the connection; a connection left inside a transaction is rolled back first. */
+void store_release(store_pool *pool, store_conn *c);
+
+/* Runs sql with text parameters (NULL = SQL NULL). *rows: owned JSON array of row objects,
+ * column values typed (integers, booleans, numbers, JSON columns parsed, the rest strings).
+ * rows may be NULL when the caller wants no rows. *affected (may be NULL): rows changed. */
+sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *sql, int nparams,
+                      const char *const *params);
+/* Like store_query, for a query that returns at most one row: *row owned, SW_ENOTFOUND when
+ * there is none. */
+sw_status store_query_one(store_conn *c, json_t **row, const char *sql, int nparams,
+                          const char *const *params);
+/* Runs one or more statements without parameters (migrations, DDL). */
+sw_status store_exec_script(store_conn *c, const char *sql);
+
+/* The name of the constraint the last failed statement violated ("" when none). */
+const char *store_last_constraint(const store_conn *c);
+/* The message of the last failed statement, for logs and operator tools (never for clients). */
+const char *store_last_error(const store_conn *c);
+
+sw_status store_tx_begin(store_conn *c);
+sw_status store_tx_commit(store_conn *c);
+void store_tx_rollback(store_conn *c);
+
+/* Begins a transaction scoped to the tenant: looks up its schema in public.tenants (tenant_id
+ * comes from the verified Sw-Tenant header, never from a request body) and runs
+ * SET LOCAL search_path TO "<schema>", public. SW_ENOTFOUND for an unknown tenant. */
+sw_status store_tx_begin_tenant(store_conn *c, const char *tenant_id);
+
+/* Inside an open transaction: switches search_path to the tenant's schema (SET LOCAL). */
+sw_status store_tx_set_tenant(store_conn *c, const char *tenant_id);
+
+/* True for a schema name StatusWatch creates: t_ followed by 10-40 [a-z0-9]. */
+bool store_schema_name_valid(const char *name);
+
+#endif
