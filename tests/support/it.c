@@ -1,0 +1,338 @@
+/* Integration test support; see it.h. */
+#include "tests/support/it.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#ifndef SW_SOURCE_DIR
+#error "SW_SOURCE_DIR must be defined by the build"
+#endif
+
+static __thread char hdr_buf[1024];
+static __thread char ip_buf[64];
+static __thread char email_buf[160];
+
+const char *it_source_dir(void)
+{
+    return SW_SOURCE_DIR;
+}
+
+static const char *env_or_fail(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        fail_msg("%s is not set: run integration tests through `ops/sw test`", name);
+    return v;
+}
+
+const char *it_fresh_ip(void)
+{
+    uint32_t r = randombytes_random();
+    snprintf(ip_buf, sizeof(ip_buf), "10.%u.%u.%u", (r >> 16) & 0xff, (r >> 8) & 0xff,
+             (r & 0xfe) + 1);
+    return ip_buf;
+}
+
+const char *it_fresh_email(const char *prefix)
+{
+    char rnd[13];
+    unsigned char b[6];
+    randombytes_buf(b, sizeof(b));
+    sodium_bin2hex(rnd, sizeof(rnd), b, sizeof(b));
+    snprintf(email_buf, sizeof(email_buf), "%s-%s@example.test", prefix, rnd);
+    return email_buf;
+}
+
+typedef struct buf {
+    char *data;
+    size_t len;
+} buf;
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+    buf *b = arg;
+    size_t add = size * n;
+    char *d = realloc(b->data, b->len + add + 1);
+    if (!d)
+        return 0;
+    memcpy(d + b->len, p, add);
+    b->data = d;
+    b->len += add;
+    b->data[b->len] = '\0';
+    return add;
+}
+
+it_resp *it_http_v(const char *method, const char *path, const char *body, va_list ap)
+{
+    char url[512], xff[96];
+    struct curl_slist *hl = NULL;
+    buf rb = {0}, hb = {0};
+    bool has_xff = false;
+    it_resp *r = calloc(1, sizeof(*r));
+
+    snprintf(url, sizeof(url), "http://%s%s", env_or_fail("SW_HTTP_LISTEN"), path);
+    for (const char *h = va_arg(ap, const char *); h; h = va_arg(ap, const char *)) {
+        if (strncasecmp(h, "X-Forwarded-For:", 16) == 0)
+            has_xff = true;
+        hl = curl_slist_append(hl, h);
+    }
+    if (!has_xff) {
+        snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", it_fresh_ip());
+        hl = curl_slist_append(hl, xff);
+    }
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &rb);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &r->seconds);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hl);
+    r->raw = rb.data ? rb.data : strdup("");
+    r->raw_len = rb.len;
+    r->headers = hb.data ? hb.data : strdup("");
+    r->body = json_loadb(r->raw, r->raw_len, 0, NULL);
+    return r;
+}
+
+it_resp *it_http(const char *method, const char *path, const char *body, ...)
+{
+    va_list ap;
+    va_start(ap, body);
+    it_resp *r = it_http_v(method, path, body, ap);
+    va_end(ap);
+    return r;
+}
+
+it_resp *it_post_json(const char *path, json_t *body, const char *xff)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    char h[96];
+    json_decref(body);
+    it_resp *r;
+    if (xff) {
+        snprintf(h, sizeof(h), "X-Forwarded-For: %s", xff);
+        r = it_http("POST", path, text, "Content-Type: application/json", h, NULL);
+    } else {
+        r = it_http("POST", path, text, "Content-Type: application/json", NULL);
+    }
+    free(text);
+    return r;
+}
+
+void it_resp_free(it_resp *r)
+{
+    if (!r)
+        return;
+    json_decref(r->body);
+    free(r->raw);
+    free(r->headers);
+    free(r);
+}
+
+const char *it_header(const it_resp *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *line = r->headers; line && *line;) {
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ')
+                v++;
+            size_t vl = strcspn(v, "\r\n");
+            snprintf(hdr_buf, sizeof(hdr_buf), "%.*s", (int)vl, v);
+            return hdr_buf;
+        }
+        const char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+json_t *it_sql(const char *sql, int nparams, const char *const *params)
+{
+    PGconn *pg = PQconnectdb(env_or_fail("DATABASE_URL"));
+    if (PQstatus(pg) != CONNECTION_OK)
+        fail_msg("database: %s", PQerrorMessage(pg));
+    PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType es = PQresultStatus(res);
+    if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK)
+        fail_msg("sql failed: %s\n%s", PQresultErrorMessage(res), sql);
+    json_t *rows = json_array();
+    for (int r = 0; r < PQntuples(res); r++) {
+        json_t *o = json_object();
+        for (int f = 0; f < PQnfields(res); f++)
+            json_object_set_new(o, PQfname(res, f),
+                                PQgetisnull(res, r, f) ? json_null()
+                                                       : json_string(PQgetvalue(res, r, f)));
+        json_array_append_new(rows, o);
+    }
+    PQclear(res);
+    PQfinish(pg);
+    return rows;
+}
+
+long it_sql_long(const char *sql, int nparams, const char *const *params)
+{
+    json_t *rows = it_sql(sql, nparams, params);
+    long v = -1;
+    json_t *row = json_array_get(rows, 0);
+    if (row) {
+        const char *k;
+        json_t *val;
+        json_object_foreach(row, k, val)
+        {
+            v = json_is_string(val) ? strtol(json_string_value(val), NULL, 10) : -1;
+            break;
+        }
+    }
+    json_decref(rows);
+    return v;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *d = malloc((size_t)n + 1);
+    if (d && fread(d, 1, (size_t)n, f) != (size_t)n) {
+        free(d);
+        d = NULL;
+    }
+    if (d)
+        d[n] = '\0';
+    fclose(f);
+    return d;
+}
+
+char *it_mail_wait(const char *to, int timeout_ms)
+{
+    const char *dir = env_or_fail("SW_MAIL_DIR");
+    char needle[300], path[1024];
+    snprintf(needle, sizeof(needle), "To: <%s>", to);
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            if (!strstr(de->d_name, ".eml"))
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+            char *m = slurp(path);
+            if (m && strstr(m, needle)) {
+                closedir(d);
+                return m;
+            }
+            free(m);
+        }
+        if (d)
+            closedir(d);
+        usleep(100 * 1000);
+    }
+    return NULL;
+}
+
+char *it_mail_token(const char *mail)
+{
+    const char *p = mail ? strstr(mail, "/verify-email?token=") : NULL;
+    if (!p)
+        return NULL;
+    p += strlen("/verify-email?token=");
+    size_t n = strcspn(p, " \r\n");
+    return strndup(p, n);
+}
+
+int it_ops(const char *args)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s/ops/sw %s >&2", SW_SOURCE_DIR, args);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+bool it_wait_ready(int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 250) {
+        it_resp *r = it_http("GET", "/health/ready/", NULL, NULL);
+        long st = r->status;
+        it_resp_free(r);
+        if (st == 200)
+            return true;
+        usleep(250 * 1000);
+    }
+    return false;
+}
+
+natsConnection *it_nats(void)
+{
+    natsOptions *o = NULL;
+    natsConnection *nc = NULL;
+    natsOptions_Create(&o);
+    natsOptions_SetURL(o, env_or_fail("NATS_URL"));
+    natsOptions_SetUserInfo(o, env_or_fail("SW_ADMIN_NATS_USER"),
+                            env_or_fail("SW_ADMIN_NATS_PASSWORD"));
+    natsStatus s = natsConnection_Connect(&nc, o);
+    natsOptions_Destroy(o);
+    if (s != NATS_OK)
+        fail_msg("nats: %s", natsStatus_GetText(s));
+    return nc;
+}
+
+char *it_signup_verified(char *email_out, size_t len, const char *org)
+{
+    snprintf(email_out, len, "%s", it_fresh_email("owner"));
+    it_resp *r = it_post_json("/api/auth/register/",
+                              json_pack("{s:s,s:s,s:s,s:s}", "organization_name", org, "email",
+                                        email_out, "password", IT_PASSWORD, "password_confirm",
+                                        IT_PASSWORD),
+                              NULL);
+    if (r->status != 201)
+        fail_msg("sign-up failed: %ld %s", r->status, r->raw);
+    char *tenant = strdup(json_string_value(json_object_get(json_object_get(r->body, "tenant"),
+                                                            "id")));
+    it_resp_free(r);
+    char *mail = it_mail_wait(email_out, 15000);
+    if (!mail)
+        fail_msg("no verification mail for %s", email_out);
+    char *token = it_mail_token(mail);
+    r = it_post_json("/api/auth/verify-email/", json_pack("{s:s}", "token", token), NULL);
+    if (r->status != 200)
+        fail_msg("verification failed: %ld %s", r->status, r->raw);
+    it_resp_free(r);
+    free(token);
+    free(mail);
+    return tenant;
+}
+
+it_resp *it_login(const char *email, const char *password)
+{
+    return it_post_json("/api/auth/token/",
+                        json_pack("{s:s,s:s}", "email", email, "password", password), NULL);
+}
