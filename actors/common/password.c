@@ -49,11 +49,17 @@ static bool in_common_list(const char *word)
     return false;
 }
 
-/* Letters of the password, lowercased, with common substitutions undone (P@ssw0rd -> password). */
+/* The password with digits and symbols trimmed from both ends, lowercased, and common
+ * substitutions inside undone: "P@ssw0rd1234!" -> "password", "W3lc0me2024" -> "welcome". */
 static void skeleton(char *out, size_t len, const char *pw)
 {
+    const char *start = pw, *end = pw + strlen(pw);
     size_t o = 0;
-    for (const char *p = pw; *p && o + 1 < len; p++) {
+    while (start < end && !isalpha((unsigned char)*start))
+        start++;
+    while (end > start && !isalpha((unsigned char)end[-1]))
+        end--;
+    for (const char *p = start; p < end && o + 1 < len; p++) {
         char ch = *p;
         switch (ch) {
         case '@': case '4': ch = 'a'; break;

@@ -94,16 +94,15 @@ bool validate_name(char *out, size_t len, const char *name, size_t max_chars)
 
 void slugify(char *out, size_t len, const char *name)
 {
-    size_t o = 0;
+    size_t o = 0, cap = len - 1 < 40 ? len - 1 : 40;
     bool dash = false;
-    for (const char *p = name; *p && o + 1 < len && o < 40; p++) {
+    for (const char *p = name; *p && o < cap; p++) {
         unsigned char ch = (unsigned char)*p;
         if (isalnum(ch) && ch < 0x80) {
-            if (dash && o > 0)
+            if (dash && o > 0 && o + 1 < cap)
                 out[o++] = '-';
             dash = false;
-            if (o + 1 < len)
-                out[o++] = (char)tolower(ch);
+            out[o++] = (char)tolower(ch);
         } else {
             dash = true;
         }

@@ -56,7 +56,8 @@ sw_status notify_render(char **out, const json_t *job, const char *from, const c
     if (strcmp(kind, "verify_email") == 0) {
         const char *link = json_string_value(json_object_get(vars, "link"));
         const char *o = json_string_value(json_object_get(vars, "organization"));
-        if (!link || !o || strchr(link, '\r') || strchr(link, '\n'))
+        json_int_t hours = json_integer_value(json_object_get(vars, "expires_hours"));
+        if (!link || !o || hours <= 0 || strchr(link, '\r') || strchr(link, '\n'))
             return SW_EINVAL;
         snprintf(org, sizeof(org), "%s", o);
         strip_crlf(org);
@@ -72,7 +73,7 @@ sw_status notify_render(char **out, const json_t *job, const char *from, const c
                 "The link works once and expires in %d hours. If you did not sign up, ignore "
                 "this message.\r\n\r\n"
                 "-- \r\nStatusWatch\r\n",
-                org, link, (int)json_integer_value(json_object_get(vars, "expires_hours")));
+                org, link, (int)hours);
         fclose(f);
     } else {
         return SW_EINVAL;

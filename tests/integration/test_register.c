@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "actors/common/tenant.h"
@@ -299,6 +300,33 @@ static void test_failure_midway_leaves_nothing(void **state)
         it_sql_long("SELECT count(*) FROM public.schema_migrations WHERE scope = $1", 1, p), 0);
 }
 
+static void test_mail_retried_until_smtp_takes_it(void **state)
+{
+    char email[160], cmd[512];
+    assert_int_equal(it_ops("actor stop smtp"), 0);
+    snprintf(email, sizeof(email), "%s", it_fresh_email("retry"));
+    it_resp *r =
+        it_post_json("/api/auth/register/", signup_body("Retry", email, IT_PASSWORD, IT_PASSWORD),
+                     NULL);
+    assert_int_equal(r->status, 201); /* sign-up does not wait for mail */
+    it_resp_free(r);
+    /* The mailer failed at least once and said it will retry. */
+    bool retried = false;
+    snprintf(cmd, sizeof(cmd), "grep -q 'mail not sent; will retry' %s/log/notify.log",
+             getenv("SW_VAR"));
+    for (int i = 0; i < 50 && !retried; i++) {
+        retried = system(cmd) == 0;
+        if (!retried)
+            usleep(100 * 1000);
+    }
+    assert_true(retried);
+    assert_int_equal(it_ops("actor start smtp"), 0);
+    char *mail = it_mail_wait(email, 40000);
+    assert_non_null(mail);
+    assert_non_null(strstr(mail, "/verify-email?token="));
+    free(mail);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -310,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_signups_one_email),
         cmocka_unit_test(test_register_throttle),
         cmocka_unit_test(test_failure_midway_leaves_nothing),
+        cmocka_unit_test(test_mail_retried_until_smtp_takes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
