@@ -192,6 +192,13 @@ sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *
     if (affected)
         *affected = 0;
     res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQstatus(c->pg) == CONNECTION_BAD && !c->in_tx) {
+        /* The server restarted since this pooled connection was last used: reconnect and
+         * run the statement once more (outside a transaction nothing else was lost). */
+        PQclear(res);
+        PQreset(c->pg);
+        res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    }
     ExecStatusType es = PQresultStatus(res);
     if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
         st = translate(c, res);
@@ -239,6 +246,11 @@ sw_status store_query_one(store_conn *c, json_t **row, const char *sql, int npar
 sw_status store_exec_script(store_conn *c, const char *sql)
 {
     PGresult *res = PQexec(c->pg, sql);
+    if (PQstatus(c->pg) == CONNECTION_BAD && !c->in_tx) { /* as in store_query */
+        PQclear(res);
+        PQreset(c->pg);
+        res = PQexec(c->pg, sql);
+    }
     ExecStatusType es = PQresultStatus(res);
     sw_status st = SW_OK;
     if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK && es != PGRES_EMPTY_QUERY)

@@ -321,6 +321,65 @@ static void test_production_refuses_weak_secret(void **state)
     }
 }
 
+/* The named check of /health/ or /health/ready/ once it reports 503 (owned), or NULL. */
+static char *wait_check_failing(const char *path, const char *check, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 200) {
+        it_resp *r = it_http("GET", path, NULL, NULL);
+        const char *v =
+            json_string_value(json_object_get(json_object_get(r->body, "checks"), check));
+        char *out = (r->status == 503 && v && strcmp(v, "ok") != 0) ? strdup(v) : NULL;
+        it_resp_free(r);
+        if (out)
+            return out;
+        usleep(200 * 1000);
+    }
+    return NULL;
+}
+
+static void test_health_names_what_is_missing(void **state)
+{
+    /* A stream removed behind our back: ready names it; sw-migrate puts it back. */
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    assert_int_equal(js_DeleteStream(js, "SW_EVENTS", NULL, &jerr), NATS_OK);
+    char *v = wait_check_failing("/health/ready/", "streams", 5000);
+    assert_non_null(v);
+    assert_non_null(strstr(v, "SW_EVENTS"));
+    free(v);
+    assert_int_equal(it_ops("migrate"), 0);
+    assert_true(it_wait_ready(10000));
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+
+    /* PostgreSQL down: /health/ says database; back up, everything recovers by itself. */
+    assert_int_equal(it_ops("actor stop postgres"), 0);
+    v = wait_check_failing("/health/", "database", 5000);
+    assert_non_null(v);
+    free(v);
+    it_resp *r = it_post_json("/api/auth/token/",
+                              json_pack("{s:s,s:s}", "email", "nobody@example.test", "password",
+                                        "Whatever-123-x"),
+                              NULL);
+    assert_int_equal(r->status, 503); /* a clean answer, not a hang */
+    it_resp_free(r);
+    assert_int_equal(it_ops("actor start postgres"), 0);
+    assert_true(it_wait_ready(20000));
+
+    /* nats-server restarted: the edge and every actor reconnect on their own. */
+    assert_int_equal(it_ops("actor stop nats"), 0);
+    v = wait_check_failing("/health/", "nats", 5000);
+    assert_non_null(v);
+    free(v);
+    assert_int_equal(it_ops("actor start nats"), 0);
+    assert_true(it_wait_ready(30000));
+    r = it_post_json("/api/auth/register/", json_object(), NULL);
+    assert_int_equal(r->status, 400); /* served by sw-auth again */
+    it_resp_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_no_responders_and_timeout),
         cmocka_unit_test(test_migrations_twice_and_failure),
         cmocka_unit_test(test_production_refuses_weak_secret),
+        cmocka_unit_test(test_health_names_what_is_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

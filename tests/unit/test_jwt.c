@@ -331,6 +331,24 @@ static void signature_changed_is_refused(void **state)
     sig[0] = '\0';
     assert_refused(token);
     free(token);
+
+    /* The right HMAC followed by extra bytes (an HS384/HS512-sized signature). */
+    char *t = craft(HS256_HEADER, good_claims(), MAC_HS256, key);
+    char *dot2 = strrchr(t, '.');
+    unsigned char mac[crypto_auth_hmacsha256_BYTES + 16] = {0};
+    size_t n_mac = 0;
+    assert_int_equal(sodium_base642bin(mac, sizeof(mac), dot2 + 1, strlen(dot2 + 1), NULL,
+                                       &n_mac, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    assert_int_equal(n_mac, crypto_auth_hmacsha256_BYTES);
+    char *padded_sig = b64url(mac, sizeof(mac));
+    *dot2 = '\0';
+    char *padded = malloc(strlen(t) + 1 + strlen(padded_sig) + 1);
+    sprintf(padded, "%s.%s", t, padded_sig);
+    assert_refused(padded);
+    free(padded);
+    free(padded_sig);
+    free(t);
 }
 
 static void expired_and_future_tokens_are_refused(void **state)
@@ -389,6 +407,10 @@ static void wrong_registered_claims_are_refused(void **state)
     assert_claims_refused(c);
 
     c = good_claims();
+    json_object_set_new(c, "nbf", json_string("now"));
+    assert_claims_refused(c);
+
+    c = good_claims();
     json_object_set_new(c, "tid", json_integer(12345678901234));
     assert_claims_refused(c);
 }
@@ -441,6 +463,18 @@ static void garbage_is_refused(void **state)
     long_token[200] = '.';
     assert_refused(long_token);
     free(long_token);
+
+    /* Correctly signed but over SW_JWT_MAX_LEN: refused before any decoding. */
+    json_t *c = good_claims();
+    char *pad = malloc(4001);
+    memset(pad, 'x', 4000);
+    pad[4000] = '\0';
+    json_object_set_new(c, "pad", json_string(pad));
+    free(pad);
+    char *big = craft(HS256_HEADER, c, MAC_HS256, key);
+    assert_true(strlen(big) > SW_JWT_MAX_LEN);
+    assert_refused(big);
+    free(big);
 
     /* A valid token with a fourth segment appended. */
     char *t = craft(HS256_HEADER, good_claims(), MAC_HS256, key);

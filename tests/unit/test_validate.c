@@ -145,6 +145,10 @@ static void names_are_trimmed_and_checked(void **state)
     assert_false(validate_name(out, sizeof(out), "Acme\tCorp", 100));
     assert_false(validate_name(out, sizeof(out), "Acme\x7f", 100));
     assert_false(validate_name(out, sizeof(out), "Acme\x1b[31mCorp", 100));
+
+    /* An output buffer too small is a refusal, not a truncated name. */
+    char small[5] = "";
+    assert_false(validate_name(small, sizeof(small), "Acme Corp", 100));
 }
 
 static void name_length_counts_characters_not_bytes(void **state)
