@@ -356,8 +356,12 @@ sw_status bus_connect(natsConnection **out, const char *name, int wait_ms)
         s = natsOptions_SetUserInfo(opts, user, pass);
     if (s == NATS_OK && user) {
         /* Replies to this user's requests land under its own prefix, which its NATS
-         * permissions allow it (and only it) to read. */
-        snprintf(inbox, sizeof(inbox), "_INBOX_%s", user);
+         * permissions allow it (and only it) to read. A remote region's prober behind a leaf
+         * node sets the prefix its hub user is allowed (SW_NATS_INBOX_PREFIX=_INBOX_euw). */
+        snprintf(inbox, sizeof(inbox), "%s",
+                 sw_config_str("SW_NATS_INBOX_PREFIX", ""));
+        if (!inbox[0])
+            snprintf(inbox, sizeof(inbox), "_INBOX_%s", user);
         s = natsOptions_SetCustomInboxPrefix(opts, inbox);
     }
     if (s == NATS_OK)
@@ -589,8 +593,15 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
 
     if (bus_connect(&a.nc, def->name, 0) != SW_OK)
         goto out;
-    if (natsConnection_JetStream(&a.js, a.nc, NULL) != NATS_OK)
-        goto out;
+    {
+        /* Behind a leaf node, JetStream is reached through the hub's domain
+         * (SW_JS_DOMAIN=hub maps the API to $JS.hub.API). */
+        jsOptions jo;
+        jsOptions_Init(&jo);
+        jo.Domain = sw_config_str("SW_JS_DOMAIN", NULL);
+        if (natsConnection_JetStream(&a.js, a.nc, &jo) != NATS_OK)
+            goto out;
+    }
     (void)jerr;
     if (def->app_init) {
         st = SW_OK;

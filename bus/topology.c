@@ -116,21 +116,45 @@ sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int w
     if (st != SW_OK)
         return st;
 
+    /* Results: the recorder writes batches; a failed batch is nak'd and comes back. */
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "recorder";
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = 60 * SEC;
+    cc.MaxAckPending = 20000;
+    cc.Replicas = replicas;
+    st = apply_consumer(js, "SW_RESULTS", &cc);
+    if (st != SW_OK)
+        return st;
+
+    /* Advisories: every max-delivery / terminate advisory of SW_JOBS waits here for the
+     * dead-letter actor, even while it is down. */
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "deadletter";
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = 60 * SEC;
+    cc.Replicas = replicas;
+    st = apply_consumer(js, "SW_ADVISORIES", &cc);
+    if (st != SW_OK)
+        return st;
+
     /* One durable per probe region: WorkQueue streams need non-overlapping filters, and every
      * prober process of a region pulls from the same consumer. */
     snprintf(buf, sizeof(buf), "%s", regions && *regions ? regions : "local");
     char *save = NULL;
     for (char *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
-        static int64_t backoff[] = {30 * SEC, 60 * SEC};
         snprintf(durable, sizeof(durable), "probers-%s", r);
         snprintf(filter, sizeof(filter), "sw.v1.jobs.probe.%s", r);
         jsConsumerConfig_Init(&cc);
         cc.Durable = durable;
         cc.FilterSubject = filter;
         cc.AckPolicy = js_AckExplicit;
+        /* Failed checks are retried by the prober's nak-with-delay (5 s, 15 s). No consumer
+         * BackOff: with one, nats-server 2.9.10 ignored a second NakWithDelay and redelivered
+         * only after the ack wait (measured: attempt 3 came 30 s late). AckWait alone covers a
+         * prober that died; long checks extend it with InProgress. */
+        cc.AckWait = 30 * SEC;
         cc.MaxDeliver = 3;
-        cc.BackOff = backoff;
-        cc.BackOffLen = 2;
         cc.MaxAckPending = 20000;
         cc.Replicas = replicas;
         st = apply_consumer(js, "SW_JOBS", &cc);

@@ -13,6 +13,18 @@ static const edge_route routes[] = {
     {"POST", "/api/auth/token/refresh/", "sw.v1.auth.refresh", EDGE_PUBLIC, EDGE_REFRESH_COOKIE},
     {"POST", "/api/auth/logout/", "sw.v1.auth.logout", EDGE_ACCESS, EDGE_REFRESH_COOKIE},
     {"GET", "/api/auth/me/", "sw.v1.auth.me", EDGE_ACCESS, 0},
+    {"GET", "/api/billing/plans/", "sw.v1.billing.plans", EDGE_PUBLIC, 0},
+    {"POST", "/api/billing/create-checkout-session/", "sw.v1.billing.create_checkout_session",
+     EDGE_ACCESS, 0},
+    {"POST", "/api/billing/webhook/", "sw.v1.billing.webhook", EDGE_PUBLIC, EDGE_RAW},
+    {"GET", "/api/endpoints/", "sw.v1.endpoints.list", EDGE_ACCESS, 0},
+    {"POST", "/api/endpoints/", "sw.v1.endpoints.create", EDGE_ACCESS, 0},
+    {"GET", "/api/endpoints/{id}/", "sw.v1.endpoints.get", EDGE_ACCESS, 0},
+    {"PUT", "/api/endpoints/{id}/", "sw.v1.endpoints.update", EDGE_ACCESS, 0},
+    {"PATCH", "/api/endpoints/{id}/", "sw.v1.endpoints.patch", EDGE_ACCESS, 0},
+    {"DELETE", "/api/endpoints/{id}/", "sw.v1.endpoints.delete", EDGE_ACCESS, 0},
+    {"GET", "/api/endpoints/{id}/checks/", "sw.v1.endpoints.checks", EDGE_ACCESS, 0},
+    {"GET", "/api/endpoints/{id}/uptime/", "sw.v1.endpoints.uptime", EDGE_ACCESS, 0},
 };
 
 /* Matches one pattern; a {id} segment accepts 1-64 characters of [A-Za-z0-9_-]. */

@@ -509,7 +509,9 @@ int main(void)
     sw_jwt_derive_key(e.jwt_key, secret);
     e.web_root = sw_config_str("SW_WEB_ROOT", "web/dist");
     e.trusted_proxies = sw_config_str("SW_TRUSTED_PROXIES", "");
-    e.ready_actors = sw_config_str("SW_READY_ACTORS", "sw-auth,sw-tenancy,sw-notify");
+    e.ready_actors = sw_config_str("SW_READY_ACTORS",
+                                   "sw-auth,sw-tenancy,sw-notify,sw-endpoints,sw-billing,"
+                                   "sw-scheduler,sw-prober,sw-recorder,sw-deadletter");
     e.bus_timeout_ms = (int)sw_config_long("SW_BUS_TIMEOUT_MS", 5000, 100, 120000, NULL);
 
     sigemptyset(&sigs);

@@ -32,11 +32,11 @@ static const char *common_words[] = {
 
 static bool in_common_list(const char *word)
 {
-    if (!*word)
+    size_t wl = strlen(word);
+    if (!wl)
         return true; /* no letters at all: digits and symbols only */
     for (size_t i = 0; i < sizeof(common_words) / sizeof(common_words[0]); i++) {
         size_t n = strlen(common_words[i]);
-        size_t wl = strlen(word);
         /* the word itself, or the word repeated ("passwordpassword") */
         if (wl % n == 0) {
             bool all = true;
@@ -45,6 +45,10 @@ static bool in_common_list(const char *word)
             if (all)
                 return true;
         }
+        /* a common word followed by a short tail ("welcome" + "ioa" from "Welcom3!2024"):
+         * the word makes up at least half of what is left */
+        if (n >= 4 && strncmp(word, common_words[i], n) == 0 && 2 * n >= wl)
+            return true;
     }
     return false;
 }
@@ -60,6 +64,28 @@ static void skeleton(char *out, size_t len, const char *pw)
     while (end > start && !isalpha((unsigned char)end[-1]))
         end--;
     for (const char *p = start; p < end && o + 1 < len; p++) {
+        char ch = *p;
+        switch (ch) {
+        case '@': case '4': ch = 'a'; break;
+        case '0': ch = 'o'; break;
+        case '1': case '!': ch = 'i'; break;
+        case '3': ch = 'e'; break;
+        case '$': case '5': ch = 's'; break;
+        case '7': ch = 't'; break;
+        default: break;
+        }
+        if (isalpha((unsigned char)ch))
+            out[o++] = (char)tolower((unsigned char)ch);
+    }
+    out[o] = '\0';
+}
+
+/* Every character with substitutions undone, then letters only ("Welcom3!2024" ->
+ * "welcomeioa"), so a substituted first or last letter is still seen. */
+static void substituted(char *out, size_t len, const char *pw)
+{
+    size_t o = 0;
+    for (const char *p = pw; *p && o + 1 < len; p++) {
         char ch = *p;
         switch (ch) {
         case '@': case '4': ch = 'a'; break;
@@ -122,10 +148,11 @@ bool password_check(const char *pw, const char *email, json_t *errors)
             errors, json_string("Password must contain at least one special character."));
 
     if (n <= MAX_LEN) {
-        char a[MAX_LEN + 1], b[MAX_LEN + 1];
+        char a[MAX_LEN + 1], b[MAX_LEN + 1], full[MAX_LEN + 1];
         skeleton(a, sizeof(a), pw);
         letters(b, sizeof(b), pw);
-        if (in_common_list(a) || in_common_list(b))
+        substituted(full, sizeof(full), pw);
+        if (in_common_list(a) || in_common_list(b) || in_common_list(full))
             json_array_append_new(errors, json_string("This password is too common."));
         if (email) {
             char local[128];

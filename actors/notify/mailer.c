@@ -75,6 +75,66 @@ sw_status notify_render(char **out, const json_t *job, const char *from, const c
                 "-- \r\nStatusWatch\r\n",
                 org, link, (int)hours);
         fclose(f);
+    } else if (strcmp(kind, "endpoint_down") == 0 || strcmp(kind, "endpoint_up") == 0) {
+        bool down = kind[9] == 'd';
+        char name[256], url[600], cause[200];
+        const char *n = json_string_value(json_object_get(vars, "endpoint_name"));
+        const char *u = json_string_value(json_object_get(vars, "url"));
+        const char *c = json_string_value(json_object_get(vars, "cause"));
+        if (!n || !u)
+            return SW_EINVAL;
+        snprintf(name, sizeof(name), "%s", n);
+        snprintf(url, sizeof(url), "%s", u);
+        snprintf(cause, sizeof(cause), "%s", c ? c : "");
+        strip_crlf(name);
+        strip_crlf(url);
+        strip_crlf(cause);
+        snprintf(subject, sizeof(subject), "[StatusWatch] %.150s is %s", name,
+                 down ? "DOWN" : "back UP");
+        f = open_memstream(&body, &blen);
+        if (!f)
+            return SW_EINTERNAL;
+        if (down)
+            fprintf(f,
+                    "Hello,\r\n\r\n%s (%s) is down: the checks failed from a majority of its "
+                    "regions.\r\n\r\nLast error: %s\r\n\r\nWe will tell you once when it "
+                    "recovers.\r\n\r\n-- \r\nStatusWatch\r\n",
+                    name, url, cause[0] ? cause : "unknown");
+        else
+            fprintf(f,
+                    "Hello,\r\n\r\n%s (%s) is up again.\r\n\r\n-- \r\nStatusWatch\r\n",
+                    name, url);
+        fclose(f);
+    } else if (strcmp(kind, "payment_failed") == 0) {
+        /* From sw-billing on Stripe's invoice.payment_failed. Links must be single-line;
+         * amount and invoice_url are optional. */
+        const char *o = json_string_value(json_object_get(vars, "organization"));
+        const char *billing = json_string_value(json_object_get(vars, "billing_url"));
+        const char *amount = json_string_value(json_object_get(vars, "amount"));
+        const char *invoice = json_string_value(json_object_get(vars, "invoice_url"));
+        char amt[64];
+        if (!o || !billing || strpbrk(billing, "\r\n") || (invoice && strpbrk(invoice, "\r\n")))
+            return SW_EINVAL;
+        snprintf(org, sizeof(org), "%s", o);
+        strip_crlf(org);
+        snprintf(amt, sizeof(amt), "%s", amount ? amount : "");
+        strip_crlf(amt);
+        snprintf(subject, sizeof(subject), "[StatusWatch] Payment failed for %.150s", org);
+        f = open_memstream(&body, &blen);
+        if (!f)
+            return SW_EINTERNAL;
+        fprintf(f,
+                "Hello,\r\n\r\n"
+                "We could not collect the payment%s%s for the Pro plan of \"%s\".\r\n\r\n"
+                "Please update your payment method so monitoring stays on the Pro plan. "
+                "Stripe will retry the payment; if it keeps failing, the organization moves "
+                "back to the Free plan and endpoints past the Free limit are paused.\r\n\r\n"
+                "Billing: %s\r\n",
+                amt[0] ? " of " : "", amt, org, billing);
+        if (invoice)
+            fprintf(f, "Invoice: %s\r\n", invoice);
+        fprintf(f, "\r\n-- \r\nStatusWatch\r\n");
+        fclose(f);
     } else {
         return SW_EINVAL;
     }

@@ -2,6 +2,8 @@
 #include "tests/support/it.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,4 +337,63 @@ it_resp *it_login(const char *email, const char *password)
 {
     return it_post_json("/api/auth/token/",
                         json_pack("{s:s,s:s}", "email", email, "password", password), NULL);
+}
+
+int it_targets_start(int *http_port, int *https_port)
+{
+    int fds[2];
+    char line[128] = "";
+    char script[512];
+    snprintf(script, sizeof(script), "%s/tests/fakes/targets.py", SW_SOURCE_DIR);
+    if (pipe(fds) != 0)
+        fail_msg("pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        setpgid(0, 0);
+        execl("/usr/bin/python3", "python3", script, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *f = fdopen(fds[0], "r");
+    if (!f || !fgets(line, sizeof(line), f) ||
+        sscanf(line, "READY %d %d", http_port, https_port) != 2)
+        fail_msg("probe targets did not start: %s", line);
+    fclose(f);
+    return (int)pid;
+}
+
+void it_targets_stop(int pid)
+{
+    if (pid > 0) {
+        kill(-pid, SIGTERM);
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+}
+
+long it_wait_count(const char *sql, int nparams, const char *const *params, long want,
+                   int timeout_ms)
+{
+    long v = -1;
+    for (int waited = 0; waited <= timeout_ms; waited += 200) {
+        v = it_sql_long(sql, nparams, params);
+        if (v >= want)
+            return v;
+        usleep(200 * 1000);
+    }
+    return v;
+}
+
+it_resp *it_auth(const char *method, const char *path, const char *access, json_t *body)
+{
+    char auth[1200];
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", access);
+    it_resp *r = it_http(method, path, text, auth, "Content-Type: application/json", NULL);
+    free(text);
+    return r;
 }

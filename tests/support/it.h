@@ -66,6 +66,17 @@ char *it_signup_verified(char *email_out, size_t len, const char *org);
 /* Logs in; returns the login response (access, refresh). */
 it_resp *it_login(const char *email, const char *password);
 
+/* Starts tests/fakes/targets.py (HTTP + self-signed HTTPS probe targets on 127.0.0.1); sets
+ * the ports; returns its pid (stop with it_targets_stop). */
+int it_targets_start(int *http_port, int *https_port);
+void it_targets_stop(int pid);
+/* Polls sql (a count query) until it returns at least want or timeout_ms passes; returns the
+ * last value. */
+long it_wait_count(const char *sql, int nparams, const char *const *params, long want,
+                   int timeout_ms);
+/* An authorised request: "Authorization: Bearer <access>" added. */
+it_resp *it_auth(const char *method, const char *path, const char *access, json_t *body);
+
 /* The source tree (for ops/sw and conformance schemas). */
 const char *it_source_dir(void);
 

@@ -19,8 +19,8 @@ static void good_rates_parse(void **state)
         const char *text;
         int count, window;
     } cases[] = {
-        {"5/hour", 5, 3600}, {"10/minute", 10, 60}, {"3/h", 3, 3600},  {"100/s", 100, 1},
-        {"1/day", 1, 86400}, {"2/m", 2, 60},        {"7/min", 7, 60},  {"9/sec", 9, 1},
+        {"5/hour", 5, 3600}, {"10/minute", 10, 60}, {"3/h", 3, 3600}, {"100/s", 100, 1},
+        {"1/day", 1, 86400}, {"2/m", 2, 60},        {"7/min", 7, 60}, {"9/sec", 9, 1},
         {"4/d", 4, 86400},   {"1/second", 1, 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -35,9 +35,8 @@ static void good_rates_parse(void **state)
 static void bad_rates_are_refused(void **state)
 {
     static const char *cases[] = {
-        "",       "5",       "x/hour",  "0/hour", "5/fortnight", "-1/h",  "5/",
-        "/hour",  "5/hour ", "5/HOUR",  "5//h",   "5.5/h",       "5/h/h", "99999999999/h",
-        "5 /h",   "five/h",
+        "",        "5",      "x/hour", "0/hour", "5/fortnight", "-1/h",          "5/",   "/hour",
+        "5/hour ", "5/HOUR", "5//h",   "5.5/h",  "5/h/h",       "99999999999/h", "5 /h", "five/h",
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int count = -7, window = -7;
@@ -84,8 +83,7 @@ static void production_refuses_weak_secret_keys(void **state)
     check_key("production", "short-key", false, "short");
     check_key("production", "0123456789abcdef0123456789abcde", false, "short"); /* 31 */
     check_key("production", "changeme-changeme-changeme-changeme-1234", false, "default");
-    check_key("production", "django-insecure-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c", false,
-              "default");
+    check_key("production", "django-insecure-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c", false, "default");
     check_key("production", "ThisIsMyStatusWatchProductionKey-1234567", false, "default");
     check_key("production", GOOD_KEY, true, NULL);
     check_key("production", "0123456789abcdef0123456789abcdef", true, NULL); /* 32 */

@@ -60,9 +60,9 @@ static void wrong_method_is_405_not_404(void **state)
         const char *method;
         const char *path;
     } cases[] = {
-        {"GET", "/api/auth/register/"}, {"PUT", "/api/auth/token/"},
+        {"GET", "/api/auth/register/"},     {"PUT", "/api/auth/token/"},
         {"GET", "/api/auth/token/refresh"}, {"DELETE", "/api/auth/logout/"},
-        {"POST", "/api/auth/me/"},      {"post", "/api/auth/register/"},
+        {"POST", "/api/auth/me/"},          {"post", "/api/auth/register/"},
         {"HEAD", "/api/auth/me"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -78,10 +78,21 @@ static void wrong_method_is_405_not_404(void **state)
 static void unknown_path_is_404(void **state)
 {
     static const char *paths[] = {
-        "/api/auth/me/extra", "/api/auth/me//",   "/api/auth/mee/",  "/api/auth/m",
-        "/API/AUTH/ME/",      "/api/auth/",       "/api/",           "/",
-        "",                   "/api/nothing/",    "api/auth/me/",    "/api/auth/me/?x=1",
-        "/api/auth/token/refresh/x", "//api/auth/me/", "/api/auth/me/%2e%2e/",
+        "/api/auth/me/extra",
+        "/api/auth/me//",
+        "/api/auth/mee/",
+        "/api/auth/m",
+        "/API/AUTH/ME/",
+        "/api/auth/",
+        "/api/",
+        "/",
+        "",
+        "/api/nothing/",
+        "api/auth/me/",
+        "/api/auth/me/?x=1",
+        "/api/auth/token/refresh/x",
+        "//api/auth/me/",
+        "/api/auth/me/%2e%2e/",
     };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         char param[72];
@@ -149,7 +160,7 @@ static void client_ip_falls_back_to_peer_on_garbage_xff(void **state)
 {
     static const char *garbage[] = {
         "not-an-ip", "1.2.3.4, evil", "1.2.3.4,", "999.1.1.1", "1.2.3.4:8080",
-        "<script>", "unknown", ", , ,", "1.2.3",
+        "<script>",  "unknown",       ", , ,",    "1.2.3",
     };
     for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
         char ip[64];

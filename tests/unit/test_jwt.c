@@ -87,11 +87,11 @@ static char *craft_raw(const char *header_json, const char *payload_json, mac_al
 /* A claims object that sw_jwt_verify must accept at NOW (owned). */
 static json_t *good_claims(void)
 {
-    json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "iss", SW_JWT_ISSUER,
-                          "aud", SW_JWT_AUDIENCE, "typ", "access", "tid", TENANT, "sub",
-                          "u_0123456789", "role", "admin", "jti",
-                          "0123456789abcdef0123456789abcdef", "iat", (json_int_t)NOW, "nbf",
-                          (json_int_t)NOW, "exp", (json_int_t)(NOW + SW_JWT_ACCESS_TTL));
+    json_t *c =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "iss", SW_JWT_ISSUER, "aud",
+                  SW_JWT_AUDIENCE, "typ", "access", "tid", TENANT, "sub", "u_0123456789", "role",
+                  "admin", "jti", "0123456789abcdef0123456789abcdef", "iat", (json_int_t)NOW, "nbf",
+                  (json_int_t)NOW, "exp", (json_int_t)(NOW + SW_JWT_ACCESS_TTL));
     assert_non_null(c);
     return c;
 }
@@ -337,8 +337,8 @@ static void signature_changed_is_refused(void **state)
     char *dot2 = strrchr(t, '.');
     unsigned char mac[crypto_auth_hmacsha256_BYTES + 16] = {0};
     size_t n_mac = 0;
-    assert_int_equal(sodium_base642bin(mac, sizeof(mac), dot2 + 1, strlen(dot2 + 1), NULL,
-                                       &n_mac, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+    assert_int_equal(sodium_base642bin(mac, sizeof(mac), dot2 + 1, strlen(dot2 + 1), NULL, &n_mac,
+                                       NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
                      0);
     assert_int_equal(n_mac, crypto_auth_hmacsha256_BYTES);
     char *padded_sig = b64url(mac, sizeof(mac));
@@ -388,9 +388,9 @@ static void wrong_registered_claims_are_refused(void **state)
         const char *claim;
         const char *value;
     } cases[] = {
-        {"aud", "other-api"}, {"aud", ""},         {"iss", "evil"},      {"iss", ""},
-        {"typ", "refresh"},   {"typ", "Access"},   {"role", "superuser"}, {"role", "Owner"},
-        {"role", ""},         {"sub", ""},         {"jti", ""},
+        {"aud", "other-api"}, {"aud", ""},       {"iss", "evil"},       {"iss", ""},
+        {"typ", "refresh"},   {"typ", "Access"}, {"role", "superuser"}, {"role", "Owner"},
+        {"role", ""},         {"sub", ""},       {"jti", ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_t *c = good_claims();
@@ -417,8 +417,8 @@ static void wrong_registered_claims_are_refused(void **state)
 
 static void missing_claims_are_refused(void **state)
 {
-    static const char *required[] = {"tid", "sub", "jti", "exp", "iat", "iss", "aud",
-                                     "typ", "role"};
+    static const char *required[] = {"tid", "sub", "jti", "exp", "iat",
+                                     "iss", "aud", "typ", "role"};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         json_t *c = good_claims();
         assert_int_equal(json_object_del(c, required[i]), 0);
@@ -429,11 +429,11 @@ static void missing_claims_are_refused(void **state)
 static void invalid_tenant_ids_are_refused(void **state)
 {
     static const char *bad[] = {
-        "tenant123456789",            /* no t_ prefix */
-        "t_ABCDEFGHIJKL",             /* upper case */
-        "t_short",                    /* under 12 characters */
-        "t_abc-def-ghij",             /* punctuation */
-        "t_abcdef\"; DROP SCHEMA x",  /* injection-shaped */
+        "tenant123456789",                              /* no t_ prefix */
+        "t_ABCDEFGHIJKL",                               /* upper case */
+        "t_short",                                      /* under 12 characters */
+        "t_abc-def-ghij",                               /* punctuation */
+        "t_abcdef\"; DROP SCHEMA x",                    /* injection-shaped */
         "t_abcdefghijklmnopqrstuvwxyz0123456789abcdef", /* 44 characters */
         "../t_abcdefghijk",
     };

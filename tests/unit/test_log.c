@@ -19,14 +19,14 @@
 static void secret_keys(void **state)
 {
     static const char *secret[] = {
-        "password",      "new_password",  "Password",    "passwd",        "secret",
-        "client_secret", "token",         "access_token", "refresh_token", "refresh",
-        "Authorization", "authorization", "Cookie",      "Set-Cookie",    "api_key",
+        "password",      "new_password",  "Password",         "passwd",        "secret",
+        "client_secret", "token",         "access_token",     "refresh_token", "refresh",
+        "Authorization", "authorization", "Cookie",           "Set-Cookie",    "api_key",
         "apikey",        "signature",     "Stripe-Signature", "password_hash", "credentials",
         "card",          "verify_link",
     };
-    static const char *ordinary[] = {"email", "status", "tenant", "path", "method", "actor",
-                                     "msg",   "count",  "subject", "id",  "ip",     NULL};
+    static const char *ordinary[] = {"email", "status", "tenant",  "path", "method", "actor",
+                                     "msg",   "count",  "subject", "id",   "ip",     NULL};
     for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
         if (!sw_log_key_is_secret(secret[i]))
             fail_msg("key \"%s\" not treated as secret", secret[i]);
@@ -54,9 +54,15 @@ static void secret_values(void **state)
         "https://app.example/x?Token=abc123",
     };
     static const char *ordinary[] = {
-        "hello world",      "alice@example.com",    "https://example.com/health",
-        "200",              "",                     "GET /api/auth/me/",
-        "t_abc123def456",   "eyJ without dots",     "sk_ is not enough",
+        "hello world",
+        "alice@example.com",
+        "https://example.com/health",
+        "200",
+        "",
+        "GET /api/auth/me/",
+        "t_abc123def456",
+        "eyJ without dots",
+        "sk_ is not enough",
         NULL,
     };
     for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
@@ -94,8 +100,8 @@ static void scrub_redacts_at_any_depth_and_keeps_the_rest(void **state)
     assert_string_equal(before, after);
 
     json_error_t err;
-    const char *email, *password, *api_key, *token, *name, *bearer, *deep, *plain, *auth,
-        *accept, *creds, *card, *note, *url;
+    const char *email, *password, *api_key, *token, *name, *bearer, *deep, *plain, *auth, *accept,
+        *creds, *card, *note, *url;
     json_int_t age, count;
     int ok;
     json_t *refresh;
@@ -129,8 +135,8 @@ static void scrub_redacts_at_any_depth_and_keeps_the_rest(void **state)
     assert_true(json_is_null(refresh));
 
     char *text = json_dumps(out, 0);
-    static const char *leaks[] = {"hunter2", "k-123", "t1\"", "xyz", "sk_live", "Zm9vOmJhcg",
-                                  "4242", "whsec", "u:p@"};
+    static const char *leaks[] = {"hunter2",    "k-123", "t1\"",  "xyz", "sk_live",
+                                  "Zm9vOmJhcg", "4242",  "whsec", "u:p@"};
     for (size_t i = 0; i < sizeof(leaks) / sizeof(leaks[0]); i++)
         if (strstr(text, leaks[i]))
             fail_msg("\"%s\" survived scrubbing: %s", leaks[i], text);
@@ -179,6 +185,7 @@ static void log_login(void)
 static void log_below_level(void)
 {
     sw_log(SW_LOG_DEBUG, "noisy detail", "k", "v", NULL);
+    sw_logj(SW_LOG_DEBUG, "noisy json detail", json_pack("{s:i}", "n", 1));
 }
 
 static void log_secret_message(void)

@@ -20,8 +20,8 @@
 
 static json_t *verify_job(const char *to, const char *org)
 {
-    json_t *job = json_pack("{s:s,s:s,s:{s:s,s:s,s:i}}", "kind", "verify_email", "to", to,
-                            "vars", "organization", org, "link", LINK, "expires_hours", 48);
+    json_t *job = json_pack("{s:s,s:s,s:{s:s,s:s,s:i}}", "kind", "verify_email", "to", to, "vars",
+                            "organization", org, "link", LINK, "expires_hours", 48);
     assert_non_null(job);
     return job;
 }
@@ -178,10 +178,17 @@ static void missing_values_are_einval(void **state)
     job = verify_job("alice@example.com", "Acme");
     json_object_set_new(json_object_get(job, "vars"), "link", json_integer(5));
     assert_einval(job);
+}
 
-    /* Without expires_hours the mail would promise "expires in 0 hours". */
-    job = verify_job("alice@example.com", "Acme");
+/* Without expires_hours the mail would tell the user the link "expires in 0 hours". */
+static void missing_expiry_is_einval(void **state)
+{
+    json_t *job = verify_job("alice@example.com", "Acme");
     json_object_del(json_object_get(job, "vars"), "expires_hours");
+    assert_einval(job);
+
+    job = verify_job("alice@example.com", "Acme");
+    json_object_set_new(json_object_get(job, "vars"), "expires_hours", json_string("48"));
     assert_einval(job);
 }
 
@@ -228,15 +235,50 @@ static void link_with_line_breaks_is_refused(void **state)
     assert_einval(job);
 }
 
+/* sw-billing's payment_failed job: to the owner, with the billing link, one line each. */
+static void payment_failed_renders(void **state)
+{
+    char *msg = NULL;
+    json_t *job = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s}}", "kind", "payment_failed", "to",
+                            "owner@example.com", "vars", "organization", "Acme\r\nBcc: x@y.z",
+                            "billing_url", "https://app.statuswatch.local/billing", "amount",
+                            "19.00 USD", "invoice_url", "https://invoice.stripe.com/i/x");
+    assert_int_equal(notify_render(&msg, job, FROM, "pf.1"), SW_OK);
+    assert_crlf_only(msg);
+    assert_non_null(strstr(msg, "\r\nTo: <owner@example.com>\r\n"));
+    assert_non_null(strstr(msg, "\r\nSubject: [StatusWatch] Payment failed for Acme  Bcc: x@y.z"));
+    assert_int_equal(lines_starting_with(msg, "Bcc:"), 0);
+    assert_non_null(strstr(msg, "19.00 USD"));
+    assert_non_null(strstr(msg, "Billing: https://app.statuswatch.local/billing\r\n"));
+    assert_non_null(strstr(msg, "Invoice: https://invoice.stripe.com/i/x\r\n"));
+    free(msg);
+    json_decref(job);
+
+    /* Optional values may be absent; the link may not break a line or be missing. */
+    job = json_pack("{s:s,s:s,s:{s:s,s:s}}", "kind", "payment_failed", "to", "o@example.com",
+                    "vars", "organization", "Acme", "billing_url", "https://x/billing");
+    assert_int_equal(notify_render(&msg, job, FROM, "pf.2"), SW_OK);
+    assert_null(strstr(msg, "Invoice:"));
+    free(msg);
+    json_object_set_new(json_object_get(job, "vars"), "billing_url",
+                        json_string("https://x/\r\nBcc: x@y.z"));
+    assert_einval(job);
+    job = json_pack("{s:s,s:s,s:{s:s}}", "kind", "payment_failed", "to", "o@example.com", "vars",
+                    "organization", "Acme");
+    assert_einval(job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(verify_email_renders_a_complete_message),
         cmocka_unit_test(unknown_kind_is_einval),
         cmocka_unit_test(missing_values_are_einval),
+        cmocka_unit_test(missing_expiry_is_einval),
         cmocka_unit_test(invalid_recipient_is_einval),
         cmocka_unit_test(organization_name_cannot_inject_headers),
         cmocka_unit_test(link_with_line_breaks_is_refused),
+        cmocka_unit_test(payment_failed_renders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

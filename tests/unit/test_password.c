@@ -27,8 +27,8 @@ static bool has_message(const json_t *errors, const char *msg)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e) if (json_is_string(e) && strcmp(json_string_value(e), msg) == 0)
-        return true;
+    json_array_foreach(errors, i, e) if (json_is_string(e) &&
+                                         strcmp(json_string_value(e), msg) == 0) return true;
     return false;
 }
 
@@ -123,8 +123,8 @@ static void assert_all_common(const char *const *pws, size_t n)
     for (size_t i = 0; i < n; i++) {
         json_t *errors = json_array();
         if (password_check(pws[i], NULL, errors) || !has_message(errors, MSG_COMMON))
-            snprintf(accepted + strlen(accepted), sizeof(accepted) - strlen(accepted),
-                     " \"%s\"", pws[i]);
+            snprintf(accepted + strlen(accepted), sizeof(accepted) - strlen(accepted), " \"%s\"",
+                     pws[i]);
         json_decref(errors);
     }
     if (accepted[0])
@@ -134,8 +134,8 @@ static void assert_all_common(const char *const *pws, size_t n)
 static void common_passwords_are_refused(void **state)
 {
     static const char *const common[] = {
-        "Password123!", "Welcome2024!!", "Qwerty123456!", "PasswordPassword1!", "Letmein!2024",
-        "P@$$w0rd2222",
+        "Password123!",       "Welcome2024!!", "Qwerty123456!",
+        "PasswordPassword1!", "Letmein!2024",  "P@$$w0rd2222",
     };
     assert_all_common(common, sizeof(common) / sizeof(common[0]));
     /* Nothing else is wrong with them: "too common" is the only message. */
@@ -147,7 +147,22 @@ static void common_passwords_are_refused(void **state)
 static void leet_common_passwords_are_refused(void **state)
 {
     static const char *const leet[] = {
-        "P@ssw0rd1234", "P@ssw0rd2024!", "P@ssw0rd!!!!", "W3lc0me12345!",
+        "P@ssw0rd1234",
+        "P@ssw0rd2024!",
+        "P@ssw0rd!!!!",
+        "W3lc0me12345!",
+    };
+    assert_all_common(leet, sizeof(leet) / sizeof(leet[0]));
+}
+
+/* The same when the substituted letter is the word's first or last one: "Welcom3" is
+ * "welcome" whether or not digits follow it. */
+static void leet_at_the_word_edges_is_refused(void **state)
+{
+    static const char *const leet[] = {
+        "Welcom3!2024",
+        "Hell0!123456",
+        "Sunshin3!2024",
     };
     assert_all_common(leet, sizeof(leet) / sizeof(leet[0]));
 }
@@ -209,6 +224,7 @@ int main(void)
         cmocka_unit_test(length_limits),
         cmocka_unit_test(common_passwords_are_refused),
         cmocka_unit_test(leet_common_passwords_are_refused),
+        cmocka_unit_test(leet_at_the_word_edges_is_refused),
         cmocka_unit_test(password_like_the_email_is_refused),
         cmocka_unit_test(strong_password_is_accepted),
         cmocka_unit_test(hash_and_verify_round_trip),

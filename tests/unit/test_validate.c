@@ -72,10 +72,11 @@ static void invalid_emails_are_refused(void **state)
         "alice@ex_ample.com",
         "al ice@example.com",
         "alice@exa mple.com",
-        "ali\x01" "ce@example.com",
+        "ali\x01"
+        "ce@example.com",
         "alice@exam\x7fple.com",
         "alice@example.com\r\nBcc: x@y.z",
-        "j\xc3\xb6rg@example.com", /* jörg */
+        "j\xc3\xb6rg@example.com",  /* jörg */
         "alice@ex\xc3\xa4mple.com", /* exämple */
         "<alice@example.com>",
         "alice@example.com>",
@@ -140,7 +141,10 @@ static void names_are_trimmed_and_checked(void **state)
     assert_false(validate_name(out, sizeof(out), "", 100));
     assert_false(validate_name(out, sizeof(out), " \t\r\n", 100));
     assert_false(validate_name(out, sizeof(out), NULL, 100));
-    assert_false(validate_name(out, sizeof(out), "Acme\x01" "Corp", 100));
+    assert_false(validate_name(out, sizeof(out),
+                               "Acme\x01"
+                               "Corp",
+                               100));
     assert_false(validate_name(out, sizeof(out), "Acme\nBcc: x@y.z", 100));
     assert_false(validate_name(out, sizeof(out), "Acme\tCorp", 100));
     assert_false(validate_name(out, sizeof(out), "Acme\x7f", 100));
@@ -272,8 +276,7 @@ static void token_hash_is_a_bytea_literal_of_sha256(void **state)
 {
     char out[80], again[80], other[80];
     token_hash_bytea(out, sizeof(out), "abc");
-    assert_string_equal(out,
-                        "\\xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(out, "\\xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_int_equal(strlen(out), 66);
 
     token_hash_bytea(again, sizeof(again), "abc");

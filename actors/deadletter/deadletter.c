@@ -1,0 +1,170 @@
+/* Advisory -> stored dead letter -> SW_DLQ -> removed from SW_JOBS. Every step is idempotent
+ * (primary key, Nats-Msg-Id, delete of a deleted message), so an advisory handled twice
+ * changes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/deadletter/deadletter.h"
+#include "bus/config.h"
+#include "bus/log.h"
+#include "store/store.h"
+
+typedef struct deadletter {
+    store_pool *db;
+} deadletter;
+
+/* Handles one advisory; false when it should be retried later. */
+static bool handle(bus_actor *a, deadletter *d, natsMsg *adv)
+{
+    jsCtx *js = bus_actor_js(a);
+    natsMsg *orig = NULL, *dlq = NULL;
+    jsErrCode jerr = 0;
+    json_t *job = NULL;
+    bool done = false;
+    char seq_s[24], id[64], deliveries[16], reason[96];
+
+    json_t *o = json_loadb(natsMsg_GetData(adv), (size_t)natsMsg_GetDataLength(adv), 0, NULL);
+    const char *type = json_string_value(json_object_get(o, "type"));
+    const char *stream = json_string_value(json_object_get(o, "stream"));
+    json_int_t seq = json_integer_value(json_object_get(o, "stream_seq"));
+    if (!type || !stream || strcmp(stream, "SW_JOBS") != 0 || seq <= 0) {
+        done = true; /* not ours to handle */
+        goto out;
+    }
+    snprintf(seq_s, sizeof(seq_s), "%lld", (long long)seq);
+    snprintf(deliveries, sizeof(deliveries), "%lld",
+             (long long)json_integer_value(json_object_get(o, "deliveries")));
+    if (strstr(type, "terminated"))
+        snprintf(reason, sizeof(reason), "terminated");
+    else
+        snprintf(reason, sizeof(reason), "max deliveries reached (%s)", deliveries);
+
+    natsStatus s = js_GetMsg(&orig, js, "SW_JOBS", (uint64_t)seq, NULL, &jerr);
+    if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
+        done = true; /* already handled, or a poison job the prober dead-lettered itself */
+        goto out;
+    }
+    if (s != NATS_OK)
+        goto out;
+
+    job = json_loadb(natsMsg_GetData(orig), (size_t)natsMsg_GetDataLength(orig), 0, NULL);
+    const char *tenant = json_string_value(json_object_get(job, "tenant_id"));
+    const char *endpoint = json_string_value(json_object_get(job, "endpoint_id"));
+    char *job_text = job ? json_dumps(job, JSON_COMPACT) : NULL;
+    store_conn *c = store_acquire(d->db);
+    sw_status st = SW_EUNAVAILABLE;
+    if (c) {
+        const char *p[] = {seq_s, natsMsg_GetSubject(orig), tenant, endpoint, job_text, reason,
+                           deliveries};
+        st = store_query(c, NULL, NULL,
+                         "INSERT INTO public.dead_letters (stream, stream_seq, subject, tenant_id,"
+                         " endpoint_id, job, reason, deliveries)"
+                         " VALUES ('SW_JOBS', $1::bigint, $2, $3,"
+                         "  CASE WHEN $4 ~ '^[0-9a-f-]{36}$' THEN $4::uuid END, $5::jsonb, $6,"
+                         "  nullif($7, '0')::int)"
+                         " ON CONFLICT DO NOTHING",
+                         7, p);
+        store_release(d->db, c);
+    }
+    free(job_text);
+    if (st != SW_OK)
+        goto out;
+
+    snprintf(id, sizeof(id), "dlq:SW_JOBS:%s", seq_s);
+    if (natsMsg_Create(&dlq, "sw.v1.dlq.SW_JOBS", NULL, natsMsg_GetData(orig),
+                       natsMsg_GetDataLength(orig)) != NATS_OK)
+        goto out;
+    natsMsgHeader_Set(dlq, "Content-Type", "application/json");
+    natsMsgHeader_Set(dlq, "Nats-Msg-Id", id);
+    natsMsgHeader_Set(dlq, "Sw-Dlq-Reason", reason);
+    natsMsgHeader_Set(dlq, "Sw-Dlq-Subject", natsMsg_GetSubject(orig));
+    natsMsgHeader_Set(dlq, "Sw-Dlq-Seq", seq_s);
+    if (js_PublishMsg(NULL, js, dlq, NULL, &jerr) != NATS_OK)
+        goto out;
+    s = js_DeleteMsg(js, "SW_JOBS", (uint64_t)seq, NULL, &jerr);
+    if (s != NATS_OK && jerr != JSSequenceNotFoundErr && jerr != JSNoMessageFoundErr)
+        goto out;
+    if (tenant && endpoint && store_schema_name_valid(tenant)) {
+        char subject[160];
+        snprintf(subject, sizeof(subject), "sw.v1.evt.%s.endpoint.dead_lettered", tenant);
+        json_t *evt = json_pack("{s:s,s:s,s:I,s:s}", "endpoint_id", endpoint, "tenant_id", tenant,
+                                "stream_seq", (json_int_t)seq, "reason", reason);
+        bus_js_publish(js, subject, evt, id, NULL);
+        json_decref(evt);
+    }
+    sw_log(SW_LOG_INFO, "job dead-lettered", "stream_seq", seq_s, "reason", reason, "tenant_id",
+           tenant, NULL);
+    done = true;
+out:
+    json_decref(job);
+    json_decref(o);
+    natsMsg_Destroy(dlq);
+    natsMsg_Destroy(orig);
+    return done;
+}
+
+static void deadletter_loop(bus_actor *a, void *arg)
+{
+    deadletter *d = arg;
+    natsSubscription *sub = NULL;
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    int64_t last_complaint = 0;
+
+    jsSubOptions_Init(&so);
+    so.Stream = "SW_ADVISORIES";
+    so.Consumer = "deadletter";
+    while (!bus_actor_stopping(a)) {
+        if (!sub) {
+            if (js_PullSubscribe(&sub, bus_actor_js(a), "$JS.EVENT.ADVISORY.CONSUMER.>",
+                                 "deadletter", NULL, &so, &jerr) != NATS_OK) {
+                sub = NULL;
+                if (bus_now_ns() - last_complaint > 30000000000LL) {
+                    sw_log(SW_LOG_WARN, "advisories consumer not available yet", NULL);
+                    last_complaint = bus_now_ns();
+                }
+                nats_Sleep(500);
+                continue;
+            }
+            sw_log(SW_LOG_INFO, "dead-letter worker ready", NULL);
+        }
+        natsMsgList list = {0};
+        if (natsSubscription_Fetch(&list, sub, 64, 500, &jerr) != NATS_OK)
+            continue;
+        for (int i = 0; i < list.Count; i++) {
+            if (handle(a, d, list.Msgs[i]))
+                natsMsg_Ack(list.Msgs[i], NULL);
+            else
+                natsMsg_NakWithDelay(list.Msgs[i], 2000, NULL);
+        }
+        natsMsgList_Destroy(&list);
+    }
+    natsSubscription_Destroy(sub);
+}
+
+void *deadletter_app_init(bus_actor *a, sw_status *err)
+{
+    deadletter *d = calloc(1, sizeof(*d));
+    if (!d) {
+        *err = SW_EINTERNAL;
+        return NULL;
+    }
+    if (store_pool_new(&d->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK ||
+        bus_actor_spawn(a, deadletter_loop, d) != SW_OK) {
+        store_pool_free(d->db);
+        free(d);
+        *err = SW_EINTERNAL;
+        return NULL;
+    }
+    return d;
+}
+
+void deadletter_app_free(void *arg)
+{
+    deadletter *d = arg;
+    if (!d)
+        return;
+    store_pool_free(d->db);
+    free(d);
+}

@@ -1,0 +1,625 @@
+/* GET/POST /api/endpoints/ and GET/PUT/PATCH/DELETE /api/endpoints/{id}/ (DRF ModelViewSet
+ * shapes). Every query runs in the caller's tenant schema, chosen from the verified Sw-Tenant
+ * header; an id that is not in that schema (another tenant's, or not a UUID) is 404, never
+ * 403. The endpoint row and its public.schedule row change in one transaction; jobs and events
+ * go out after the commit. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/endpoints/endpoints.h"
+#include "bus/log.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* The API shape of an endpoint; $1 is the tenant (endpoint_state is shared across tenants). */
+// clang-format off
+#define SELECT_ENDPOINT                                                                         \
+    "SELECT e.id::text AS id, e.name, e.url, e.interval_seconds, e.timeout_seconds,"           \
+    " e.expected_status, to_jsonb(e.regions) AS regions, e.failure_threshold,"                 \
+    " e.recovery_threshold, e.paused, " TS("e.created_at") " AS created_at,"                   \
+    " " TS("e.updated_at") " AS updated_at,"                                                    \
+    " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS last_status,"  \
+    " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status"    \
+    " FROM endpoints e LEFT JOIN public.endpoint_state s"                                       \
+    "   ON s.endpoint_id = e.id AND s.tenant_id = $1"
+// clang-format on
+
+#define PAGE_SIZE_DEFAULT 20
+#define PAGE_SIZE_MAX 100
+
+static const char *url_taken = "An endpoint with this URL already exists.";
+static const char *plan_limit_msg =
+    "The Free plan watches up to 3 endpoints. Upgrade to Pro to watch more.";
+
+static sw_status fail(bus_reply *rep, sw_status st)
+{
+    bus_reply_clear(rep);
+    return bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL, NULL);
+}
+
+static sw_status not_found(bus_reply *rep)
+{
+    bus_reply_clear(rep);
+    return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Not found.");
+}
+
+/* The canonical 8-4-4-4-12 hex form; anything else cannot be an id of ours. */
+static bool uuid_valid(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
+}
+
+/* The host of a URL that passed the URL policy, lowercased: the default name. */
+static void url_host(char *out, size_t len, const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t n;
+    if (*p == '[') {
+        n = strcspn(p, "]");
+        n += p[n] == ']';
+    } else {
+        n = strcspn(p, ":/?#");
+    }
+    if (n == 0 || n >= len) {
+        snprintf(out, len, "%.*s", (int)(len - 1), url);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)p[i]);
+    out[n] = '\0';
+}
+
+/* A begun tenant transaction, or an error reply. A token whose tenant is gone is 401. */
+static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
+{
+    sw_status st = store_tx_begin_tenant(c, req->tenant);
+    if (st == SW_ENOTFOUND || st == SW_EUNAUTH) {
+        bus_reply_clear(rep);
+        return bus_reply_error(rep, SW_EUNAUTH, "tenant_not_found", NULL);
+    }
+    return st == SW_OK ? SW_OK : fail(rep, st);
+}
+
+static sw_status fetch(store_conn *c, const bus_req *req, const char *id, json_t **row)
+{
+    const char *p[] = {req->tenant, id};
+    return store_query_one(c, row, SELECT_ENDPOINT " WHERE e.id = $2::uuid", 2, p);
+}
+
+/* Locks the tenant row (serialising creates of one tenant) and returns its plan. */
+static sw_status lock_plan(store_conn *c, const char *tenant, bool *free_plan)
+{
+    json_t *row = NULL;
+    const char *p[] = {tenant};
+    sw_status st =
+        store_query_one(c, &row, "SELECT plan FROM public.tenants WHERE id = $1 FOR UPDATE", 1, p);
+    if (st == SW_OK)
+        *free_plan = strcmp(json_string_value(json_object_get(row, "plan")), "free") == 0;
+    json_decref(row);
+    return st;
+}
+
+static long count_where(store_conn *c, const char *sql, int n, const char *const *p, sw_status *st)
+{
+    json_t *row = NULL;
+    *st = store_query_one(c, &row, sql, n, p);
+    long v = *st == SW_OK ? (long)json_integer_value(json_object_get(row, "n")) : 0;
+    json_decref(row);
+    return v;
+}
+
+/* The schedule row follows the endpoint: due now after every create or update, absent while
+ * the endpoint is paused. *due_epoch: the due time in seconds (0 when paused). */
+static sw_status schedule_write(store_conn *c, const bus_req *req, const char *id, bool paused,
+                                long *due_epoch)
+{
+    json_t *row = NULL;
+    const char *p[] = {id, req->tenant};
+    *due_epoch = 0;
+    if (paused)
+        return store_query(c, NULL, NULL,
+                           "DELETE FROM public.schedule WHERE endpoint_id = $1::uuid"
+                           " AND tenant_id = $2",
+                           2, p);
+    sw_status st = store_query_one(
+        c, &row,
+        "INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds, regions,"
+        "  next_due_at, url, timeout_seconds, expected_status, failure_threshold,"
+        "  recovery_threshold)"
+        " SELECT e.id, $2, e.interval_seconds, e.regions, now(), e.url, e.timeout_seconds,"
+        "  e.expected_status, e.failure_threshold, e.recovery_threshold FROM endpoints e"
+        "  WHERE e.id = $1::uuid"
+        " ON CONFLICT (endpoint_id) DO UPDATE SET interval_seconds = EXCLUDED.interval_seconds,"
+        "  regions = EXCLUDED.regions, next_due_at = EXCLUDED.next_due_at, url = EXCLUDED.url,"
+        "  timeout_seconds = EXCLUDED.timeout_seconds,"
+        "  expected_status = EXCLUDED.expected_status,"
+        "  failure_threshold = EXCLUDED.failure_threshold,"
+        "  recovery_threshold = EXCLUDED.recovery_threshold"
+        "  WHERE public.schedule.tenant_id = EXCLUDED.tenant_id"
+        " RETURNING floor(extract(epoch FROM next_due_at))::bigint AS due_epoch",
+        2, p);
+    if (st == SW_OK)
+        *due_epoch = (long)json_integer_value(json_object_get(row, "due_epoch"));
+    json_decref(row);
+    return st;
+}
+
+/* A failed INSERT/UPDATE of an endpoint: the unique URL is the user's mistake, a check the
+ * fields code missed is a 400 too, the rest is ours. */
+static sw_status write_failed(store_conn *c, bus_reply *rep, sw_status st)
+{
+    if (st == SW_ECONFLICT && strcmp(store_last_constraint(c), "endpoints_url_key") == 0) {
+        bus_reply_clear(rep);
+        bus_reply_field_error(rep, "url", url_taken);
+        return SW_EINVAL;
+    }
+    if (st == SW_EINVAL) {
+        sw_log(SW_LOG_WARN, "endpoint write refused by a database check", "constraint",
+               store_last_constraint(c), NULL);
+        bus_reply_clear(rep);
+        return bus_reply_error(rep, SW_EINVAL, NULL, "Invalid input.");
+    }
+    return fail(rep, st);
+}
+
+static char *json_text(const json_t *v)
+{
+    return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+/* ---- list ---------------------------------------------------------------------------- */
+
+/* The value of key in a raw query string, copied into out; false when absent. */
+static bool query_param(char *out, size_t len, const char *query, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = query; p && *p;) {
+        size_t seg = strcspn(p, "&");
+        if (seg > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            size_t vl = seg - kl - 1;
+            if (vl >= len)
+                vl = len - 1;
+            memcpy(out, p + kl + 1, vl);
+            out[vl] = '\0';
+            return true;
+        }
+        if (seg == kl && strncmp(p, key, kl) == 0) {
+            out[0] = '\0';
+            return true;
+        }
+        p += seg;
+        while (*p == '&')
+            p++;
+    }
+    return false;
+}
+
+/* A positive integer of at most 9 digits, or -1. */
+static long positive(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 9 || strspn(s, "0123456789") != n)
+        return -1;
+    long v = strtol(s, NULL, 10);
+    return v > 0 ? v : -1;
+}
+
+static json_t *page_link(long page, long size, bool size_given)
+{
+    char link[96];
+    if (size_given)
+        snprintf(link, sizeof(link), "/api/endpoints/?page=%ld&page_size=%ld", page, size);
+    else
+        snprintf(link, sizeof(link), "/api/endpoints/?page=%ld", page);
+    return json_string(link);
+}
+
+sw_status endpoints_list(const bus_req *req, bus_reply *rep)
+{
+    endpoints_app *app = req->app;
+    char val[32], lim[24], off[24];
+    json_t *rows = NULL;
+    long page = 1, size = PAGE_SIZE_DEFAULT;
+    bool size_given = false, last = false;
+    sw_status st;
+
+    /* DRF PageNumberPagination: a bad page_size falls back to the default, a big one is
+     * capped; a page that is not a number or past the end is 404 "Invalid page.". */
+    if (query_param(val, sizeof(val), req->query, "page_size") && positive(val) > 0) {
+        size = positive(val) > PAGE_SIZE_MAX ? PAGE_SIZE_MAX : positive(val);
+        size_given = true;
+    }
+    if (query_param(val, sizeof(val), req->query, "page")) {
+        last = strcmp(val, "last") == 0;
+        page = last ? 1 : positive(val);
+        if (page < 1)
+            return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
+    }
+
+    store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
+    if (!c)
+        return fail(rep, SW_EUNAVAILABLE);
+    st = begin(c, req, rep);
+    if (st != SW_OK)
+        goto out;
+    long count = count_where(c, "SELECT count(*) AS n FROM endpoints", 0, NULL, &st);
+    if (st != SW_OK) {
+        st = fail(rep, st);
+        goto out;
+    }
+    long pages = count == 0 ? 1 : (count + size - 1) / size;
+    if (last)
+        page = pages;
+    if (page > pages) {
+        st = bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
+        goto out;
+    }
+    snprintf(lim, sizeof(lim), "%ld", size);
+    snprintf(off, sizeof(off), "%ld", (page - 1) * size);
+    const char *p[] = {req->tenant, lim, off};
+    st = store_query(c, &rows, NULL,
+                     SELECT_ENDPOINT " ORDER BY e.created_at, e.id LIMIT $2::int OFFSET $3::int", 3,
+                     p);
+    if (st != SW_OK) {
+        st = fail(rep, st);
+        goto out;
+    }
+    bus_reply_json(
+        rep,
+        json_pack("{s:I,s:o,s:o,s:o}", "count", (json_int_t)count, "next",
+                  page < pages ? page_link(page + 1, size, size_given) : json_null(), "previous",
+                  page > 1 ? page_link(page - 1, size, size_given) : json_null(), "results", rows));
+    rows = NULL;
+    st = SW_OK;
+out:
+    json_decref(rows);
+    store_release(app->common->db, c); /* rolls back what was not committed */
+    return st;
+}
+
+/* ---- create -------------------------------------------------------------------------- */
+
+sw_status endpoints_create(const bus_req *req, bus_reply *rep)
+{
+    endpoints_app *app = req->app;
+    endpoint_input in;
+    json_t *created = NULL, *row = NULL;
+    store_conn *c = NULL;
+    char interval[24], timeout[24], failure[24], recovery[24];
+    char *expected = NULL, *regions = NULL;
+    long due_epoch = 0;
+    bool free_plan = false;
+    sw_status st;
+
+    if (!endpoint_input_read(&in, req, rep, true)) {
+        st = SW_EINVAL;
+        goto out;
+    }
+    if (!in.has_name)
+        url_host(in.name, sizeof(in.name), in.url);
+    if (!in.has_interval)
+        in.interval_seconds = 60;
+    if (!in.has_timeout)
+        in.timeout_seconds = 10;
+    if (in.timeout_seconds >= in.interval_seconds) {
+        bus_reply_field_error(rep, "timeout_seconds",
+                              "Ensure this value is less than interval_seconds.");
+        st = SW_EINVAL;
+        goto out;
+    }
+    snprintf(interval, sizeof(interval), "%ld", in.interval_seconds);
+    snprintf(timeout, sizeof(timeout), "%ld", in.timeout_seconds);
+    snprintf(failure, sizeof(failure), "%ld", in.has_failure ? in.failure_threshold : 3);
+    snprintf(recovery, sizeof(recovery), "%ld", in.has_recovery ? in.recovery_threshold : 2);
+    expected = in.has_expected ? json_text(in.expected_status) : strdup("\"2xx-3xx\"");
+    if (in.has_regions) {
+        regions = json_text(in.regions);
+    } else {
+        json_t *home = json_pack("[s]", app->home_region);
+        regions = json_text(home);
+        json_decref(home);
+    }
+    if (!expected || !regions) {
+        st = fail(rep, SW_EINTERNAL);
+        goto out;
+    }
+
+    c = store_acquire_tenant(app->common->db, req->tenant);
+    if (!c) {
+        st = fail(rep, SW_EUNAVAILABLE);
+        goto out;
+    }
+    st = begin(c, req, rep);
+    if (st != SW_OK)
+        goto out;
+    /* Race-free limit: concurrent creates of one tenant queue on its row, so each counts
+     * what the previous one committed. */
+    st = lock_plan(c, req->tenant, &free_plan);
+    if (st != SW_OK) {
+        st = fail(rep, st);
+        goto out;
+    }
+    if (free_plan) {
+        long n = count_where(c, "SELECT count(*) AS n FROM endpoints", 0, NULL, &st);
+        if (st != SW_OK) {
+            st = fail(rep, st);
+            goto out;
+        }
+        if (n >= ENDPOINTS_FREE_LIMIT) {
+            st = bus_reply_error(rep, SW_EFORBIDDEN, "plan_limit", plan_limit_msg);
+            goto out;
+        }
+    }
+    const char *p[] = {in.name, in.url,   interval,
+                       timeout, expected, regions,
+                       failure, recovery, in.has_paused && in.paused ? "true" : "false"};
+    st = store_query_one(c, &created,
+                         "INSERT INTO endpoints (name, url, interval_seconds, timeout_seconds,"
+                         "  expected_status, regions, failure_threshold, recovery_threshold,"
+                         "  paused)"
+                         " VALUES ($1, $2, $3::int, $4::int, $5::jsonb,"
+                         "  ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7::int, $8::int,"
+                         "  $9::boolean)"
+                         " RETURNING id::text AS id",
+                         9, p);
+    if (st != SW_OK) {
+        st = write_failed(c, rep, st);
+        goto out;
+    }
+    const char *id = json_string_value(json_object_get(created, "id"));
+    st = schedule_write(c, req, id, in.has_paused && in.paused, &due_epoch);
+    if (st == SW_OK)
+        st = fetch(c, req, id, &row);
+    if (st == SW_OK)
+        st = store_tx_commit(c);
+    if (st != SW_OK) {
+        st = fail(rep, st);
+        goto out;
+    }
+    sw_log(SW_LOG_INFO, "endpoint created", "endpoint_id", id, NULL);
+    endpoints_publish_first_check(req, row, due_epoch);
+    endpoints_publish_event(req, id, "created");
+    bus_reply_json(rep, row);
+    row = NULL;
+    st = SW_CREATED;
+out:
+    if (c)
+        store_release(app->common->db, c); /* rolls back what was not committed */
+    json_decref(row);
+    json_decref(created);
+    free(regions);
+    free(expected);
+    endpoint_input_free(&in);
+    return st;
+}
+
+/* ---- get ----------------------------------------------------------------------------- */
+
+sw_status endpoints_get(const bus_req *req, bus_reply *rep)
+{
+    endpoints_app *app = req->app;
+    json_t *row = NULL;
+    sw_status st;
+
+    if (!uuid_valid(req->param_id))
+        return not_found(rep);
+    store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
+    if (!c)
+        return fail(rep, SW_EUNAVAILABLE);
+    st = begin(c, req, rep);
+    if (st != SW_OK)
+        goto out;
+    st = fetch(c, req, req->param_id, &row);
+    if (st == SW_ENOTFOUND) {
+        st = not_found(rep);
+    } else if (st != SW_OK) {
+        st = fail(rep, st);
+    } else {
+        bus_reply_json(rep, row);
+        row = NULL;
+    }
+out:
+    json_decref(row);
+    store_release(app->common->db, c); /* rolls back what was not committed */
+    return st;
+}
+
+/* ---- update (PUT: url required; PATCH: any subset) ---------------------------------- */
+
+static sw_status update(const bus_req *req, bus_reply *rep, bool put)
+{
+    endpoints_app *app = req->app;
+    endpoint_input in;
+    json_t *cur = NULL, *row = NULL;
+    store_conn *c = NULL;
+    char interval[24], timeout[24], failure[24], recovery[24];
+    char *expected = NULL, *regions = NULL;
+    long due_epoch = 0;
+    sw_status st;
+
+    if (!uuid_valid(req->param_id))
+        return not_found(rep);
+    /* Field errors wait until the row is known to be the caller's: 404 comes first. */
+    bool valid = endpoint_input_read(&in, req, rep, put);
+
+    c = store_acquire_tenant(app->common->db, req->tenant);
+    if (!c) {
+        st = fail(rep, SW_EUNAVAILABLE);
+        goto out;
+    }
+    st = begin(c, req, rep);
+    if (st != SW_OK)
+        goto out;
+    const char *pid[] = {req->param_id};
+    st = store_query_one(c, &cur,
+                         "SELECT interval_seconds, timeout_seconds, paused FROM endpoints"
+                         " WHERE id = $1::uuid FOR UPDATE",
+                         1, pid);
+    if (st == SW_ENOTFOUND) {
+        st = not_found(rep);
+        goto out;
+    }
+    if (st != SW_OK) {
+        st = fail(rep, st);
+        goto out;
+    }
+    if (!valid) {
+        st = SW_EINVAL;
+        goto out;
+    }
+    long iv = in.has_interval ? in.interval_seconds
+                              : (long)json_integer_value(json_object_get(cur, "interval_seconds"));
+    long to = in.has_timeout ? in.timeout_seconds
+                             : (long)json_integer_value(json_object_get(cur, "timeout_seconds"));
+    if (to >= iv) {
+        bus_reply_field_error(rep, "timeout_seconds",
+                              "Ensure this value is less than interval_seconds.");
+        st = SW_EINVAL;
+        goto out;
+    }
+    bool was_paused = json_is_true(json_object_get(cur, "paused"));
+    bool paused = in.has_paused ? in.paused : was_paused;
+    if (was_paused && !paused) {
+        /* Resuming counts against the plan like a create (a downgrade pauses the extras). */
+        bool free_plan = false;
+        st = lock_plan(c, req->tenant, &free_plan);
+        long n = 0;
+        if (st == SW_OK && free_plan)
+            n = count_where(c, "SELECT count(*) AS n FROM endpoints WHERE NOT paused", 0, NULL,
+                            &st);
+        if (st != SW_OK) {
+            st = fail(rep, st);
+            goto out;
+        }
+        if (n >= ENDPOINTS_FREE_LIMIT) {
+            st = bus_reply_error(rep, SW_EFORBIDDEN, "plan_limit", plan_limit_msg);
+            goto out;
+        }
+    }
+    snprintf(interval, sizeof(interval), "%ld", in.interval_seconds);
+    snprintf(timeout, sizeof(timeout), "%ld", in.timeout_seconds);
+    snprintf(failure, sizeof(failure), "%ld", in.failure_threshold);
+    snprintf(recovery, sizeof(recovery), "%ld", in.recovery_threshold);
+    expected = in.has_expected ? json_text(in.expected_status) : NULL;
+    regions = in.has_regions ? json_text(in.regions) : NULL;
+    const char *p[] = {req->param_id,
+                       in.has_name ? in.name : NULL,
+                       in.has_url ? in.url : NULL,
+                       in.has_interval ? interval : NULL,
+                       in.has_timeout ? timeout : NULL,
+                       expected,
+                       regions,
+                       in.has_failure ? failure : NULL,
+                       in.has_recovery ? recovery : NULL,
+                       paused ? "true" : "false"};
+    st = store_query(c, NULL, NULL,
+                     "UPDATE endpoints SET name = coalesce($2, name), url = coalesce($3, url),"
+                     " interval_seconds = coalesce($4::int, interval_seconds),"
+                     " timeout_seconds = coalesce($5::int, timeout_seconds),"
+                     " expected_status = coalesce($6::jsonb, expected_status),"
+                     " regions = CASE WHEN $7::jsonb IS NULL THEN regions"
+                     "   ELSE ARRAY(SELECT jsonb_array_elements_text($7::jsonb)) END,"
+                     " failure_threshold = coalesce($8::int, failure_threshold),"
+                     " recovery_threshold = coalesce($9::int, recovery_threshold),"
+                     " paused = $10::boolean, updated_at = clock_timestamp()"
+                     " WHERE id = $1::uuid",
+                     10, p);
+    if (st != SW_OK) {
+        st = write_failed(c, rep, st);
+        goto out;
+    }
+    st = schedule_write(c, req, req->param_id, paused, &due_epoch);
+    if (st == SW_OK)
+        st = fetch(c, req, req->param_id, &row);
+    if (st == SW_OK)
+        st = store_tx_commit(c);
+    if (st != SW_OK) {
+        st = fail(rep, st);
+        goto out;
+    }
+    endpoints_publish_first_check(req, row, due_epoch);
+    endpoints_publish_event(req, req->param_id, "updated");
+    bus_reply_json(rep, row);
+    row = NULL;
+    st = SW_OK;
+out:
+    if (c)
+        store_release(app->common->db, c); /* rolls back what was not committed */
+    json_decref(row);
+    json_decref(cur);
+    free(regions);
+    free(expected);
+    endpoint_input_free(&in);
+    return st;
+}
+
+sw_status endpoints_update(const bus_req *req, bus_reply *rep)
+{
+    return update(req, rep, true);
+}
+
+sw_status endpoints_patch(const bus_req *req, bus_reply *rep)
+{
+    return update(req, rep, false);
+}
+
+/* ---- delete -------------------------------------------------------------------------- */
+
+sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
+{
+    endpoints_app *app = req->app;
+    json_t *row = NULL;
+    sw_status st;
+
+    if (!uuid_valid(req->param_id))
+        return not_found(rep);
+    store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
+    if (!c)
+        return fail(rep, SW_EUNAVAILABLE);
+    st = begin(c, req, rep);
+    if (st != SW_OK)
+        goto out;
+    const char *pid[] = {req->param_id};
+    st = store_query_one(c, &row, "DELETE FROM endpoints WHERE id = $1::uuid RETURNING id", 1, pid);
+    if (st == SW_ENOTFOUND) {
+        st = not_found(rep);
+        goto out;
+    }
+    /* Only after the row proved to be this tenant's: the shared rows, filtered by tenant
+     * as well. A job already in flight finds no schedule row and is dropped by its
+     * consumer. */
+    const char *p[] = {req->param_id, req->tenant};
+    if (st == SW_OK)
+        st = store_query(c, NULL, NULL,
+                         "DELETE FROM public.schedule WHERE endpoint_id = $1::uuid"
+                         " AND tenant_id = $2",
+                         2, p);
+    if (st == SW_OK)
+        st = store_query(c, NULL, NULL,
+                         "DELETE FROM public.endpoint_state WHERE endpoint_id = $1::uuid"
+                         " AND tenant_id = $2",
+                         2, p);
+    if (st == SW_OK)
+        st = store_tx_commit(c);
+    if (st != SW_OK) {
+        st = fail(rep, st);
+        goto out;
+    }
+    sw_log(SW_LOG_INFO, "endpoint deleted", "endpoint_id", req->param_id, NULL);
+    endpoints_publish_event(req, req->param_id, "deleted");
+    st = SW_NO_CONTENT;
+out:
+    json_decref(row);
+    store_release(app->common->db, c); /* rolls back what was not committed */
+    return st;
+}

@@ -1,0 +1,63 @@
+/* Handlers of sw-endpoints (subjects sw.v1.endpoints.*): the URLs a tenant watches, DRF
+ * ModelViewSet style (DESIGN §5), plan limits, the URL policy, the schedule row of each
+ * endpoint and the first check job. */
+#ifndef SW_ENDPOINTS_H
+#define SW_ENDPOINTS_H
+
+#include "actors/common/app.h"
+#include "actors/common/url_policy.h"
+#include "bus/bus.h"
+
+#define ENDPOINTS_FREE_LIMIT 3
+#define ENDPOINTS_MAX_REGIONS 16
+
+/* req->app of this actor: the shared context plus what only endpoints needs. */
+typedef struct endpoints_app {
+    actor_app *common;    /* owned */
+    url_policy *policy;   /* owned: built once from SW_PROBE_ALLOW_CIDRS and SW_ENV */
+    char home_region[64]; /* SW_REGION: the default region of a new endpoint */
+    char regions[512];    /* SW_REGIONS: the regions probers run in (comma-separated) */
+} endpoints_app;
+
+/* bus_actor_def.app_init / app_free. Refuses to start (naming the setting) on a bad
+ * SW_PROBE_ALLOW_CIDRS, SW_REGION or SW_REGIONS. */
+void *endpoints_app_init(bus_actor *a, sw_status *err);
+void endpoints_app_free(void *app);
+
+/* crud.c */
+sw_status endpoints_list(const bus_req *req, bus_reply *rep);
+sw_status endpoints_create(const bus_req *req, bus_reply *rep);
+sw_status endpoints_get(const bus_req *req, bus_reply *rep);
+sw_status endpoints_update(const bus_req *req, bus_reply *rep);
+sw_status endpoints_patch(const bus_req *req, bus_reply *rep);
+sw_status endpoints_delete(const bus_req *req, bus_reply *rep);
+
+/* history.c */
+sw_status endpoints_checks(const bus_req *req, bus_reply *rep);
+sw_status endpoints_uptime(const bus_req *req, bus_reply *rep);
+
+/* fields.c: the writable fields of an endpoint, checked. Members are owned by the struct
+ * (endpoint_input_free); has_* tells which ones the request carried. */
+typedef struct endpoint_input {
+    bool has_name, has_url, has_interval, has_timeout, has_expected, has_regions, has_failure,
+        has_recovery, has_paused;
+    char name[808]; /* up to 200 characters of UTF-8 */
+    char url[2049];
+    long interval_seconds, timeout_seconds, failure_threshold, recovery_threshold;
+    json_t *expected_status; /* owned: "Nxx-Mxx" string or an array of codes */
+    json_t *regions;         /* owned: array of region names */
+    bool paused;
+} endpoint_input;
+
+/* Reads and checks req->body into in; field errors go into rep (DRF shape). url_required:
+ * POST and PUT. Returns true when there were no field errors. Resolves the URL's host (the
+ * URL policy), so call it outside any transaction. */
+bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep, bool url_required);
+void endpoint_input_free(endpoint_input *in);
+
+/* publish.c: after commit. Failures are logged, never returned to the client: the schedule
+ * row (due now) makes the scheduler send the job anyway, and events are best effort. */
+void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, long due_epoch);
+void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const char *event);
+
+#endif

@@ -1,0 +1,349 @@
+/* The writable fields of an endpoint and their bounds (field-level 400s, DRF wording), and
+ * the actor's start-up settings: the URL policy and the probe regions. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/endpoints/endpoints.h"
+#include "bus/config.h"
+#include "bus/log.h"
+
+static const char *required = "This field is required.";
+static const char *not_integer = "A valid integer is required.";
+
+/* A region name: 1-32 of [a-z0-9-]; it becomes a subject token. */
+static bool region_name_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > 32)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* True when name is one of the comma-separated regions in list. */
+static bool region_in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && len && strncmp(p, name, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+static bool regions_setting_valid(const char *list)
+{
+    bool any = false;
+    for (const char *p = list; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len && !region_name_valid(p, len))
+            return false;
+        any |= len > 0;
+        p += len;
+    }
+    return any;
+}
+
+void *endpoints_app_init(bus_actor *a, sw_status *err)
+{
+    char why[256] = "";
+    endpoints_app *app = calloc(1, sizeof(*app));
+    if (!app) {
+        *err = SW_EINTERNAL;
+        return NULL;
+    }
+    app->common = actor_app_init(a, err);
+    if (!app->common)
+        goto fail;
+
+    const char *home = sw_config_str("SW_REGION", "local");
+    const char *regions = sw_config_str("SW_REGIONS", home);
+    if (!region_name_valid(home, strlen(home)) || strlen(home) >= sizeof(app->home_region)) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_REGION", "reason",
+               "expected 1-32 characters of [a-z0-9-]", NULL);
+        goto einval;
+    }
+    if (!regions_setting_valid(regions) || strlen(regions) >= sizeof(app->regions) ||
+        !region_in_list(regions, home)) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_REGIONS", "reason",
+               "expected a comma-separated list of region names that includes SW_REGION", NULL);
+        goto einval;
+    }
+    snprintf(app->home_region, sizeof(app->home_region), "%s", home);
+    snprintf(app->regions, sizeof(app->regions), "%s", regions);
+
+    const char *allow = sw_config_str("SW_PROBE_ALLOW_CIDRS", "");
+    if (url_policy_new(&app->policy, allow, sw_config_is_production(), why, sizeof(why)) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_PROBE_ALLOW_CIDRS", "reason", why,
+               NULL);
+        goto einval;
+    }
+    if (*allow)
+        sw_log(SW_LOG_WARN,
+               "SW_PROBE_ALLOW_CIDRS is set: endpoints may point at these private addresses "
+               "(meant for tests only)",
+               "setting", "SW_PROBE_ALLOW_CIDRS", "value", allow, NULL);
+    return app;
+einval:
+    *err = SW_EINVAL;
+fail:
+    endpoints_app_free(app);
+    return NULL;
+}
+
+void endpoints_app_free(void *p)
+{
+    endpoints_app *app = p;
+    if (!app)
+        return;
+    url_policy_free(app->policy);
+    actor_app_free(app->common);
+    free(app);
+}
+
+/* Reads an integer field in [min, max]; false (with a field error) when present and bad. */
+static bool read_int(const json_t *body, bus_reply *rep, const char *name, long min, long max,
+                     bool *has, long *out)
+{
+    char msg[96];
+    json_t *v = json_object_get(body, name);
+    *has = false;
+    if (!v)
+        return true;
+    if (json_is_null(v)) {
+        bus_reply_field_error(rep, name, "This field may not be null.");
+        return false;
+    }
+    if (!json_is_integer(v)) {
+        bus_reply_field_error(rep, name, not_integer);
+        return false;
+    }
+    json_int_t n = json_integer_value(v);
+    if (n < min) {
+        snprintf(msg, sizeof(msg), "Ensure this value is greater than or equal to %ld.", min);
+        bus_reply_field_error(rep, name, msg);
+        return false;
+    }
+    if (n > max) {
+        snprintf(msg, sizeof(msg), "Ensure this value is less than or equal to %ld.", max);
+        bus_reply_field_error(rep, name, msg);
+        return false;
+    }
+    *has = true;
+    *out = (long)n;
+    return true;
+}
+
+/* "2xx", "2xx-3xx" (classes 1-5, ascending), one code, or a list of 1-20 codes in 100-599.
+ * Returns the stored form (owned) or NULL. */
+static json_t *expected_status_parse(const json_t *v)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t n = strlen(s);
+        bool one = n == 3, two = n == 7 && s[3] == '-';
+        if (!one && !two)
+            return NULL;
+        if (s[0] < '1' || s[0] > '5' || strncmp(s + 1, "xx", 2) != 0)
+            return NULL;
+        if (two && (s[4] < s[0] || s[4] > '5' || strncmp(s + 5, "xx", 2) != 0))
+            return NULL;
+        return json_string(s);
+    }
+    if (json_is_integer(v)) {
+        json_int_t c = json_integer_value(v);
+        return (c >= 100 && c <= 599) ? json_pack("[I]", c) : NULL;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 20)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        json_int_t c = json_is_integer(item) ? json_integer_value(item) : 0;
+        if (c < 100 || c > 599) {
+            json_decref(out);
+            return NULL;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < json_array_size(out); j++)
+            dup |= json_integer_value(json_array_get(out, j)) == c;
+        if (!dup)
+            json_array_append_new(out, json_integer(c));
+    }
+    return out;
+}
+
+static json_t *regions_parse(const endpoints_app *app, const json_t *v, bus_reply *rep)
+{
+    char msg[96];
+    if (!json_is_array(v)) {
+        bus_reply_field_error(rep, "regions", "Expected a list of region names.");
+        return NULL;
+    }
+    if (json_array_size(v) == 0) {
+        bus_reply_field_error(rep, "regions", "This list may not be empty.");
+        return NULL;
+    }
+    if (json_array_size(v) > ENDPOINTS_MAX_REGIONS) {
+        bus_reply_field_error(rep, "regions", "Ensure this field has no more than 16 elements.");
+        return NULL;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        const char *r = json_string_value(item);
+        if (!r || !region_name_valid(r, strlen(r)) || !region_in_list(app->regions, r)) {
+            if (r && strlen(r) <= 32 && region_name_valid(r, strlen(r)))
+                snprintf(msg, sizeof(msg), "\"%s\" is not a valid choice.", r);
+            else
+                snprintf(msg, sizeof(msg), "Not a valid region name.");
+            bus_reply_field_error(rep, "regions", msg);
+            json_decref(out);
+            return NULL;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < json_array_size(out); j++)
+            dup |= strcmp(json_string_value(json_array_get(out, j)), r) == 0;
+        if (!dup)
+            json_array_append_new(out, json_string(r));
+    }
+    return out;
+}
+
+/* Trims s into out; the error message when it is blank, too long or has control chars. */
+static const char *text_field(char *out, size_t len, const char *s, size_t max_chars)
+{
+    size_t chars = 0;
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n == 0)
+        return "This field may not be blank.";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return "Control characters are not allowed.";
+        if ((ch & 0xC0) != 0x80)
+            chars++;
+    }
+    if (chars > max_chars || n >= len)
+        return max_chars == 200 ? "Ensure this field has no more than 200 characters."
+                                : "Ensure this field has no more than 2048 characters.";
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return NULL;
+}
+
+bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep, bool url_required)
+{
+    endpoints_app *app = req->app;
+    const json_t *body = req->body;
+    char reason[256];
+    bool ok = true;
+    json_t *v;
+
+    memset(in, 0, sizeof(*in));
+
+    v = json_object_get(body, "url");
+    if (!v || json_is_null(v)) {
+        if (url_required) {
+            bus_reply_field_error(rep, "url", required);
+            ok = false;
+        }
+    } else if (!json_is_string(v)) {
+        bus_reply_field_error(rep, "url", "Not a valid string.");
+        ok = false;
+    } else {
+        const char *bad = text_field(in->url, sizeof(in->url), json_string_value(v), 2048);
+        if (!bad) {
+            url_verdict verdict = url_policy_check(app->policy, in->url, reason, sizeof(reason));
+            if (verdict != URL_OK) {
+                /* The reason (addresses, resolver errors) is for the log, not the client. */
+                sw_log(SW_LOG_INFO, "endpoint url refused", "reason", reason, NULL);
+                bad = url_verdict_message(verdict);
+            }
+        }
+        if (bad) {
+            bus_reply_field_error(rep, "url", bad);
+            ok = false;
+        } else {
+            in->has_url = true;
+        }
+    }
+
+    v = json_object_get(body, "name");
+    if (v && !json_is_null(v)) {
+        const char *bad = json_is_string(v)
+                              ? text_field(in->name, sizeof(in->name), json_string_value(v), 200)
+                              : "Not a valid string.";
+        if (bad) {
+            bus_reply_field_error(rep, "name", bad);
+            ok = false;
+        } else {
+            in->has_name = true;
+        }
+    }
+
+    ok &= read_int(body, rep, "interval_seconds", 30, 86400, &in->has_interval,
+                   &in->interval_seconds);
+    ok &= read_int(body, rep, "timeout_seconds", 1, 60, &in->has_timeout, &in->timeout_seconds);
+    ok &= read_int(body, rep, "failure_threshold", 1, 10, &in->has_failure, &in->failure_threshold);
+    ok &= read_int(body, rep, "recovery_threshold", 1, 10, &in->has_recovery,
+                   &in->recovery_threshold);
+
+    v = json_object_get(body, "expected_status");
+    if (v) {
+        in->expected_status = json_is_null(v) ? NULL : expected_status_parse(v);
+        if (!in->expected_status) {
+            bus_reply_field_error(rep, "expected_status",
+                                  "Enter a status class range like \"2xx-3xx\" or a list of "
+                                  "status codes between 100 and 599.");
+            ok = false;
+        } else {
+            in->has_expected = true;
+        }
+    }
+
+    v = json_object_get(body, "regions");
+    if (v) {
+        in->regions = regions_parse(app, v, rep);
+        ok &= in->regions != NULL;
+        in->has_regions = in->regions != NULL;
+    }
+
+    v = json_object_get(body, "paused");
+    if (v) {
+        if (json_is_boolean(v)) {
+            in->has_paused = true;
+            in->paused = json_is_true(v);
+        } else {
+            bus_reply_field_error(rep, "paused", "Must be a valid boolean.");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+void endpoint_input_free(endpoint_input *in)
+{
+    if (!in)
+        return;
+    json_decref(in->expected_status);
+    json_decref(in->regions);
+    in->expected_status = in->regions = NULL;
+}

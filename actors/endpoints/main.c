@@ -1,0 +1,27 @@
+/* sw-endpoints: the URLs a tenant watches (CRUD, plan limits, URL policy, first check). */
+#include "actors/endpoints/endpoints.h"
+
+static const bus_route routes[] = {
+    {"sw.v1.endpoints.list", endpoints_list, false},
+    {"sw.v1.endpoints.create", endpoints_create, false},
+    {"sw.v1.endpoints.get", endpoints_get, false},
+    {"sw.v1.endpoints.update", endpoints_update, false},
+    {"sw.v1.endpoints.patch", endpoints_patch, false},
+    {"sw.v1.endpoints.delete", endpoints_delete, false},
+    {"sw.v1.endpoints.checks", endpoints_checks, false},
+    {"sw.v1.endpoints.uptime", endpoints_uptime, false},
+};
+
+static const bus_actor_def actor = {
+    .name = "sw-endpoints",
+    .description = "StatusWatch endpoints: the URLs a tenant watches",
+    .routes = routes,
+    .nroutes = ARRAY_LEN(routes),
+    .app_init = endpoints_app_init,
+    .app_free = endpoints_app_free,
+};
+
+int main(int argc, char **argv)
+{
+    return bus_actor_main(argc, argv, &actor);
+}

@@ -1,0 +1,49 @@
+/* The probe engine: many HTTP(S) checks at once on one thread with the libcurl multi
+ * interface. Each check records DNS, connect, TLS, first-byte and total times, the HTTP status
+ * and a short error; every address it connects to (redirects included) is checked against the
+ * URL policy first, and a refused one is reported as "blocked". */
+#ifndef SW_PROBE_H
+#define SW_PROBE_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "actors/common/url_policy.h"
+
+typedef struct probe_result {
+    bool ok;            /* the status matched what the endpoint expects */
+    bool blocked;       /* refused by the URL policy (SSRF) */
+    int http_status;    /* 0 when no response */
+    char error[160];    /* "" when ok */
+    double dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;
+} probe_result;
+
+typedef struct probe_engine probe_engine;
+
+/* Called once per finished check, on the engine's thread. */
+typedef void (*probe_done_fn)(void *job, const probe_result *res, void *arg);
+
+/* max_inflight: checks at most at once. policy: borrowed, outlives the engine. */
+probe_engine *probe_engine_new(int max_inflight, const url_policy *policy, probe_done_fn done,
+                               void *arg);
+void probe_engine_free(probe_engine *e);
+
+/* Test sandbox: connect to loopback addresses only (every other address is reported as
+ * blocked), so a test suite never sends a probe off the machine. SW_PROBE_SANDBOX=1. */
+void probe_engine_sandbox(probe_engine *e, bool on);
+
+/* Starts a check of url (timeout in seconds) whose outcome is judged by expected (a JSON
+ * string like "2xx-3xx" / "200-299" / "200", or an array of codes; NULL = 2xx-3xx). job is
+ * handed back to the done callback. False when the engine is full. */
+bool probe_engine_add(probe_engine *e, const char *url, int timeout_s, const json_t *expected,
+                      void *job);
+
+/* Runs transfers for up to wait_ms and reports finished checks. Returns the checks in flight. */
+int probe_engine_run(probe_engine *e, int wait_ms);
+
+int probe_engine_inflight(const probe_engine *e);
+
+/* Whether status satisfies expected (see probe_engine_add). */
+bool probe_status_expected(int status, const json_t *expected);
+
+#endif

@@ -1,0 +1,292 @@
+/* The prober's job loop: pull, check, publish the result, then ack (or nak with a delay to
+ * retry). A job is acked only after its result is stored in SW_RESULTS, so a prober killed at
+ * any point loses nothing: unacked jobs come back to another prober. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+
+#include "actors/common/url_policy.h"
+#include "actors/prober/probe.h"
+#include "actors/prober/prober.h"
+#include "bus/config.h"
+#include "bus/log.h"
+#include "store/store.h"
+
+#define SEC_NS 1000000000LL
+
+typedef struct job {
+    natsMsg *msg;
+    json_t *payload;
+    int attempt;
+    int64_t started_ns;
+    bool extended; /* InProgress sent once for a long check */
+    struct job *next, *prev;
+} job;
+
+typedef struct prober {
+    bus_actor *actor;
+    url_policy *policy;
+    char region[64];
+    int concurrency;
+    int64_t retry_base_ms;
+    probe_engine *engine;
+    job inflight; /* list head */
+} prober;
+
+static void list_add(job *head, job *j)
+{
+    j->next = head->next;
+    j->prev = head;
+    head->next->prev = j;
+    head->next = j;
+}
+
+static void list_del(job *j)
+{
+    j->prev->next = j->next;
+    j->next->prev = j->prev;
+}
+
+static void job_free(job *j)
+{
+    natsMsg_Destroy(j->msg);
+    json_decref(j->payload);
+    free(j);
+}
+
+/* A job that can never be checked: record it in the DLQ ourselves, then terminate it (on a
+ * WorkQueue stream Term deletes the message, so the dead-letter actor could not fetch it). */
+static void poison(prober *p, natsMsg *m, const char *why)
+{
+    natsMsg *dl = NULL;
+    jsErrCode jerr = 0;
+    jsMsgMetaData *meta = NULL;
+    char id[64];
+    natsMsg_GetMetaData(&meta, m);
+    snprintf(id, sizeof(id), "dlq:SW_JOBS:%llu",
+             meta ? (unsigned long long)meta->Sequence.Stream : 0ULL);
+    if (natsMsg_Create(&dl, "sw.v1.dlq.SW_JOBS", NULL, natsMsg_GetData(m),
+                       natsMsg_GetDataLength(m)) == NATS_OK) {
+        natsMsgHeader_Set(dl, "Nats-Msg-Id", id);
+        natsMsgHeader_Set(dl, "Sw-Dlq-Reason", why);
+        natsMsgHeader_Set(dl, "Sw-Dlq-Subject", natsMsg_GetSubject(m));
+        js_PublishMsg(NULL, bus_actor_js(p->actor), dl, NULL, &jerr);
+    }
+    natsMsg_Destroy(dl);
+    jsMsgMetaData_Destroy(meta);
+    sw_log(SW_LOG_ERROR, "malformed probe job dead-lettered", "reason", why, NULL);
+    natsMsg_Term(m, NULL);
+}
+
+static sw_status publish_result(prober *p, job *j, const probe_result *r)
+{
+    json_t *pl = j->payload;
+    const char *tenant = json_string_value(json_object_get(pl, "tenant_id"));
+    const char *job_id = json_string_value(json_object_get(pl, "job_id"));
+    char subject[160], msg_id[160];
+    bool final = r->ok || j->attempt >= PROBER_MAX_DELIVER;
+
+    snprintf(subject, sizeof(subject), "sw.v1.results.%s.%s", p->region, tenant);
+    snprintf(msg_id, sizeof(msg_id), "%s:%d", job_id, j->attempt);
+    json_t *res = json_pack(
+        "{s:O,s:O,s:O,s:O,s:s,s:i,s:I,s:b,s:b,s:b,s:i,s:s,s:f,s:f,s:f,s:f,s:f,s:O,s:O,s:O}",
+        "job_id", json_object_get(pl, "job_id"), "endpoint_id", json_object_get(pl, "endpoint_id"),
+        "tenant_id", json_object_get(pl, "tenant_id"), "due_epoch",
+        json_object_get(pl, "due_epoch"), "region", p->region, "attempt", j->attempt,
+        "checked_at_ms", (json_int_t)bus_epoch_ms(), "ok", r->ok, "blocked", r->blocked, "final",
+        final, "http_status", r->http_status, "error", r->error, "dns_ms", r->dns_ms,
+        "connect_ms", r->connect_ms, "tls_ms", r->tls_ms, "ttfb_ms", r->ttfb_ms, "total_ms",
+        r->total_ms, "failure_threshold", json_object_get(pl, "failure_threshold"),
+        "recovery_threshold", json_object_get(pl, "recovery_threshold"), "regions_total",
+        json_object_get(pl, "regions_total"));
+    if (!res)
+        return SW_EINTERNAL;
+    sw_status st = bus_js_publish(bus_actor_js(p->actor), subject, res, msg_id, NULL);
+    json_decref(res);
+    return st;
+}
+
+static void on_done(void *arg_job, const probe_result *r, void *arg)
+{
+    prober *p = arg;
+    job *j = arg_job;
+    list_del(j);
+    if (publish_result(p, j, r) != SW_OK) {
+        /* Not recorded: the job must come back. */
+        natsMsg_NakWithDelay(j->msg, 1000, NULL);
+    } else if (r->ok || j->attempt >= PROBER_MAX_DELIVER) {
+        if (r->ok)
+            natsMsg_Ack(j->msg, NULL);
+        else
+            natsMsg_Nak(j->msg, NULL); /* past MaxDeliver: JetStream dead-letters it */
+    } else {
+        int64_t delay = p->retry_base_ms;
+        for (int i = 1; i < j->attempt; i++)
+            delay *= 3;
+        natsMsg_NakWithDelay(j->msg, delay, NULL);
+    }
+    job_free(j);
+}
+
+static void start_job(prober *p, natsMsg *m)
+{
+    jsMsgMetaData *meta = NULL;
+    json_t *pl = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+    const char *url = json_string_value(json_object_get(pl, "url"));
+    const char *tenant = json_string_value(json_object_get(pl, "tenant_id"));
+    json_int_t timeout = json_integer_value(json_object_get(pl, "timeout_seconds"));
+    if (!url || !tenant || !store_schema_name_valid(tenant) ||
+        !json_is_string(json_object_get(pl, "job_id")) ||
+        !json_is_string(json_object_get(pl, "endpoint_id"))) {
+        json_decref(pl);
+        poison(p, m, "malformed job");
+        natsMsg_Destroy(m);
+        return;
+    }
+    job *j = calloc(1, sizeof(*j));
+    natsMsg_GetMetaData(&meta, m);
+    j->msg = m;
+    j->payload = pl;
+    j->attempt = meta ? (int)meta->NumDelivered : 1;
+    j->started_ns = bus_now_ns();
+    jsMsgMetaData_Destroy(meta);
+    if (timeout < 1 || timeout > 60)
+        timeout = 10;
+    list_add(&p->inflight, j);
+    if (!probe_engine_add(p->engine, url, (int)timeout, json_object_get(pl, "expected_status"), j)) {
+        list_del(j);
+        natsMsg_NakWithDelay(m, 1000, NULL);
+        job_free(j);
+    }
+}
+
+/* Long checks keep their lease: AckWait is 30 s, a check may take up to 60 s. */
+static void extend_leases(prober *p)
+{
+    int64_t now = bus_now_ns();
+    for (job *j = p->inflight.next; j != &p->inflight; j = j->next) {
+        if (!j->extended && now - j->started_ns > 20 * SEC_NS) {
+            natsMsg_InProgress(j->msg, NULL);
+            j->extended = true;
+        }
+    }
+}
+
+static void prober_loop(bus_actor *a, void *arg)
+{
+    prober *p = arg;
+    natsSubscription *sub = NULL;
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    char subject[128], durable[96];
+    int64_t last_complaint = 0;
+
+    snprintf(subject, sizeof(subject), "sw.v1.jobs.probe.%s", p->region);
+    snprintf(durable, sizeof(durable), "probers-%s", p->region);
+    jsSubOptions_Init(&so);
+    so.Stream = "SW_JOBS";
+    so.Consumer = durable;
+    /* Stop taking jobs when asked, but finish (and ack) the checks in flight. */
+    while (!bus_actor_stopping(a) || probe_engine_inflight(p->engine) > 0) {
+        if (!sub && !bus_actor_stopping(a)) {
+            if (js_PullSubscribe(&sub, bus_actor_js(a), subject, durable, NULL, &so, &jerr) !=
+                NATS_OK) {
+                sub = NULL;
+                if (bus_now_ns() - last_complaint > 30 * SEC_NS) {
+                    sw_log(SW_LOG_WARN, "probe consumer not available yet", "consumer", durable,
+                           NULL);
+                    last_complaint = bus_now_ns();
+                }
+                nats_Sleep(500);
+                continue;
+            }
+            sw_log(SW_LOG_INFO, "prober ready", "region", p->region, "consumer", durable, NULL);
+        }
+        int room = p->concurrency - probe_engine_inflight(p->engine);
+        if (sub && room > 0 && !bus_actor_stopping(a)) {
+            natsMsgList list = {0};
+            natsStatus s;
+            if (probe_engine_inflight(p->engine) == 0) {
+                s = natsSubscription_Fetch(&list, sub, room > 256 ? 256 : room, 500, &jerr);
+            } else {
+                jsFetchRequest fr;
+                jsFetchRequest_Init(&fr);
+                fr.Batch = room > 256 ? 256 : room;
+                fr.NoWait = true;
+                s = natsSubscription_FetchRequest(&list, sub, &fr);
+            }
+            if (s == NATS_OK) {
+                for (int i = 0; i < list.Count; i++) {
+                    start_job(p, list.Msgs[i]);
+                    list.Msgs[i] = NULL; /* owned by the job now */
+                }
+            }
+            natsMsgList_Destroy(&list);
+        }
+        probe_engine_run(p->engine, 20);
+        extend_leases(p);
+    }
+    natsSubscription_Destroy(sub);
+}
+
+void *prober_app_init(bus_actor *a, sw_status *err)
+{
+    char why[200];
+    prober *p = calloc(1, sizeof(*p));
+    if (!p) {
+        *err = SW_EINTERNAL;
+        return NULL;
+    }
+    p->actor = a;
+    p->inflight.next = p->inflight.prev = &p->inflight;
+    snprintf(p->region, sizeof(p->region), "%s", sw_config_str("SW_REGION", "local"));
+    p->concurrency = (int)sw_config_long("SW_PROBE_CONCURRENCY", 256, 1, 10000, NULL);
+    p->retry_base_ms = sw_config_long("SW_PROBE_RETRY_MS", 5000, 10, 600000, NULL);
+    const char *allow = sw_config_str("SW_PROBE_ALLOW_CIDRS", "");
+    if (url_policy_new(&p->policy, allow, sw_config_is_production(), why, sizeof(why)) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_PROBE_ALLOW_CIDRS", "reason", why,
+               NULL);
+        free(p);
+        *err = SW_EINVAL;
+        return NULL;
+    }
+    if (url_policy_has_allowlist(p->policy))
+        sw_log(SW_LOG_WARN,
+               "SSRF ALLOW-LIST ACTIVE: probes may reach these private addresses (tests only)",
+               "setting", "SW_PROBE_ALLOW_CIDRS", "value", allow, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    p->engine = probe_engine_new(p->concurrency, p->policy, on_done, p);
+    if (p->engine && sw_config_bool("SW_PROBE_SANDBOX", false)) {
+        if (sw_config_is_production()) {
+            sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_PROBE_SANDBOX", "reason",
+                   "the test sandbox is not for production", NULL);
+            probe_engine_free(p->engine);
+            url_policy_free(p->policy);
+            free(p);
+            *err = SW_EINVAL;
+            return NULL;
+        }
+        probe_engine_sandbox(p->engine, true);
+        sw_log(SW_LOG_WARN, "probe sandbox: only loopback addresses are contacted", NULL);
+    }
+    if (!p->engine || bus_actor_spawn(a, prober_loop, p) != SW_OK) {
+        probe_engine_free(p->engine);
+        url_policy_free(p->policy);
+        free(p);
+        *err = SW_EINTERNAL;
+        return NULL;
+    }
+    return p;
+}
+
+void prober_app_free(void *arg)
+{
+    prober *p = arg;
+    if (!p)
+        return;
+    probe_engine_free(p->engine);
+    url_policy_free(p->policy);
+    free(p);
+    curl_global_cleanup();
+}

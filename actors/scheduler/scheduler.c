@@ -1,0 +1,155 @@
+/* Due rows to jobs. The job carries everything a prober and the recorder need (URL, timeout,
+ * expected status, thresholds, how many regions vote), so neither ever reads a tenant schema. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/scheduler/scheduler.h"
+#include "bus/config.h"
+#include "bus/log.h"
+
+typedef struct scheduler {
+    store_pool *db;
+    int batch;
+    int tick_ms;
+} scheduler;
+
+sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
+                         int64_t *lateness_ms_max)
+{
+    json_t *rows = NULL, *ids = json_array();
+    char lim[16], subject[128], job_id[160];
+    sw_status st;
+
+    *claimed = 0;
+    *lateness_ms_max = 0;
+    snprintf(lim, sizeof(lim), "%d", batch);
+    const char *p[] = {lim};
+    st = store_tx_begin(c);
+    if (st != SW_OK)
+        goto out;
+    st = store_query(c, &rows, NULL,
+                     "SELECT endpoint_id::text AS endpoint_id, tenant_id, url, timeout_seconds,"
+                     " expected_status, regions, failure_threshold, recovery_threshold,"
+                     " floor(extract(epoch FROM next_due_at))::bigint AS due_epoch,"
+                     " (extract(epoch FROM now() - next_due_at) * 1000)::bigint AS late_ms"
+                     " FROM public.schedule WHERE next_due_at <= now() AND url IS NOT NULL"
+                     " ORDER BY next_due_at LIMIT $1::int FOR UPDATE SKIP LOCKED",
+                     1, p);
+    if (st != SW_OK)
+        goto out;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        const char *ep = json_string_value(json_object_get(r, "endpoint_id"));
+        json_int_t due = json_integer_value(json_object_get(r, "due_epoch"));
+        /* regions arrives as a PostgreSQL array literal: {local,eu-west} */
+        const char *regions = json_string_value(json_object_get(r, "regions"));
+        char buf[512];
+        snprintf(buf, sizeof(buf), "%s", regions ? regions : "{}");
+        int nreg = 0;
+        for (char *q = buf; *q; q++)
+            if (*q == ',')
+                nreg++;
+        nreg = strlen(buf) > 2 ? nreg + 1 : 0;
+        char *save = NULL;
+        for (char *reg = strtok_r(buf, "{},\"", &save); reg; reg = strtok_r(NULL, "{},\"", &save)) {
+            snprintf(job_id, sizeof(job_id), "%s:%lld:%s", ep, (long long)due, reg);
+            snprintf(subject, sizeof(subject), "sw.v1.jobs.probe.%s", reg);
+            json_t *jobj = json_pack("{s:s,s:s,s:O,s:O,s:O,s:O,s:I,s:s,s:O,s:O,s:i}", "job_id",
+                                     job_id, "endpoint_id", ep, "tenant_id",
+                                     json_object_get(r, "tenant_id"), "url",
+                                     json_object_get(r, "url"), "timeout_seconds",
+                                     json_object_get(r, "timeout_seconds"), "expected_status",
+                                     json_object_get(r, "expected_status"), "due_epoch", due,
+                                     "region", reg, "failure_threshold",
+                                     json_object_get(r, "failure_threshold"), "recovery_threshold",
+                                     json_object_get(r, "recovery_threshold"), "regions_total",
+                                     nreg);
+            st = bus_js_publish(js, subject, jobj, job_id, NULL);
+            json_decref(jobj);
+            if (st != SW_OK)
+                goto out; /* rolled back below: the rows stay due, the next tick retries */
+        }
+        json_array_append(ids, json_object_get(r, "endpoint_id"));
+        int64_t late = json_integer_value(json_object_get(r, "late_ms"));
+        if (late > *lateness_ms_max)
+            *lateness_ms_max = late;
+    }
+    if (json_array_size(ids) > 0) {
+        char *idlist = json_dumps(ids, JSON_COMPACT);
+        const char *pu[] = {idlist};
+        /* Next due one interval later; an endpoint that fell behind (scheduler down) is not
+         * checked for every missed slot, only once now and then on its interval again. */
+        st = store_query(c, NULL, NULL,
+                         "UPDATE public.schedule SET next_due_at = CASE"
+                         " WHEN next_due_at + make_interval(secs => interval_seconds) > now()"
+                         " THEN next_due_at + make_interval(secs => interval_seconds)"
+                         " ELSE now() + make_interval(secs => interval_seconds) END"
+                         " WHERE endpoint_id IN (SELECT json_array_elements_text($1::json)::uuid)",
+                         1, pu);
+        free(idlist);
+        if (st != SW_OK)
+            goto out;
+    }
+    st = store_tx_commit(c);
+    if (st == SW_OK)
+        *claimed = (int)json_array_size(rows);
+out:
+    if (st != SW_OK)
+        store_tx_rollback(c);
+    json_decref(ids);
+    json_decref(rows);
+    return st;
+}
+
+static void scheduler_loop(bus_actor *a, void *arg)
+{
+    scheduler *s = arg;
+    int64_t last_warn = 0;
+    while (!bus_actor_stopping(a)) {
+        store_conn *c = store_acquire(s->db);
+        int claimed = 0;
+        int64_t late = 0;
+        sw_status st = c ? scheduler_tick(c, bus_actor_js(a), s->batch, &claimed, &late)
+                         : SW_EUNAVAILABLE;
+        store_release(s->db, c);
+        if (st != SW_OK && bus_now_ns() - last_warn > 10000000000LL) {
+            sw_log(SW_LOG_WARN, "scheduling paused: will retry", "status", sw_status_name(st),
+                   NULL);
+            last_warn = bus_now_ns();
+        }
+        /* A full batch means more is due: go again at once. */
+        if (st != SW_OK || claimed < s->batch)
+            nats_Sleep(s->tick_ms);
+    }
+}
+
+void *scheduler_app_init(bus_actor *a, sw_status *err)
+{
+    scheduler *s = calloc(1, sizeof(*s));
+    if (!s) {
+        *err = SW_EINTERNAL;
+        return NULL;
+    }
+    s->batch = (int)sw_config_long("SW_SCHED_BATCH", 500, 1, 10000, NULL);
+    s->tick_ms = (int)sw_config_long("SW_SCHED_TICK_MS", 200, 10, 60000, NULL);
+    if (store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK ||
+        bus_actor_spawn(a, scheduler_loop, s) != SW_OK) {
+        store_pool_free(s->db);
+        free(s);
+        *err = SW_EINTERNAL;
+        return NULL;
+    }
+    return s;
+}
+
+void scheduler_app_free(void *arg)
+{
+    scheduler *s = arg;
+    if (!s)
+        return;
+    store_pool_free(s->db);
+    free(s);
+}

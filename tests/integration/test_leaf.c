@@ -1,0 +1,231 @@
+/* A remote probe region behind a leaf node: a second nats-server (no JetStream) on loopback
+ * dials into the test stack as user prober_euw with ops/nats/leaf.conf.tmpl, a sw-prober for
+ * region eu-west connects to it, and the hub's permissions decide what crosses the link. It
+ * checks only eu-west jobs, its results are recorded, and it cannot pull another region's jobs
+ * or call the API. */
+#include "tests/support/it.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+static int http_port, https_port, targets_pid;
+static pid_t leaf_pid, prober_pid;
+static int leaf_port;
+static char leaf_pw[40] = "leaf-local-7c3e91";
+
+/* KEY='value' from the instance's secrets file (the tests get only the admin login). */
+static void secret(char *out, size_t len, const char *key)
+{
+    char path[512], line[512];
+    snprintf(path, sizeof(path), "%s/secrets.env", getenv("SW_VAR"));
+    FILE *f = fopen(path, "r");
+    out[0] = '\0';
+    while (f && fgets(line, sizeof(line), f)) {
+        char *l = strncmp(line, "export ", 7) == 0 ? line + 7 : line;
+        if (strncmp(l, key, strlen(key)) == 0 && l[strlen(key)] == '=') {
+            char *v = l + strlen(key) + 1;
+            v[strcspn(v, "\n")] = '\0';
+            if (*v == '\'') {
+                v++;
+                v[strcspn(v, "'")] = '\0';
+            }
+            snprintf(out, len, "%s", v);
+        }
+    }
+    if (f)
+        fclose(f);
+    if (!out[0])
+        fail_msg("%s not found in secrets.env", key);
+}
+
+static pid_t spawn(const char *log, char *const argv[], char *const env_extra[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = fopen(log, "a");
+        if (f) {
+            dup2(fileno(f), 1);
+            dup2(fileno(f), 2);
+        }
+        for (int i = 0; env_extra && env_extra[i]; i++)
+            putenv(env_extra[i]);
+        setpgid(0, 0);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int setup(void **state)
+{
+    char hub_pw[128], conf[512], cmd[2048], log[512];
+    targets_pid = it_targets_start(&http_port, &https_port);
+    secret(hub_pw, sizeof(hub_pw), "NATS_PW_PROBER_EUW");
+    leaf_port = atoi(getenv("SW_NATS_PORT")) + 3300;
+    snprintf(conf, sizeof(conf), "%s/nats/leaf-euw.conf", getenv("SW_VAR"));
+    /* Rendered exactly as an operator would, from the committed template. */
+    snprintf(cmd, sizeof(cmd),
+             "LEAF_PORT=%d LEAF_PROBER_PASSWORD=%s HUB_LEAF_URL=nats-leaf://prober_euw:%s@127.0.0.1:%s"
+             " envsubst '${LEAF_PORT} ${LEAF_PROBER_PASSWORD} ${HUB_LEAF_URL}'"
+             " < %s/ops/nats/leaf.conf.tmpl > %s && nats-server -t -c %s >/dev/null 2>&1",
+             leaf_port, leaf_pw, hub_pw, getenv("SW_NATS_LEAF_PORT"), it_source_dir(), conf, conf);
+    if (system(cmd) != 0)
+        fail_msg("leaf config did not render or validate");
+    snprintf(log, sizeof(log), "%s/log/nats-leaf-euw.log", getenv("SW_VAR"));
+    char *nargv[] = {"nats-server", "-c", conf, NULL};
+    leaf_pid = spawn(log, nargv, NULL);
+    /* Wait until the hub lists the leaf connection. */
+    snprintf(cmd, sizeof(cmd),
+             "curl -sf http://127.0.0.1:%s/leafz | grep -q '\"account\": *\"SW\"'",
+             getenv("SW_NATS_HTTP_PORT"));
+    int i = 0;
+    while (system(cmd) != 0 && i++ < 50)
+        usleep(200 * 1000);
+    if (i >= 50)
+        fail_msg("the leaf node did not connect to the hub");
+
+    static char e1[64], e2[160], e3[64], e4[96], e5[64], e6[64];
+    snprintf(e1, sizeof(e1), "SW_REGION=eu-west");
+    snprintf(e2, sizeof(e2), "NATS_URL=nats://127.0.0.1:%d", leaf_port);
+    snprintf(e3, sizeof(e3), "SW_NATS_USER=prober");
+    snprintf(e4, sizeof(e4), "SW_NATS_PASSWORD=%s", leaf_pw);
+    snprintf(e5, sizeof(e5), "SW_NATS_INBOX_PREFIX=_INBOX_euw");
+    snprintf(e6, sizeof(e6), "SW_JS_DOMAIN=hub");
+    char *env[] = {e1, e2, e3, e4, e5, e6, NULL};
+    char bin[512];
+    snprintf(bin, sizeof(bin), "%s/sw-prober", SW_BIN_DIR);
+    char *pargv[] = {bin, NULL};
+    snprintf(log, sizeof(log), "%s/log/prober-euw.log", getenv("SW_VAR"));
+    prober_pid = spawn(log, pargv, env);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    if (prober_pid > 0) {
+        kill(prober_pid, SIGTERM);
+        waitpid(prober_pid, NULL, 0);
+    }
+    if (leaf_pid > 0) {
+        kill(leaf_pid, SIGTERM);
+        waitpid(leaf_pid, NULL, 0);
+    }
+    it_targets_stop(targets_pid);
+    return 0;
+}
+
+static const char *create(const char *access, const char *region, const char *path)
+{
+    static char id[64];
+    char url[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", http_port, path);
+    it_resp *r = it_auth("POST", "/api/endpoints/", access,
+                         json_pack("{s:s,s:[s]}", "url", url, "regions", region));
+    if (r->status != 201)
+        fail_msg("create in %s: %ld %s", region, r->status, r->raw);
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r->body, "id")));
+    it_resp_free(r);
+    return id;
+}
+
+static void test_remote_region_checks_its_own_jobs(void **state)
+{
+    char email[160], access[1024], euw[64], local[64];
+    char *tid = it_signup_verified(email, sizeof(email), "Leaf Co");
+    it_resp *r = it_login(email, IT_PASSWORD);
+    snprintf(access, sizeof(access), "%s", json_string_value(json_object_get(r->body, "access")));
+    it_resp_free(r);
+    snprintf(euw, sizeof(euw), "%s", create(access, "eu-west", "/ok?r=euw"));
+    snprintf(local, sizeof(local), "%s", create(access, "local", "/ok?r=local"));
+
+    const char *pe[] = {euw}, *pl[] = {local};
+    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+                              " $1::uuid AND ok AND region = 'eu-west'",
+                              1, pe, 1, 20000) >= 1);
+    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+                              " $1::uuid AND ok AND region = 'local'",
+                              1, pl, 1, 20000) >= 1);
+    /* Each region checked only its own. */
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+                                 " $1::uuid AND region <> 'eu-west'",
+                                 1, pe),
+                     0);
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+                                 " $1::uuid AND region <> 'local'",
+                                 1, pl),
+                     0);
+    const char *pr[] = {euw};
+    char path[128];
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", pr[0]);
+    for (int i = 0; i < 25; i++) {
+        r = it_auth("GET", path, access, NULL);
+        bool up = strcmp(json_string_value(json_object_get(r->body, "last_status")), "up") == 0;
+        it_resp_free(r);
+        if (up)
+            break;
+        usleep(200 * 1000);
+    }
+    r = it_auth("GET", path, access, NULL);
+    assert_string_equal(json_string_value(json_object_get(r->body, "last_status")), "up");
+    it_resp_free(r);
+    free(tid);
+}
+
+static void test_leaf_user_is_refused_elsewhere(void **state)
+{
+    natsOptions *o = NULL;
+    natsConnection *nc = NULL;
+    natsMsg *reply = NULL;
+    char url[64];
+    snprintf(url, sizeof(url), "nats://127.0.0.1:%d", leaf_port);
+    natsOptions_Create(&o);
+    natsOptions_SetURL(o, url);
+    natsOptions_SetUserInfo(o, "prober", leaf_pw);
+    natsOptions_SetCustomInboxPrefix(o, "_INBOX_euw");
+    assert_int_equal(natsConnection_Connect(&nc, o), NATS_OK);
+    natsOptions_Destroy(o);
+
+    /* Its own consumer answers through the link... */
+    assert_int_equal(natsConnection_RequestString(&reply, nc,
+                                                  "$JS.hub.API.CONSUMER.INFO.SW_JOBS.probers-eu-west",
+                                                  "", 3000),
+                     NATS_OK);
+    assert_null(strstr(natsMsg_GetData(reply), "\"error\""));
+    natsMsg_Destroy(reply);
+    reply = NULL;
+    /* ...another region's does not, nor does the API, nor a forged job. */
+    assert_int_not_equal(
+        natsConnection_RequestString(&reply, nc, "$JS.hub.API.CONSUMER.MSG.NEXT.SW_JOBS.probers-local",
+                                     "{\"batch\":1}", 1500),
+        NATS_OK);
+    natsMsg_Destroy(reply);
+    reply = NULL;
+    assert_int_not_equal(
+        natsConnection_RequestString(&reply, nc, "sw.v1.auth.register", "{}", 1500), NATS_OK);
+    natsMsg_Destroy(reply);
+    reply = NULL;
+    assert_int_not_equal(natsConnection_RequestString(&reply, nc, "sw.v1.jobs.probe.local",
+                                                      "{\"job_id\":\"forged\"}", 1500),
+                         NATS_OK);
+    natsMsg_Destroy(reply);
+    reply = NULL;
+    /* Only eu-west results may be published: a result for the home region goes nowhere. */
+    assert_int_not_equal(natsConnection_RequestString(&reply, nc, "sw.v1.results.local.t_x",
+                                                      "{}", 1500),
+                         NATS_OK);
+    natsMsg_Destroy(reply);
+    natsConnection_Destroy(nc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_remote_region_checks_its_own_jobs),
+        cmocka_unit_test(test_leaf_user_is_refused_elsewhere),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,386 @@
+/* The probing pipeline end to end, against real HTTP(S) servers on loopback: the first check
+ * right after create, rescheduling on the interval, failure and recovery thresholds with one
+ * email per outage, retries then the dead-letter queue, the SSRF re-check on redirects, slow /
+ * hanging / resetting / self-signed targets, quorum across regions, idempotent recording, and
+ * a prober killed with SIGKILL mid-batch losing nothing. */
+#include "tests/support/it.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/recorder/recorder.h"
+#include "store/store.h"
+
+static int http_port, https_port, targets_pid;
+static char owner_email[160], access_tok[1024], tenant[64];
+
+static int setup(void **state)
+{
+    targets_pid = it_targets_start(&http_port, &https_port);
+    char *tid = it_signup_verified(owner_email, sizeof(owner_email), "Probe Co");
+    snprintf(tenant, sizeof(tenant), "%s", tid);
+    free(tid);
+    /* Pro: more than 3 endpoints in this suite. */
+    const char *p[] = {tenant};
+    json_decref(it_sql("UPDATE public.tenants SET plan = 'pro' WHERE id = $1", 1, p));
+    it_resp *r = it_login(owner_email, IT_PASSWORD);
+    assert_int_equal(r->status, 200);
+    snprintf(access_tok, sizeof(access_tok), "%s",
+             json_string_value(json_object_get(r->body, "access")));
+    it_resp_free(r);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    it_targets_stop(targets_pid);
+    return 0;
+}
+
+/* Creates an endpoint on a target path; returns its id (static buffer). */
+static const char *create(const char *path, int fail_t, int rec_t, bool tls)
+{
+    static char id[64];
+    char url[256];
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", tls ? "https" : "http",
+             tls ? https_port : http_port, path);
+    it_resp *r = it_auth("POST", "/api/endpoints/", access_tok,
+                         json_pack("{s:s,s:i,s:i,s:i,s:i}", "url", url, "failure_threshold",
+                                   fail_t, "recovery_threshold", rec_t, "timeout_seconds", 3,
+                                   "interval_seconds", 60));
+    if (r->status != 201)
+        fail_msg("create %s: %ld %s", url, r->status, r->raw);
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r->body, "id")));
+    it_resp_free(r);
+    return id;
+}
+
+static long wait_results(const char *id, const char *extra, long want, int ms)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM public.check_results WHERE endpoint_id = "
+                               "$1::uuid %s", extra ? extra : "");
+    const char *p[] = {id};
+    return it_wait_count(sql, 1, p, want, ms);
+}
+
+static char *state_of(const char *id)
+{
+    const char *p[] = {id};
+    json_t *rows = it_sql("SELECT status FROM public.endpoint_state WHERE endpoint_id = $1::uuid",
+                          1, p);
+    const char *s = json_string_value(json_object_get(json_array_get(rows, 0), "status"));
+    char *out = strdup(s ? s : "none");
+    json_decref(rows);
+    return out;
+}
+
+static bool wait_state(const char *id, const char *want, int ms)
+{
+    for (int w = 0; w <= ms; w += 200) {
+        char *s = state_of(id);
+        bool ok = strcmp(s, want) == 0;
+        free(s);
+        if (ok)
+            return true;
+        usleep(200 * 1000);
+    }
+    return false;
+}
+
+/* Makes the endpoint due now. A job is named by its due second, so first let a second pass:
+ * a due time in the same second as the previous job would be the same job (and JetStream
+ * would rightly drop it as a duplicate). */
+static void make_due(const char *id)
+{
+    const char *p[] = {id};
+    usleep(1100 * 1000);
+    json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() - interval '1 second'"
+                       " WHERE endpoint_id = $1::uuid",
+                       1, p));
+}
+
+static void set_switch(const char *name, int code)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "curl -sf -o /dev/null http://127.0.0.1:%d/set/%s/%d", http_port,
+             name, code);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int count_mail(const char *subject_part)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "grep -l 'To: <%s>' %s/*.eml 2>/dev/null | xargs -r grep -l '%s' | wc -l",
+             owner_email, getenv("SW_MAIL_DIR"), subject_part);
+    FILE *f = popen(cmd, "r");
+    int n = 0;
+    if (f && fscanf(f, "%d", &n) != 1)
+        n = 0;
+    if (f)
+        pclose(f);
+    return n;
+}
+
+static void test_first_check_and_reschedule(void **state)
+{
+    char id[64];
+    snprintf(id, sizeof(id), "%s", create("/ok", 3, 2, false));
+    /* Checked right away, not a minute later. */
+    assert_true(wait_results(id, "AND ok", 1, 10000) >= 1);
+    assert_true(wait_state(id, "up", 5000));
+    const char *p[] = {id};
+    /* The scheduler claims the due row (its job is the one already sent: same id) and sets
+     * the next check one interval later. */
+    long secs = 0;
+    for (int i = 0; i < 25 && secs <= 0; i++, usleep(200 * 1000))
+        secs = it_sql_long("SELECT extract(epoch FROM next_due_at - now())::int FROM "
+                           "public.schedule WHERE endpoint_id = $1::uuid",
+                           1, p);
+    assert_true(secs >= 50 && secs <= 61);
+    /* The list and the detail show the live state. */
+    char path[128];
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", id);
+    it_resp *r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(json_string_value(json_object_get(r->body, "last_status")), "up");
+    assert_int_equal(json_integer_value(json_object_get(r->body, "last_http_status")), 200);
+    it_resp_free(r);
+    snprintf(path, sizeof(path), "/api/endpoints/%s/checks/", id);
+    r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    json_t *results = json_object_get(r->body, "results");
+    assert_true(json_array_size(results) >= 1);
+    assert_true(json_is_true(json_object_get(json_array_get(results, 0), "ok")));
+    it_resp_free(r);
+    /* Due again: a second job, a second row. */
+    make_due(id);
+    assert_true(wait_results(id, NULL, 2, 10000) >= 2);
+    assert_int_equal(it_sql_long("SELECT count(DISTINCT job_id) FROM public.check_results WHERE "
+                                 "endpoint_id = $1::uuid",
+                                 1, p),
+                     2);
+}
+
+static void test_thresholds_retries_dlq_and_one_mail_per_outage(void **state)
+{
+    char id[64];
+    set_switch("flap", 500);
+    snprintf(id, sizeof(id), "%s", create("/switch/flap", 3, 2, false));
+    /* Three attempts of the first job (retried with back-off), then down. */
+    assert_true(wait_results(id, "AND NOT ok", 3, 15000) >= 3);
+    assert_true(wait_state(id, "down", 5000));
+    const char *p[] = {id};
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM \"%s\".incidents WHERE endpoint_id = $1::uuid AND closed_at IS "
+             "NULL",
+             tenant);
+    assert_int_equal(it_sql_long(sql, 1, p), 1);
+    /* After its last delivery the job is dead-lettered: stored, and out of SW_JOBS. */
+    assert_true(it_wait_count("SELECT count(*) FROM public.dead_letters WHERE endpoint_id = "
+                              "$1::uuid",
+                              1, p, 1, 15000) >= 1);
+    /* The owner hears about it once, however many more checks fail. */
+    for (int i = 0; i < 40 && count_mail("is DOWN") < 1; i++)
+        usleep(250 * 1000);
+    assert_int_equal(count_mail("is DOWN"), 1);
+    make_due(id);
+    assert_true(wait_results(id, "AND NOT ok", 6, 15000) >= 6);
+    sleep(1);
+    assert_int_equal(count_mail("is DOWN"), 1);
+
+    /* Recovery needs two good checks in a row. */
+    set_switch("flap", 200);
+    make_due(id);
+    assert_true(wait_results(id, "AND ok", 1, 10000) >= 1);
+    char *s = state_of(id);
+    assert_string_equal(s, "down");
+    free(s);
+    make_due(id);
+    assert_true(wait_results(id, "AND ok", 2, 10000) >= 2);
+    assert_true(wait_state(id, "up", 5000));
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM \"%s\".incidents WHERE endpoint_id = $1::uuid AND closed_at IS "
+             "NOT NULL",
+             tenant);
+    assert_int_equal(it_sql_long(sql, 1, p), 1);
+    for (int i = 0; i < 40 && count_mail("back UP") < 1; i++)
+        usleep(250 * 1000);
+    assert_int_equal(count_mail("back UP"), 1);
+}
+
+static void test_dlq_stream_holds_the_job(void **state)
+{
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    jsErrCode jerr = 0;
+    natsMsg *m = NULL;
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    assert_int_equal(js_GetLastMsg(&m, js, "SW_DLQ", "sw.v1.dlq.SW_JOBS", NULL, &jerr), NATS_OK);
+    const char *reason = NULL;
+    assert_int_equal(natsMsgHeader_Get(m, "Sw-Dlq-Reason", &reason), NATS_OK);
+    assert_non_null(strstr(reason, "max deliveries"));
+    natsMsg_Destroy(m);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
+static void expect_error(const char *path, bool tls, const char *needle)
+{
+    char id[64];
+    snprintf(id, sizeof(id), "%s", create(path, 1, 1, tls));
+    assert_true(wait_results(id, "AND NOT ok", 1, 20000) >= 1);
+    const char *p[] = {id};
+    json_t *rows = it_sql("SELECT error FROM public.check_results WHERE endpoint_id = $1::uuid "
+                          "ORDER BY checked_at LIMIT 1",
+                          1, p);
+    const char *err = json_string_value(json_object_get(json_array_get(rows, 0), "error"));
+    if (!err || !strcasestr(err, needle))
+        fail_msg("%s: error \"%s\", expected \"%s\"", path, err ? err : "(none)", needle);
+    json_decref(rows);
+}
+
+static void test_failure_kinds(void **state)
+{
+    char path[256];
+    expect_error("/status/503", false, "unexpected status 503");
+    expect_error("/hang", false, "timed out");
+    expect_error("/reset", false, "");
+    expect_error("/redirect/7", false, "too many redirects");
+    expect_error("/ok", true, "certificate");
+    /* Redirects into denied addresses are refused on the connected address. */
+    snprintf(path, sizeof(path), "/redirect-to?url=http://169.254.169.254/latest/meta-data/");
+    expect_error(path, false, "blocked");
+    snprintf(path, sizeof(path), "/redirect-to?url=http://127.0.0.2:%d/ok", http_port);
+    expect_error(path, false, "blocked");
+    /* A short chain is followed. */
+    char id[64];
+    snprintf(id, sizeof(id), "%s", create("/redirect/3", 1, 1, false));
+    assert_true(wait_results(id, "AND ok", 1, 10000) >= 1);
+}
+
+static void test_quorum_and_idempotent_recording(void **state)
+{
+    /* Three regions vote; the recorder is called directly with the batches they would send. */
+    store_pool *pool = NULL;
+    assert_int_equal(store_pool_new(&pool, getenv("DATABASE_URL"), 1), SW_OK);
+    store_conn *c = store_acquire(pool);
+    const char *ep = "6f1c1f5e-0000-4000-8000-000000000001";
+    const char *ps[] = {ep, tenant};
+    /* Results count only for scheduled endpoints: give this one a (far future) schedule row. */
+    json_decref(it_sql("INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds,"
+                       " regions, next_due_at, url) VALUES ($1::uuid, $2, 60,"
+                       " '{r1,r2,r3}', now() + interval '1 day', 'http://192.0.2.1/')",
+                       2, ps));
+    recorder_change *ch = NULL;
+    size_t n = 0;
+    const char *regions[] = {"r1", "r2", "r3"};
+    json_int_t now = (json_int_t)time(NULL);
+    /* One region fails three times: a minority, so the endpoint stays up. */
+    for (int round = 0; round < 3; round++) {
+        json_t *batch = json_array();
+        for (int r = 0; r < 3; r++) {
+            char job[128];
+            snprintf(job, sizeof(job), "%s:%d:%s", ep, 1000 + round, regions[r]);
+            json_array_append_new(
+                batch, json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:s,s:f,s:i,s:i,s:i}",
+                                 "job_id", job, "attempt", 1, "tenant_id", tenant, "endpoint_id",
+                                 ep, "region", regions[r], "due_epoch", now - 600 + round,
+                                 "checked_at_ms", (now - 600 + round) * 1000 + r,
+                                 "ok", r != 0, "http_status", r != 0 ? 200 : 500, "error",
+                                 r != 0 ? "" : "unexpected status 500", "total_ms", 12.0,
+                                 "failure_threshold", 3, "recovery_threshold", 2, "regions_total",
+                                 3));
+        }
+        assert_int_equal(recorder_write(c, batch, &ch, &n), SW_OK);
+        free(ch);
+        /* The same batch again (a redelivery) adds nothing. */
+        assert_int_equal(recorder_write(c, batch, &ch, &n), SW_OK);
+        assert_int_equal(n, 0);
+        free(ch);
+        json_decref(batch);
+    }
+    const char *p[] = {ep};
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id = $1::uuid", 1, p),
+        9);
+    char *s = state_of(ep);
+    assert_string_equal(s, "up");
+    free(s);
+    /* A second region fails three times too: now a majority, and the endpoint is down. */
+    for (int round = 3; round < 6; round++) {
+        json_t *batch = json_array();
+        for (int r = 0; r < 2; r++) {
+            char job[128];
+            snprintf(job, sizeof(job), "%s:%d:%s", ep, 1000 + round, regions[r]);
+            json_array_append_new(
+                batch, json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:s,s:f,s:i,s:i,s:i}",
+                                 "job_id", job, "attempt", 1, "tenant_id", tenant, "endpoint_id",
+                                 ep, "region", regions[r], "due_epoch", now - 600 + round,
+                                 "checked_at_ms", (now - 600 + round) * 1000 + r,
+                                 "ok", 0, "http_status", 500, "error", "unexpected status 500",
+                                 "total_ms", 12.0, "failure_threshold", 3, "recovery_threshold", 2,
+                                 "regions_total", 3));
+        }
+        assert_int_equal(recorder_write(c, batch, &ch, &n), SW_OK);
+        if (round < 5)
+            assert_int_equal(n, 0);
+        else
+            assert_int_equal(n, 1); /* exactly one change, down */
+        free(ch);
+        json_decref(batch);
+    }
+    s = state_of(ep);
+    assert_string_equal(s, "down");
+    free(s);
+    store_release(pool, c);
+    store_pool_free(pool);
+}
+
+static void test_prober_killed_mid_batch_loses_nothing(void **state)
+{
+    char ids[8][64], path[64];
+    for (int i = 0; i < 8; i++) {
+        snprintf(path, sizeof(path), "/slow?ms=2500&n=%d", i);
+        snprintf(ids[i], sizeof(ids[i]), "%s", create(path, 3, 2, false));
+    }
+    usleep(800 * 1000); /* the checks are in flight */
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "kill -9 $(cat %s/run/prober.pid)", getenv("SW_VAR"));
+    assert_int_equal(system(cmd), 0);
+    usleep(300 * 1000);
+    assert_int_equal(it_ops("actor start prober"), 0);
+    /* Unacked jobs come back after the ack wait (30 s) and are checked once more. */
+    for (int i = 0; i < 8; i++)
+        assert_true(wait_results(ids[i], "AND ok", 1, 60000) >= 1);
+    for (int i = 0; i < 8; i++) {
+        const char *p[] = {ids[i]};
+        /* exactly one successful check of the first job; no (job, attempt) twice */
+        assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE "
+                                     "endpoint_id = $1::uuid AND ok",
+                                     1, p),
+                         1);
+        assert_int_equal(it_sql_long("SELECT count(*) - count(DISTINCT (job_id, attempt)) FROM "
+                                     "public.check_results WHERE endpoint_id = $1::uuid",
+                                     1, p),
+                         0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_check_and_reschedule),
+        cmocka_unit_test(test_thresholds_retries_dlq_and_one_mail_per_outage),
+        cmocka_unit_test(test_dlq_stream_holds_the_job),
+        cmocka_unit_test(test_failure_kinds),
+        cmocka_unit_test(test_quorum_and_idempotent_recording),
+        cmocka_unit_test(test_prober_killed_mid_batch_loses_nothing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
