@@ -27,7 +27,8 @@ For tests (never part of Stripe):
                                {"object"}}, optional "id", "created") to the webhook URL;
                                answers with the event and the webhook's status and body.
   POST /__fail_next            {"status": 402, "type": "card_error"}: the next API call
-                               answers with that Stripe error (stripe-mock cannot do this).
+                               answers with that Stripe error (stripe-mock cannot do this);
+                               {"delay": 8}: the next API call answers 8 s late.
 
 Webhooks are signed as Stripe does: Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of
 "<t>.<body>" keyed with the whsec_ string>, plus a v0 that no receiver may accept.
@@ -120,6 +121,7 @@ class State:
         self.idempotency = {}  # key -> (params, status, body)
         self.requests = collections.deque(maxlen=100)
         self.fail_next = None  # (status, error type) for the next API call
+        self.delay_next = 0.0  # seconds the next API call waits before answering
 
     def deliver(self, event: dict):
         """Signs and POSTs an event to the webhook URL; returns (status, body)."""
@@ -172,6 +174,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # the default would log to stderr per request
         pass
+
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            log("client went away before the answer")
 
     def body(self) -> bytes:
         n = int(self.headers.get("Content-Length") or 0)
@@ -240,6 +248,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             with self.st.lock:
                 fail, self.st.fail_next = self.st.fail_next, None
+                delay, self.st.delay_next = self.st.delay_next, 0.0
+            if delay:
+                time.sleep(delay)
             if fail:
                 return self.send(fail[0], stripe_error(None, "Simulated failure.", etype=fail[1]))
             return self.create_session(form)
@@ -249,12 +260,17 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__fail_next":
             try:
                 req = json.loads(raw or b"{}")
-                fail = (int(req.get("status", 500)), str(req.get("type", "api_error")))
-            except (ValueError, TypeError):
-                return self.send(400, {"error": "send {\"status\": 402, \"type\": \"card_error\"}"})
+                delay = min(float(req.get("delay", 0)), 60.0)
+                fail = None if "status" not in req else (int(req["status"]),
+                                                         str(req.get("type", "api_error")))
+            except (ValueError, TypeError, AttributeError):
+                return self.send(400, {"error": "send {\"status\": 402, \"type\": \"card_error\"}"
+                                                " or {\"delay\": 8}"})
             with self.st.lock:
                 self.st.fail_next = fail
-            return self.send(200, {"fail_next": {"status": fail[0], "type": fail[1]}})
+                self.st.delay_next = delay
+            return self.send(200, {"fail_next": fail and {"status": fail[0], "type": fail[1]},
+                                   "delay_next": delay})
         if path.startswith("/checkout/") and path.endswith("/pay"):
             return self.pay(path[len("/checkout/"):-len("/pay")])
         self.send(404, stripe_error(None, f"Unrecognized request URL (POST: {path})."))

@@ -725,6 +725,16 @@ static void test_stripe_unreachable(void **state)
     r = checkout(&o);
     assert_int_equal(r->status, 200);
     it_resp_free(r);
+
+    /* Stripe too slow: our own 503 before the edge would give up with a 504. */
+    long st = 0;
+    free(fake("POST", "/__fail_next", "{\"delay\": 12}", &st, NULL, 0));
+    assert_int_equal(st, 200);
+    r = checkout(&o);
+    assert_int_equal(r->status, 503);
+    assert_true(r->seconds < 10.0);
+    assert_non_null(json_object_get(r->body, "detail"));
+    it_resp_free(r);
     owner_free(&o);
 }
 

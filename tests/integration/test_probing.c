@@ -12,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "actors/recorder/recorder.h"
+#include "actors/scheduler/scheduler.h"
 #include "store/store.h"
 
 static int http_port, https_port, targets_pid;
@@ -372,6 +375,165 @@ static void test_prober_killed_mid_batch_loses_nothing(void **state)
     }
 }
 
+typedef struct ticker {
+    jsCtx *js;
+    long claimed;
+} ticker;
+
+static void *tick_thread(void *arg)
+{
+    ticker *t = arg;
+    store_pool *pool = NULL;
+    store_pool_new(&pool, getenv("DATABASE_URL"), 1);
+    store_conn *c = store_acquire(pool);
+    for (int idle = 0; idle < 3;) {
+        int n = 0;
+        int64_t late = 0;
+        if (scheduler_tick(c, t->js, 100, &n, &late) != SW_OK)
+            break;
+        t->claimed += n;
+        idle = n == 0 ? idle + 1 : 0;
+    }
+    store_release(pool, c);
+    store_pool_free(pool);
+    return NULL;
+}
+
+static void test_two_schedulers_never_double_schedule(void **state)
+{
+    /* 2,000 rows due now for a region no prober serves, claimed by two schedulers at once:
+     * every row is claimed exactly once. */
+    const char *p[] = {tenant};
+    json_decref(it_sql("INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds,"
+                       " regions, next_due_at, url)"
+                       " SELECT gen_random_uuid(), $1, 3600, '{zz-sched}', now() - interval '5 s',"
+                       " 'http://192.0.2.1/' FROM generate_series(1, 2000)",
+                       1, p));
+    /* Only our two: the stack's scheduler steps aside for the count to be exact. */
+    assert_int_equal(it_ops("actor stop scheduler"), 0);
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    ticker a = {js, 0}, b = {js, 0};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, tick_thread, &a);
+    pthread_create(&tb, NULL, tick_thread, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    /* All advanced to an hour from now, none left due. */
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.schedule WHERE regions = "
+                                 "'{zz-sched}' AND next_due_at > now() + interval '50 minutes'",
+                                 0, NULL),
+                     2000);
+    /* The jobs on the stream: exactly one per row. */
+    jsStreamInfo *si = NULL;
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Info.SubjectsFilter = "sw.v1.jobs.probe.zz-sched";
+    assert_int_equal(js_GetStreamInfo(&si, js, "SW_JOBS", &o, &jerr), NATS_OK);
+    uint64_t msgs = 0;
+    for (int i = 0; si->State.Subjects && i < si->State.Subjects->Count; i++)
+        msgs += si->State.Subjects->List[i].Msgs;
+    jsStreamInfo_Destroy(si);
+    assert_int_equal(msgs, 2000);
+    assert_int_equal(a.claimed + b.claimed, 2000); /* no row claimed twice */
+    assert_true(a.claimed > 0 && b.claimed > 0);    /* and both did work */
+    assert_int_equal(it_ops("actor start scheduler"), 0);
+    jsOptions_Init(&o);
+    o.Stream.Purge.Subject = "sw.v1.jobs.probe.zz-sched";
+    js_PurgeStream(js, "SW_JOBS", &o, &jerr);
+    json_decref(it_sql("DELETE FROM public.schedule WHERE regions = '{zz-sched}'", 0, NULL));
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
+static void test_malformed_job_goes_to_dlq(void **state)
+{
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    jsErrCode jerr = 0;
+    jsPubAck *pa = NULL;
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    const char *bad = "{\"job_id\": 42, \"url\": \"http://127.0.0.1/\"}";
+    assert_int_equal(js_Publish(&pa, js, "sw.v1.jobs.probe.local", bad, (int)strlen(bad), NULL,
+                                &jerr),
+                     NATS_OK);
+    uint64_t seq = pa->Sequence;
+    jsPubAck_Destroy(pa);
+    /* It lands in SW_DLQ with its reason, and is gone from SW_JOBS: no retry loop. */
+    natsMsg *m = NULL;
+    bool found = false;
+    for (int i = 0; i < 50 && !found; i++) {
+        if (js_GetLastMsg(&m, js, "SW_DLQ", "sw.v1.dlq.SW_JOBS", NULL, &jerr) == NATS_OK) {
+            const char *reason = NULL;
+            found = strcmp(natsMsg_GetData(m), bad) == 0 &&
+                    natsMsgHeader_Get(m, "Sw-Dlq-Reason", &reason) == NATS_OK &&
+                    strstr(reason, "malformed");
+            natsMsg_Destroy(m);
+            m = NULL;
+        }
+        if (!found)
+            usleep(200 * 1000);
+    }
+    assert_true(found);
+    assert_int_not_equal(js_GetMsg(&m, js, "SW_JOBS", seq, NULL, &jerr), NATS_OK);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
+static void test_uptime_and_retention(void **state)
+{
+    char id[64], path[160];
+    snprintf(id, sizeof(id), "%s", create("/ok?uptime=1", 3, 2, false));
+    assert_true(wait_results(id, "AND ok", 1, 10000) >= 1);
+    make_due(id);
+    assert_true(wait_results(id, "AND ok", 2, 10000) >= 2);
+    snprintf(path, sizeof(path), "/api/endpoints/%s/uptime/", id);
+    it_resp *r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    json_t *day = json_object_get(json_object_get(r->body, "windows"), "24h");
+    assert_int_equal(json_integer_value(json_object_get(day, "checks")), 2);
+    assert_int_equal(json_integer_value(json_object_get(day, "failures")), 0);
+    assert_true(json_real_value(json_object_get(day, "uptime_percent")) == 100.0);
+    assert_true(json_is_number(json_object_get(json_object_get(day, "latency_ms"), "p95")));
+    assert_non_null(json_object_get(json_object_get(r->body, "windows"), "30d"));
+    it_resp_free(r);
+    /* Another tenant cannot read it. */
+    char other[160];
+    char *tid2 = it_signup_verified(other, sizeof(other), "Other Co");
+    it_resp *l = it_login(other, IT_PASSWORD);
+    r = it_auth("GET", path, json_string_value(json_object_get(l->body, "access")), NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+    it_resp_free(l);
+    free(tid2);
+
+    /* Retention drops tables: a day 8 days old loses its Free rows, keeps its Pro rows; a day
+     * 91 days old goes entirely. */
+    json_decref(it_sql("SELECT public.ensure_check_partitions(91, 0)", 0, NULL));
+    const char *p[] = {tenant};
+    json_decref(it_sql("INSERT INTO public.check_results (due_at, retention, job_id, attempt,"
+                       " tenant_id, endpoint_id, region, checked_at, ok) VALUES"
+                       " (now() - interval '8 days', 'free', 'old-free', 1, $1, gen_random_uuid(),"
+                       "  'local', now() - interval '8 days', true),"
+                       " (now() - interval '8 days', 'pro', 'old-pro', 1, $1, gen_random_uuid(),"
+                       "  'local', now() - interval '8 days', true),"
+                       " (now() - interval '91 days', 'pro', 'ancient', 1, $1, gen_random_uuid(),"
+                       "  'local', now() - interval '91 days', true)",
+                       1, p));
+    long dropped = it_sql_long("SELECT public.drop_expired_check_partitions(7, 90)", 0, NULL);
+    assert_true(dropped >= 2);
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id IN "
+                                 "('old-free', 'ancient')",
+                                 0, NULL),
+                     0);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id = 'old-pro'", 0, NULL),
+        1);
+    json_decref(it_sql("DELETE FROM public.check_results WHERE job_id = 'old-pro'", 0, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +542,9 @@ int main(void)
         cmocka_unit_test(test_dlq_stream_holds_the_job),
         cmocka_unit_test(test_failure_kinds),
         cmocka_unit_test(test_quorum_and_idempotent_recording),
+        cmocka_unit_test(test_two_schedulers_never_double_schedule),
+        cmocka_unit_test(test_malformed_job_goes_to_dlq),
+        cmocka_unit_test(test_uptime_and_retention),
         cmocka_unit_test(test_prober_killed_mid_batch_loses_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
