@@ -102,7 +102,7 @@ static void make_due(const char *id)
 {
     const char *p[] = {id};
     usleep(1100 * 1000);
-    json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() - interval '1 second'"
+    json_decref(it_sql("UPDATE public.schedule SET next_due_at = now()"
                        " WHERE endpoint_id = $1::uuid",
                        1, p));
 }
@@ -273,7 +273,11 @@ static void test_quorum_and_idempotent_recording(void **state)
     store_pool *pool = NULL;
     assert_int_equal(store_pool_new(&pool, getenv("DATABASE_URL"), 1), SW_OK);
     store_conn *c = store_acquire(pool);
-    const char *ep = "6f1c1f5e-0000-4000-8000-000000000001";
+    json_t *fresh = it_sql("SELECT gen_random_uuid()::text AS id", 0, NULL);
+    char ep[40];
+    snprintf(ep, sizeof(ep), "%s",
+             json_string_value(json_object_get(json_array_get(fresh, 0), "id")));
+    json_decref(fresh);
     const char *ps[] = {ep, tenant};
     /* Results count only for scheduled endpoints: give this one a (far future) schedule row. */
     json_decref(it_sql("INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds,"
@@ -403,14 +407,14 @@ static void test_two_schedulers_never_double_schedule(void **state)
 {
     /* 2,000 rows due now for a region no prober serves, claimed by two schedulers at once:
      * every row is claimed exactly once. */
+    /* Only our two: the stack's scheduler steps aside for the count to be exact. */
+    assert_int_equal(it_ops("actor stop scheduler"), 0);
     const char *p[] = {tenant};
     json_decref(it_sql("INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds,"
                        " regions, next_due_at, url)"
                        " SELECT gen_random_uuid(), $1, 3600, '{zz-sched}', now() - interval '5 s',"
                        " 'http://192.0.2.1/' FROM generate_series(1, 2000)",
                        1, p));
-    /* Only our two: the stack's scheduler steps aside for the count to be exact. */
-    assert_int_equal(it_ops("actor stop scheduler"), 0);
     natsConnection *nc = it_nats();
     jsCtx *js = NULL;
     jsErrCode jerr = 0;
@@ -421,6 +425,7 @@ static void test_two_schedulers_never_double_schedule(void **state)
     pthread_create(&tb, NULL, tick_thread, &b);
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
+    assert_int_equal(it_ops("actor start scheduler"), 0);
     /* All advanced to an hour from now, none left due. */
     assert_int_equal(it_sql_long("SELECT count(*) FROM public.schedule WHERE regions = "
                                  "'{zz-sched}' AND next_due_at > now() + interval '50 minutes'",
@@ -439,7 +444,6 @@ static void test_two_schedulers_never_double_schedule(void **state)
     assert_int_equal(msgs, 2000);
     assert_int_equal(a.claimed + b.claimed, 2000); /* no row claimed twice */
     assert_true(a.claimed > 0 && b.claimed > 0);    /* and both did work */
-    assert_int_equal(it_ops("actor start scheduler"), 0);
     jsOptions_Init(&o);
     o.Stream.Purge.Subject = "sw.v1.jobs.probe.zz-sched";
     js_PurgeStream(js, "SW_JOBS", &o, &jerr);
