@@ -29,6 +29,12 @@ typedef struct route_state {
     char last_error[128];
 } route_state;
 
+/* A named actor counter (bus_actor_count). */
+typedef struct counter {
+    char name[48];
+    int64_t value;
+} counter;
+
 typedef struct worker {
     pthread_t thread;
     void (*fn)(bus_actor *a, void *arg);
@@ -49,6 +55,9 @@ struct bus_actor {
     volatile int stopping;
     worker workers[BUS_MAX_WORKERS];
     int nworkers;
+    pthread_mutex_t counters_lock;
+    counter counters[BUS_MAX_COUNTERS];
+    int ncounters;
 };
 
 int64_t bus_now_ns(void)
@@ -229,6 +238,45 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
+/* ---------------------------------------------------------------- counters */
+
+/* The counter called name, created when missing; NULL when the table is full. Called with
+ * counters_lock held. */
+static counter *counter_get(bus_actor *a, const char *name)
+{
+    for (int i = 0; i < a->ncounters; i++)
+        if (strcmp(a->counters[i].name, name) == 0)
+            return &a->counters[i];
+    if (a->ncounters >= BUS_MAX_COUNTERS || strlen(name) >= sizeof(a->counters[0].name))
+        return NULL;
+    counter *c = &a->counters[a->ncounters++];
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->value = 0;
+    return c;
+}
+
+void bus_actor_count(bus_actor *a, const char *name, int64_t delta)
+{
+    if (!a || !name)
+        return;
+    pthread_mutex_lock(&a->counters_lock);
+    counter *c = counter_get(a, name);
+    if (c)
+        c->value += delta;
+    pthread_mutex_unlock(&a->counters_lock);
+}
+
+void bus_actor_count_max(bus_actor *a, const char *name, int64_t value)
+{
+    if (!a || !name)
+        return;
+    pthread_mutex_lock(&a->counters_lock);
+    counter *c = counter_get(a, name);
+    if (c && value > c->value)
+        c->value = value;
+    pthread_mutex_unlock(&a->counters_lock);
+}
+
 /* ---------------------------------------------------------------- micro protocol */
 
 static json_t *micro_base(bus_actor *a, const char *type)
@@ -285,6 +333,27 @@ static json_t *micro_stats(bus_actor *a)
         pthread_mutex_unlock(&rs->lock);
         json_array_append_new(eps, ep);
     }
+    /* The actor's own counters, as a pseudo-endpoint: micro v1 allows free-form "data" per
+     * endpoint, while top-level metadata may only hold strings. Its subject is not
+     * subscribed (INFO does not list it); the request fields stay 0. */
+    pthread_mutex_lock(&a->counters_lock);
+    if (a->ncounters > 0) {
+        char subject[96];
+        json_t *ep = json_object(), *data = json_object();
+        snprintf(subject, sizeof(subject), "%s.worker", a->def->name);
+        for (int i = 0; i < a->ncounters; i++)
+            json_object_set_new(data, a->counters[i].name, json_integer(a->counters[i].value));
+        json_object_set_new(ep, "name", json_string("worker"));
+        json_object_set_new(ep, "subject", json_string(subject));
+        json_object_set_new(ep, "num_requests", json_integer(0));
+        json_object_set_new(ep, "num_errors", json_integer(0));
+        json_object_set_new(ep, "last_error", json_string(""));
+        json_object_set_new(ep, "processing_time", json_integer(0));
+        json_object_set_new(ep, "average_processing_time", json_integer(0));
+        json_object_set_new(ep, "data", data);
+        json_array_append_new(eps, ep);
+    }
+    pthread_mutex_unlock(&a->counters_lock);
     json_object_set_new(o, "endpoints", eps);
     return o;
 }
@@ -574,6 +643,7 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     signal(SIGPIPE, SIG_IGN);
 
     a.def = def;
+    pthread_mutex_init(&a.counters_lock, NULL);
     bus_random_hex(a.id, 11);
     {
         time_t now = time(NULL);
@@ -646,6 +716,7 @@ out:
         pthread_mutex_destroy(&a.routes[i].lock);
     free(a.routes);
     nats_CloseAndWait(2000);
+    pthread_mutex_destroy(&a.counters_lock);
     sw_log(SW_LOG_INFO, rc == 0 ? "stopped" : "exited with an error", NULL);
     return rc;
 }

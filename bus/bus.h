@@ -95,6 +95,15 @@ bool bus_actor_stopping(bus_actor *a);
 /* Starts a worker thread the runtime joins before draining the connection. */
 sw_status bus_actor_spawn(bus_actor *a, void (*fn)(bus_actor *a, void *arg), void *arg);
 
+/* Actor counters for $SRV.STATS: adds delta to the counter called name (created on first use;
+ * names past BUS_MAX_COUNTERS are ignored). They are reported in the data object of a
+ * "worker" pseudo-endpoint of the STATS reply ({"checks_ok": 12, ...}), so actors without
+ * routes (prober, recorder, scheduler) show their work too. Thread-safe; name is copied. */
+#define BUS_MAX_COUNTERS 48
+void bus_actor_count(bus_actor *a, const char *name, int64_t delta);
+/* Raises the counter name to value when value is larger (a high-water mark, e.g. lateness). */
+void bus_actor_count_max(bus_actor *a, const char *name, int64_t value);
+
 /* Sets the reply body. body: takes ownership. */
 void bus_reply_json(bus_reply *rep, json_t *body);
 /* Sets {"detail": detail} (and "code" when code is not NULL) and returns st. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <civetweb.h>
 #include <jansson.h>
 #include <nats/nats.h>
@@ -18,6 +19,7 @@
 #include "bus/topology.h"
 #include "http/edge.h"
 #include "http/jwt.h"
+#include "http/metrics.h"
 #include "store/migrate.h"
 #include "store/store.h"
 
@@ -32,7 +34,14 @@ typedef struct edge {
     const char *trusted_proxies;
     const char *ready_actors;
     int bus_timeout_ms;
-    bool tls;
+    edge_metrics *metrics;
+    jsCtx *js_metrics; /* its Wait (2 s) bounds each JetStream info call of a scrape */
+    const char *metrics_token;
+    const char *regions;
+    char inbox_prefix[96];
+    bool production;
+    bool enforce_https; /* redirect plain HTTP to the HTTPS listener (when there is one) */
+    char https_port[8]; /* "" without TLS */
 } edge;
 
 typedef struct call {
@@ -40,6 +49,8 @@ typedef struct call {
     char client_ip[64];
     int64_t t0;
     int status;
+    const char *route; /* the metrics label: a route pattern, "static", … */
+    bool tls;          /* this request came over HTTPS */
 } call;
 
 static const char *api_headers[][2] = {
@@ -83,17 +94,18 @@ static void start_response(struct mg_connection *conn, const edge *e, call *cl, 
         for (size_t i = 0; i < ARRAY_LEN(api_headers); i++)
             mg_response_header_add(conn, api_headers[i][0], api_headers[i][1], -1);
     }
-    if (e->tls)
+    if (cl->tls) /* HSTS means something only on a response that came over TLS */
         mg_response_header_add(conn, "Strict-Transport-Security",
                                "max-age=63072000; includeSubDomains", -1);
 }
 
-static void send_json(struct mg_connection *conn, const edge *e, call *cl, int status,
-                      const char *body, size_t len, const char *const *extra, int nextra)
+static void send_typed(struct mg_connection *conn, const edge *e, call *cl, int status,
+                       const char *ctype, const char *body, size_t len, const char *const *extra,
+                       int nextra)
 {
     char clen[24];
     start_response(conn, e, cl, status, true);
-    mg_response_header_add(conn, "Content-Type", "application/json; charset=utf-8", -1);
+    mg_response_header_add(conn, "Content-Type", ctype, -1);
     for (int i = 0; i + 1 < nextra * 2; i += 2)
         mg_response_header_add(conn, extra[i], extra[i + 1], -1);
     snprintf(clen, sizeof(clen), "%zu", len);
@@ -101,6 +113,12 @@ static void send_json(struct mg_connection *conn, const edge *e, call *cl, int s
     mg_response_header_send(conn);
     if (len)
         mg_write(conn, body, len);
+}
+
+static void send_json(struct mg_connection *conn, const edge *e, call *cl, int status,
+                      const char *body, size_t len, const char *const *extra, int nextra)
+{
+    send_typed(conn, e, cl, status, "application/json; charset=utf-8", body, len, extra, nextra);
 }
 
 static void send_detail(struct mg_connection *conn, const edge *e, call *cl, int status,
@@ -166,6 +184,7 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
 
     const edge_route *r = edge_route_find(ri->request_method, ri->local_uri, param,
                                           sizeof(param), &wrong_method);
+    cl->route = r ? r->pattern : "unmatched";
     if (!r) {
         if (wrong_method) {
             edge_route_allow(ri->local_uri, allow, sizeof(allow));
@@ -240,6 +259,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     }
 
     sw_status st = bus_request(&reply, e->nc, req, e->bus_timeout_ms);
+    if (st == SW_EUNAVAILABLE || st == SW_ETIMEOUT)
+        edge_metrics_bus_error(e->metrics, st == SW_ETIMEOUT);
     if (st == SW_EUNAVAILABLE) {
         const char *h[] = {"Retry-After", "5"};
         send_detail(conn, e, cl, 503, "Service temporarily unavailable, try again shortly.", h,
@@ -260,11 +281,19 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     }
     const char *extra[2 * ARRAY_LEN(forwarded_headers)];
     int nextra = 0;
+    char secure_cookie[512];
     for (size_t i = 0; i < ARRAY_LEN(forwarded_headers); i++) {
         char key[64];
         const char *v = NULL;
         snprintf(key, sizeof(key), "%s%s", BUS_H_HTTP_PREFIX, forwarded_headers[i]);
         if (natsMsgHeader_Get(reply, key, &v) == NATS_OK && v) {
+            /* A cookie set over HTTPS (or under ENFORCE_HTTPS) never travels in clear text
+             * afterwards, whatever the actor decided. */
+            if (strcmp(forwarded_headers[i], "Set-Cookie") == 0 && (cl->tls || e->enforce_https) &&
+                !strcasestr(v, "; Secure") && strlen(v) + 9 < sizeof(secure_cookie)) {
+                snprintf(secure_cookie, sizeof(secure_cookie), "%s; Secure", v);
+                v = secure_cookie;
+            }
             extra[2 * nextra] = forwarded_headers[i];
             extra[2 * nextra + 1] = v;
             nextra++;
@@ -275,6 +304,7 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     else
         send_json(conn, e, cl, status, natsMsg_GetData(reply),
                   (size_t)natsMsg_GetDataLength(reply), extra, nextra);
+    sodium_memzero(secure_cookie, sizeof(secure_cookie));
 out:
     json_decref(parsed);
     natsMsg_Destroy(reply);
@@ -448,9 +478,91 @@ static void handle_static(struct mg_connection *conn, const struct mg_request_in
              "Permissions-Policy: geolocation=(), camera=(), microphone=(), payment=(), usb=()\r\n"
              "Content-Security-Policy: %s\r\n"
              "%s",
-             cl->request_id, dashboard_csp, e->tls ? "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n" : "");
+             cl->request_id, dashboard_csp,
+             cl->tls ? "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n" : "");
     cl->status = 200;
     mg_send_mime_file2(conn, path, NULL, headers);
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+static void handle_metrics(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                           call *cl)
+{
+    static const char *www_auth[] = {"WWW-Authenticate", "Bearer realm=\"metrics\""};
+    char *text = NULL;
+    size_t len = 0;
+
+    int verdict =
+        edge_metrics_authorize(e->metrics_token, e->production, mg_get_header(conn, "Authorization"));
+    if (verdict == 403) {
+        send_detail(conn, e, cl, 403, "Metrics are disabled: set SW_METRICS_TOKEN.", NULL, 0);
+        return;
+    }
+    if (verdict != 0) {
+        send_detail(conn, e, cl, 401, "Authentication credentials were not provided.", www_auth,
+                    1);
+        return;
+    }
+    if (strcmp(ri->request_method, "GET") != 0) {
+        const char *h[] = {"Allow", "GET"};
+        send_detail(conn, e, cl, 405, "Method not allowed.", h, 1);
+        return;
+    }
+    edge_metrics_sources src = {.nc = e->nc,
+                                .js = e->js_metrics,
+                                .db = e->db,
+                                .regions = e->regions,
+                                .inbox_prefix = e->inbox_prefix,
+                                .timeout_ms = 2000};
+    if (edge_metrics_render(&text, &len, e->metrics, &src) != SW_OK) {
+        send_detail(conn, e, cl, 500, sw_status_str(SW_EINTERNAL), NULL, 0);
+        return;
+    }
+    send_typed(conn, e, cl, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, NULL, 0);
+    free(text);
+}
+
+/* ---------------------------------------------------------------- HTTPS redirect */
+
+/* Percent-encodes what may not appear as is in a URL path. */
+static void encode_path(char *out, size_t len, const char *path)
+{
+    static const char keep[] = "-._~/!$&'()*+,;=:@";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < len; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr(keep, *p))
+            out[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(out + o, len - o, "%%%02X", *p);
+    }
+    out[o] = '\0';
+}
+
+/* 301 to the same path and query on the HTTPS listener. The host is the one the client asked
+ * for when it is a plain host name or address, else the listener's. */
+static void redirect_https(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                           call *cl)
+{
+    char host[256] = "", path[2048], location[2600];
+    const char *h = mg_get_header(conn, "Host");
+    if (h && *h) {
+        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
+        if (n > 0 && n < sizeof(host) &&
+            strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:") >= n)
+            snprintf(host, sizeof(host), "%.*s", (int)n, h);
+    }
+    if (!host[0])
+        snprintf(host, sizeof(host), "%s", "localhost");
+    encode_path(path, sizeof(path), ri->local_uri_raw ? ri->local_uri_raw : "/");
+    const char *q = ri->query_string;
+    bool has_q = q && *q && !strpbrk(q, "\r\n") && strlen(q) < 1024;
+    snprintf(location, sizeof(location), "https://%s%s%s%s%s%s", host,
+             strcmp(e->https_port, "443") ? ":" : "", strcmp(e->https_port, "443") ? e->https_port : "",
+             path, has_q ? "?" : "", has_q ? q : "");
+    const char *extra[] = {"Location", location};
+    send_detail(conn, e, cl, 301, "Moved permanently to HTTPS.", extra, 1);
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -459,22 +571,37 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 {
     edge *e = cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    call cl = {.t0 = bus_now_ns(), .status = 0};
+    call cl = {.t0 = bus_now_ns(), .status = 0, .route = "static", .tls = ri->is_ssl != 0};
 
     bus_random_hex(cl.request_id, 16);
     edge_client_ip(cl.client_ip, sizeof(cl.client_ip), ri->remote_addr,
                    mg_get_header(conn, "X-Forwarded-For"), e->trusted_proxies);
     const char *uri = ri->local_uri ? ri->local_uri : "/";
+    bool health = strcmp(uri, "/health/") == 0 || strcmp(uri, "/health") == 0;
+    bool ready = strcmp(uri, "/health/ready/") == 0 || strcmp(uri, "/health/ready") == 0;
+    bool metrics = strcmp(uri, "/metrics") == 0 || strcmp(uri, "/metrics/") == 0;
 
-    if (strncmp(uri, "/api/", 5) == 0)
+    /* Load balancers and Prometheus keep talking plain HTTP to these. */
+    if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready && !metrics) {
+        cl.route = "https_redirect";
+        redirect_https(conn, ri, e, &cl);
+    } else if (strncmp(uri, "/api/", 5) == 0) {
         handle_api(conn, ri, e, &cl);
-    else if (strcmp(uri, "/health/") == 0 || strcmp(uri, "/health") == 0)
+    } else if (health) {
+        cl.route = "/health/";
         handle_health(conn, e, &cl, false);
-    else if (strcmp(uri, "/health/ready/") == 0 || strcmp(uri, "/health/ready") == 0)
+    } else if (ready) {
+        cl.route = "/health/ready/";
         handle_health(conn, e, &cl, true);
-    else
+    } else if (metrics) {
+        cl.route = "/metrics";
+        handle_metrics(conn, ri, e, &cl);
+    } else {
         handle_static(conn, ri, e, &cl);
+    }
     access_log(ri, &cl);
+    edge_metrics_observe(e->metrics, cl.route, ri->request_method, cl.status ? cl.status : 200,
+                         (double)(bus_now_ns() - cl.t0) / 1e9);
     return cl.status ? cl.status : 200;
 }
 
@@ -484,6 +611,50 @@ static int on_log(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
+int sw_tls_compat_linked(void); /* http/tls_compat.c */
+
+/* civetweb reads the certificate and its key from one PEM file (ssl_certificate). With separate
+ * SW_TLS_CERT and SW_TLS_KEY files, both are copied into a private temporary file (0600) that
+ * is removed at exit. Returns the path to use, or NULL (logged). */
+static const char *tls_pem(char *tmp, size_t len, const char *cert, const char *key)
+{
+    char buf[8192];
+    if (strcmp(cert, key) == 0)
+        return cert;
+    snprintf(tmp, len, "%s/sw-edge-tls-XXXXXX", sw_config_str("TMPDIR", "/tmp"));
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        sw_log(SW_LOG_ERROR, "cannot create the TLS key file", "dir", tmp, NULL);
+        tmp[0] = '\0';
+        return NULL;
+    }
+    const char *files[] = {cert, key};
+    bool ok = true;
+    for (int i = 0; i < 2 && ok; i++) {
+        FILE *f = fopen(files[i], "r");
+        if (!f) {
+            sw_log(SW_LOG_ERROR, "cannot read", "setting", i ? "SW_TLS_KEY" : "SW_TLS_CERT",
+                   "path", files[i], NULL);
+            ok = false;
+            break;
+        }
+        size_t n;
+        while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+            ok = write(fd, buf, n) == (ssize_t)n;
+        if (ok && write(fd, "\n", 1) != 1)
+            ok = false;
+        fclose(f);
+    }
+    sodium_memzero(buf, sizeof(buf));
+    close(fd);
+    if (!ok) {
+        unlink(tmp);
+        tmp[0] = '\0';
+        return NULL;
+    }
+    return tmp;
+}
+
 int main(void)
 {
     edge e = {0};
@@ -491,7 +662,8 @@ int main(void)
     struct mg_context *ctx = NULL;
     sigset_t sigs;
     int sig = 0, rc = 1;
-    char why[160], threads[16];
+    char why[160], threads[16], ports[300], pem_tmp[512] = "";
+    const char *pem = NULL;
 
     sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
     if (sodium_init() < 0)
@@ -513,6 +685,19 @@ int main(void)
                                    "sw-auth,sw-tenancy,sw-notify,sw-endpoints,sw-billing,"
                                    "sw-scheduler,sw-prober,sw-recorder,sw-deadletter");
     e.bus_timeout_ms = (int)sw_config_long("SW_BUS_TIMEOUT_MS", 5000, 100, 120000, NULL);
+    e.metrics_token = sw_config_str("SW_METRICS_TOKEN", NULL);
+    e.production = sw_config_is_production();
+    e.regions = sw_config_str("SW_REGIONS", "local");
+    e.enforce_https = sw_config_bool("ENFORCE_HTTPS", false);
+    {
+        const char *user = sw_config_str("SW_NATS_USER", NULL);
+        snprintf(e.inbox_prefix, sizeof(e.inbox_prefix), "%s%s", user ? "_INBOX_" : "_INBOX",
+                 user ? user : "");
+    }
+    if (e.production && (!e.metrics_token || !*e.metrics_token))
+        sw_log(SW_LOG_WARN, "GET /metrics is refused (403) until SW_METRICS_TOKEN is set", NULL);
+    if (edge_metrics_new(&e.metrics) != SW_OK)
+        return 1;
 
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
@@ -523,29 +708,64 @@ int main(void)
     if (bus_connect(&e.nc, "sw-edge", 0) != SW_OK ||
         natsConnection_JetStream(&e.js, e.nc, NULL) != NATS_OK)
         goto out;
+    {
+        jsOptions jo;
+        jsOptions_Init(&jo);
+        jo.Wait = 2000;
+        if (natsConnection_JetStream(&e.js_metrics, e.nc, &jo) != NATS_OK)
+            goto out;
+    }
     if (store_pool_new(&e.db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK)
         goto out;
 
     snprintf(threads, sizeof(threads), "%ld",
              sw_config_long("SW_HTTP_THREADS", 64, 2, 1024, NULL));
     const char *listen = sw_config_str("SW_HTTP_LISTEN", "127.0.0.1:8080");
-    const char *options[] = {"listening_ports", listen,
+    /* TLS when a certificate is configured: a second listener (SW_HTTPS_LISTEN) with HTTPS. */
+    const char *cert = sw_config_str("SW_TLS_CERT", NULL);
+    const char *key = sw_config_str("SW_TLS_KEY", NULL);
+    const char *https = sw_config_str("SW_HTTPS_LISTEN", "127.0.0.1:8443");
+    if ((cert && *cert) != (key && *key)) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", cert && *cert ? "SW_TLS_KEY" : "SW_TLS_CERT",
+               "reason", "SW_TLS_CERT and SW_TLS_KEY are set together", NULL);
+        rc = 2;
+        goto out;
+    }
+    if (cert && *cert && sw_tls_compat_linked()) {
+        pem = tls_pem(pem_tmp, sizeof(pem_tmp), cert, key);
+        if (!pem) {
+            rc = 2;
+            goto out;
+        }
+        const char *colon = strrchr(https, ':');
+        snprintf(e.https_port, sizeof(e.https_port), "%s", colon ? colon + 1 : https);
+        snprintf(ports, sizeof(ports), "%s,%ss", listen, https);
+    } else {
+        snprintf(ports, sizeof(ports), "%s", listen);
+        if (e.enforce_https)
+            sw_log(SW_LOG_INFO, "ENFORCE_HTTPS without SW_TLS_CERT: no redirect here (TLS ends "
+                                "in front of the edge); cookies are Secure", NULL);
+    }
+    const char *options[] = {"listening_ports", ports,
                              "num_threads", threads,
                              "request_timeout_ms", "30000",
                              "enable_keep_alive", "yes",
                              "keep_alive_timeout_ms", "15000",
                              "max_request_size", "16384",
+                             pem ? "ssl_certificate" : NULL, pem,
+                             pem ? "ssl_protocol_version" : NULL, "4", /* TLS 1.2 and up */
                              NULL};
-    mg_init_library(0);
+    mg_init_library(pem ? MG_FEATURES_TLS : 0);
     cb.log_message = on_log;
     ctx = mg_start(&cb, &e, options);
     if (!ctx) {
-        sw_log(SW_LOG_ERROR, "cannot listen", "setting", "SW_HTTP_LISTEN", "listen", listen,
-               NULL);
+        sw_log(SW_LOG_ERROR, "cannot listen", "setting", pem ? "SW_HTTP_LISTEN/SW_HTTPS_LISTEN/SW_TLS_CERT" : "SW_HTTP_LISTEN",
+               "listen", ports, NULL);
         goto out;
     }
     mg_set_request_handler(ctx, "/", on_request, &e);
-    sw_log(SW_LOG_INFO, "listening", "listen", listen, "web_root", e.web_root, NULL);
+    sw_log(SW_LOG_INFO, "listening", "listen", listen, "https", pem ? https : NULL, "web_root",
+           e.web_root, NULL);
 
     sigwait(&sigs, &sig);
     sw_log(SW_LOG_INFO, "stopping", NULL);
@@ -556,8 +776,12 @@ out:
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
     jsCtx_Destroy(e.js);
+    jsCtx_Destroy(e.js_metrics);
     natsConnection_Destroy(e.nc);
     store_pool_free(e.db);
+    edge_metrics_free(e.metrics);
+    if (pem_tmp[0])
+        unlink(pem_tmp);
     sodium_memzero(e.jwt_key, sizeof(e.jwt_key));
     nats_CloseAndWait(2000);
     return rc;

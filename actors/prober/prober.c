@@ -107,11 +107,34 @@ static sw_status publish_result(prober *p, job *j, const probe_result *r)
     return st;
 }
 
+/* Upper bounds (ms) of the check duration buckets counted in $SRV.STATS; the edge's /metrics
+ * turns them into the sw_check_duration_seconds histogram. */
+static const int duration_le_ms[] = {50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+
+/* Every attempt counts once, as the recorder stores it: ok, blocked (URL policy) or fail. */
+static void count_check(prober *p, const probe_result *r)
+{
+    char name[40];
+    size_t i = 0;
+    bus_actor_count(p->actor, r->ok ? "checks_ok" : r->blocked ? "checks_blocked" : "checks_fail",
+                    1);
+    while (i < sizeof(duration_le_ms) / sizeof(duration_le_ms[0]) &&
+           r->total_ms > duration_le_ms[i])
+        i++;
+    if (i < sizeof(duration_le_ms) / sizeof(duration_le_ms[0]))
+        snprintf(name, sizeof(name), "check_ms_le_%d", duration_le_ms[i]);
+    else
+        snprintf(name, sizeof(name), "check_ms_le_inf");
+    bus_actor_count(p->actor, name, 1);
+    bus_actor_count(p->actor, "check_ms_sum", (int64_t)(r->total_ms + 0.5));
+}
+
 static void on_done(void *arg_job, const probe_result *r, void *arg)
 {
     prober *p = arg;
     job *j = arg_job;
     list_del(j);
+    count_check(p, r);
     if (publish_result(p, j, r) != SW_OK) {
         /* Not recorded: the job must come back. */
         natsMsg_NakWithDelay(j->msg, 1000, NULL);

@@ -473,6 +473,13 @@ static void recorder_loop(bus_actor *a, void *arg)
             else
                 natsMsg_NakWithDelay(list.Msgs[i], 1000, NULL); /* written again, idempotently */
         }
+        if (st == SW_OK) {
+            bus_actor_count(a, "batches", 1);
+            bus_actor_count(a, "results_written", (int64_t)json_array_size(batch));
+            bus_actor_count(a, "state_changes", (int64_t)nchanges);
+        } else {
+            bus_actor_count(a, "batches_failed", 1);
+        }
         if (st != SW_OK)
             sw_log(SW_LOG_WARN, "batch not recorded; will retry", "status", sw_status_name(st),
                    NULL);

@@ -14,9 +14,14 @@ typedef struct scheduler {
     int tick_ms;
 } scheduler;
 
+/* Jobs published by this thread's last committed tick, for the actor's counters (kept out of
+ * scheduler_tick's signature, which the probing tests call directly). */
+static __thread int64_t tick_jobs;
+
 sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
                          int64_t *lateness_ms_max)
 {
+    int64_t jobs = 0;
     json_t *rows = NULL, *ids = json_array();
     char lim[16], subject[128], job_id[160];
     sw_status st;
@@ -71,6 +76,7 @@ sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
             json_decref(jobj);
             if (st != SW_OK)
                 goto out; /* rolled back below: the rows stay due, the next tick retries */
+            jobs++;
         }
         json_array_append(ids, json_object_get(r, "endpoint_id"));
         int64_t late = json_integer_value(json_object_get(r, "late_ms"));
@@ -94,8 +100,10 @@ sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
             goto out;
     }
     st = store_tx_commit(c);
-    if (st == SW_OK)
+    if (st == SW_OK) {
         *claimed = (int)json_array_size(rows);
+        tick_jobs = jobs;
+    }
 out:
     if (st != SW_OK)
         store_tx_rollback(c);
@@ -112,9 +120,17 @@ static void scheduler_loop(bus_actor *a, void *arg)
         store_conn *c = store_acquire(s->db);
         int claimed = 0;
         int64_t late = 0;
+        tick_jobs = 0;
         sw_status st = c ? scheduler_tick(c, bus_actor_js(a), s->batch, &claimed, &late)
                          : SW_EUNAVAILABLE;
         store_release(s->db, c);
+        if (st == SW_OK && claimed > 0) {
+            bus_actor_count(a, "endpoints_claimed", claimed);
+            bus_actor_count(a, "jobs_published", tick_jobs);
+            bus_actor_count_max(a, "lateness_ms_max", late);
+        } else if (st != SW_OK) {
+            bus_actor_count(a, "tick_errors", 1);
+        }
         if (st != SW_OK && bus_now_ns() - last_warn > 10000000000LL) {
             sw_log(SW_LOG_WARN, "scheduling paused: will retry", "status", sw_status_name(st),
                    NULL);

@@ -80,11 +80,17 @@ rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null |
 signup() {
     local org=$1 email tenant token i mail=
     email="bench-$(od -An -tx1 -N6 /dev/urandom | tr -d ' \n')@example.test"
-    local body
-    body=$(curl -sS --max-time 30 -X POST "$BASE_URL/api/auth/register/" \
-        -H 'Content-Type: application/json' \
-        -d "{\"organization_name\":\"$org\",\"email\":\"$email\",\"password\":\"$BENCH_PASSWORD\",\"password_confirm\":\"$BENCH_PASSWORD\"}")
-    tenant=$(jq -r '.tenant.id // empty' <<<"$body" 2>/dev/null || true)
+    local body try
+    # Right after start an actor may still be subscribing: a few tries.
+    for try in 1 2 3 4 5; do
+        body=$(curl -sS --max-time 30 -X POST "$BASE_URL/api/auth/register/" \
+            -H 'Content-Type: application/json' \
+            -d "{\"organization_name\":\"$org\",\"email\":\"$email\",\"password\":\"$BENCH_PASSWORD\",\"password_confirm\":\"$BENCH_PASSWORD\"}" || true)
+        tenant=$(jq -r '.tenant.id // empty' <<<"$body" 2>/dev/null || true)
+        [ -n "$tenant" ] && break
+        bsay "sign-up attempt $try: $body"
+        sleep 1
+    done
     [ -n "$tenant" ] || bdie "sign-up of $email failed: $body"
     for ((i = 0; i < 150; i++)); do
         mail=$(grep -l -F "To: <$email>" "$SW_MAIL_DIR"/*.eml 2>/dev/null | head -n1 || true)
@@ -109,12 +115,14 @@ login() {
 js_consumer() {
     curl -fsS --max-time 5 "http://127.0.0.1:$SW_NATS_HTTP_PORT/jsz?accounts=true&streams=true&consumers=true" |
         jq -r --arg s "$1" --arg c "$2" '[.account_details[]?.stream_detail[]? | select(.name == $s)
-            | .consumer_detail[]? | select(.name == $c)][0] | "\(.num_pending // 0) \(.num_ack_pending // 0) \(.num_redelivered // 0)"'
+            | .consumer_detail[]? | select(.name == $c)][0] | "\(.num_pending // 0) \(.num_ack_pending // 0) \(.num_redelivered // 0)"' ||
+        echo '-1 -1 -1'   # NATS not answering: unknown, never "drained"
 }
 # Last sequence of a stream (messages ever stored in it).
 js_last_seq() {
     curl -fsS --max-time 5 "http://127.0.0.1:$SW_NATS_HTTP_PORT/jsz?accounts=true&streams=true" |
-        jq -r --arg s "$1" '[.account_details[]?.stream_detail[]? | select(.name == $s)][0].state.last_seq // 0'
+        jq -r --arg s "$1" '[.account_details[]?.stream_detail[]? | select(.name == $s)][0].state.last_seq // 0' ||
+        echo -1
 }
 
 # Stores a result: write_result NAME JSON → bench/results/NAME-<utc>.json (path on stdout).

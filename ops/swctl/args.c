@@ -101,7 +101,7 @@ bool ctl_parse(int argc, char **argv, const ctl_opt *opts, size_t nopts, const c
         pos[(*npos)++] = a;
     }
     if (*npos < minpos) {
-        *rc = ctl_usage_err(help, "missing argument");
+        *rc = ctl_usage_err(help, "missing argument: the usage line below names it");
         return false;
     }
     return true;

@@ -51,7 +51,7 @@ bool ctl_async_failed(void);
 
 /* Sends req (borrowed) and waits for the reply; *reply: owned (natsMsg_Destroy). On failure
  * prints why (no responders, timeout, permissions) and returns CTL_FAIL. */
-int ctl_request(ctl *c, natsMsg **reply, natsMsg *req, int timeout_ms);
+int ctl_request(natsMsg **reply, ctl *c, natsMsg *req, int timeout_ms);
 
 /* Prints "swctl: error: <what>: <reason>" for a failed JetStream call, with a hint for the
  * common causes (stream/consumer not found, JetStream not answering). */
@@ -73,8 +73,8 @@ void ctl_print_body(FILE *f, const char *data, int len, bool pretty);
 void ctl_print_msg(FILE *f, natsMsg *m, uint64_t n, bool pretty, bool headers_only);
 
 /* Formatting into caller buffers; each returns buf. */
-char *ctl_fmt_duration(char *buf, size_t len, int64_t ns); /* 30s, 1m30s, 250ms, 12.3µs */
-char *ctl_fmt_bytes(char *buf, size_t len, uint64_t n);    /* 512 B, 1.5 KiB, 3.0 MiB */
+char *ctl_fmt_duration(char *buf, size_t len, int64_t ns);   /* 30s, 1m30s, 250ms, 12.3µs */
+char *ctl_fmt_bytes(char *buf, size_t len, uint64_t n);      /* 512 B, 1.5 KiB, 3.0 MiB */
 char *ctl_fmt_time(char *buf, size_t len, int64_t epoch_ns); /* 2026-11-25T22:31:44Z */
 
 /* A text table: columns sized to their widest cell, two spaces apart. */
@@ -100,8 +100,8 @@ typedef struct ctl_list {
 typedef struct ctl_opt {
     const char *name; /* "--count" */
     ctl_opt_kind kind;
-    void *out;       /* bool*, const char**, long*, ctl_list* */
-    long min, max;   /* CTL_OPT_LONG */
+    void *out;     /* bool*, const char**, long*, ctl_list* */
+    long min, max; /* CTL_OPT_LONG */
 } ctl_opt;
 
 /* Parses argv[1..]: options (--name V or --name=V) into opts, everything else into pos

@@ -379,6 +379,45 @@ static void test_prober_killed_mid_batch_loses_nothing(void **state)
     }
 }
 
+static void test_advisories_wait_for_the_deadletter_actor(void **state)
+{
+    /* The dead-letter actor is down while a job exhausts its deliveries; the advisory waits
+     * in SW_ADVISORIES and is handled when it is back. */
+    assert_int_equal(it_ops("actor stop deadletter"), 0);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", create("/status/502", 3, 2, false));
+    assert_true(wait_results(id, "AND NOT ok", 3, 15000) >= 3);
+    sleep(1);
+    const char *p[] = {id};
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.dead_letters WHERE endpoint_id = $1::uuid", 1, p),
+        0);
+    assert_int_equal(it_ops("actor start deadletter"), 0);
+    assert_true(it_wait_count("SELECT count(*) FROM public.dead_letters WHERE endpoint_id = "
+                              "$1::uuid",
+                              1, p, 1, 15000) >= 1);
+}
+
+static void test_deleted_while_in_flight_is_dropped(void **state)
+{
+    char id[64], path[128];
+    snprintf(id, sizeof(id), "%s", create("/slow?ms=1500&gone=1", 3, 2, false));
+    usleep(300 * 1000); /* the first check is running */
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", id);
+    it_resp *r = it_auth("DELETE", path, access_tok, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    sleep(3); /* the check finishes and its result reaches the recorder */
+    const char *p[] = {id};
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id = $1::uuid", 1, p),
+        0);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.endpoint_state WHERE endpoint_id = $1::uuid", 1,
+                    p),
+        0);
+}
+
 typedef struct ticker {
     jsCtx *js;
     long claimed;
@@ -547,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_failure_kinds),
         cmocka_unit_test(test_quorum_and_idempotent_recording),
         cmocka_unit_test(test_two_schedulers_never_double_schedule),
+        cmocka_unit_test(test_advisories_wait_for_the_deadletter_actor),
+        cmocka_unit_test(test_deleted_while_in_flight_is_dropped),
         cmocka_unit_test(test_malformed_job_goes_to_dlq),
         cmocka_unit_test(test_uptime_and_retention),
         cmocka_unit_test(test_prober_killed_mid_batch_loses_nothing),

@@ -1,0 +1,52 @@
+/* GET /metrics: the edge's Prometheus text exposition (format 0.0.4). The edge's own request
+ * counters and latency histograms live here (a mutex per route, taken once per request);
+ * everything else is collected at scrape time with a few cheap calls, each bounded by a
+ * timeout: the probers' $SRV.STATS counters (checks and check durations, summed per region),
+ * JetStream consumer and stream info, and three indexed queries on the edge's small pool. */
+#ifndef SW_METRICS_H
+#define SW_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <nats/nats.h>
+
+#include "bus/status.h"
+#include "store/store.h"
+
+typedef struct edge_metrics edge_metrics;
+
+/* Where a scrape reads from; all borrowed for the duration of the call. */
+typedef struct edge_metrics_sources {
+    natsConnection *nc;       /* $SRV.STATS.sw-prober */
+    jsCtx *js;                /* consumer/stream info; its Wait bounds each call */
+    store_pool *db;           /* tenants, endpoints, scheduler lag */
+    const char *regions;      /* SW_REGIONS: one probers-<region> consumer each */
+    const char *inbox_prefix; /* where STATS replies may arrive (_INBOX_<user>) */
+    int timeout_ms;           /* per call (statement_timeout, STATS window cap) */
+} edge_metrics_sources;
+
+/* *out: owned (edge_metrics_free, which accepts NULL). */
+sw_status edge_metrics_new(edge_metrics **out);
+void edge_metrics_free(edge_metrics *m);
+
+/* Counts one answered request. route: the route pattern ("/api/endpoints/{id}/"), "static",
+ * "unmatched", or a fixed path such as "/health/"; it must stay valid for the life of m (a
+ * string literal or a route table entry). */
+void edge_metrics_observe(edge_metrics *m, const char *route, const char *method, int status,
+                          double seconds);
+/* Counts a bus request that failed: no responders (false) or a timeout (true). */
+void edge_metrics_bus_error(edge_metrics *m, bool timeout);
+
+/* Renders the whole exposition. *out: owned (free), NUL-terminated, length in *len. */
+sw_status edge_metrics_render(char **out, size_t *len, edge_metrics *m,
+                              const edge_metrics_sources *src);
+
+/* Who may scrape. token: SW_METRICS_TOKEN (NULL or "" when unset); authorization: the request's
+ * Authorization header. Returns 0 (serve), 401 (token missing or wrong; compared in constant
+ * time) or 403 (production without a configured token: never served). */
+int edge_metrics_authorize(const char *token, bool production, const char *authorization);
+
+/* A label value escaped for the exposition format (\ " and newline); truncated to fit. */
+void edge_metrics_escape(char *out, size_t len, const char *value);
+
+#endif

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# ops/bench/pipeline.sh — run by `ops/sw bench pipeline` on a fresh instance (var/bench).
+#   --endpoints N (10000)  --interval S (30, the schedule's minimum)  --minutes M (5)
+# Offered load: N/S checks per second. The target is nginx on 127.0.0.1 answering 200 to
+# everything (ops/bench/nginx.conf.tmpl); targets.py is measured next to it for comparison.
+# Seeding is direct SQL, for speed: one organization signed up and verified through the API
+# (so its schema is real), made Pro, then N rows in its `endpoints` table and in
+# public.schedule (url http://127.0.0.1:PORT/e/<i>, regions {local}, timeout 5 s), their first
+# due times on whole seconds spread evenly over the first S seconds (whole seconds, because a
+# job is named by its due second: check_results.due_at is that second, so lateness is exact).
+# The real scheduler, prober and recorder run for M minutes; then the scheduler is stopped, the
+# streams drain (up to BENCH_DRAIN_S, 180 s) and the books are balanced:
+#   published  = probe jobs JetStream stored in SW_JOBS during the run (its sequence numbers)
+#   lost       = published - jobs with a row in check_results - dead letters - still queued
+#   duplicates = rows sharing (job_id, attempt) + jobs with more than one successful row
+#   lateness   = checked_at - due_at of first attempts (due → probed → result published)
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+N=10000 INTERVAL=30 MINUTES=5
+while (($#)); do
+    case $1 in
+        --endpoints) N=$2; shift 2 ;;
+        --interval) INTERVAL=$2; shift 2 ;;
+        --minutes) MINUTES=$2; shift 2 ;;
+        *) bdie "unknown option $1 (--endpoints N --interval S --minutes M)" ;;
+    esac
+done
+[[ $N =~ ^[0-9]+$ && $N -ge 1 ]] || bdie "--endpoints must be a positive number"
+[[ $INTERVAL =~ ^[0-9]+$ && $INTERVAL -ge 30 ]] ||
+    bdie "--interval must be >= 30 (public.schedule's CHECK); raise --endpoints for more checks/s"
+[[ $MINUTES =~ ^[0-9]+([.][0-9]+)?$ ]] || bdie "--minutes must be a number"
+RUN_S=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
+DRAIN_S=${BENCH_DRAIN_S:-180}
+PORT=$SW_BENCH_TARGET_PORT
+NGX=$SW_VAR/nginx
+
+# ---- the target ---------------------------------------------------------------------------
+mkdir -p "$NGX/tmp"
+sed -e "s|@PORT@|$PORT|g" -e "s|@DIR@|$NGX|g" "$BENCH_REPO/ops/bench/nginx.conf.tmpl" >"$NGX/nginx.conf"
+setsid nginx -c "$NGX/nginx.conf" -p "$NGX" </dev/null >>"$SW_VAR/log/nginx.log" 2>&1 &
+NGINX_PID=$!
+TARGETS_PID=
+cleanup() {
+    kill "$NGINX_PID" 2>/dev/null || true
+    [ -n "$TARGETS_PID" ] && kill -- "-$TARGETS_PID" 2>/dev/null || true
+    [ -n "${SAMPLER_PID:-}" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+for ((i = 0; i < 50; i++)); do curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/ok" 2>/dev/null && break; sleep 0.1; done
+curl -fsS -o /dev/null "http://127.0.0.1:$PORT/ok" || bdie "nginx did not start (see $NGX/error.log)"
+
+# How fast each candidate target is, with a new connection per request like the prober
+# (wrk -H 'Connection: close'), 3 s each.
+target_rate() {
+    wrk -t1 -c32 -d3s -H 'Connection: close' "$1" 2>/dev/null | awk '/Requests\/sec/ {print $2}'
+}
+setsid python3 "$BENCH_REPO/tests/fakes/targets.py" --host 127.0.0.1 --port "$SW_BENCH_TARGET_TLS_PORT" \
+    --tls-port 0 >"$SW_VAR/log/targets.out" 2>&1 </dev/null &
+TARGETS_PID=$!
+for ((i = 0; i < 50; i++)); do grep -q READY "$SW_VAR/log/targets.out" 2>/dev/null && break; sleep 0.1; done
+NGINX_RATE=$(target_rate "http://127.0.0.1:$PORT/ok")
+TARGETS_RATE=$(target_rate "http://127.0.0.1:$SW_BENCH_TARGET_TLS_PORT/ok")
+kill -- "-$TARGETS_PID" 2>/dev/null || true
+TARGETS_PID=
+bsay "target: nginx ${NGINX_RATE:-?} req/s vs targets.py ${TARGETS_RATE:-?} req/s (new connection each): using nginx"
+
+# ---- seeding ------------------------------------------------------------------------------
+read -r TENANT _ < <(signup "Pipeline Bench")
+bsql -c "UPDATE public.tenants SET plan = 'pro' WHERE id = '$TENANT'" >/dev/null
+sleep 1   # the sign-up's mail job is in SW_JOBS by now
+SEQ0=$(js_last_seq SW_JOBS)
+bsay "seeding $N endpoints by SQL (interval ${INTERVAL}s: $(awk -v n="$N" -v s="$INTERVAL" 'BEGIN{printf "%.0f", n/s}') checks/s offered)"
+T_SEED=$(date +%s)
+bsql <<SQL >/dev/null
+BEGIN;
+SET LOCAL search_path TO "$TENANT", public;
+CREATE TEMP TABLE seed ON COMMIT DROP AS
+    SELECT gen_random_uuid() AS id, g,
+           date_trunc('second', now()) + make_interval(secs => 5 + (g % $INTERVAL)) AS first_due
+    FROM generate_series(1, $N) g;
+INSERT INTO endpoints (id, name, url, interval_seconds, timeout_seconds, regions)
+    SELECT id, 'bench ' || g, 'http://127.0.0.1:$PORT/e/' || g, $INTERVAL, 5, '{local}' FROM seed;
+INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds, regions, next_due_at, url,
+                             timeout_seconds)
+    SELECT id, '$TENANT', $INTERVAL, '{local}', first_due, 'http://127.0.0.1:$PORT/e/' || g, 5 FROM seed;
+COMMIT;
+SQL
+T0=$(bsql -c "SELECT extract(epoch FROM min(next_due_at))::bigint FROM public.schedule")
+T_END=$((T0 + RUN_S))
+bsay "seeded in $(($(date +%s) - T_SEED)) s; first checks due at $(date -u -d "@$T0" +%T), running until $(date -u -d "@$T_END" +%T) UTC"
+
+# ---- the run ------------------------------------------------------------------------------
+PROBER_PID=$(pid_of prober)
+LA_START=$(loadavg)
+sleep $((T0 > $(date +%s) ? T0 - $(date +%s) : 0))
+CPU0=$(cpu_snapshot)
+declare -A CRASHED=()
+RSS_MAX=0
+next_report=$(($(date +%s) + 30))
+while (($(date +%s) < T_END)); do
+    sleep 5
+    r=$(rss_kb "$PROBER_PID" VmRSS); ((r > RSS_MAX)) && RSS_MAX=$r
+    for a in scheduler prober recorder; do
+        pid=$(pid_of "$a")
+        if [ -z "${CRASHED[$a]:-}" ] && ! kill -0 "$pid" 2>/dev/null; then
+            CRASHED[$a]=$(($(date +%s) - T0))
+            bsay "sw-$a (pid $pid) has died after ${CRASHED[$a]} s: $(tail -n 2 "$SW_VAR/log/$a.log" | tr '\n' ' ')"
+        fi
+    done
+    if (($(date +%s) >= next_report)); then
+        next_report=$(($(date +%s) + 30))
+        done_n=$(bsql -c "SELECT count(*) FROM public.check_results WHERE checked_at >= to_timestamp($T0)")
+        read -r jp ja _ < <(js_consumer SW_JOBS probers-local)
+        read -r rp ra _ < <(js_consumer SW_RESULTS recorder)
+        bsay "$(($(date +%s) - T0)) s: $done_n results ($((done_n / ($(date +%s) - T0 + 1)))/s), jobs pending $jp (+$ja unacked), results pending $rp (+$ra), prober RSS $((r / 1024)) MB, load $(loadavg)"
+    fi
+done
+CPU1=$(cpu_snapshot)
+LA_END=$(loadavg)
+read -r JOBS_PEND JOBS_ACK _ < <(js_consumer SW_JOBS probers-local)
+read -r RES_PEND RES_ACK _ < <(js_consumer SW_RESULTS recorder)
+RSS_HWM=$(rss_kb "$PROBER_PID" VmHWM)
+bsay "time is up: stopping the scheduler, draining (up to ${DRAIN_S}s)"
+"$SW_OPS" actor stop scheduler >/dev/null 2>&1
+BACKLOG=$(bsql -c "SELECT count(*) FROM public.schedule WHERE next_due_at < to_timestamp($T_END)")
+DRAINED=false
+for ((i = 0; i < DRAIN_S; i++)); do
+    read -r a b _ < <(js_consumer SW_JOBS probers-local)
+    read -r c d _ < <(js_consumer SW_RESULTS recorder)
+    if [ "$((a + b + c + d))" = 0 ]; then DRAINED=true; break; fi
+    [ -n "${CRASHED[prober]:-}${CRASHED[recorder]:-}" ] && break   # nobody left to drain them
+    sleep 1
+done
+DRAIN_TOOK=$i
+crashed_json=$(for k in "${!CRASHED[@]}"; do printf '%s %s\n' "$k" "${CRASHED[$k]}"; done |
+    jq -R -s 'split("\n") | map(select(length > 0) | split(" ") | {(.[0]): (.[1]|tonumber)}) | add // {}')
+read -r JOBS_LEFT JOBS_LEFT_ACK _ < <(js_consumer SW_JOBS probers-local)
+read -r RES_LEFT RES_LEFT_ACK _ < <(js_consumer SW_RESULTS recorder)
+SEQ1=$(js_last_seq SW_JOBS)
+PUBLISHED=$((SEQ1 - SEQ0))
+
+stats=$(bsql <<SQL
+SELECT json_build_object(
+  'results_in_window', (SELECT count(*) FROM public.check_results
+                        WHERE checked_at >= to_timestamp($T0) AND checked_at < to_timestamp($T_END)),
+  'rows_total', (SELECT count(*) FROM public.check_results),
+  'jobs_recorded', (SELECT count(DISTINCT job_id) FROM public.check_results),
+  'ok_rows', (SELECT count(*) FROM public.check_results WHERE ok),
+  'retried_rows', (SELECT count(*) FROM public.check_results WHERE attempt > 1),
+  'dup_job_attempt', (SELECT count(*) - count(DISTINCT (job_id, attempt)) FROM public.check_results),
+  'dup_ok_jobs', (SELECT count(*) FROM (SELECT job_id FROM public.check_results WHERE ok
+                                       GROUP BY job_id HAVING count(*) > 1) x),
+  'dead_letters', (SELECT count(*) FROM public.dead_letters),
+  'errors', (SELECT coalesce(json_object_agg(e, n), '{}') FROM (SELECT coalesce(error, 'http ' || http_status) e,
+             count(*) n FROM public.check_results WHERE NOT ok GROUP BY 1 ORDER BY 2 DESC LIMIT 5) x),
+  'lateness_ms', (SELECT json_build_object(
+        'p50', round((percentile_cont(0.5) WITHIN GROUP (ORDER BY l))::numeric, 1),
+        'p99', round((percentile_cont(0.99) WITHIN GROUP (ORDER BY l))::numeric, 1),
+        'max', round(max(l)::numeric, 1))
+     FROM (SELECT extract(epoch FROM checked_at - due_at) * 1000 AS l FROM public.check_results
+           WHERE attempt = 1 AND due_at >= to_timestamp($T0) AND due_at < to_timestamp($T_END)) x),
+  'probe_total_ms_p50', (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms))::numeric, 2)
+                         FROM public.check_results WHERE ok))
+SQL
+)
+CPU=$(cpu_delta "$CPU0" "$CPU1" "$RUN_S")
+recorded=$(jq .jobs_recorded <<<"$stats")
+dead=$(jq .dead_letters <<<"$stats")
+LOST=$((PUBLISHED - recorded - dead - JOBS_LEFT - JOBS_LEFT_ACK))
+CHECKS_S=$(jq --arg s "$RUN_S" '.results_in_window / ($s|tonumber) | . * 10 | round / 10' <<<"$stats")
+DUPS=$(jq '.dup_job_attempt + .dup_ok_jobs' <<<"$stats")
+OFFERED=$(awk -v n="$N" -v s="$INTERVAL" 'BEGIN{printf "%.1f", n/s}')
+
+result=$(jq -n --argjson stats "$stats" --argjson cpu "$CPU" --argjson machine "$(machine_json)" \
+    --arg at "$(date -u +%FT%TZ)" --arg cmd "ops/sw bench pipeline --endpoints $N --interval $INTERVAL --minutes $MINUTES" \
+    --argjson n "$N" --argjson iv "$INTERVAL" --argjson run "$RUN_S" --argjson offered "$OFFERED" \
+    --argjson checks "$CHECKS_S" --argjson published "$PUBLISHED" --argjson lost "$LOST" --argjson dups "$DUPS" \
+    --argjson backlog "$BACKLOG" --argjson drained "$DRAINED" --argjson drain_s "$DRAIN_TOOK" \
+    --argjson jp "$JOBS_PEND" --argjson ja "$JOBS_ACK" --argjson rp "$RES_PEND" --argjson ra "$RES_ACK" \
+    --argjson jl "$((JOBS_LEFT + JOBS_LEFT_ACK))" --argjson rl "$((RES_LEFT + RES_LEFT_ACK))" \
+    --argjson rss "$RSS_MAX" --argjson hwm "$RSS_HWM" \
+    --argjson crashed "$crashed_json" --arg la0 "$LA_START" --arg la1 "$LA_END" --arg nr "${NGINX_RATE:-0}" --arg tr "${TARGETS_RATE:-0}" \
+    '{bench: "pipeline", at: $at, command: $cmd, endpoints: $n, interval_s: $iv, run_s: $run,
+      offered_checks_per_s: $offered, checks_per_s: $checks,
+      lateness_ms: $stats.lateness_ms, jobs_published: $published, results_lost: $lost,
+      duplicate_rows: $dups, dead_letters: $stats.dead_letters,
+      due_not_scheduled_at_end: $backlog,
+      jetstream_pending_at_end: {jobs: $jp, jobs_unacked: $ja, results: $rp, results_unacked: $ra},
+      drained: $drained, drain_s: $drain_s, left_after_drain: {jobs: $jl, results: $rl},
+      actors_died_after_s: $crashed,
+      prober_rss_kb: {max_sampled: $rss, peak_vmhwm: $hwm},
+      settings: {SW_PROBE_CONCURRENCY: (env.SW_PROBE_CONCURRENCY // "256 (default)"),
+                 SW_SCHED_BATCH: (env.SW_SCHED_BATCH // "500 (default)"),
+                 SW_SCHED_TICK_MS: (env.SW_SCHED_TICK_MS // "200 (default)"),
+                 SW_RECORDER_BATCH: (env.SW_RECORDER_BATCH // "500 (default)"),
+                 SW_PG_OPTIONS: env.SW_PG_OPTIONS, target: "nginx 1 worker, 127.0.0.1, new connection per check",
+                 seeding: "1 tenant via API sign-up + mail verification; endpoints + public.schedule by SQL"},
+      target_rates_req_per_s: {nginx: ($nr|tonumber), targets_py: ($tr|tonumber)},
+      budget: {checks_per_s_min: 4000, lateness_p99_ms_max_at_100k: 1000, lost: 0, duplicates: 0},
+      cpu: $cpu, loadavg_start: $la0, loadavg_end: $la1, machine: $machine, db: $stats}')
+f=$(write_result "pipeline-$N" "$result")
+
+cat >&2 <<REPORT
+
+================ pipeline: $N endpoints every ${INTERVAL}s for ${MINUTES} min ================
+  offered            $OFFERED checks/s
+  checks/s           $CHECKS_S            (budget >= 4000 sustained)
+  lateness p50/p99   $(jq -r '"\(.lateness_ms.p50) / \(.lateness_ms.p99) ms (max \(.lateness_ms.max))"' <<<"$stats")   (budget p99 <= 1000 ms at 100k)
+  jobs published     $PUBLISHED   recorded $recorded   dead-lettered $dead
+  results lost       $LOST          (must be 0; still queued when the streams stopped draining: $((JOBS_LEFT + JOBS_LEFT_ACK)) jobs, $((RES_LEFT + RES_LEFT_ACK)) results)
+  actors died        $(jq -c . <<<"$crashed_json")   (seconds into the run)
+  duplicate rows     $DUPS          (must be 0)
+  failed attempts    $(jq -r '"\(.retried_rows) retries; errors \(.errors)"' <<<"$stats")
+  due, unscheduled   $BACKLOG at the end (the scheduler's backlog)
+  JetStream at end   jobs $JOBS_PEND pending + $JOBS_ACK unacked, results $RES_PEND + $RES_ACK; drained: $DRAINED in ${DRAIN_TOOK}s
+  prober RSS         max $((RSS_MAX / 1024)) MB sampled, VmHWM $((RSS_HWM / 1024)) MB
+  CPU (cores)        $(jq -r '[to_entries[] | select(.value.cpu_s > 0.5) | "\(.key) \(.value.cores)"] | join(", ")' <<<"$CPU")
+  load average       $LA_START at start, $LA_END at end
+  results            ${f#"$BENCH_REPO"/}
+REPORT
+[ "$LOST" = 0 ] && [ "$DUPS" = 0 ] && [ "$crashed_json" = '{}' ] ||
+    { bsay "VIOLATION: lost $LOST, duplicates $DUPS, died: $crashed_json"; exit 1; }

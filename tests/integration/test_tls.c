@@ -1,0 +1,313 @@
+/* HTTPS on the edge: a second sw-edge, started here on free loopback ports with a freshly
+ * generated self-signed pair (separate certificate and key files) and ENFORCE_HTTPS=1, in front
+ * of the test stack's actors. HTTPS answers with HSTS; plain HTTP is redirected (301, same path
+ * and query) except /health/ and /metrics, which load balancers and Prometheus keep using;
+ * HSTS never goes out over plain HTTP; a login over HTTPS sets a Secure refresh cookie. */
+#include "tests/support/it.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+static pid_t edge_pid;
+static int http_port, https_port;
+static char cert[600], key[600];
+
+/* KEY='value' from the instance's secrets file (the tests get only the admin login). */
+static void secret(char *out, size_t len, const char *name)
+{
+    char path[512], line[512];
+    snprintf(path, sizeof(path), "%s/secrets.env", getenv("SW_VAR"));
+    FILE *f = fopen(path, "r");
+    out[0] = '\0';
+    while (f && fgets(line, sizeof(line), f)) {
+        char *l = strncmp(line, "export ", 7) == 0 ? line + 7 : line;
+        if (strncmp(l, name, strlen(name)) == 0 && l[strlen(name)] == '=') {
+            char *v = l + strlen(name) + 1;
+            v[strcspn(v, "\n")] = '\0';
+            if (*v == '\'') {
+                v++;
+                v[strcspn(v, "'")] = '\0';
+            }
+            snprintf(out, len, "%s", v);
+        }
+    }
+    if (f)
+        fclose(f);
+    if (!out[0])
+        fail_msg("%s not found in secrets.env", name);
+}
+
+/* A loopback port nobody listens on right now. */
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        fail_msg("no free port");
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+typedef struct resp {
+    long status;
+    char *body, *headers;
+    size_t blen, hlen;
+} resp;
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+    char **buf = arg;
+    size_t add = size * n, have = *buf ? strlen(*buf) : 0;
+    char *d = realloc(*buf, have + add + 1);
+    if (!d)
+        return 0;
+    memcpy(d + have, p, add);
+    d[have + add] = '\0';
+    *buf = d;
+    return add;
+}
+
+/* One request to the TLS edge; https selects the port and the scheme. CURLcode in *err. */
+static resp *call(const char *method, bool https, const char *path, const char *body, CURLcode *err)
+{
+    char url[512];
+    struct curl_slist *hl = NULL;
+    resp *r = calloc(1, sizeof(*r));
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", https ? "https" : "http",
+             https ? https_port : http_port, path);
+    hl = curl_slist_append(hl, "Content-Type: application/json");
+    char xff[96];
+    snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", it_fresh_ip()); /* throttles per client */
+    hl = curl_slist_append(hl, xff);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_CAINFO, cert); /* verified: the pair generated in setup */
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    CURLcode rc = curl_easy_perform(c);
+    if (err)
+        *err = rc;
+    else if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", method, url, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hl);
+    if (!r->body)
+        r->body = strdup("");
+    if (!r->headers)
+        r->headers = strdup("");
+    return r;
+}
+
+static void resp_free(resp *r)
+{
+    if (!r)
+        return;
+    free(r->body);
+    free(r->headers);
+    free(r);
+}
+
+/* The value of a response header (static buffer), or NULL. */
+static const char *header(const resp *r, const char *name)
+{
+    static char out[1024];
+    size_t n = strlen(name);
+    for (const char *p = r->headers; p && *p;) {
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, sizeof(out), "%.*s", (int)strcspn(v, "\r\n"), v);
+            return out;
+        }
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    char dir[400], cmd[4096], log[512], pw[128], bin[512];
+    snprintf(dir, sizeof(dir), "%s/tls-test", getenv("SW_VAR"));
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "rm -rf %s && mkdir -m 700 %s && openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout %s -out %s -days 2 -subj /CN=localhost "
+             "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
+             dir, dir, key, cert);
+    if (system(cmd) != 0)
+        fail_msg("openssl could not generate a certificate");
+    secret(pw, sizeof(pw), "NATS_PW_EDGE");
+    http_port = free_port();
+    https_port = free_port();
+    while (https_port == http_port)
+        https_port = free_port();
+
+    snprintf(log, sizeof(log), "%s/log/edge-tls.log", getenv("SW_VAR"));
+    snprintf(bin, sizeof(bin), "%s/sw-edge", SW_BIN_DIR);
+    edge_pid = fork();
+    if (edge_pid == 0) {
+        char v[6][600];
+        FILE *f = fopen(log, "a");
+        if (f) {
+            dup2(fileno(f), 1);
+            dup2(fileno(f), 2);
+        }
+        /* The edge's own NATS user, never the admin login the tests hold. */
+        unsetenv("SW_ADMIN_NATS_USER");
+        unsetenv("SW_ADMIN_NATS_PASSWORD");
+        unsetenv("SW_METRICS_TOKEN"); /* development without a token: /metrics is open */
+        snprintf(v[0], sizeof(v[0]), "127.0.0.1:%d", http_port);
+        snprintf(v[1], sizeof(v[1]), "127.0.0.1:%d", https_port);
+        setenv("SW_HTTP_LISTEN", v[0], 1);
+        setenv("SW_HTTPS_LISTEN", v[1], 1);
+        setenv("SW_TLS_CERT", cert, 1);
+        setenv("SW_TLS_KEY", key, 1);
+        setenv("ENFORCE_HTTPS", "1", 1);
+        setenv("SW_ENV", "development", 1);
+        setenv("SW_NATS_USER", "edge", 1);
+        setenv("SW_NATS_PASSWORD", pw, 1);
+        setpgid(0, 0);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {
+        CURLcode rc;
+        resp *r = call("GET", true, "/health/", NULL, &rc);
+        long st = r->status;
+        resp_free(r);
+        if (rc == CURLE_OK && st == 200)
+            return 0;
+        if (waitpid(edge_pid, NULL, WNOHANG) == edge_pid)
+            fail_msg("the TLS edge exited; see %s", log);
+        usleep(100 * 1000);
+    }
+    fail_msg("the TLS edge did not answer https://127.0.0.1:%d/health/", https_port);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    if (edge_pid > 0) {
+        kill(edge_pid, SIGTERM);
+        waitpid(edge_pid, NULL, 0);
+    }
+    return 0;
+}
+
+static void test_https_health_has_hsts(void **state)
+{
+    resp *r = call("GET", true, "/health/", NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "\"status\":\"ok\""));
+    const char *hsts = header(r, "Strict-Transport-Security");
+    assert_non_null(hsts);
+    assert_non_null(strstr(hsts, "max-age="));
+    resp_free(r);
+    /* The dashboard's static responses too. */
+    r = call("GET", true, "/", NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_non_null(header(r, "Strict-Transport-Security"));
+    resp_free(r);
+}
+
+static void test_http_redirects_to_https(void **state)
+{
+    char want[256];
+    resp *r = call("GET", false, "/api/auth/me/?x=1", NULL, NULL);
+    assert_int_equal(r->status, 301);
+    snprintf(want, sizeof(want), "https://127.0.0.1:%d/api/auth/me/?x=1", https_port);
+    assert_non_null(header(r, "Location"));
+    assert_string_equal(header(r, "Location"), want);
+    assert_null(header(r, "Strict-Transport-Security")); /* ignored over HTTP: never sent */
+    resp_free(r);
+
+    /* A POST is redirected before anything reaches an actor. */
+    r = call("POST", false, "/api/auth/token/", "{\"email\":\"a@b.test\",\"password\":\"x\"}",
+             NULL);
+    assert_int_equal(r->status, 301);
+    resp_free(r);
+    r = call("GET", false, "/dashboard", NULL, NULL);
+    assert_int_equal(r->status, 301);
+    snprintf(want, sizeof(want), "https://127.0.0.1:%d/dashboard", https_port);
+    assert_string_equal(header(r, "Location"), want);
+    resp_free(r);
+}
+
+static void test_http_health_and_metrics_stay_plain(void **state)
+{
+    resp *r = call("GET", false, "/health/", NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_null(header(r, "Location"));
+    assert_null(header(r, "Strict-Transport-Security"));
+    resp_free(r);
+    r = call("GET", false, "/health/ready/", NULL, NULL);
+    assert_true(r->status == 200 || r->status == 503);
+    assert_null(header(r, "Location"));
+    resp_free(r);
+    /* No SW_METRICS_TOKEN and SW_ENV=development: open, and not redirected. */
+    r = call("GET", false, "/metrics", NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "# TYPE sw_http_requests_total counter"));
+    assert_non_null(strstr(r->body, "route=\"https_redirect\""));
+    resp_free(r);
+}
+
+static void test_login_over_https_sets_secure_cookie(void **state)
+{
+    char email[160], body[512];
+    char *tenant = it_signup_verified(email, sizeof(email), "TLS Co");
+    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}", email, IT_PASSWORD);
+    resp *r = call("POST", true, "/api/auth/token/", body, NULL);
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "\"access\""));
+    const char *cookie = header(r, "Set-Cookie");
+    assert_non_null(cookie);
+    assert_non_null(strstr(cookie, "sw_refresh="));
+    assert_non_null(strstr(cookie, "; Secure"));
+    assert_non_null(strstr(cookie, "HttpOnly"));
+    assert_non_null(header(r, "Strict-Transport-Security"));
+    resp_free(r);
+    free(tenant);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_https_health_has_hsts),
+        cmocka_unit_test(test_http_redirects_to_https),
+        cmocka_unit_test(test_http_health_and_metrics_stay_plain),
+        cmocka_unit_test(test_login_over_https_sets_secure_cookie),
+    };
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    curl_global_cleanup();
+    return rc;
+}

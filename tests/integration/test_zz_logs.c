@@ -1,0 +1,227 @@
+/* Runs last (RUN_SERIAL, added at the end of the list): reads every log the run wrote in
+ * $SW_VAR/log/ and fails, naming the file and line (never the secret), when one holds a secret
+ * the run used: SECRET_KEY, every NATS_PW_*, SW_PG_PASSWORD, the Stripe secrets, the metrics
+ * token, the tests' passwords, a JWT, an Argon2id hash, or a 43-character token next to the
+ * word "refresh" or "token". Every line of an actor's log (not PostgreSQL's, NATS's or the
+ * fakes') must also be one JSON object with time, level, actor and msg; ops/sw's own
+ * "===== … starting" marker lines are the only exception. */
+#include "tests/support/it.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_SECRETS 64
+
+typedef struct secret {
+    char name[64];
+    char value[256];
+} secret;
+
+static secret secrets[MAX_SECRETS];
+static int nsecrets;
+
+static void add_secret(const char *name, const char *value)
+{
+    /* Short values would match by chance; every secret of the run is longer. */
+    if (!value || strlen(value) < 8 || nsecrets >= MAX_SECRETS)
+        return;
+    snprintf(secrets[nsecrets].name, sizeof(secrets[0].name), "%s", name);
+    snprintf(secrets[nsecrets].value, sizeof(secrets[0].value), "%s", value);
+    nsecrets++;
+}
+
+/* Every KEY='value' line of secrets.env that holds a secret we look for. */
+static void load_secrets(void)
+{
+    char path[512], line[1024];
+    snprintf(path, sizeof(path), "%s/secrets.env", getenv("SW_VAR"));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    while (fgets(line, sizeof(line), f)) {
+        char *l = strncmp(line, "export ", 7) == 0 ? line + 7 : line;
+        char *eq = strchr(l, '=');
+        if (l[0] == '#' || !eq)
+            continue;
+        *eq = '\0';
+        char *v = eq + 1;
+        v[strcspn(v, "\n")] = '\0';
+        if (*v == '\'') {
+            v++;
+            v[strcspn(v, "'")] = '\0';
+        }
+        if (strcmp(l, "SECRET_KEY") == 0 || strncmp(l, "NATS_PW_", 8) == 0 ||
+            strcmp(l, "SW_PG_PASSWORD") == 0 || strcmp(l, "STRIPE_SECRET_KEY") == 0 ||
+            strcmp(l, "STRIPE_WEBHOOK_SECRET") == 0)
+            add_secret(l, v);
+    }
+    fclose(f);
+    add_secret("SW_METRICS_TOKEN", getenv("SW_METRICS_TOKEN"));
+    add_secret("SW_ADMIN_NATS_PASSWORD", getenv("SW_ADMIN_NATS_PASSWORD"));
+    add_secret("the test password", IT_PASSWORD);
+    add_secret("the wrong test password", "Wrong-Password-99");
+    add_secret("an Argon2id hash", "$argon2id$");
+}
+
+static bool b64url(char c)
+{
+    return isalnum((unsigned char)c) || c == '-' || c == '_';
+}
+
+/* A refresh (or verification) token: exactly 43 base64url characters, standing alone, within
+ * 40 characters after "refresh" or "token". */
+static bool has_token_after_word(const char *line)
+{
+    const char *words[] = {"refresh", "token"};
+    for (int w = 0; w < 2; w++) {
+        for (const char *p = strcasestr(line, words[w]); p; p = strcasestr(p + 1, words[w])) {
+            const char *s = p + strlen(words[w]);
+            for (int off = 0; off < 40 && s[off]; off++) {
+                if (!b64url(s[off]) || (off > 0 && b64url(s[off - 1])))
+                    continue;
+                size_t n = 0;
+                while (b64url(s[off + n]))
+                    n++;
+                if (n == 43)
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Logs that are not an actor's: third-party servers and the test fakes write their own
+ * formats. Everything else (actors, the edge, extra instances like prober-euw, edge-tls) is
+ * held to one JSON object per line. */
+static bool is_actor_log(const char *file)
+{
+    const char *others[] = {"postgres", "initdb", "nats", "smtp", "stripe", "migrate", "targets",
+                            "build"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        if (strncmp(file, others[i], strlen(others[i])) == 0)
+            return false;
+    return true;
+}
+
+static int check_json_line(const char *file, int lineno, const char *line, char *why, size_t len)
+{
+    json_error_t err;
+    json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+    const char *keys[] = {"time", "level", "actor", "msg"};
+    int bad = 0;
+    if (!json_is_object(o)) {
+        snprintf(why, len, "%s:%d is not one JSON object", file, lineno);
+        bad = 1;
+    }
+    for (size_t k = 0; !bad && k < 4; k++) {
+        if (!json_is_string(json_object_get(o, keys[k]))) {
+            snprintf(why, len, "%s:%d has no string \"%s\"", file, lineno, keys[k]);
+            bad = 1;
+        }
+    }
+    json_decref(o);
+    return bad;
+}
+
+static void test_logs_hold_no_secrets_and_are_json(void **state)
+{
+    char dir[512], path[1024], why[512];
+    regex_t jwt;
+    int problems = 0, files = 0;
+    long lines = 0;
+
+    load_secrets();
+    assert_true(nsecrets >= 10); /* SECRET_KEY, SW_PG_PASSWORD, the NATS passwords, … */
+    assert_int_equal(regcomp(&jwt, "eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
+    snprintf(dir, sizeof(dir), "%s/log", getenv("SW_VAR"));
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 5 || strcmp(de->d_name + nl - 4, ".log") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r"); /* postgres.log may be a symlink: followed */
+        if (!f)
+            continue;
+        files++;
+        bool actor = is_actor_log(de->d_name);
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        int lineno = 0;
+        while ((n = getline(&line, &cap, f)) >= 0) {
+            lineno++;
+            lines++;
+            if (n > 0 && line[n - 1] == '\n')
+                line[n - 1] = '\0';
+            for (int s = 0; s < nsecrets; s++) {
+                if (strstr(line, secrets[s].value)) {
+                    print_error("%s:%d contains %s\n", de->d_name, lineno, secrets[s].name);
+                    problems++;
+                }
+            }
+            if (regexec(&jwt, line, 0, NULL, 0) == 0) {
+                print_error("%s:%d contains a JWT\n", de->d_name, lineno);
+                problems++;
+            }
+            if (has_token_after_word(line)) {
+                print_error("%s:%d contains a 43-character token after \"refresh\"/\"token\"\n",
+                            de->d_name, lineno);
+                problems++;
+            }
+            if (actor && strncmp(line, "===== ", 6) != 0 &&
+                check_json_line(de->d_name, lineno, line, why, sizeof(why))) {
+                print_error("%s\n", why);
+                problems++;
+            }
+        }
+        free(line);
+        fclose(f);
+    }
+    closedir(d);
+    regfree(&jwt);
+    print_message("checked %d logs, %ld lines, for %d secrets\n", files, lines, nsecrets);
+    assert_true(files >= 10); /* every actor, the edge, postgres, nats, … */
+    assert_int_equal(problems, 0);
+}
+
+/* The checker itself finds what it must (a test that cannot fail is a defect). */
+static void test_checker_catches_leaks(void **state)
+{
+    char why[256];
+    assert_true(has_token_after_word(
+        "{\"msg\":\"x\",\"refresh\":\"Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWp\"}"));
+    assert_true(has_token_after_word("token=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"));
+    assert_false(has_token_after_word("{\"refresh\":\"[redacted]\"}"));
+    assert_false(has_token_after_word("{\"request_id\":\"9ec0245fa6815074345545c89471419c\"}"));
+    assert_int_equal(check_json_line("t", 1, "{\"time\":\"t\",\"level\":\"info\",\"actor\":\"sw-x\","
+                                              "\"msg\":\"m\"}",
+                                     why, sizeof(why)),
+                     0);
+    assert_int_equal(check_json_line("t", 1, "plain text", why, sizeof(why)), 1);
+    assert_int_equal(check_json_line("t", 1, "{\"time\":\"t\",\"level\":\"info\"}", why,
+                                     sizeof(why)),
+                     1);
+    assert_false(is_actor_log("postgres.log"));
+    assert_false(is_actor_log("nats-leaf-euw.log"));
+    assert_true(is_actor_log("prober-euw.log"));
+    assert_true(is_actor_log("edge.log"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checker_catches_leaks),
+        cmocka_unit_test(test_logs_hold_no_secrets_and_are_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,304 @@
+// End-to-end run of the dashboard against a running StatusWatch instance, in Debian's
+// headless Chromium driven by playwright-core. Started by `ops/sw test` (after the
+// integration tests, while the stack is up) or by hand:
+//   SW_HTTP_LISTEN=127.0.0.1:8080 SW_MAIL_DIR=var/dev/mail npm run e2e
+// Prints one TAP line per step and "# pass N / # fail N / # skip N" at the end; a step
+// that needs an earlier one that failed is skipped. Screenshots: e2e/artifacts/.
+import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repo = resolve(here, '../..');
+const listen = process.env.SW_HTTP_LISTEN || '127.0.0.1:8080';
+const BASE = (process.env.SW_E2E_BASE_URL || `http://${listen}`).replace(/\/$/, '');
+const MAIL_DIR = resolve(repo, process.env.SW_MAIL_DIR || 'var/dev/mail');
+const CHROMIUM = process.env.SW_CHROMIUM || '/usr/bin/chromium';
+const ART = resolve(here, 'artifacts');
+const STEP_TIMEOUT = Number(process.env.SW_E2E_TIMEOUT_MS || 20000);
+
+const stamp = Date.now().toString(36);
+const EMAIL = `e2e-${stamp}@e2e-statuswatch.test`;
+const PASSWORD = `Brisk-Otter-${stamp.slice(-4)}-7Q!`;
+const ORG = `E2E Org ${stamp}`;
+const URLS = ['http://1.1.1.1/', 'http://1.0.0.1/', 'http://8.8.8.8/', 'http://9.9.9.9/', 'http://8.8.4.4/'];
+
+const results = [];
+let n = 0;
+const failed = new Set();
+let shotNo = 0;
+
+async function shot(page, name) {
+  shotNo += 1;
+  const file = join(ART, `${String(shotNo).padStart(2, '0')}-${name}.png`);
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch (e) {
+    console.log(`# screenshot ${name} failed: ${e.message}`);
+  }
+}
+
+async function step(name, needs, fn) {
+  n += 1;
+  const blocked = needs.filter((d) => failed.has(d));
+  if (blocked.length) {
+    failed.add(name);
+    results.push('skip');
+    console.log(`ok ${n} - ${name} # SKIP needs: ${blocked.join(', ')}`);
+    return;
+  }
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push('pass');
+    console.log(`ok ${n} - ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed.add(name);
+    results.push('fail');
+    console.log(`not ok ${n} - ${name}`);
+    for (const line of String(e?.stack || e).split('\n').slice(0, 6)) console.log(`  # ${line}`);
+  }
+}
+
+function decodeQP(s) {
+  return s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+}
+
+async function waitForMail(to, timeoutMs = 20000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (existsSync(MAIL_DIR)) {
+      const files = readdirSync(MAIL_DIR)
+        .filter((f) => f.endsWith('.eml'))
+        .map((f) => join(MAIL_DIR, f))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+      for (const f of files) {
+        const raw = readFileSync(f, 'utf8');
+        const text = /quoted-printable/i.test(raw) ? decodeQP(raw) : raw;
+        if (!text.toLowerCase().includes(`to: <${to.toLowerCase()}>`) && !new RegExp(`^to:.*${to.replace(/[.+]/g, '\\$&')}`, 'im').test(text)) continue;
+        const m = text.match(/https?:\/\/[^\s"'<>]*\/verify-email\?token=[A-Za-z0-9_\-%.~]+/);
+        if (m) return { file: f, link: m[0] };
+      }
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`no verification mail to ${to} in ${MAIL_DIR} after ${timeoutMs} ms`);
+}
+
+async function expectVisible(locator, what, timeout = STEP_TIMEOUT) {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout });
+  } catch {
+    throw new Error(`not visible: ${what}`);
+  }
+}
+
+async function addEndpoint(page, name, url) {
+  const dialogOpen = page.getByRole('dialog', { name: 'Add endpoint' });
+  const first = page.getByRole('button', { name: 'Add your first endpoint' });
+  if (await first.isVisible().catch(() => false)) await first.click();
+  else await page.getByRole('button', { name: '+ Add endpoint' }).click();
+  await expectVisible(dialogOpen, 'the Add endpoint dialog');
+  await dialogOpen.getByLabel('Name').fill(name);
+  await dialogOpen.getByLabel('URL').fill(url);
+  await dialogOpen.getByRole('button', { name: 'Add endpoint' }).click();
+  return dialogOpen;
+}
+
+async function main() {
+  rmSync(ART, { recursive: true, force: true });
+  mkdirSync(ART, { recursive: true });
+  console.log(`# StatusWatch e2e against ${BASE}, mail in ${MAIL_DIR}, user ${EMAIL}`);
+  if (!existsSync(CHROMIUM)) {
+    console.log(`not ok 1 - launch Chromium\n  # ${CHROMIUM} is missing (apt-get install chromium; ops/sw deps installs it)`);
+    console.log('1..1\n# pass 0\n# fail 1');
+    process.exit(1);
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'sw-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 860 },
+  });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const cspViolations = [];
+  const pageErrors = [];
+  page.on('console', (msg) => {
+    const t = msg.text();
+    if (/Content Security Policy|Refused to (execute|load|apply|connect)/i.test(t) && page.url().startsWith(BASE)) cspViolations.push(t);
+  });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+
+  try {
+    await step('register', [], async () => {
+      await page.goto(`${BASE}/register`);
+      await expectVisible(page.getByRole('heading', { name: 'Create your account' }), 'register page');
+      await page.getByLabel('Organization name').fill(ORG);
+      await page.getByLabel('Email').fill(EMAIL);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByLabel('Confirm password').fill(PASSWORD);
+      await shot(page, 'register');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.waitForURL(/\/login\?/);
+      await expectVisible(page.getByText('Account created.'), 'the after-register banner');
+      await page.reload();
+      await expectVisible(page.getByText('Account created.'), 'the banner after a reload');
+      await shot(page, 'login-after-register');
+    });
+
+    let link = '';
+    await step('verification mail arrives', ['register'], async () => {
+      ({ link } = await waitForMail(EMAIL));
+    });
+
+    await step('verify email', ['verification mail arrives'], async () => {
+      const u = new URL(link);
+      await page.goto(`${BASE}${u.pathname}${u.search}`);
+      await expectVisible(page.getByRole('heading', { name: 'Email verified' }), '"Email verified"');
+      await shot(page, 'verify-email');
+      await page.getByRole('link', { name: 'Continue to log in' }).click();
+      await page.waitForURL(/\/login/);
+    });
+
+    await step('log in', ['verify email'], async () => {
+      if (!page.url().includes('/login')) await page.goto(`${BASE}/login`);
+      await page.getByLabel('Email').fill(EMAIL);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(/\/dashboard/);
+      await expectVisible(page.getByRole('heading', { name: 'Endpoints' }), 'the dashboard');
+      await page.getByText(/No endpoints yet|Page 1 of/).first().waitFor();
+      await shot(page, 'dashboard-empty');
+    });
+
+    await step('session survives a reload (refresh cookie)', ['log in'], async () => {
+      await page.reload();
+      await expectVisible(page.getByRole('heading', { name: 'Endpoints' }), 'the dashboard after reload');
+      if (!page.url().includes('/dashboard')) throw new Error(`ended on ${page.url()}`);
+    });
+
+    await step('add an endpoint and watch it appear', ['log in'], async () => {
+      const dialog = await addEndpoint(page, 'Cloudflare DNS', URLS[0]);
+      await dialog.waitFor({ state: 'hidden' }).catch(async () => {
+        await shot(page, 'add-endpoint-error');
+        throw new Error(`dialog stayed open: ${await dialog.innerText()}`);
+      });
+      const row = page.getByRole('row').filter({ hasText: 'Cloudflare DNS' });
+      await expectVisible(row, 'the new row');
+      await expectVisible(row.getByText(/Pending|Up|Down/), 'a status badge');
+      await shot(page, 'dashboard-one-endpoint');
+    });
+
+    await step('add until the Free limit shows, with a link to billing', ['add an endpoint and watch it appear'], async () => {
+      for (const [i, url] of URLS.slice(1, 3).entries()) {
+        const dialog = await addEndpoint(page, `Resolver ${i + 2}`, url);
+        await dialog.waitFor({ state: 'hidden' }).catch(async () => {
+          throw new Error(`could not add ${url}: ${await dialog.innerText()}`);
+        });
+        await expectVisible(page.getByRole('row').filter({ hasText: `Resolver ${i + 2}` }), `row Resolver ${i + 2}`);
+      }
+      const dialog = await addEndpoint(page, 'Fourth (over the limit)', URLS[3]);
+      await expectVisible(dialog.getByRole('link', { name: 'See plans and upgrade' }), 'the plan-limit error');
+      await shot(page, 'plan-limit');
+      await dialog.getByRole('link', { name: 'See plans and upgrade' }).click();
+      await page.waitForURL(/\/billing$/);
+    });
+
+    await step('billing shows Free and Pro, current plan Free', ['log in'], async () => {
+      if (!/\/billing$/.test(page.url())) await page.goto(`${BASE}/billing`);
+      await expectVisible(page.getByRole('heading', { name: 'Billing' }), 'billing page');
+      await expectVisible(page.getByRole('button', { name: 'Upgrade to Pro' }), 'Upgrade to Pro');
+      await shot(page, 'billing');
+    });
+
+    await step('upgrade through the Stripe test double (Pay)', ['billing shows Free and Pro, current plan Free'], async () => {
+      await page.getByRole('button', { name: 'Upgrade to Pro' }).click();
+      await page.waitForURL((u) => !u.href.startsWith(BASE), { timeout: STEP_TIMEOUT }).catch(async () => {
+        const alert = await page.getByRole('alert').first().innerText().catch(() => '');
+        throw new Error(`no redirect to the checkout page${alert ? `: ${alert}` : ''}`);
+      });
+      await shot(page, 'stripe-checkout');
+      await page.getByRole('button', { name: /pay/i }).click();
+      await page.waitForURL(/\/billing\/success/);
+      await expectVisible(page.getByRole('heading', { name: 'Welcome to Pro' }), '"Welcome to Pro"', 30000);
+      await shot(page, 'billing-success');
+    });
+
+    await step('add a fourth endpoint on Pro', ['upgrade through the Stripe test double (Pay)', 'add until the Free limit shows, with a link to billing'], async () => {
+      await page.goto(`${BASE}/dashboard`);
+      await expectVisible(page.getByText(/Pro plan/), 'the Pro plan line');
+      const dialog = await addEndpoint(page, 'Quad9', URLS[3]);
+      await dialog.waitFor({ state: 'hidden' }).catch(async () => {
+        throw new Error(`could not add the fourth: ${await dialog.innerText()}`);
+      });
+      await expectVisible(page.getByRole('row').filter({ hasText: 'Quad9' }), 'the fourth row');
+      await expectVisible(page.getByText(/4 endpoints/), '4 endpoints');
+      await shot(page, 'dashboard-pro');
+    });
+
+    await step('delete one with confirmation', ['add an endpoint and watch it appear'], async () => {
+      if (!page.url().includes('/dashboard')) await page.goto(`${BASE}/dashboard`);
+      await page.getByRole('button', { name: 'Delete Cloudflare DNS' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Delete endpoint?' });
+      await expectVisible(dialog, 'the confirmation');
+      await shot(page, 'delete-confirm');
+      await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+      await page.getByRole('row').filter({ hasText: 'Cloudflare DNS' }).waitFor({ state: 'detached' });
+    });
+
+    await step('phone width (375 px) renders the dashboard', ['log in'], async () => {
+      await page.setViewportSize({ width: 375, height: 780 });
+      await page.goto(`${BASE}/dashboard`);
+      await expectVisible(page.getByRole('heading', { name: 'Endpoints' }), 'dashboard at 375 px');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      await shot(page, 'dashboard-375');
+      await page.setViewportSize({ width: 1280, height: 860 });
+      if (overflow > 1) throw new Error(`the page is ${overflow}px wider than the viewport`);
+    });
+
+    await step('log out revokes the session', ['log in'], async () => {
+      if (!page.url().includes('/dashboard')) await page.goto(`${BASE}/dashboard`);
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.waitForURL(/\/login/);
+      await page.goto(`${BASE}/dashboard`);
+      await page.waitForURL(/\/login\?redirect=/);
+      await expectVisible(page.getByText('Please log in to continue.'), 'the login prompt');
+      await shot(page, 'logged-out');
+    });
+
+    await step('no CSP violations or page errors', [], async () => {
+      if (cspViolations.length || pageErrors.length)
+        throw new Error([...cspViolations, ...pageErrors].slice(0, 5).join('\n'));
+    });
+  } finally {
+    await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+
+  const count = (k) => results.filter((r) => r === k).length;
+  console.log(`1..${n}`);
+  console.log(`# pass ${count('pass')}`);
+  console.log(`# fail ${count('fail')}`);
+  console.log(`# skip ${count('skip')}`);
+  console.log(`# screenshots in ${ART}`);
+  process.exit(count('fail') || count('skip') ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.log(`not ok - e2e runner crashed\n  # ${String(e?.stack || e).split('\n').join('\n  # ')}`);
+  console.log('# pass 0\n# fail 1');
+  process.exit(1);
+});

@@ -1,0 +1,27 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// The edge serves dist/ under a strict CSP (script-src 'self', style-src 'self'):
+// no inline scripts, no inline <style>, CSS in files only.
+export default defineConfig({
+  plugins: [react()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    modulePreload: { polyfill: false },
+    cssCodeSplit: false,
+    sourcemap: false,
+  },
+  server: {
+    proxy: { '/api': process.env.SW_API_ORIGIN ?? 'http://127.0.0.1:8080' },
+  },
+  test: {
+    environment: 'jsdom',
+    globals: true,
+    setupFiles: ['./src/test/setup.ts'],
+    include: ['src/**/*.test.{ts,tsx}'],
+    css: false,
+    restoreMocks: true,
+  },
+});
