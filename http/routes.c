@@ -118,7 +118,8 @@ void edge_client_ip(char *out, size_t len, const char *peer, const char *xff,
                     const char *trusted)
 {
     snprintf(out, len, "%s", peer ? peer : "");
-    if (!xff || !*xff || !trusted || !*trusted || !in_list(peer, trusted))
+    /* No peer address (a NULL peer is taken above as "") cannot be a trusted proxy. */
+    if (!peer || !xff || !*xff || !trusted || !*trusted || !in_list(peer, trusted))
         return;
     /* The last hop is the one our trusted proxy appended; anything before it is the
      * client's own claim. */

@@ -26,7 +26,7 @@ bsql -c "UPDATE public.tenants SET plan = 'pro'" >/dev/null
 for em in "$EMAIL" "$EMAIL2" "$EMAIL3"; do
     tok=$(login "$em")
     for ((i = 1; i <= 50; i++)); do
-        printf '{"name":"seed %d","url":"http://198.51.%d.%d/seed/%d","interval_seconds":300}' \
+        printf '{"name":"seed %d","url":"http://93.185.%d.%d/seed/%d","interval_seconds":300}' \
             "$i" $((RANDOM % 200 + 1)) $((RANDOM % 200 + 1)) "$i"
         printf '\n'
     done | while IFS= read -r body; do
@@ -42,6 +42,8 @@ n=$(curl -fsS -H "Authorization: Bearer $BENCH_ACCESS" "$BASE_URL/api/endpoints/
 [ "$n" = 50 ] || bdie "the bench tenant has $n endpoints, not 50"
 
 for a in scheduler prober recorder; do "$SW_OPS" actor stop "$a" >/dev/null 2>&1; done
+PGSS=0
+if bsql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1; then PGSS=1; fi
 
 routes_json='{}'
 printf '\n%-24s %10s %9s %9s %8s   %s\n' ROUTE 'REQ/S' 'P50 ms' 'P99 ms' ERRORS 'CPU s (cores) per process' >&2
@@ -51,6 +53,7 @@ for route in get_endpoints post_endpoints token; do
         post_endpoints) label='POST /api/endpoints/' ;;
         token) label='POST /api/auth/token/' ;;
     esac
+    [ "$PGSS" = 1 ] && bsql -c "SELECT pg_stat_statements_reset()" >/dev/null
     la_before=$(loadavg)
     before=$(cpu_snapshot)
     out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WRK_DIR/$route.lua" "$BASE_URL" 2>&1) ||
@@ -61,14 +64,27 @@ for route in get_endpoints post_endpoints token; do
     [ -n "$res" ] || { printf '%s\n' "$out" >&2; bdie "no figures from wrk for $label"; }
     secs=$(jq .duration_s <<<"$res")
     cpu=$(cpu_delta "$before" "$after" "$secs")
-    res=$(jq --arg l "$label" --argjson cpu "$cpu" --arg lb "$la_before" --arg la "$la_after" \
-        '. + {route: $l, cpu: $cpu, loadavg_before: $lb, loadavg_after: $la}' <<<"$res")
+    sql_top='[]'
+    if [ "$PGSS" = 1 ]; then   # where the database time went: statements per request, µs each
+        sql_top=$(bsql -c "SELECT coalesce(json_agg(x), '[]') FROM (SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS query,
+            calls, round((total_exec_time * 1000 / greatest(calls, 1))::numeric, 1) AS us_per_call,
+            round((total_exec_time / 1000)::numeric, 2) AS total_s
+            FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+            ORDER BY total_exec_time DESC LIMIT 8) x")
+    fi
+    res=$(jq --arg l "$label" --argjson cpu "$cpu" --arg lb "$la_before" --arg la "$la_after" --argjson sql "$sql_top" \
+        '. + {route: $l, cpu: $cpu, loadavg_before: $lb, loadavg_after: $la,
+              sql_statements_per_request: (([$sql[].calls] | add // 0) / .requests), sql_top: $sql}' <<<"$res")
     routes_json=$(jq --arg k "$route" --argjson v "$res" '. + {($k): $v}' <<<"$routes_json")
     printf '%-24s %10s %9s %9s %8s   %s\n' "$label" "$(jq .req_per_s <<<"$res")" \
         "$(jq .latency_ms.p50 <<<"$res")" "$(jq .latency_ms.p99 <<<"$res")" \
         "$(jq '[.errors[]] | add' <<<"$res")" \
         "$(jq -r '[.cpu | to_entries[] | select(.value.cpu_s > 0.05) | "\(.key) \(.value.cpu_s) (\(.value.cores))"] | join(", ")' <<<"$res")" >&2
 done
+if [ "$PGSS" = 1 ]; then
+    printf '\nSQL per request (pg_stat_statements):\n' >&2
+    jq -r 'to_entries[] | "  \(.value.route): \(.value.sql_statements_per_request * 10 | round / 10) statements/request; top: \(.value.sql_top[:3] | map("\(.calls)x \(.us_per_call)us \(.query[:60])") | join(" | "))"' <<<"$routes_json" >&2
+fi
 printf '\n(load average now: %s; budget for GET: >= 5000 req/s, p99 <= 25 ms at 64 connections)\n' "$(loadavg)" >&2
 
 result=$(jq -n --argjson routes "$routes_json" --argjson machine "$(machine_json)" \

@@ -46,8 +46,9 @@ BENCH_PROCS=(edge auth tenancy endpoints notify scheduler prober recorder deadle
 
 # cpu_snapshot → "name=ticks name=ticks …"
 cpu_snapshot() {
-    local n out=()
-    for n in "${BENCH_PROCS[@]}"; do
+    local n f out=() extra=()
+    for f in "$SW_VAR"/run/*.[2-9].pid; do [ -e "$f" ] && extra+=("$(basename "$f" .pid)"); done
+    for n in "${BENCH_PROCS[@]}" "${extra[@]+"${extra[@]}"}"; do
         if [ "$n" = postgres ]; then
             out+=("$n=$(cpu_ticks "$(head -n1 "$SW_PG_DATA/postmaster.pid" 2>/dev/null)" tree)")
         else

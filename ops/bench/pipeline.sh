@@ -17,13 +17,15 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-N=10000 INTERVAL=30 MINUTES=5
+N=10000 INTERVAL=30 MINUTES=5 PROBERS=1 SCHEDULERS=1
 while (($#)); do
     case $1 in
+        --probers) PROBERS=$2; shift 2 ;;        # copies of sw-prober (one consumer, shared)
+        --schedulers) SCHEDULERS=$2; shift 2 ;;  # copies of sw-scheduler (SKIP LOCKED)
         --endpoints) N=$2; shift 2 ;;
         --interval) INTERVAL=$2; shift 2 ;;
         --minutes) MINUTES=$2; shift 2 ;;
-        *) bdie "unknown option $1 (--endpoints N --interval S --minutes M)" ;;
+        *) bdie "unknown option $1 (--endpoints N --interval S --minutes M [--probers K] [--schedulers K])" ;;
     esac
 done
 [[ $N =~ ^[0-9]+$ && $N -ge 1 ]] || bdie "--endpoints must be a positive number"
@@ -91,6 +93,9 @@ T_END=$((T0 + RUN_S))
 bsay "seeded in $(($(date +%s) - T_SEED)) s; first checks due at $(date -u -d "@$T0" +%T), running until $(date -u -d "@$T_END" +%T) UTC"
 
 # ---- the run ------------------------------------------------------------------------------
+# More copies of an actor: `ops/sw actor start NAME 2..9` (same consumer / queue group).
+for ((k = 2; k <= PROBERS; k++)); do "$SW_OPS" actor start prober "$k" >/dev/null 2>&1 || bdie "could not start prober $k"; done
+for ((k = 2; k <= SCHEDULERS; k++)); do "$SW_OPS" actor start scheduler "$k" >/dev/null 2>&1 || bdie "could not start scheduler $k"; done
 PROBER_PID=$(pid_of prober)
 LA_START=$(loadavg)
 sleep $((T0 > $(date +%s) ? T0 - $(date +%s) : 0))
@@ -123,6 +128,7 @@ read -r RES_PEND RES_ACK _ < <(js_consumer SW_RESULTS recorder)
 RSS_HWM=$(rss_kb "$PROBER_PID" VmHWM)
 bsay "time is up: stopping the scheduler, draining (up to ${DRAIN_S}s)"
 "$SW_OPS" actor stop scheduler >/dev/null 2>&1
+for ((k = 2; k <= SCHEDULERS; k++)); do "$SW_OPS" actor stop scheduler "$k" >/dev/null 2>&1 || true; done
 BACKLOG=$(bsql -c "SELECT count(*) FROM public.schedule WHERE next_due_at < to_timestamp($T_END)")
 DRAINED=false
 for ((i = 0; i < DRAIN_S; i++)); do
@@ -173,7 +179,7 @@ DUPS=$(jq '.dup_job_attempt + .dup_ok_jobs' <<<"$stats")
 OFFERED=$(awk -v n="$N" -v s="$INTERVAL" 'BEGIN{printf "%.1f", n/s}')
 
 result=$(jq -n --argjson stats "$stats" --argjson cpu "$CPU" --argjson machine "$(machine_json)" \
-    --arg at "$(date -u +%FT%TZ)" --arg cmd "ops/sw bench pipeline --endpoints $N --interval $INTERVAL --minutes $MINUTES" \
+    --arg at "$(date -u +%FT%TZ)" --arg cmd "ops/sw bench pipeline --endpoints $N --interval $INTERVAL --minutes $MINUTES$( ((PROBERS > 1)) && echo " --probers $PROBERS")$( ((SCHEDULERS > 1)) && echo " --schedulers $SCHEDULERS")" --argjson probers "$PROBERS" --argjson schedulers "$SCHEDULERS" \
     --argjson n "$N" --argjson iv "$INTERVAL" --argjson run "$RUN_S" --argjson offered "$OFFERED" \
     --argjson checks "$CHECKS_S" --argjson published "$PUBLISHED" --argjson lost "$LOST" --argjson dups "$DUPS" \
     --argjson backlog "$BACKLOG" --argjson drained "$DRAINED" --argjson drain_s "$DRAIN_TOOK" \
@@ -182,7 +188,7 @@ result=$(jq -n --argjson stats "$stats" --argjson cpu "$CPU" --argjson machine "
     --argjson rss "$RSS_MAX" --argjson hwm "$RSS_HWM" \
     --argjson crashed "$crashed_json" --arg la0 "$LA_START" --arg la1 "$LA_END" --arg nr "${NGINX_RATE:-0}" --arg tr "${TARGETS_RATE:-0}" \
     '{bench: "pipeline", at: $at, command: $cmd, endpoints: $n, interval_s: $iv, run_s: $run,
-      offered_checks_per_s: $offered, checks_per_s: $checks,
+      probers: $probers, schedulers: $schedulers, offered_checks_per_s: $offered, checks_per_s: $checks,
       lateness_ms: $stats.lateness_ms, jobs_published: $published, results_lost: $lost,
       duplicate_rows: $dups, dead_letters: $stats.dead_letters,
       due_not_scheduled_at_end: $backlog,
@@ -199,11 +205,11 @@ result=$(jq -n --argjson stats "$stats" --argjson cpu "$CPU" --argjson machine "
       target_rates_req_per_s: {nginx: ($nr|tonumber), targets_py: ($tr|tonumber)},
       budget: {checks_per_s_min: 4000, lateness_p99_ms_max_at_100k: 1000, lost: 0, duplicates: 0},
       cpu: $cpu, loadavg_start: $la0, loadavg_end: $la1, machine: $machine, db: $stats}')
-f=$(write_result "pipeline-$N" "$result")
+f=$(write_result "pipeline-$N$( ((PROBERS > 1 || SCHEDULERS > 1)) && echo "-p$PROBERS-s$SCHEDULERS")" "$result")
 
 cat >&2 <<REPORT
 
-================ pipeline: $N endpoints every ${INTERVAL}s for ${MINUTES} min ================
+================ pipeline: $N endpoints every ${INTERVAL}s for ${MINUTES} min ($PROBERS prober(s), $SCHEDULERS scheduler(s)) ================
   offered            $OFFERED checks/s
   checks/s           $CHECKS_S            (budget >= 4000 sustained)
   lateness p50/p99   $(jq -r '"\(.lateness_ms.p50) / \(.lateness_ms.p99) ms (max \(.lateness_ms.max))"' <<<"$stats")   (budget p99 <= 1000 ms at 100k)

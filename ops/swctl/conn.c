@@ -158,6 +158,8 @@ int ctl_request(natsMsg **reply, ctl *c, natsMsg *req, int timeout_ms)
 
 void ctl_js_error(const char *what, natsStatus s, jsErrCode jerr)
 {
+    if (async_failed)
+        return; /* the server's own reason (a permissions violation) is already printed */
     if (jerr == JSStreamNotFoundErr)
         ctl_err("%s: stream not found ('swctl streams' lists them; sw-migrate creates them)", what);
     else if (jerr == JSConsumerNotFoundErr)

@@ -151,8 +151,12 @@ static int dlq_ls(ctl *c, long limit)
     natsMsg **found = calloc((size_t)limit, sizeof(*found));
     int nfound = 0, rc = CTL_FAIL;
 
+    if (!found) {
+        ctl_err("out of memory");
+        goto out;
+    }
     natsStatus s = js_GetStreamInfo(&si, c->js, DLQ_STREAM, NULL, &jerr);
-    if (s != NATS_OK || !found) {
+    if (s != NATS_OK) {
         ctl_js_error("reading " DLQ_STREAM, s, jerr);
         goto out;
     }
@@ -225,10 +229,12 @@ static int dlq_show(ctl *c, uint64_t seq, bool raw)
         putchar('\n');
     ctl_print_body(stdout, natsMsg_GetData(m), natsMsg_GetDataLength(m), !raw);
     putchar('\n');
+    if (!is_replay_record(m))
+        rec = last_replay(c, seq);
     if (is_replay_record(m)) {
         printf("This is the record of a replay of #%s, not a dead letter.\n",
                header(m, H_REPLAY_OF) ? header(m, H_REPLAY_OF) : "?");
-    } else if ((rec = last_replay(c, seq))) {
+    } else if (rec) {
         ctl_fmt_time(when, sizeof(when), natsMsg_GetTime(rec));
         printf("Replayed: yes, at %s as Nats-Msg-Id %s (record #%llu)\n", when,
                header(rec, H_REPLAY_MSG_ID) ? header(rec, H_REPLAY_MSG_ID) : "?",

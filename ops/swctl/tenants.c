@@ -105,8 +105,8 @@ int ctl_tenants(ctl *c, int argc, char **argv)
     ctl_table_print(t, stdout);
     ctl_table_free(t);
     long pages = (long)((count + size - 1) / size);
-    fprintf(stderr, "page %ld of %ld (%lld tenants)%s\n", page, pages ? pages : 1, count,
-            page < pages ? "; --page N for more" : "");
+    fprintf(stderr, "page %ld of %ld (%lld tenant%s)%s\n", page, pages ? pages : 1, count,
+            count == 1 ? "" : "s", page < pages ? "; --page N for more" : "");
     rc = CTL_OK;
 out:
     json_decref(body);

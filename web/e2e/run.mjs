@@ -23,7 +23,11 @@ const stamp = Date.now().toString(36);
 const EMAIL = `e2e-${stamp}@e2e-statuswatch.test`;
 const PASSWORD = `Brisk-Otter-${stamp.slice(-4)}-7Q!`;
 const ORG = `E2E Org ${stamp}`;
-const URLS = ['http://1.1.1.1/', 'http://1.0.0.1/', 'http://8.8.8.8/', 'http://9.9.9.9/', 'http://8.8.4.4/'];
+// The first endpoint is the stack's own health check on loopback (the test allow-list admits
+// 127.0.0.1), so it really turns Up; the others are public addresses the test sandbox never
+// contacts (they show Down, "blocked").
+const SELF_URL = `http://${process.env.SW_HTTP_LISTEN || '127.0.0.1:28080'}/health/`;
+const URLS = [SELF_URL, 'http://1.0.0.1/', 'http://8.8.8.8/', 'http://9.9.9.9/', 'http://8.8.4.4/'];
 
 const results = [];
 let n = 0;
@@ -190,19 +194,20 @@ async function main() {
       if (!page.url().includes('/dashboard')) throw new Error(`ended on ${page.url()}`);
     });
 
-    await step('add an endpoint and watch it appear', ['log in'], async () => {
-      const dialog = await addEndpoint(page, 'Cloudflare DNS', URLS[0]);
+    await step('add an endpoint and watch it turn up', ['log in'], async () => {
+      const dialog = await addEndpoint(page, 'StatusWatch API', URLS[0]);
       await dialog.waitFor({ state: 'hidden' }).catch(async () => {
         await shot(page, 'add-endpoint-error');
         throw new Error(`dialog stayed open: ${await dialog.innerText()}`);
       });
-      const row = page.getByRole('row').filter({ hasText: 'Cloudflare DNS' });
+      const row = page.getByRole('row').filter({ hasText: 'StatusWatch API' });
       await expectVisible(row, 'the new row');
-      await expectVisible(row.getByText(/Pending|Up|Down/), 'a status badge');
+      // checked at once, then the list's 10 s refresh shows it
+      await row.getByText(/^Up$/).waitFor({ state: 'visible', timeout: 30000 });
       await shot(page, 'dashboard-one-endpoint');
     });
 
-    await step('add until the Free limit shows, with a link to billing', ['add an endpoint and watch it appear'], async () => {
+    await step('add until the Free limit shows, with a link to billing', ['add an endpoint and watch it turn up'], async () => {
       for (const [i, url] of URLS.slice(1, 3).entries()) {
         const dialog = await addEndpoint(page, `Resolver ${i + 2}`, url);
         await dialog.waitFor({ state: 'hidden' }).catch(async () => {
@@ -249,14 +254,14 @@ async function main() {
       await shot(page, 'dashboard-pro');
     });
 
-    await step('delete one with confirmation', ['add an endpoint and watch it appear'], async () => {
+    await step('delete one with confirmation', ['add an endpoint and watch it turn up'], async () => {
       if (!page.url().includes('/dashboard')) await page.goto(`${BASE}/dashboard`);
-      await page.getByRole('button', { name: 'Delete Cloudflare DNS' }).click();
+      await page.getByRole('button', { name: 'Delete StatusWatch API' }).click();
       const dialog = page.getByRole('dialog', { name: 'Delete endpoint?' });
       await expectVisible(dialog, 'the confirmation');
       await shot(page, 'delete-confirm');
       await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
-      await page.getByRole('row').filter({ hasText: 'Cloudflare DNS' }).waitFor({ state: 'detached' });
+      await page.getByRole('row').filter({ hasText: 'StatusWatch API' }).waitFor({ state: 'detached' });
     });
 
     await step('phone width (375 px) renders the dashboard', ['log in'], async () => {
