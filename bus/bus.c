@@ -404,6 +404,19 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     sw_log(SW_LOG_WARN, "nats async error", "error", natsStatus_GetText(err), NULL);
 }
 
+natsStatus bus_nats_set_servers(natsOptions *opts, const char *list)
+{
+    char buf[2048], *save = NULL;
+    const char *servers[32];
+    int n = 0;
+    snprintf(buf, sizeof(buf), "%s", list ? list : "");
+    for (char *t = strtok_r(buf, ", ", &save); t && n < 32; t = strtok_r(NULL, ", ", &save))
+        servers[n++] = t;
+    if (n == 0)
+        return NATS_INVALID_ARG;
+    return n > 1 ? natsOptions_SetServers(opts, servers, n) : natsOptions_SetURL(opts, servers[0]);
+}
+
 sw_status bus_connect(natsConnection **out, const char *name, int wait_ms)
 {
     natsOptions *opts = NULL;
@@ -418,7 +431,7 @@ sw_status bus_connect(natsConnection **out, const char *name, int wait_ms)
     *out = NULL;
     s = natsOptions_Create(&opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, url);
+        s = bus_nats_set_servers(opts, url);
     if (s == NATS_OK)
         s = natsOptions_SetName(opts, name);
     if (s == NATS_OK && user)

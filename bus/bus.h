@@ -122,6 +122,10 @@ void bus_reply_clear(bus_reply *rep);
  * background. *out: owned (natsConnection_Destroy). */
 sw_status bus_connect(natsConnection **out, const char *name, int wait_ms);
 
+/* Sets the servers of opts from a URL or a comma-separated list of URLs (the nodes of a
+ * cluster): natsOptions_SetURL in nats.c 3.4 takes a single URL only. */
+natsStatus bus_nats_set_servers(natsOptions *opts, const char *list);
+
 /* Publishes to a JetStream subject with a Nats-Msg-Id so a retried publish is a no-op.
  * payload: borrowed. */
 sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload,

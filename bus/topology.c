@@ -32,7 +32,8 @@ static int is_not_ready(natsStatus s, jsErrCode jerr)
     /* At boot a cluster answers "temporarily unavailable" (10008) until its meta leader is
      * elected; a single node may not have JetStream up yet (no responders, timeout). */
     return s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT || s == NATS_NOT_YET_CONNECTED ||
-           s == NATS_CONNECTION_DISCONNECTED || jerr == 10008;
+           s == NATS_CONNECTION_DISCONNECTED || jerr == 10008 ||
+           jerr == 10005; /* a new cluster: "no suitable peers" until every node has joined */
 }
 
 static sw_status apply_stream(jsCtx *js, const stream_def *d, int replicas, int wait_ms)

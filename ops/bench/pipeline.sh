@@ -139,6 +139,14 @@ for ((i = 0; i < DRAIN_S; i++)); do
     sleep 1
 done
 DRAIN_TOOK=$i
+if [ "$DRAINED" != true ]; then
+    # Not drained in time: stop the prober(s) and the recorder (they finish and ack what they
+    # hold) so the counts below are taken on a still picture, not a moving one.
+    bsay "not drained: stopping the prober(s) and the recorder to count"
+    "$SW_OPS" actor stop prober >/dev/null 2>&1 || true
+    for ((k = 2; k <= PROBERS; k++)); do "$SW_OPS" actor stop prober "$k" >/dev/null 2>&1 || true; done
+    "$SW_OPS" actor stop recorder >/dev/null 2>&1 || true
+fi
 crashed_json=$(for k in "${!CRASHED[@]}"; do printf '%s %s\n' "$k" "${CRASHED[$k]}"; done |
     jq -R -s 'split("\n") | map(select(length > 0) | split(" ") | {(.[0]): (.[1]|tonumber)}) | add // {}')
 read -r JOBS_LEFT JOBS_LEFT_ACK _ < <(js_consumer SW_JOBS probers-local)
@@ -173,7 +181,9 @@ SQL
 CPU=$(cpu_delta "$CPU0" "$CPU1" "$RUN_S")
 recorded=$(jq .jobs_recorded <<<"$stats")
 dead=$(jq .dead_letters <<<"$stats")
-LOST=$((PUBLISHED - recorded - dead - JOBS_LEFT - JOBS_LEFT_ACK))
+# Still queued is not lost: jobs in SW_JOBS and results in SW_RESULTS not yet recorded (the
+# target answers 200, so a job has one result; with retries this would over-count queued ones).
+LOST=$((PUBLISHED - recorded - dead - JOBS_LEFT - JOBS_LEFT_ACK - RES_LEFT - RES_LEFT_ACK))
 CHECKS_S=$(jq --arg s "$RUN_S" '.results_in_window / ($s|tonumber) | . * 10 | round / 10' <<<"$stats")
 DUPS=$(jq '.dup_job_attempt + .dup_ok_jobs' <<<"$stats")
 OFFERED=$(awk -v n="$N" -v s="$INTERVAL" 'BEGIN{printf "%.1f", n/s}')

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/bus.h"
 #include "ops/swctl/swctl.h"
 
 static volatile int async_failed;
@@ -60,7 +61,7 @@ int ctl_connect(ctl *c)
 
     s = natsOptions_Create(&opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, c->server);
+        s = bus_nats_set_servers(opts, c->server);
     if (s == NATS_OK)
         s = natsOptions_SetName(opts, "swctl");
     if (s == NATS_OK && c->user)

@@ -1,6 +1,8 @@
 /* Integration test support; see it.h. */
 #include "tests/support/it.h"
 
+#include "bus/bus.h"
+
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -297,7 +299,7 @@ natsConnection *it_nats(void)
     natsOptions *o = NULL;
     natsConnection *nc = NULL;
     natsOptions_Create(&o);
-    natsOptions_SetURL(o, env_or_fail("NATS_URL"));
+    bus_nats_set_servers(o, env_or_fail("NATS_URL"));
     natsOptions_SetUserInfo(o, env_or_fail("SW_ADMIN_NATS_USER"),
                             env_or_fail("SW_ADMIN_NATS_PASSWORD"));
     natsStatus s = natsConnection_Connect(&nc, o);
