@@ -7,6 +7,7 @@
 
 #include "actors/deadletter/deadletter.h"
 #include "bus/config.h"
+#include "bus/jetstream.h"
 #include "bus/log.h"
 #include "store/store.h"
 
@@ -107,40 +108,24 @@ out:
 static void deadletter_loop(bus_actor *a, void *arg)
 {
     deadletter *d = arg;
-    natsSubscription *sub = NULL;
-    jsSubOptions so;
-    jsErrCode jerr = 0;
-    int64_t last_complaint = 0;
+    bus_pull *pull = NULL;
+    natsMsg *msgs[64];
 
-    jsSubOptions_Init(&so);
-    so.Stream = "SW_ADVISORIES";
-    so.Consumer = "deadletter";
     while (!bus_actor_stopping(a)) {
-        if (!sub) {
-            if (js_PullSubscribe(&sub, bus_actor_js(a), "$JS.EVENT.ADVISORY.CONSUMER.>",
-                                 "deadletter", NULL, &so, &jerr) != NATS_OK) {
-                sub = NULL;
-                if (bus_now_ns() - last_complaint > 30000000000LL) {
-                    sw_log(SW_LOG_WARN, "advisories consumer not available yet", NULL);
-                    last_complaint = bus_now_ns();
-                }
-                nats_Sleep(500);
-                continue;
-            }
-            sw_log(SW_LOG_INFO, "dead-letter worker ready", NULL);
-        }
-        natsMsgList list = {0};
-        if (natsSubscription_Fetch(&list, sub, 64, 500, &jerr) != NATS_OK)
+        if (!bus_actor_pull_ready(a, &pull, "SW_ADVISORIES", "deadletter")) {
+            nats_Sleep(500);
             continue;
-        for (int i = 0; i < list.Count; i++) {
-            if (handle(a, d, list.Msgs[i]))
-                natsMsg_Ack(list.Msgs[i], NULL);
-            else
-                natsMsg_NakWithDelay(list.Msgs[i], 2000, NULL);
         }
-        natsMsgList_Destroy(&list);
+        int n = bus_pull_take(pull, 64, msgs, 64, 500);
+        for (int i = 0; i < n; i++) {
+            if (handle(a, d, msgs[i]))
+                bus_msg_ack(bus_actor_conn(a), msgs[i]);
+            else
+                bus_msg_nak(bus_actor_conn(a), msgs[i], 2000);
+            natsMsg_Destroy(msgs[i]);
+        }
     }
-    natsSubscription_Destroy(sub);
+    bus_pull_free(pull);
 }
 
 void *deadletter_app_init(bus_actor *a, sw_status *err)

@@ -10,6 +10,7 @@
 #include "actors/common/validate.h"
 #include "actors/notify/notify.h"
 #include "bus/config.h"
+#include "bus/jetstream.h"
 #include "bus/log.h"
 
 typedef struct smtp_cfg {
@@ -221,9 +222,9 @@ static const char *smtp_send(const smtp_cfg *cfg, const char *to, const char *me
 
 /* ------------------------------------------------------------------ worker */
 
-static void handle(notify_app *app, natsMsg *m)
+static void handle(notify_app *app, natsConnection *nc, natsMsg *m)
 {
-    jsMsgMetaData *meta = NULL;
+    uint64_t seq = 0, ndelivered = 1;
     char *message = NULL;
     char errbuf[CURL_ERROR_SIZE + 1];
     char msg_id[64];
@@ -232,16 +233,16 @@ static void handle(notify_app *app, natsMsg *m)
 
     natsMsgHeader_Get(m, BUS_H_REQUEST_ID, &rid);
     sw_log_ctx_set(rid, NULL);
-    natsMsg_GetMetaData(&meta, m);
-    snprintf(msg_id, sizeof(msg_id), "%llu.%lld",
-             meta ? (unsigned long long)meta->Sequence.Stream : 0ULL, (long long)bus_epoch_ms());
-    int delivered = meta ? (int)meta->NumDelivered : 1;
+    bus_msg_meta(m, &ndelivered, &seq);
+    snprintf(msg_id, sizeof(msg_id), "%llu.%lld", (unsigned long long)seq,
+             (long long)bus_epoch_ms());
+    int delivered = ndelivered > 0 && ndelivered < 1000 ? (int)ndelivered : 1;
 
     if (notify_render(&message, job, app->smtp.from_header, msg_id) != SW_OK) {
         /* It can never be sent: stop redelivery, and say so. */
         sw_log(SW_LOG_ERROR, "mail job dropped: malformed", "subject", natsMsg_GetSubject(m),
                NULL);
-        natsMsg_Term(m, NULL);
+        bus_msg_term(nc, m);
         goto out;
     }
     const char *kind = json_string_value(json_object_get(job, "kind"));
@@ -249,7 +250,7 @@ static void handle(notify_app *app, natsMsg *m)
     validate_email(to, sizeof(to), json_string_value(json_object_get(job, "to")));
     const char *err = smtp_send(&app->smtp, to, message, errbuf);
     if (!err) {
-        natsMsg_Ack(m, NULL);
+        bus_msg_ack(nc, m);
         sw_log(SW_LOG_INFO, "mail sent", "kind", kind, NULL);
         goto out;
     }
@@ -262,10 +263,9 @@ static void handle(notify_app *app, natsMsg *m)
     snprintf(n, sizeof(n), "%d", delivered);
     sw_log(SW_LOG_WARN, "mail not sent; will retry", "kind", kind, "error", err, "attempt", n,
            "retry_in_ms", d, NULL);
-    natsMsg_NakWithDelay(m, delay, NULL);
+    bus_msg_nak(nc, m, delay);
 out:
     sw_log_ctx_clear();
-    jsMsgMetaData_Destroy(meta);
     json_decref(job);
     free(message);
 }
@@ -273,44 +273,22 @@ out:
 static void mail_worker(bus_actor *a, void *arg)
 {
     notify_app *app = arg;
-    natsSubscription *sub = NULL;
-    jsSubOptions so;
-    jsErrCode jerr = 0;
-    int64_t last_complaint = 0;
+    bus_pull *pull = NULL;
+    natsMsg *msgs[16];
 
-    jsSubOptions_Init(&so);
-    so.Stream = "SW_JOBS";
-    so.Consumer = "mailer";
     while (!bus_actor_stopping(a)) {
-        if (!sub) {
-            natsStatus s = js_PullSubscribe(&sub, bus_actor_js(a), MAIL_SUBJECT, "mailer", NULL,
-                                            &so, &jerr);
-            if (s != NATS_OK) {
-                sub = NULL;
-                if (bus_now_ns() - last_complaint > 30000000000LL) {
-                    sw_log(SW_LOG_WARN, "mail consumer not available yet (run sw-migrate)",
-                           "error", natsStatus_GetText(s), NULL);
-                    last_complaint = bus_now_ns();
-                }
-                nats_Sleep(500);
-                continue;
-            }
-            sw_log(SW_LOG_INFO, "mail worker ready", "consumer", "mailer", NULL);
-        }
-        natsMsgList list = {0};
-        natsStatus s = natsSubscription_Fetch(&list, sub, 16, 1000, &jerr);
-        if (s == NATS_TIMEOUT)
-            continue;
-        if (s != NATS_OK) {
-            nats_Sleep(250);
+        if (!bus_actor_pull_ready(a, &pull, "SW_JOBS", "mailer")) {
+            nats_Sleep(500);
             continue;
         }
-        /* Even when asked to stop, the fetched batch is finished and acked first. */
-        for (int i = 0; i < list.Count; i++)
-            handle(app, list.Msgs[i]);
-        natsMsgList_Destroy(&list);
+        int n = bus_pull_take(pull, 16, msgs, 16, 1000);
+        /* Even when asked to stop, the taken batch is finished and acked first. */
+        for (int i = 0; i < n; i++) {
+            handle(app, bus_actor_conn(a), msgs[i]);
+            natsMsg_Destroy(msgs[i]);
+        }
     }
-    natsSubscription_Destroy(sub);
+    bus_pull_free(pull);
 }
 
 /* ------------------------------------------------------------------ settings */

@@ -1,6 +1,8 @@
 /* The prober's job loop: pull, check, publish the result, then ack (or nak with a delay to
- * retry). A job is acked only after its result is stored in SW_RESULTS, so a prober killed at
- * any point loses nothing: unacked jobs come back to another prober. */
+ * retry). A job is acked only after its result's PubAck says it is stored in SW_RESULTS, so a
+ * prober killed at any point loses nothing: unacked jobs come back to another prober. One
+ * thread does it all without blocking: the pull request stays open at the server, curl's
+ * multi handle runs the checks, and PubAcks are collected as they arrive. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "actors/prober/probe.h"
 #include "actors/prober/prober.h"
 #include "bus/config.h"
+#include "bus/jetstream.h"
 #include "bus/log.h"
 #include "store/store.h"
 
@@ -21,6 +24,7 @@ typedef struct job {
     int attempt;
     int64_t started_ns;
     bool extended; /* InProgress sent once for a long check */
+    bool ok;       /* the check's outcome, kept while its result awaits the PubAck */
     struct job *next, *prev;
 } job;
 
@@ -31,7 +35,8 @@ typedef struct prober {
     int concurrency;
     int64_t retry_base_ms;
     probe_engine *engine;
-    job inflight; /* list head */
+    bus_apub *results; /* results published, PubAck not yet seen */
+    job inflight;      /* list head: jobs being checked */
 } prober;
 
 static void list_add(job *head, job *j)
@@ -61,11 +66,10 @@ static void poison(prober *p, natsMsg *m, const char *why)
 {
     natsMsg *dl = NULL;
     jsErrCode jerr = 0;
-    jsMsgMetaData *meta = NULL;
+    uint64_t seq = 0;
     char id[64];
-    natsMsg_GetMetaData(&meta, m);
-    snprintf(id, sizeof(id), "dlq:SW_JOBS:%llu",
-             meta ? (unsigned long long)meta->Sequence.Stream : 0ULL);
+    bus_msg_meta(m, NULL, &seq);
+    snprintf(id, sizeof(id), "dlq:SW_JOBS:%llu", (unsigned long long)seq);
     if (natsMsg_Create(&dl, "sw.v1.dlq.SW_JOBS", NULL, natsMsg_GetData(m),
                        natsMsg_GetDataLength(m)) == NATS_OK) {
         natsMsgHeader_Set(dl, "Nats-Msg-Id", id);
@@ -74,11 +78,11 @@ static void poison(prober *p, natsMsg *m, const char *why)
         js_PublishMsg(NULL, bus_actor_js(p->actor), dl, NULL, &jerr);
     }
     natsMsg_Destroy(dl);
-    jsMsgMetaData_Destroy(meta);
     sw_log(SW_LOG_ERROR, "malformed probe job dead-lettered", "reason", why, NULL);
-    natsMsg_Term(m, NULL);
+    bus_msg_term(bus_actor_conn(p->actor), m);
 }
 
+/* Publishes the result; the job is acked or retried when its PubAck comes (result_stored). */
 static sw_status publish_result(prober *p, job *j, const probe_result *r)
 {
     json_t *pl = j->payload;
@@ -102,7 +106,7 @@ static sw_status publish_result(prober *p, job *j, const probe_result *r)
         json_object_get(pl, "regions_total"));
     if (!res)
         return SW_EINTERNAL;
-    sw_status st = bus_js_publish(bus_actor_js(p->actor), subject, res, msg_id, NULL);
+    sw_status st = bus_apub_publish(p->results, subject, res, msg_id, j);
     json_decref(res);
     return st;
 }
@@ -129,32 +133,44 @@ static void count_check(prober *p, const probe_result *r)
     bus_actor_count(p->actor, "check_ms_sum", (int64_t)(r->total_ms + 0.5));
 }
 
+/* The result's PubAck (or its failure) decides what happens to the job. */
+static void result_stored(void *tag, sw_status st, void *arg)
+{
+    prober *p = arg;
+    job *j = tag;
+    natsConnection *nc = bus_actor_conn(p->actor);
+    if (st != SW_OK) {
+        /* Not recorded: the job must come back. */
+        bus_msg_nak(nc, j->msg, 1000);
+    } else if (j->ok) {
+        bus_msg_ack(nc, j->msg);
+    } else if (j->attempt >= PROBER_MAX_DELIVER) {
+        bus_msg_nak(nc, j->msg, 0); /* past MaxDeliver: JetStream dead-letters it */
+    } else {
+        int64_t delay = p->retry_base_ms;
+        for (int i = 1; i < j->attempt; i++)
+            delay *= 3;
+        bus_msg_nak(nc, j->msg, delay);
+    }
+    job_free(j);
+}
+
 static void on_done(void *arg_job, const probe_result *r, void *arg)
 {
     prober *p = arg;
     job *j = arg_job;
     list_del(j);
     count_check(p, r);
+    j->ok = r->ok;
     if (publish_result(p, j, r) != SW_OK) {
-        /* Not recorded: the job must come back. */
-        natsMsg_NakWithDelay(j->msg, 1000, NULL);
-    } else if (r->ok || j->attempt >= PROBER_MAX_DELIVER) {
-        if (r->ok)
-            natsMsg_Ack(j->msg, NULL);
-        else
-            natsMsg_Nak(j->msg, NULL); /* past MaxDeliver: JetStream dead-letters it */
-    } else {
-        int64_t delay = p->retry_base_ms;
-        for (int i = 1; i < j->attempt; i++)
-            delay *= 3;
-        natsMsg_NakWithDelay(j->msg, delay, NULL);
+        bus_msg_nak(bus_actor_conn(p->actor), j->msg, 1000);
+        job_free(j);
     }
-    job_free(j);
 }
 
 static void start_job(prober *p, natsMsg *m)
 {
-    jsMsgMetaData *meta = NULL;
+    uint64_t delivered = 1;
     json_t *pl = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
     const char *url = json_string_value(json_object_get(pl, "url"));
     const char *tenant = json_string_value(json_object_get(pl, "tenant_id"));
@@ -168,18 +184,23 @@ static void start_job(prober *p, natsMsg *m)
         return;
     }
     job *j = calloc(1, sizeof(*j));
-    natsMsg_GetMetaData(&meta, m);
+    if (!j) {
+        json_decref(pl);
+        bus_msg_nak(bus_actor_conn(p->actor), m, 1000);
+        natsMsg_Destroy(m);
+        return;
+    }
+    bus_msg_meta(m, &delivered, NULL);
     j->msg = m;
     j->payload = pl;
-    j->attempt = meta ? (int)meta->NumDelivered : 1;
+    j->attempt = delivered > 0 && delivered < 1000 ? (int)delivered : 1;
     j->started_ns = bus_now_ns();
-    jsMsgMetaData_Destroy(meta);
     if (timeout < 1 || timeout > 60)
         timeout = 10;
     list_add(&p->inflight, j);
     if (!probe_engine_add(p->engine, url, (int)timeout, json_object_get(pl, "expected_status"), j)) {
         list_del(j);
-        natsMsg_NakWithDelay(m, 1000, NULL);
+        bus_msg_nak(bus_actor_conn(p->actor), m, 1000);
         job_free(j);
     }
 }
@@ -190,7 +211,7 @@ static void extend_leases(prober *p)
     int64_t now = bus_now_ns();
     for (job *j = p->inflight.next; j != &p->inflight; j = j->next) {
         if (!j->extended && now - j->started_ns > 20 * SEC_NS) {
-            natsMsg_InProgress(j->msg, NULL);
+            bus_msg_in_progress(bus_actor_conn(p->actor), j->msg);
             j->extended = true;
         }
     }
@@ -199,63 +220,46 @@ static void extend_leases(prober *p)
 static void prober_loop(bus_actor *a, void *arg)
 {
     prober *p = arg;
-    natsSubscription *sub = NULL;
-    jsSubOptions so;
-    jsErrCode jerr = 0;
-    char subject[128], durable[96];
-    int64_t last_complaint = 0;
+    bus_pull *pull = NULL;
+    char durable[96];
+    natsMsg **batch = calloc((size_t)p->concurrency, sizeof(*batch));
+    /* Ask for jobs when a worthwhile share of the capacity is free, not one at a time. */
+    int min_ask = p->concurrency / 8 > 1 ? p->concurrency / 8 : 1;
 
-    snprintf(subject, sizeof(subject), "sw.v1.jobs.probe.%s", p->region);
     snprintf(durable, sizeof(durable), "probers-%s", p->region);
-    jsSubOptions_Init(&so);
-    so.Stream = "SW_JOBS";
-    so.Consumer = durable;
     /* Stop taking jobs when asked, but finish (and ack) the checks in flight. */
-    while (!bus_actor_stopping(a) || probe_engine_inflight(p->engine) > 0) {
-        if (!sub && !bus_actor_stopping(a)) {
-            if (js_PullSubscribe(&sub, bus_actor_js(a), subject, durable, NULL, &so, &jerr) !=
-                NATS_OK) {
-                sub = NULL;
-                if (bus_now_ns() - last_complaint > 30 * SEC_NS) {
-                    sw_log(SW_LOG_WARN, "probe consumer not available yet", "consumer", durable,
-                           NULL);
-                    last_complaint = bus_now_ns();
-                }
-                nats_Sleep(500);
-                continue;
-            }
-            sw_log(SW_LOG_INFO, "prober ready", "region", p->region, "consumer", durable, NULL);
+    while (batch && (!bus_actor_stopping(a) || probe_engine_inflight(p->engine) > 0 ||
+                     bus_apub_pending(p->results) > 0)) {
+        if (!pull && !bus_actor_stopping(a) &&
+            !bus_actor_pull_ready(a, &pull, "SW_JOBS", durable)) {
+            nats_Sleep(500);
+            continue;
         }
-        int room = p->concurrency - probe_engine_inflight(p->engine);
-        if (sub && room > 0 && !bus_actor_stopping(a)) {
-            natsMsgList list = {0};
-            natsStatus s;
-            if (probe_engine_inflight(p->engine) == 0) {
-                s = natsSubscription_Fetch(&list, sub, room > 256 ? 256 : room, 500, &jerr);
-            } else {
-                jsFetchRequest fr;
-                jsFetchRequest_Init(&fr);
-                fr.Batch = room > 256 ? 256 : room;
-                fr.NoWait = true;
-                s = natsSubscription_FetchRequest(&list, sub, &fr);
-            }
-            if (s == NATS_OK) {
-                for (int i = 0; i < list.Count; i++) {
-                    start_job(p, list.Msgs[i]);
-                    list.Msgs[i] = NULL; /* owned by the job now */
-                }
-            }
-            natsMsgList_Destroy(&list);
+        int held = probe_engine_inflight(p->engine) + bus_apub_pending(p->results);
+        int room = bus_actor_stopping(a) ? 0 : p->concurrency - held;
+        if (pull && room > 0) {
+            int n = bus_pull_take(pull, room >= min_ask || held == 0 ? room : 0, batch, room,
+                                  held == 0 ? 500 : 0);
+            for (int i = 0; i < n; i++)
+                start_job(p, batch[i]);
         }
         probe_engine_run(p->engine, 20);
+        bus_apub_poll(p->results, 0, result_stored, p);
         extend_leases(p);
     }
-    natsSubscription_Destroy(sub);
+    /* Jobs that arrived after the stop go back at once instead of after the ack wait. */
+    for (int n; pull && batch && (n = bus_pull_take(pull, 0, batch, p->concurrency, 0)) > 0;)
+        for (int i = 0; i < n; i++) {
+            bus_msg_nak(bus_actor_conn(a), batch[i], 0);
+            natsMsg_Destroy(batch[i]);
+        }
+    bus_pull_free(pull);
+    free(batch);
 }
 
 void *prober_app_init(bus_actor *a, sw_status *err)
 {
-    char why[200];
+    char why[200], inbox[96];
     prober *p = calloc(1, sizeof(*p));
     if (!p) {
         *err = SW_EINTERNAL;
@@ -279,12 +283,20 @@ void *prober_app_init(bus_actor *a, sw_status *err)
                "SSRF ALLOW-LIST ACTIVE: probes may reach these private addresses (tests only)",
                "setting", "SW_PROBE_ALLOW_CIDRS", "value", allow, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    bus_inbox_prefix(inbox, sizeof(inbox));
+    if (bus_apub_new(&p->results, bus_actor_conn(a), inbox, 5000) != SW_OK) {
+        url_policy_free(p->policy);
+        free(p);
+        *err = SW_EUNAVAILABLE;
+        return NULL;
+    }
     p->engine = probe_engine_new(p->concurrency, p->policy, on_done, p);
     if (p->engine && sw_config_bool("SW_PROBE_SANDBOX", false)) {
         if (sw_config_is_production()) {
             sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_PROBE_SANDBOX", "reason",
                    "the test sandbox is not for production", NULL);
             probe_engine_free(p->engine);
+            bus_apub_free(p->results);
             url_policy_free(p->policy);
             free(p);
             *err = SW_EINVAL;
@@ -295,6 +307,7 @@ void *prober_app_init(bus_actor *a, sw_status *err)
     }
     if (!p->engine || bus_actor_spawn(a, prober_loop, p) != SW_OK) {
         probe_engine_free(p->engine);
+        bus_apub_free(p->results);
         url_policy_free(p->policy);
         free(p);
         *err = SW_EINTERNAL;
@@ -309,6 +322,7 @@ void prober_app_free(void *arg)
     if (!p)
         return;
     probe_engine_free(p->engine);
+    bus_apub_free(p->results);
     url_policy_free(p->policy);
     free(p);
     curl_global_cleanup();

@@ -6,6 +6,7 @@
 #include "actors/common/mail.h"
 #include "actors/recorder/recorder.h"
 #include "bus/config.h"
+#include "bus/jetstream.h"
 #include "bus/log.h"
 
 typedef struct recorder {
@@ -422,41 +423,30 @@ static void maintenance(recorder *r)
 static void recorder_loop(bus_actor *a, void *arg)
 {
     recorder *r = arg;
-    natsSubscription *sub = NULL;
-    jsSubOptions so;
-    jsErrCode jerr = 0;
-    int64_t last_complaint = 0;
+    natsConnection *nc = bus_actor_conn(a);
+    bus_pull *pull = NULL;
+    natsMsg **msgs = calloc((size_t)r->batch, sizeof(*msgs));
 
-    jsSubOptions_Init(&so);
-    so.Stream = "SW_RESULTS";
-    so.Consumer = "recorder";
-    while (!bus_actor_stopping(a)) {
+    while (msgs && !bus_actor_stopping(a)) {
         maintenance(r);
-        if (!sub) {
-            if (js_PullSubscribe(&sub, bus_actor_js(a), "sw.v1.results.>", "recorder", NULL, &so,
-                                 &jerr) != NATS_OK) {
-                sub = NULL;
-                if (bus_now_ns() - last_complaint > 30000000000LL) {
-                    sw_log(SW_LOG_WARN, "results consumer not available yet", NULL);
-                    last_complaint = bus_now_ns();
-                }
-                nats_Sleep(500);
-                continue;
-            }
-            sw_log(SW_LOG_INFO, "recorder ready", "consumer", "recorder", NULL);
+        if (!bus_actor_pull_ready(a, &pull, "SW_RESULTS", "recorder")) {
+            nats_Sleep(500);
+            continue;
         }
-        natsMsgList list = {0};
-        if (natsSubscription_Fetch(&list, sub, r->batch, 500, &jerr) != NATS_OK)
+        int n = bus_pull_take(pull, r->batch, msgs, r->batch, 500);
+        if (n == 0)
             continue;
         json_t *batch = json_array();
-        for (int i = 0; i < list.Count; i++) {
-            json_t *o = json_loadb(natsMsg_GetData(list.Msgs[i]),
-                                   (size_t)natsMsg_GetDataLength(list.Msgs[i]), 0, NULL);
+        for (int i = 0; i < n; i++) {
+            json_t *o = json_loadb(natsMsg_GetData(msgs[i]), (size_t)natsMsg_GetDataLength(msgs[i]),
+                                   0, NULL);
             if (!json_is_object(o) || !json_is_string(json_object_get(o, "job_id")) ||
                 !json_is_string(json_object_get(o, "tenant_id"))) {
                 sw_log(SW_LOG_ERROR, "malformed result dropped", "subject",
-                       natsMsg_GetSubject(list.Msgs[i]), NULL);
-                natsMsg_Term(list.Msgs[i], NULL);
+                       natsMsg_GetSubject(msgs[i]), NULL);
+                bus_msg_term(nc, msgs[i]);
+                natsMsg_Destroy(msgs[i]);
+                msgs[i] = NULL;
                 json_decref(o);
                 continue;
             }
@@ -467,11 +457,14 @@ static void recorder_loop(bus_actor *a, void *arg)
         store_conn *c = store_acquire(r->db);
         sw_status st = c ? recorder_write(c, batch, &changes, &nchanges) : SW_EUNAVAILABLE;
         store_release(r->db, c);
-        for (int i = 0; i < list.Count; i++) {
+        for (int i = 0; i < n; i++) {
+            if (!msgs[i])
+                continue;
             if (st == SW_OK)
-                natsMsg_Ack(list.Msgs[i], NULL);
+                bus_msg_ack(nc, msgs[i]);
             else
-                natsMsg_NakWithDelay(list.Msgs[i], 1000, NULL); /* written again, idempotently */
+                bus_msg_nak(nc, msgs[i], 1000); /* written again, idempotently */
+            natsMsg_Destroy(msgs[i]);
         }
         if (st == SW_OK) {
             bus_actor_count(a, "batches", 1);
@@ -487,9 +480,9 @@ static void recorder_loop(bus_actor *a, void *arg)
             announce(a, &changes[k]);
         free(changes);
         json_decref(batch);
-        natsMsgList_Destroy(&list);
     }
-    natsSubscription_Destroy(sub);
+    bus_pull_free(pull);
+    free(msgs);
 }
 
 void *recorder_app_init(bus_actor *a, sw_status *err)

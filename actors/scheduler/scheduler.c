@@ -6,10 +6,12 @@
 
 #include "actors/scheduler/scheduler.h"
 #include "bus/config.h"
+#include "bus/jetstream.h"
 #include "bus/log.h"
 
 typedef struct scheduler {
     store_pool *db;
+    bus_apub *jobs;
     int batch;
     int tick_ms;
 } scheduler;
@@ -18,7 +20,7 @@ typedef struct scheduler {
  * scheduler_tick's signature, which the probing tests call directly). */
 static __thread int64_t tick_jobs;
 
-sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
+sw_status scheduler_tick(store_conn *c, bus_apub *jobs_out, int batch, int *claimed,
                          int64_t *lateness_ms_max)
 {
     int64_t jobs = 0;
@@ -72,7 +74,8 @@ sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
                                      json_object_get(r, "failure_threshold"), "recovery_threshold",
                                      json_object_get(r, "recovery_threshold"), "regions_total",
                                      nreg);
-            st = bus_js_publish(js, subject, jobj, job_id, NULL);
+            /* PubAcks are collected once for the whole batch, before the commit. */
+            st = bus_apub_publish(jobs_out, subject, jobj, job_id, NULL);
             json_decref(jobj);
             if (st != SW_OK)
                 goto out; /* rolled back below: the rows stay due, the next tick retries */
@@ -83,6 +86,11 @@ sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
         if (late > *lateness_ms_max)
             *lateness_ms_max = late;
     }
+    /* Every job stored, or none of the claim stands (those stored are deduplicated by their
+     * Nats-Msg-Id when the next tick publishes them again). */
+    st = bus_apub_flush(jobs_out);
+    if (st != SW_OK)
+        goto out;
     if (json_array_size(ids) > 0) {
         char *idlist = json_dumps(ids, JSON_COMPACT);
         const char *pu[] = {idlist};
@@ -105,8 +113,10 @@ sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
         tick_jobs = jobs;
     }
 out:
-    if (st != SW_OK)
+    if (st != SW_OK) {
+        bus_apub_flush(jobs_out); /* nothing of this tick may linger into the next */
         store_tx_rollback(c);
+    }
     json_decref(ids);
     json_decref(rows);
     return st;
@@ -121,7 +131,7 @@ static void scheduler_loop(bus_actor *a, void *arg)
         int claimed = 0;
         int64_t late = 0;
         tick_jobs = 0;
-        sw_status st = c ? scheduler_tick(c, bus_actor_js(a), s->batch, &claimed, &late)
+        sw_status st = c ? scheduler_tick(c, s->jobs, s->batch, &claimed, &late)
                          : SW_EUNAVAILABLE;
         store_release(s->db, c);
         if (st == SW_OK && claimed > 0) {
@@ -144,6 +154,7 @@ static void scheduler_loop(bus_actor *a, void *arg)
 
 void *scheduler_app_init(bus_actor *a, sw_status *err)
 {
+    char inbox[96];
     scheduler *s = calloc(1, sizeof(*s));
     if (!s) {
         *err = SW_EINTERNAL;
@@ -151,8 +162,11 @@ void *scheduler_app_init(bus_actor *a, sw_status *err)
     }
     s->batch = (int)sw_config_long("SW_SCHED_BATCH", 500, 1, 10000, NULL);
     s->tick_ms = (int)sw_config_long("SW_SCHED_TICK_MS", 200, 10, 60000, NULL);
-    if (store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK ||
+    bus_inbox_prefix(inbox, sizeof(inbox));
+    if (bus_apub_new(&s->jobs, bus_actor_conn(a), inbox, 5000) != SW_OK ||
+        store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK ||
         bus_actor_spawn(a, scheduler_loop, s) != SW_OK) {
+        bus_apub_free(s->jobs);
         store_pool_free(s->db);
         free(s);
         *err = SW_EINTERNAL;
@@ -167,5 +181,6 @@ void scheduler_app_free(void *arg)
     if (!s)
         return;
     store_pool_free(s->db);
+    bus_apub_free(s->jobs);
     free(s);
 }

@@ -3,15 +3,18 @@
 #define SW_SCHEDULER_H
 
 #include "bus/bus.h"
+#include "bus/jetstream.h"
 #include "store/store.h"
 
 void *scheduler_app_init(bus_actor *a, sw_status *err);
 void scheduler_app_free(void *app);
 
 /* Claims up to batch due rows, publishes their jobs and advances next_due_at, all in one
- * transaction (a failed publish rolls the claim back; the msg ids make the retry harmless).
- * *claimed: rows handled. *lateness_ms_max: the most overdue job's lateness. */
-sw_status scheduler_tick(store_conn *c, jsCtx *js, int batch, int *claimed,
+ * transaction: the jobs are published without waiting one by one, and the claim commits only
+ * once every PubAck is in (a failed publish rolls the claim back; the msg ids make the retry
+ * harmless). jobs: the publisher, used by one thread at a time. *claimed: rows handled.
+ * *lateness_ms_max: the most overdue job's lateness. */
+sw_status scheduler_tick(store_conn *c, bus_apub *jobs, int batch, int *claimed,
                          int64_t *lateness_ms_max);
 
 #endif

@@ -419,24 +419,28 @@ static void test_deleted_while_in_flight_is_dropped(void **state)
 }
 
 typedef struct ticker {
-    jsCtx *js;
+    natsConnection *nc;
     long claimed;
 } ticker;
 
 static void *tick_thread(void *arg)
 {
     ticker *t = arg;
+    bus_apub *jobs = NULL;
+    if (bus_apub_new(&jobs, t->nc, "_INBOX", 5000) != SW_OK)
+        return NULL;
     store_pool *pool = NULL;
     store_pool_new(&pool, getenv("DATABASE_URL"), 1);
     store_conn *c = store_acquire(pool);
     for (int idle = 0; idle < 3;) {
         int n = 0;
         int64_t late = 0;
-        if (scheduler_tick(c, t->js, 100, &n, &late) != SW_OK)
+        if (scheduler_tick(c, jobs, 100, &n, &late) != SW_OK)
             break;
         t->claimed += n;
         idle = n == 0 ? idle + 1 : 0;
     }
+    bus_apub_free(jobs);
     store_release(pool, c);
     store_pool_free(pool);
     return NULL;
@@ -458,7 +462,7 @@ static void test_two_schedulers_never_double_schedule(void **state)
     jsCtx *js = NULL;
     jsErrCode jerr = 0;
     assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
-    ticker a = {js, 0}, b = {js, 0};
+    ticker a = {nc, 0}, b = {nc, 0};
     pthread_t ta, tb;
     pthread_create(&ta, NULL, tick_thread, &a);
     pthread_create(&tb, NULL, tick_thread, &b);
