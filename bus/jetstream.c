@@ -160,6 +160,16 @@ static void pull_request(bus_pull *p, int batch)
     p->deadline_ns = bus_now_ns() + (PULL_EXPIRES_MS + PULL_GRACE_MS) * NS_PER_MS;
 }
 
+/* NextMsg with no wait records an error (formatted text) when nothing is queued: in a busy
+ * loop that cost more CPU than the work. Look first. */
+static natsStatus next_msg(natsMsg **m, natsSubscription *sub, int wait_ms)
+{
+    int queued = 0;
+    if (wait_ms <= 0 && (natsSubscription_GetPending(sub, &queued, NULL) != NATS_OK || queued == 0))
+        return NATS_TIMEOUT;
+    return natsSubscription_NextMsg(m, sub, wait_ms);
+}
+
 static uint64_t last_token(const char *subject)
 {
     const char *dot = strrchr(subject, '.');
@@ -176,7 +186,7 @@ int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
     while (n < max) {
         natsMsg *m = NULL;
         /* Wait only for the first message; then take what is already here. */
-        natsStatus s = natsSubscription_NextMsg(&m, p->sub, n == 0 ? wait_ms : 0);
+        natsStatus s = next_msg(&m, p->sub, n == 0 ? wait_ms : 0);
         if (s == NATS_NO_RESPONDERS) {
             /* No consumer answers (the stream is being set up or moved): ask again later. */
             p->outstanding = 0;
@@ -186,16 +196,18 @@ int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
         if (s != NATS_OK)
             break;
         const char *status = NULL;
-        bool current = last_token(natsMsg_GetSubject(m)) == p->request;
-        if (natsMsgHeader_Get(m, "Status", &status) == NATS_OK && status) {
+        if (natsMsg_GetDataLength(m) == 0 &&
+            natsMsgHeader_Get(m, "Status", &status) == NATS_OK && status) {
             /* 404 no messages, 408 expired, 409 consumer gone or leadership moved: the
-             * request is over. A status from an older request changes nothing. */
-            if (current && strcmp(status, "100") != 0)
+             * request is over. A status comes on the reply subject, so one of an older request
+             * is told apart (and changes nothing). */
+            if (last_token(natsMsg_GetSubject(m)) == p->request && strcmp(status, "100") != 0)
                 p->outstanding = 0;
             natsMsg_Destroy(m);
             continue;
         }
-        if (current && p->outstanding > 0)
+        /* A delivery keeps its own subject; count it against the open request. */
+        if (p->outstanding > 0)
             p->outstanding--;
         out[n++] = m;
     }
@@ -354,7 +366,7 @@ int bus_apub_poll(bus_apub *p, int wait_ms, bus_apub_done done, void *arg)
     bool first = true;
     while (p->pending > 0) {
         natsMsg *m = NULL;
-        natsStatus s = natsSubscription_NextMsg(&m, p->sub, first ? wait_ms : 0);
+        natsStatus s = next_msg(&m, p->sub, first ? wait_ms : 0);
         first = false;
         if (s == NATS_NO_RESPONDERS)
             continue; /* consumed by the library; that publish times out below */

@@ -205,10 +205,15 @@ static void start_job(prober *p, natsMsg *m)
     }
 }
 
-/* Long checks keep their lease: AckWait is 30 s, a check may take up to 60 s. */
+/* Long checks keep their lease: AckWait is 30 s, a check may take up to 60 s. Looked at
+ * once a second, not on every turn of the loop. */
 static void extend_leases(prober *p)
 {
+    static __thread int64_t last;
     int64_t now = bus_now_ns();
+    if (now - last < SEC_NS)
+        return;
+    last = now;
     for (job *j = p->inflight.next; j != &p->inflight; j = j->next) {
         if (!j->extended && now - j->started_ns > 20 * SEC_NS) {
             bus_msg_in_progress(bus_actor_conn(p->actor), j->msg);
@@ -247,13 +252,21 @@ static void prober_loop(bus_actor *a, void *arg)
         bus_apub_poll(p->results, 0, result_stored, p);
         extend_leases(p);
     }
-    /* Jobs that arrived after the stop go back at once instead of after the ack wait. */
-    for (int n; pull && batch && (n = bus_pull_take(pull, 0, batch, p->concurrency, 0)) > 0;)
+    /* Jobs that arrived after the stop go back at once instead of after the ack wait (at most
+     * one request's worth: a nakked job may come straight back to the same open request). */
+    int drained = 0;
+    for (int n; pull && batch && drained < p->concurrency &&
+                (n = bus_pull_take(pull, 0, batch, p->concurrency - drained, 0)) > 0;
+         drained += n)
         for (int i = 0; i < n; i++) {
             bus_msg_nak(bus_actor_conn(a), batch[i], 0);
             natsMsg_Destroy(batch[i]);
         }
     bus_pull_free(pull);
+    /* Its subscription goes before the runtime drains the connection, which would otherwise
+     * wait for PubAcks nobody reads any more. */
+    bus_apub_free(p->results);
+    p->results = NULL;
     free(batch);
 }
 

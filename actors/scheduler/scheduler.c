@@ -150,6 +150,9 @@ static void scheduler_loop(bus_actor *a, void *arg)
         if (st != SW_OK || claimed < s->batch)
             nats_Sleep(s->tick_ms);
     }
+    /* Before the runtime drains the connection (which would wait for its subscription). */
+    bus_apub_free(s->jobs);
+    s->jobs = NULL;
 }
 
 void *scheduler_app_init(bus_actor *a, sw_status *err)
