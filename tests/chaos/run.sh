@@ -77,6 +77,7 @@ SQL
 (
     while :; do
         ph=$(cat "$PHASE_FILE")
+        ph=${ph:-unknown}
         t=$(date +%s.%N)
         rc=0
         out=$(curl -s -o /dev/null --max-time 10 -w '%{http_code} %{time_total}' \
@@ -87,7 +88,8 @@ SQL
 ) &
 LOOP_PID=$!
 
-phase() { echo "$1" >"$PHASE_FILE"; bsay "phase: $1 (t+$(($(date +%s) - START)) s, load $(loadavg))"; }
+# Written whole and renamed: the request loop must never read a half-written phase.
+phase() { echo "$1" >"$PHASE_FILE.new" && mv "$PHASE_FILE.new" "$PHASE_FILE"; bsay "phase: $1 (t+$(($(date +%s) - START)) s, load $(loadavg))"; }
 api_ok() { [ "$(curl -s -o /dev/null --max-time 3 -w '%{http_code}' -H "Authorization: Bearer $ACCESS" "$BASE_URL/api/endpoints/")" = 200 ]; }
 # recover NAME: seconds until GET /api/endpoints/ answers 200 again (or a violation).
 declare -A RECOVERY=()
