@@ -11,8 +11,10 @@
 
 #define NS_PER_MS 1000000LL
 /* How long a pull request stays open at the server, and how much longer the client waits for
- * its end (a 408) before treating it as lost, e.g. across a reconnect. */
-#define PULL_EXPIRES_MS 5000
+ * its end (a 408) before treating it as lost, e.g. across a reconnect. Short, because a
+ * request outlives a client that dies: nats-server 2.9 keeps offering it messages, and each
+ * failed delivery counts against the message's MaxDeliver. */
+#define PULL_EXPIRES_MS 1000
 #define PULL_GRACE_MS 1000
 
 void bus_inbox_prefix(char *out, size_t len)
@@ -136,10 +138,63 @@ sw_status bus_pull_new(bus_pull **out, natsConnection *nc, const char *inbox_pre
     return SW_OK;
 }
 
+static uint64_t last_token(const char *subject)
+{
+    const char *dot = strrchr(subject, '.');
+    return dot ? strtoull(dot + 1, NULL, 10) : 0;
+}
+
+/* Lets the open request end before the subscription goes (see PULL_EXPIRES_MS): what it still
+ * brings is held, then given back once, so no message is offered to a reply subject nobody
+ * reads and none comes straight back to this request. */
+static void pull_close_request(bus_pull *p)
+{
+    natsMsg **held = NULL;
+    int nheld = 0, cap = 0;
+    for (;;) {
+        natsMsg *m = NULL;
+        const char *status = NULL;
+        int queued = 0;
+        bool open = p->outstanding > 0 && bus_now_ns() < p->deadline_ns &&
+                    natsConnection_Status(p->nc) == NATS_CONN_STATUS_CONNECTED;
+        natsSubscription_GetPending(p->sub, &queued, NULL);
+        if (!open && queued == 0)
+            break;
+        if (natsSubscription_NextMsg(&m, p->sub, queued > 0 ? 0 : 100) != NATS_OK)
+            continue;
+        if (natsMsg_GetDataLength(m) == 0 &&
+            natsMsgHeader_Get(m, "Status", &status) == NATS_OK && status) {
+            if (last_token(natsMsg_GetSubject(m)) == p->request && strcmp(status, "100") != 0)
+                p->outstanding = 0;
+            natsMsg_Destroy(m);
+            continue;
+        }
+        if (p->outstanding > 0)
+            p->outstanding--;
+        if (nheld == cap) {
+            natsMsg **more = realloc(held, (size_t)(cap ? cap * 2 : 64) * sizeof(*held));
+            if (!more) {
+                bus_msg_nak(p->nc, m, 0);
+                natsMsg_Destroy(m);
+                continue;
+            }
+            held = more;
+            cap = cap ? cap * 2 : 64;
+        }
+        held[nheld++] = m;
+    }
+    for (int i = 0; i < nheld; i++) {
+        bus_msg_nak(p->nc, held[i], 0);
+        natsMsg_Destroy(held[i]);
+    }
+    free(held);
+}
+
 void bus_pull_free(bus_pull *p)
 {
     if (!p)
         return;
+    pull_close_request(p);
     natsSubscription_Unsubscribe(p->sub);
     natsSubscription_Destroy(p->sub);
     free(p);
@@ -170,11 +225,6 @@ static natsStatus next_msg(natsMsg **m, natsSubscription *sub, int wait_ms)
     return natsSubscription_NextMsg(m, sub, wait_ms);
 }
 
-static uint64_t last_token(const char *subject)
-{
-    const char *dot = strrchr(subject, '.');
-    return dot ? strtoull(dot + 1, NULL, 10) : 0;
-}
 
 int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
 {

@@ -252,16 +252,8 @@ static void prober_loop(bus_actor *a, void *arg)
         bus_apub_poll(p->results, 0, result_stored, p);
         extend_leases(p);
     }
-    /* Jobs that arrived after the stop go back at once instead of after the ack wait (at most
-     * one request's worth: a nakked job may come straight back to the same open request). */
-    int drained = 0;
-    for (int n; pull && batch && drained < p->concurrency &&
-                (n = bus_pull_take(pull, 0, batch, p->concurrency - drained, 0)) > 0;
-         drained += n)
-        for (int i = 0; i < n; i++) {
-            bus_msg_nak(bus_actor_conn(a), batch[i], 0);
-            natsMsg_Destroy(batch[i]);
-        }
+    /* Jobs that arrived after the stop go back at once instead of after the ack wait, once the
+     * open pull request has ended (bus_pull_free). */
     bus_pull_free(pull);
     /* Its subscription goes before the runtime drains the connection, which would otherwise
      * wait for PubAcks nobody reads any more. */
