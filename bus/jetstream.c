@@ -229,14 +229,19 @@ static natsStatus next_msg(natsMsg **m, natsSubscription *sub, int wait_ms)
 int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
 {
     int n = 0;
-    if (p->outstanding > 0 && bus_now_ns() > p->deadline_ns)
-        p->outstanding = 0;
-    if (p->outstanding == 0 && room > 0 && bus_now_ns() >= p->quiet_until_ns)
-        pull_request(p, room < max ? room : max);
+    int64_t until = bus_now_ns() + (int64_t)(wait_ms > 0 ? wait_ms : 0) * NS_PER_MS;
     while (n < max) {
+        int64_t now = bus_now_ns();
+        if (p->outstanding > 0 && now > p->deadline_ns)
+            p->outstanding = 0;
+        /* Keep a request open while there is room: one that ended (408 at its expiry) is
+         * replaced at once, not after this call's wait. */
+        if (p->outstanding == 0 && room - n > 0 && now >= p->quiet_until_ns)
+            pull_request(p, room - n < max - n ? room - n : max - n);
         natsMsg *m = NULL;
         /* Wait only for the first message; then take what is already here. */
-        natsStatus s = next_msg(&m, p->sub, n == 0 ? wait_ms : 0);
+        int wait = n == 0 && until > now ? (int)((until - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
+        natsStatus s = next_msg(&m, p->sub, wait);
         if (s == NATS_NO_RESPONDERS) {
             /* No consumer answers (the stream is being set up or moved): ask again later. */
             p->outstanding = 0;
@@ -251,8 +256,12 @@ int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
             /* 404 no messages, 408 expired, 409 consumer gone or leadership moved: the
              * request is over. A status comes on the reply subject, so one of an older request
              * is told apart (and changes nothing). */
-            if (last_token(natsMsg_GetSubject(m)) == p->request && strcmp(status, "100") != 0)
+            if (last_token(natsMsg_GetSubject(m)) == p->request && strcmp(status, "100") != 0) {
                 p->outstanding = 0;
+                /* An expiry is routine; anything else (409) is not asked again at once. */
+                if (strcmp(status, "408") != 0)
+                    p->quiet_until_ns = bus_now_ns() + 100 * NS_PER_MS;
+            }
             natsMsg_Destroy(m);
             continue;
         }
