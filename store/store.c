@@ -332,6 +332,71 @@ out:
     return st;
 }
 
+/* tenant id -> schema name; a slot is overwritten on a hash collision (it is only a cache). */
+#define SCHEMA_CACHE_SLOTS 4096
+static struct {
+    char tenant[48];
+    char schema[48];
+} schema_cache[SCHEMA_CACHE_SLOTS];
+static pthread_mutex_t schema_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned schema_slot(const char *tenant_id)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (const char *c = tenant_id; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    return h % SCHEMA_CACHE_SLOTS;
+}
+
+sw_status store_tenant_schema(store_conn *c, const char *tenant_id, char *out, size_t len)
+{
+    json_t *row = NULL;
+    char schema[48] = "";
+    const char *params[] = {tenant_id};
+    sw_status st = SW_OK;
+
+    if (!tenant_id || !*tenant_id || strlen(tenant_id) >= sizeof(schema_cache[0].tenant))
+        return SW_EUNAUTH;
+    unsigned slot = schema_slot(tenant_id);
+    pthread_mutex_lock(&schema_cache_lock);
+    if (strcmp(schema_cache[slot].tenant, tenant_id) == 0)
+        snprintf(schema, sizeof(schema), "%s", schema_cache[slot].schema);
+    pthread_mutex_unlock(&schema_cache_lock);
+    if (!schema[0]) {
+        st = store_query_one(c, &row, "SELECT schema_name FROM public.tenants WHERE id = $1", 1,
+                             params);
+        if (st != SW_OK)
+            goto out;
+        const char *name = json_string_value(json_object_get(row, "schema_name"));
+        if (!store_schema_name_valid(name)) {
+            st = SW_EINTERNAL;
+            goto out;
+        }
+        snprintf(schema, sizeof(schema), "%s", name);
+        pthread_mutex_lock(&schema_cache_lock);
+        snprintf(schema_cache[slot].tenant, sizeof(schema_cache[slot].tenant), "%s", tenant_id);
+        snprintf(schema_cache[slot].schema, sizeof(schema_cache[slot].schema), "%s", schema);
+        pthread_mutex_unlock(&schema_cache_lock);
+    }
+    /* A valid name is [a-z0-9_] only, so quoting cannot be escaped. */
+    if ((size_t)snprintf(out, len, "\"%s\"", schema) >= len)
+        st = SW_EINTERNAL;
+out:
+    json_decref(row);
+    return st;
+}
+
+void store_tenant_schema_forget(const char *tenant_id)
+{
+    if (!tenant_id)
+        return;
+    unsigned slot = schema_slot(tenant_id);
+    pthread_mutex_lock(&schema_cache_lock);
+    if (strcmp(schema_cache[slot].tenant, tenant_id) == 0)
+        schema_cache[slot].tenant[0] = '\0';
+    pthread_mutex_unlock(&schema_cache_lock);
+}
+
 sw_status store_tx_begin_tenant(store_conn *c, const char *tenant_id)
 {
     if (!tenant_id || !*tenant_id)

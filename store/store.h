@@ -58,6 +58,14 @@ sw_status store_tx_begin_tenant(store_conn *c, const char *tenant_id);
 /* Inside an open transaction: switches search_path to the tenant's schema (SET LOCAL). */
 sw_status store_tx_set_tenant(store_conn *c, const char *tenant_id);
 
+/* The tenant's schema as a quoted identifier ("t_…"), for a single statement that names its
+ * tables outright instead of relying on search_path: no transaction needed. tenant_id comes
+ * from the verified Sw-Tenant header. Cached per process (a tenant's schema never changes);
+ * store_tenant_schema_forget() drops the entry after a statement on it failed. SW_ENOTFOUND for
+ * an unknown tenant. */
+sw_status store_tenant_schema(store_conn *c, const char *tenant_id, char *out, size_t len);
+void store_tenant_schema_forget(const char *tenant_id);
+
 /* True for a schema name StatusWatch creates: t_ followed by 10-40 [a-z0-9]. */
 bool store_schema_name_valid(const char *name);
 

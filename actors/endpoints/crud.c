@@ -15,15 +15,28 @@
 
 /* The API shape of an endpoint; $1 is the tenant (endpoint_state is shared across tenants). */
 // clang-format off
-#define SELECT_ENDPOINT                                                                         \
+#define ENDPOINT_COLUMNS                                                                        \
     "SELECT e.id::text AS id, e.name, e.url, e.interval_seconds, e.timeout_seconds,"           \
     " e.expected_status, to_jsonb(e.regions) AS regions, e.failure_threshold,"                 \
     " e.recovery_threshold, e.paused, " TS("e.created_at") " AS created_at,"                   \
     " " TS("e.updated_at") " AS updated_at,"                                                    \
     " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS last_status,"  \
-    " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status"    \
-    " FROM endpoints e LEFT JOIN public.endpoint_state s"                                       \
-    "   ON s.endpoint_id = e.id AND s.tenant_id = $1"
+    " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status"
+#define ENDPOINT_STATE_JOIN                                                                     \
+    " LEFT JOIN public.endpoint_state s ON s.endpoint_id = e.id AND s.tenant_id = $1"
+#define SELECT_ENDPOINT ENDPOINT_COLUMNS " FROM endpoints e" ENDPOINT_STATE_JOIN
+
+/* A page of the list and the total in one statement, on the schema named outright (%s: the
+ * quoted schema, twice): no transaction, no search_path. $2 page size, $3 page number (0: the
+ * last page). A page past the end still returns one row, with the total and a NULL id. */
+#define LIST_PAGE                                                                               \
+    "WITH total AS (SELECT count(*) AS n FROM %s.endpoints)"                                    \
+    " SELECT total.n AS total_count, page.* FROM total LEFT JOIN LATERAL ("                     \
+    ENDPOINT_COLUMNS " FROM %s.endpoints e" ENDPOINT_STATE_JOIN                                 \
+    "   ORDER BY e.created_at, e.id LIMIT $2::int OFFSET (SELECT CASE WHEN $3::int < 1"         \
+    "     THEN greatest((n + $2::int - 1) / $2::int - 1, 0) ELSE $3::int - 1 END * $2::int"     \
+    "     FROM total)"                                                                          \
+    " ) page ON true"
 // clang-format on
 
 #define PAGE_SIZE_DEFAULT 20
@@ -227,7 +240,7 @@ static json_t *page_link(long page, long size, bool size_given)
 sw_status endpoints_list(const bus_req *req, bus_reply *rep)
 {
     endpoints_app *app = req->app;
-    char val[32], lim[24], off[24];
+    char val[32], lim[24];
     json_t *rows = NULL;
     long page = 1, size = PAGE_SIZE_DEFAULT;
     bool size_given = false, last = false;
@@ -246,17 +259,30 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
             return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
     }
 
+    char schema[64], sql[2048], pg[24];
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
         return fail(rep, SW_EUNAVAILABLE);
-    st = begin(c, req, rep);
-    if (st != SW_OK)
+    st = store_tenant_schema(c, req->tenant, schema, sizeof(schema));
+    if (st == SW_ENOTFOUND || st == SW_EUNAUTH) {
+        st = bus_reply_error(rep, SW_EUNAUTH, "tenant_not_found", NULL);
         goto out;
-    long count = count_where(c, "SELECT count(*) AS n FROM endpoints", 0, NULL, &st);
+    }
     if (st != SW_OK) {
         st = fail(rep, st);
         goto out;
     }
+    snprintf(sql, sizeof(sql), LIST_PAGE, schema, schema);
+    snprintf(lim, sizeof(lim), "%ld", size);
+    snprintf(pg, sizeof(pg), "%ld", last ? 0L : page);
+    const char *p[] = {req->tenant, lim, pg};
+    st = store_query(c, &rows, NULL, sql, 3, p);
+    if (st != SW_OK || json_array_size(rows) == 0) {
+        store_tenant_schema_forget(req->tenant); /* in case the schema is gone */
+        st = fail(rep, st != SW_OK ? st : SW_EINTERNAL);
+        goto out;
+    }
+    long count = (long)json_integer_value(json_object_get(json_array_get(rows, 0), "total_count"));
     long pages = count == 0 ? 1 : (count + size - 1) / size;
     if (last)
         page = pages;
@@ -264,22 +290,22 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
         st = bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
         goto out;
     }
-    snprintf(lim, sizeof(lim), "%ld", size);
-    snprintf(off, sizeof(off), "%ld", (page - 1) * size);
-    const char *p[] = {req->tenant, lim, off};
-    st = store_query(c, &rows, NULL,
-                     SELECT_ENDPOINT " ORDER BY e.created_at, e.id LIMIT $2::int OFFSET $3::int", 3,
-                     p);
-    if (st != SW_OK) {
-        st = fail(rep, st);
-        goto out;
+    json_t *results = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        if (json_is_null(json_object_get(r, "id")))
+            continue; /* the row of an empty page */
+        json_object_del(r, "total_count");
+        json_array_append(results, r);
     }
     bus_reply_json(
         rep,
         json_pack("{s:I,s:o,s:o,s:o}", "count", (json_int_t)count, "next",
                   page < pages ? page_link(page + 1, size, size_given) : json_null(), "previous",
-                  page > 1 ? page_link(page - 1, size, size_given) : json_null(), "results", rows));
-    rows = NULL;
+                  page > 1 ? page_link(page - 1, size, size_given) : json_null(), "results",
+                  results));
     st = SW_OK;
 out:
     json_decref(rows);

@@ -343,6 +343,20 @@ static void test_pagination(void **state)
     assert_string_equal(str(r->body, "next"), "/api/endpoints/?page=3&page_size=7");
     it_resp_free(r);
 
+    /* "last" names the last page, whatever its number (DRF's last_page_strings). */
+    r = api(&t, "GET", "/api/endpoints/?page=last", NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(num(r->body, "count"), 25);
+    assert_int_equal(json_array_size(json_object_get(r->body, "results")), 5);
+    assert_true(json_is_null(json_object_get(r->body, "next")));
+    assert_string_equal(str(r->body, "previous"), "/api/endpoints/?page=1");
+    it_resp_free(r);
+    r = api(&t, "GET", "/api/endpoints/?page_size=7&page=last", NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_array_size(json_object_get(r->body, "results")), 4);
+    assert_string_equal(str(r->body, "previous"), "/api/endpoints/?page=3&page_size=7");
+    it_resp_free(r);
+
     /* page_size is capped at 100. */
     snprintf(sql, sizeof(sql),
              "INSERT INTO \"%s\".endpoints (name, url, regions)"
