@@ -144,6 +144,26 @@ static uint64_t last_token(const char *subject)
     return dot ? strtoull(dot + 1, NULL, 10) : 0;
 }
 
+/* If m is a status (no body, a Status header), ends the open request when the status is
+ * about it and not a heartbeat, destroys m and returns true. 404 no messages, 408 expired, 409
+ * consumer gone or leadership moved. A status comes on the reply subject, so one of an older
+ * request is told apart (and changes nothing); a delivery keeps its own subject. */
+static bool pull_status(bus_pull *p, natsMsg *m)
+{
+    const char *status = NULL;
+    if (natsMsg_GetDataLength(m) != 0 || natsMsgHeader_Get(m, "Status", &status) != NATS_OK ||
+        !status)
+        return false;
+    if (last_token(natsMsg_GetSubject(m)) == p->request && strcmp(status, "100") != 0) {
+        p->outstanding = 0;
+        /* An expiry is routine; anything else (409) is not asked again at once. */
+        if (strcmp(status, "408") != 0)
+            p->quiet_until_ns = bus_now_ns() + 100 * NS_PER_MS;
+    }
+    natsMsg_Destroy(m);
+    return true;
+}
+
 /* Lets the open request end before the subscription goes (see PULL_EXPIRES_MS): what it still
  * brings is held, then given back once, so no message is offered to a reply subject nobody
  * reads and none comes straight back to this request. */
@@ -153,7 +173,6 @@ static void pull_close_request(bus_pull *p)
     int nheld = 0, cap = 0;
     for (;;) {
         natsMsg *m = NULL;
-        const char *status = NULL;
         int queued = 0;
         bool open = p->outstanding > 0 && bus_now_ns() < p->deadline_ns &&
                     natsConnection_Status(p->nc) == NATS_CONN_STATUS_CONNECTED;
@@ -162,13 +181,8 @@ static void pull_close_request(bus_pull *p)
             break;
         if (natsSubscription_NextMsg(&m, p->sub, queued > 0 ? 0 : 100) != NATS_OK)
             continue;
-        if (natsMsg_GetDataLength(m) == 0 &&
-            natsMsgHeader_Get(m, "Status", &status) == NATS_OK && status) {
-            if (last_token(natsMsg_GetSubject(m)) == p->request && strcmp(status, "100") != 0)
-                p->outstanding = 0;
-            natsMsg_Destroy(m);
+        if (pull_status(p, m))
             continue;
-        }
         if (p->outstanding > 0)
             p->outstanding--;
         if (nheld == cap) {
@@ -250,22 +264,9 @@ int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
         }
         if (s != NATS_OK)
             break;
-        const char *status = NULL;
-        if (natsMsg_GetDataLength(m) == 0 &&
-            natsMsgHeader_Get(m, "Status", &status) == NATS_OK && status) {
-            /* 404 no messages, 408 expired, 409 consumer gone or leadership moved: the
-             * request is over. A status comes on the reply subject, so one of an older request
-             * is told apart (and changes nothing). */
-            if (last_token(natsMsg_GetSubject(m)) == p->request && strcmp(status, "100") != 0) {
-                p->outstanding = 0;
-                /* An expiry is routine; anything else (409) is not asked again at once. */
-                if (strcmp(status, "408") != 0)
-                    p->quiet_until_ns = bus_now_ns() + 100 * NS_PER_MS;
-            }
-            natsMsg_Destroy(m);
+        if (pull_status(p, m))
             continue;
-        }
-        /* A delivery keeps its own subject; count it against the open request. */
+        /* A delivery: count it against the open request. */
         if (p->outstanding > 0)
             p->outstanding--;
         out[n++] = m;

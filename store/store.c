@@ -302,34 +302,12 @@ bool store_schema_name_valid(const char *name)
 
 sw_status store_tx_set_tenant(store_conn *c, const char *tenant_id)
 {
-    json_t *row = NULL;
-    char *quoted = NULL;
-    char sql[160];
-    const char *params[] = {tenant_id};
-
-    if (!tenant_id || !*tenant_id)
-        return SW_EUNAUTH;
-    sw_status st = store_query_one(
-        c, &row, "SELECT schema_name FROM public.tenants WHERE id = $1", 1, params);
+    char quoted[64], sql[160];
+    sw_status st = store_tenant_schema(c, tenant_id, quoted, sizeof(quoted));
     if (st != SW_OK)
-        goto out;
-    const char *schema = json_string_value(json_object_get(row, "schema_name"));
-    if (!store_schema_name_valid(schema)) {
-        st = SW_EINTERNAL;
-        goto out;
-    }
-    quoted = PQescapeIdentifier(c->pg, schema, strlen(schema));
-    if (!quoted) {
-        st = SW_EINTERNAL;
-        goto out;
-    }
+        return st;
     snprintf(sql, sizeof(sql), "SET LOCAL search_path TO %s, public", quoted);
-    st = store_exec_script(c, sql);
-out:
-    if (quoted)
-        PQfreemem(quoted);
-    json_decref(row);
-    return st;
+    return store_exec_script(c, sql);
 }
 
 /* tenant id -> schema name; a slot is overwritten on a hash collision (it is only a cache). */
