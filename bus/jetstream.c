@@ -110,9 +110,9 @@ struct bus_pull {
     natsSubscription *sub; /* <inbox>.* ; the last token numbers the request */
     char inbox[128];
     char next_subject[256];
-    uint64_t request;    /* number of the open (or last) request */
-    int outstanding;     /* messages the open request may still bring */
-    int64_t deadline_ns; /* after this the open request is considered over */
+    uint64_t request;       /* number of the open (or last) request */
+    int outstanding;        /* messages the open request may still bring */
+    int64_t deadline_ns;    /* after this the open request is considered over */
     int64_t quiet_until_ns; /* no request before this (nobody answered the last one) */
 };
 
@@ -179,8 +179,11 @@ static void pull_close_request(bus_pull *p)
         natsSubscription_GetPending(p->sub, &queued, NULL);
         if (!open && queued == 0)
             break;
-        if (natsSubscription_NextMsg(&m, p->sub, queued > 0 ? 0 : 100) != NATS_OK)
+        if (natsSubscription_NextMsg(&m, p->sub, queued > 0 ? 0 : 100) != NATS_OK) {
+            if (queued > 0)
+                break; /* the subscription is gone with its connection */
             continue;
+        }
         if (pull_status(p, m))
             continue;
         if (p->outstanding > 0)
@@ -239,7 +242,6 @@ static natsStatus next_msg(natsMsg **m, natsSubscription *sub, int wait_ms)
     return natsSubscription_NextMsg(m, sub, wait_ms);
 }
 
-
 int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
 {
     int n = 0;
@@ -293,8 +295,8 @@ bool bus_actor_pull_ready(bus_actor *a, bus_pull **p, const char *stream, const 
         return true;
     }
     if (bus_now_ns() - last_complaint > 30 * 1000 * NS_PER_MS) {
-        sw_log(SW_LOG_WARN, "consumer not available yet (sw-migrate sets up the streams)",
-               "stream", stream, "consumer", consumer, NULL);
+        sw_log(SW_LOG_WARN, "consumer not available yet (sw-migrate sets up the streams)", "stream",
+               stream, "consumer", consumer, NULL);
         last_complaint = bus_now_ns();
     }
     return false;
@@ -319,8 +321,7 @@ struct bus_apub {
     int pending;
 };
 
-sw_status bus_apub_new(bus_apub **out, natsConnection *nc, const char *inbox_prefix,
-                       int timeout_ms)
+sw_status bus_apub_new(bus_apub **out, natsConnection *nc, const char *inbox_prefix, int timeout_ms)
 {
     char token[24], subject[160];
     *out = NULL;

@@ -113,8 +113,7 @@ static void test_publish_async_then_pull_each_message_once(void **state)
     assert_int_equal(stream_msgs(f), N_MSGS);
 
     /* Pull with room for 64 at a time; ack all. */
-    assert_int_equal(bus_pull_new(&pull, f->nc, "_INBOX", "$JS.API", f->stream, "workers"),
-                     SW_OK);
+    assert_int_equal(bus_pull_new(&pull, f->nc, "_INBOX", "$JS.API", f->stream, "workers"), SW_OK);
     natsMsg *msgs[64];
     int got = 0, idle = 0;
     while (got < N_MSGS && idle < 20) {
@@ -158,8 +157,7 @@ static void test_nak_redelivers_with_the_delivery_count(void **state)
     jsErrCode jerr = 0;
 
     assert_int_equal(js_Publish(NULL, f->js, f->subject, "x", 1, NULL, &jerr), NATS_OK);
-    assert_int_equal(bus_pull_new(&pull, f->nc, "_INBOX", "$JS.API", f->stream, "workers"),
-                     SW_OK);
+    assert_int_equal(bus_pull_new(&pull, f->nc, "_INBOX", "$JS.API", f->stream, "workers"), SW_OK);
     assert_int_equal(bus_pull_take(pull, 1, m, 4, 2000), 1);
     uint64_t delivered = 0;
     assert_true(bus_msg_meta(m[0], &delivered, NULL));
@@ -205,10 +203,10 @@ static void test_ack_subject_metadata(void **state)
     uint64_t delivered = 0, seq = 0;
     (void)state;
     /* The classic form and the one with a domain and account hash. */
-    assert_int_equal(
-        natsMsg_Create(&m, "s", "$JS.ACK.SW_JOBS.probers-local.3.1234.77.1700000000000000000.9",
-                       "", 0),
-        NATS_OK);
+    assert_int_equal(natsMsg_Create(&m, "s",
+                                    "$JS.ACK.SW_JOBS.probers-local.3.1234.77.1700000000000000000.9",
+                                    "", 0),
+                     NATS_OK);
     assert_true(bus_msg_meta(m, &delivered, &seq));
     assert_int_equal(delivered, 3);
     assert_int_equal(seq, 1234);
