@@ -286,10 +286,11 @@ static void publish_plan_changed(const bus_req *req, const char *tenant, const e
     jsCtx *js = bus_actor_js(req->actor);
     snprintf(subject, sizeof(subject), "sw.v1.evt.%s.plan.changed", tenant);
     snprintf(msg_id, sizeof(msg_id), "plan.changed:%s", ev->id);
-    json_t *evt = json_pack("{s:s,s:s,s:s,s:s,s:I,s:O}", "tenant_id", tenant, "plan", ap->plan,
+    /* "o" steals: a reference of our own, whether borrowed from ap or new. */
+    json_t *paused = ap->paused ? json_incref(ap->paused) : json_array();
+    json_t *evt = json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "tenant_id", tenant, "plan", ap->plan,
                             "previous_plan", ap->previous, "stripe_event", ev->id,
-                            "stripe_created", ev->created, "paused_endpoints",
-                            ap->paused ? ap->paused : json_array());
+                            "stripe_created", ev->created, "paused_endpoints", paused);
     sw_status st =
         js && evt ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
     if (st != SW_OK)

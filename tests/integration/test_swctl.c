@@ -364,10 +364,11 @@ static unsigned long long dead_letter(natsConnection *nc, unsigned long long job
     snprintf(id, sizeof(id), "dlq:SW_JOBS:%llu", job_seq);
     snprintf(body, sizeof(body), "{\"job_id\":\"swctl-%s-%llu\"}", token, job_seq);
     const char *p[] = {seq_s, body, replayed ? "t" : "f"};
-    it_sql("INSERT INTO public.dead_letters (stream, stream_seq, subject, job, reason, deliveries,"
-           " replayed_at) VALUES ('SW_JOBS', $1::bigint, 'sw.v1.jobs.probe.local', $2::jsonb,"
-           " 'max deliveries reached (3)', 3, CASE WHEN $3::bool THEN now() END)",
-           3, p);
+    json_decref(it_sql("INSERT INTO public.dead_letters (stream, stream_seq, subject, job, reason,"
+                       " deliveries, replayed_at) VALUES ('SW_JOBS', $1::bigint,"
+                       " 'sw.v1.jobs.probe.local', $2::jsonb, 'max deliveries reached (3)', 3,"
+                       " CASE WHEN $3::bool THEN now() END)",
+                       3, p));
     assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
     assert_int_equal(natsMsg_Create(&m, "sw.v1.dlq.SW_JOBS", NULL, body, (int)strlen(body)),
                      NATS_OK);
