@@ -116,21 +116,35 @@ struct bus_pull {
     int64_t quiet_until_ns; /* no request before this (nobody answered the last one) */
 };
 
+/* A fresh inbox "<prefix>.<random>" and a sync subscription on "<inbox>.*", whose last token
+ * numbers what the replies answer (a pull request, a publish). */
+static natsStatus inbox_subscribe(natsSubscription **sub, natsConnection *nc,
+                                  const char *inbox_prefix, char *inbox, size_t len)
+{
+    char token[24], subject[160];
+    bus_random_hex(token, 11);
+    snprintf(inbox, len, "%s.%s", inbox_prefix, token);
+    snprintf(subject, sizeof(subject), "%s.*", inbox);
+    return natsConnection_SubscribeSync(sub, nc, subject);
+}
+
+static void inbox_unsubscribe(natsSubscription *sub)
+{
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+}
+
 sw_status bus_pull_new(bus_pull **out, natsConnection *nc, const char *inbox_prefix,
                        const char *api_prefix, const char *stream, const char *consumer)
 {
-    char token[24], subject[160];
     *out = NULL;
     bus_pull *p = calloc(1, sizeof(*p));
     if (!p)
         return SW_EINTERNAL;
     p->nc = nc;
-    bus_random_hex(token, 11);
-    snprintf(p->inbox, sizeof(p->inbox), "%s.%s", inbox_prefix, token);
     snprintf(p->next_subject, sizeof(p->next_subject), "%s.CONSUMER.MSG.NEXT.%s.%s", api_prefix,
              stream, consumer);
-    snprintf(subject, sizeof(subject), "%s.*", p->inbox);
-    if (natsConnection_SubscribeSync(&p->sub, nc, subject) != NATS_OK) {
+    if (inbox_subscribe(&p->sub, nc, inbox_prefix, p->inbox, sizeof(p->inbox)) != NATS_OK) {
         free(p);
         return SW_EUNAVAILABLE;
     }
@@ -212,8 +226,7 @@ void bus_pull_free(bus_pull *p)
     if (!p)
         return;
     pull_close_request(p);
-    natsSubscription_Unsubscribe(p->sub);
-    natsSubscription_Destroy(p->sub);
+    inbox_unsubscribe(p->sub);
     free(p);
 }
 
@@ -323,7 +336,6 @@ struct bus_apub {
 
 sw_status bus_apub_new(bus_apub **out, natsConnection *nc, const char *inbox_prefix, int timeout_ms)
 {
-    char token[24], subject[160];
     *out = NULL;
     bus_apub *p = calloc(1, sizeof(*p));
     if (!p)
@@ -333,10 +345,8 @@ sw_status bus_apub_new(bus_apub **out, natsConnection *nc, const char *inbox_pre
     p->cap = 256;
     p->head = p->tail = 1; /* token 0 is never used: it is what an unparsable subject gives */
     p->ring = calloc(p->cap, sizeof(*p->ring));
-    bus_random_hex(token, 11);
-    snprintf(p->inbox, sizeof(p->inbox), "%s.%s", inbox_prefix, token);
-    snprintf(subject, sizeof(subject), "%s.*", p->inbox);
-    if (!p->ring || natsConnection_SubscribeSync(&p->sub, nc, subject) != NATS_OK) {
+    if (!p->ring ||
+        inbox_subscribe(&p->sub, nc, inbox_prefix, p->inbox, sizeof(p->inbox)) != NATS_OK) {
         free(p->ring);
         free(p);
         return SW_EUNAVAILABLE;
@@ -349,8 +359,7 @@ void bus_apub_free(bus_apub *p)
 {
     if (!p)
         return;
-    natsSubscription_Unsubscribe(p->sub);
-    natsSubscription_Destroy(p->sub);
+    inbox_unsubscribe(p->sub);
     free(p->ring);
     free(p);
 }
