@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus/contract.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 
 #define SEC 1000000000LL
 
@@ -16,15 +18,14 @@ typedef struct stream_def {
 } stream_def;
 
 static const stream_def streams[] = {
-    {"SW_JOBS", {"sw.v1.jobs.>"}, js_WorkQueuePolicy, 0},
-    {"SW_RESULTS", {"sw.v1.results.>"}, js_WorkQueuePolicy, 0},
-    {"SW_EVENTS", {"sw.v1.evt.>"}, js_LimitsPolicy, 7 * 86400 * SEC},
-    {"SW_DLQ", {"sw.v1.dlq.>"}, js_LimitsPolicy, 30 * 86400 * SEC},
-    {"SW_ADVISORIES",
-     {"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.SW_JOBS.>",
-      "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.SW_JOBS.>"},
+    {BUS_STREAM_JOBS, {BUS_SUBJ_JOBS}, js_WorkQueuePolicy, 0},
+    {BUS_STREAM_RESULTS, {BUS_SUBJ_RESULTS}, js_WorkQueuePolicy, 0},
+    {BUS_STREAM_EVENTS, {BUS_SUBJ_EVENTS}, js_LimitsPolicy, BUS_EVENTS_MAX_AGE_S *SEC},
+    {BUS_STREAM_DLQ, {BUS_SUBJ_DLQ}, js_LimitsPolicy, BUS_DLQ_MAX_AGE_S *SEC},
+    {BUS_STREAM_ADVISORIES,
+     {BUS_SUBJ_ADVISORY_MAX_DELIVERIES, BUS_SUBJ_ADVISORY_TERMINATED},
      js_LimitsPolicy,
-     30 * 86400 * SEC},
+     BUS_DLQ_MAX_AGE_S *SEC},
 };
 
 static int is_not_ready(natsStatus s, jsErrCode jerr)
@@ -52,7 +53,8 @@ static sw_status apply_stream(jsCtx *js, const stream_def *d, int replicas, int 
     sc.Storage = js_FileStorage;
     sc.Replicas = replicas;
     sc.MaxAge = d->max_age;
-    sc.Duplicates = 120 * SEC; /* the window in which a repeated Nats-Msg-Id is dropped */
+    sc.Duplicates =
+        BUS_DUPLICATE_WINDOW_S * SEC; /* the window in which a repeated Nats-Msg-Id is dropped */
     for (int waited = 0;; waited += 250) {
         jerr = 0;
         s = js_AddStream(&si, js, &sc, NULL, &jerr);
@@ -106,36 +108,36 @@ sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int w
     /* Mail: the notify actor naks with its own growing delay when SMTP fails; AckWait only
      * covers a mailer that died mid-send. */
     jsConsumerConfig_Init(&cc);
-    cc.Durable = "mailer";
-    cc.FilterSubject = "sw.v1.jobs.mail";
+    cc.Durable = BUS_CONSUMER_MAILER;
+    cc.FilterSubject = BUS_SUBJ_MAIL_JOB;
     cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = 60 * SEC;
-    cc.MaxDeliver = 20;
-    cc.MaxAckPending = 256;
+    cc.AckWait = BUS_MAIL_ACK_WAIT_S * SEC;
+    cc.MaxDeliver = BUS_MAIL_MAX_DELIVER;
+    cc.MaxAckPending = BUS_MAIL_MAX_ACK_PENDING;
     cc.Replicas = replicas;
-    st = apply_consumer(js, "SW_JOBS", &cc);
+    st = apply_consumer(js, BUS_STREAM_JOBS, &cc);
     if (st != SW_OK)
         return st;
 
     /* Results: the recorder writes batches; a failed batch is nak'd and comes back. */
     jsConsumerConfig_Init(&cc);
-    cc.Durable = "recorder";
+    cc.Durable = BUS_CONSUMER_RECORDER;
     cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = 60 * SEC;
-    cc.MaxAckPending = 20000;
+    cc.AckWait = BUS_RESULT_ACK_WAIT_S * SEC;
+    cc.MaxAckPending = BUS_RESULT_MAX_ACK_PENDING;
     cc.Replicas = replicas;
-    st = apply_consumer(js, "SW_RESULTS", &cc);
+    st = apply_consumer(js, BUS_STREAM_RESULTS, &cc);
     if (st != SW_OK)
         return st;
 
     /* Advisories: every max-delivery / terminate advisory of SW_JOBS waits here for the
      * dead-letter actor, even while it is down. */
     jsConsumerConfig_Init(&cc);
-    cc.Durable = "deadletter";
+    cc.Durable = BUS_CONSUMER_DEADLETTER;
     cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = 60 * SEC;
+    cc.AckWait = BUS_DEADLETTER_ACK_WAIT_S * SEC;
     cc.Replicas = replicas;
-    st = apply_consumer(js, "SW_ADVISORIES", &cc);
+    st = apply_consumer(js, BUS_STREAM_ADVISORIES, &cc);
     if (st != SW_OK)
         return st;
 
@@ -144,8 +146,9 @@ sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int w
     snprintf(buf, sizeof(buf), "%s", regions && *regions ? regions : "local");
     char *save = NULL;
     for (char *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
-        snprintf(durable, sizeof(durable), "probers-%s", r);
-        snprintf(filter, sizeof(filter), "sw.v1.jobs.probe.%s", r);
+        if (!bus_consumer_probers(durable, sizeof(durable), r) ||
+            !bus_subject_probe_job(filter, sizeof(filter), r))
+            return SW_EINVAL;
         jsConsumerConfig_Init(&cc);
         cc.Durable = durable;
         cc.FilterSubject = filter;
@@ -154,11 +157,11 @@ sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int w
          * BackOff: with one, nats-server 2.9.10 ignored a second NakWithDelay and redelivered
          * only after the ack wait (measured: attempt 3 came 30 s late). AckWait alone covers a
          * prober that died; long checks extend it with InProgress. */
-        cc.AckWait = 30 * SEC;
-        cc.MaxDeliver = 3;
-        cc.MaxAckPending = 20000;
+        cc.AckWait = BUS_PROBE_ACK_WAIT_S * SEC;
+        cc.MaxDeliver = BUS_PROBE_MAX_DELIVER;
+        cc.MaxAckPending = BUS_PROBE_MAX_ACK_PENDING;
         cc.Replicas = replicas;
-        st = apply_consumer(js, "SW_JOBS", &cc);
+        st = apply_consumer(js, BUS_STREAM_JOBS, &cc);
         if (st != SW_OK)
             return st;
     }

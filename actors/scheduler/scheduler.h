@@ -8,6 +8,10 @@
 
 void *scheduler_app_init(bus_actor *a, sw_status *err);
 void scheduler_app_free(void *app);
+/* bus_worker.handle / done of the scheduler's ticker (no consumer): one scheduler_tick per
+ * turn, SW_SCHED_TICK_MS apart unless a full batch says more is due. */
+void scheduler_turn(bus_actor *a, void *app, natsMsg **msgs, int n);
+void scheduler_done(void *app);
 
 /* Claims up to batch due rows, publishes their jobs and advances next_due_at, all in one
  * transaction: the jobs are published without waiting one by one, and the claim commits only

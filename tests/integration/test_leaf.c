@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -68,11 +69,12 @@ static int setup(void **state)
     leaf_port = atoi(getenv("SW_NATS_PORT")) + 3300;
     snprintf(conf, sizeof(conf), "%s/nats/leaf-euw.conf", getenv("SW_VAR"));
     /* Rendered exactly as an operator would, from the committed template. */
-    snprintf(cmd, sizeof(cmd),
-             "LEAF_PORT=%d LEAF_PROBER_PASSWORD=%s HUB_LEAF_URL=nats-leaf://prober_euw:%s@127.0.0.1:%s"
-             " envsubst '${LEAF_PORT} ${LEAF_PROBER_PASSWORD} ${HUB_LEAF_URL}'"
-             " < %s/ops/nats/leaf.conf.tmpl > %s && nats-server -t -c %s >/dev/null 2>&1",
-             leaf_port, leaf_pw, hub_pw, getenv("SW_NATS_LEAF_PORT"), it_source_dir(), conf, conf);
+    snprintf(
+        cmd, sizeof(cmd),
+        "LEAF_PORT=%d LEAF_PROBER_PASSWORD=%s HUB_LEAF_URL=nats-leaf://prober_euw:%s@127.0.0.1:%s"
+        " envsubst '${LEAF_PORT} ${LEAF_PROBER_PASSWORD} ${HUB_LEAF_URL}'"
+        " < %s/ops/nats/leaf.conf.tmpl > %s && nats-server -t -c %s >/dev/null 2>&1",
+        leaf_port, leaf_pw, hub_pw, getenv("SW_NATS_LEAF_PORT"), it_source_dir(), conf, conf);
     if (system(cmd) != 0)
         fail_msg("leaf config did not render or validate");
     snprintf(log, sizeof(log), "%s/log/nats-leaf-euw.log", getenv("SW_VAR"));
@@ -190,18 +192,17 @@ static void test_leaf_user_is_refused_elsewhere(void **state)
     natsOptions_Destroy(o);
 
     /* Its own consumer answers through the link... */
-    assert_int_equal(natsConnection_RequestString(&reply, nc,
-                                                  "$JS.hub.API.CONSUMER.INFO.SW_JOBS.probers-eu-west",
-                                                  "", 3000),
+    assert_int_equal(natsConnection_RequestString(
+                         &reply, nc, "$JS.hub.API.CONSUMER.INFO.SW_JOBS.probers-eu-west", "", 3000),
                      NATS_OK);
     assert_null(strstr(natsMsg_GetData(reply), "\"error\""));
     natsMsg_Destroy(reply);
     reply = NULL;
     /* ...another region's does not, nor does the API, nor a forged job. */
-    assert_int_not_equal(
-        natsConnection_RequestString(&reply, nc, "$JS.hub.API.CONSUMER.MSG.NEXT.SW_JOBS.probers-local",
-                                     "{\"batch\":1}", 1500),
-        NATS_OK);
+    assert_int_not_equal(natsConnection_RequestString(
+                             &reply, nc, "$JS.hub.API.CONSUMER.MSG.NEXT.SW_JOBS.probers-local",
+                             "{\"batch\":1}", 1500),
+                         NATS_OK);
     natsMsg_Destroy(reply);
     reply = NULL;
     assert_int_not_equal(
@@ -214,11 +215,106 @@ static void test_leaf_user_is_refused_elsewhere(void **state)
     natsMsg_Destroy(reply);
     reply = NULL;
     /* Only eu-west results may be published: a result for the home region goes nowhere. */
-    assert_int_not_equal(natsConnection_RequestString(&reply, nc, "sw.v1.results.local.t_x",
-                                                      "{}", 1500),
-                         NATS_OK);
+    assert_int_not_equal(
+        natsConnection_RequestString(&reply, nc, "sw.v1.results.local.t_x", "{}", 1500), NATS_OK);
     natsMsg_Destroy(reply);
     natsConnection_Destroy(nc);
+}
+
+/* Publishes one result as the leaf region's prober user would, on subject. */
+static void leaf_publish(natsConnection *nc, const char *subject, const char *job, const char *ep,
+                         const char *tenant, const char *region)
+{
+    json_int_t now = (json_int_t)time(NULL);
+    json_t *o =
+        json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:b,s:b,s:i,s:s,s:f,s:i,s:i,s:i}", "job_id",
+                  job, "attempt", 1, "tenant_id", tenant, "endpoint_id", ep, "region", region,
+                  "due_epoch", now, "checked_at_ms", now * 1000, "ok", 0, "blocked", 0, "final", 1,
+                  "http_status", 500, "error", "forged", "total_ms", 1.0, "failure_threshold", 1,
+                  "recovery_threshold", 1, "regions_total", 1);
+    char *text = json_dumps(o, JSON_COMPACT);
+    assert_int_equal(natsConnection_PublishString(nc, subject, text), NATS_OK);
+    free(text);
+    json_decref(o);
+}
+
+/* Results are trusted from their subject: the leaf region's user may publish only on
+ * sw.v1.results.eu-west.*, and the recorder refuses (and counts) a result for another
+ * tenant's endpoint, for an endpoint not scheduled in eu-west, or whose payload claims another
+ * region; the thresholds a result carries change nothing. An honest one is recorded. */
+static void test_forged_results_are_refused(void **state)
+{
+    char email[160], access[1024], a_euw[64], a_local[64], subject[160], job[4][160];
+    char *ta = it_signup_verified(email, sizeof(email), "Victim Co");
+    it_resp *r = it_login(email, IT_PASSWORD);
+    snprintf(access, sizeof(access), "%s", json_string_value(json_object_get(r->body, "access")));
+    it_resp_free(r);
+    snprintf(a_euw, sizeof(a_euw), "%s", create(access, "eu-west", "/ok?r=forge-euw"));
+    snprintf(a_local, sizeof(a_local), "%s", create(access, "local", "/ok?r=forge-local"));
+    char *tb = it_signup_verified(email, sizeof(email), "Forger Co");
+    const char *pa[] = {a_euw};
+    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+                              " $1::uuid AND ok",
+                              1, pa, 1, 20000) >= 1);
+    long refused_before = it_worker_counter("sw-recorder", "results_refused");
+    for (int i = 0; i < 4; i++)
+        snprintf(job[i], sizeof(job[i]), "forged-%d-%lld", i, (long long)time(NULL));
+
+    natsOptions *o = NULL;
+    natsConnection *nc = NULL;
+    char url[64];
+    snprintf(url, sizeof(url), "nats://127.0.0.1:%d", leaf_port);
+    natsOptions_Create(&o);
+    natsOptions_SetURL(o, url);
+    natsOptions_SetUserInfo(o, "prober", leaf_pw);
+    natsOptions_SetCustomInboxPrefix(o, "_INBOX_euw");
+    assert_int_equal(natsConnection_Connect(&nc, o), NATS_OK);
+    natsOptions_Destroy(o);
+    /* 1. Victim's eu-west endpoint, published as the forger's tenant. */
+    snprintf(subject, sizeof(subject), "sw.v1.results.eu-west.%s", tb);
+    leaf_publish(nc, subject, job[0], a_euw, tb, "eu-west");
+    /* 2. Victim's local-only endpoint, from eu-west. */
+    snprintf(subject, sizeof(subject), "sw.v1.results.eu-west.%s", ta);
+    leaf_publish(nc, subject, job[1], a_local, ta, "eu-west");
+    /* 3. The same, its payload claiming to be the local region. */
+    leaf_publish(nc, subject, job[2], a_local, ta, "local");
+    /* 4. An honest eu-west result for the eu-west endpoint: recorded. */
+    leaf_publish(nc, subject, job[3], a_euw, ta, "eu-west");
+    assert_int_equal(natsConnection_FlushTimeout(nc, 3000), NATS_OK);
+    natsConnection_Destroy(nc);
+
+    const char *p3[] = {job[3]};
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
+                                   p3, 1, 20000),
+                     1);
+    long refused = refused_before;
+    for (int i = 0; i < 100 && refused < refused_before + 3; i++) {
+        refused = it_worker_counter("sw-recorder", "results_refused");
+        if (refused < refused_before + 3)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(refused - refused_before, 3);
+    for (int i = 0; i < 3; i++) {
+        const char *pj[] = {job[i]};
+        assert_int_equal(
+            it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1, pj), 0);
+    }
+    /* Nothing was recorded under the forger's tenant, and the honest failure did not take the
+     * endpoint down with the threshold of 1 its payload claimed (the endpoint's own is 3). */
+    const char *pt[] = {tb};
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_results WHERE tenant_id = $1", 1, pt), 0);
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.endpoint_state WHERE endpoint_id ="
+                                 " $1::uuid AND status = 'down'",
+                                 1, pa),
+                     0);
+    /* And the recorder said so in its log. */
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "grep -c 'result refused' %s/log/recorder.log | grep -qv '^0$'",
+             getenv("SW_VAR"));
+    assert_int_equal(system(cmd), 0);
+    free(ta);
+    free(tb);
 }
 
 int main(void)
@@ -226,6 +322,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_remote_region_checks_its_own_jobs),
         cmocka_unit_test(test_leaf_user_is_refused_elsewhere),
+        cmocka_unit_test(test_forged_results_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
