@@ -113,6 +113,17 @@
 #define BUS_PLAN_ACK_WAIT_S 30
 #define BUS_PLAN_RETRY_MS 2000
 
+/* endpoint.down|up events, for sw-auth (the owner of the users decides whom to mail). Only new
+ * events: a consumer created on an existing stream must not mail past incidents again. */
+#define BUS_CONSUMER_AUTH_ALERTS "auth-alerts"
+#define BUS_SUBJ_EVT_ENDPOINT "sw.v1.evt.*.endpoint.*"
+#define BUS_ALERT_ACK_WAIT_S 30
+#define BUS_ALERT_RETRY_MS 2000
+
+/* endpoint.deleted events, for the recorder (forgets the endpoint's state rows). */
+#define BUS_CONSUMER_RECORDER_DELETES "recorder-deletes"
+#define BUS_SUBJ_EVT_ENDPOINT_DELETED "sw.v1.evt.*.endpoint.deleted"
+
 /* ---- msg-id formats (Nats-Msg-Id) ------------------------------------------------------- */
 
 /* A probe job: <endpoint>:<due_epoch>:<region>; the scheduler and sw-endpoints' first check

@@ -141,6 +141,41 @@ sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int w
     if (st != SW_OK)
         return st;
 
+    /* Plan changes for sw-endpoints (any tenant); the handler reads the tenant's plan as it
+     * stands, so a redelivery, or history replayed to a new consumer, changes nothing. */
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = BUS_CONSUMER_ENDPOINTS_PLAN;
+    cc.FilterSubject = BUS_SUBJ_EVT_PLAN_CHANGED;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = BUS_PLAN_ACK_WAIT_S * SEC;
+    cc.Replicas = replicas;
+    st = apply_consumer(js, BUS_STREAM_EVENTS, &cc);
+    if (st != SW_OK)
+        return st;
+
+    /* Outages for sw-auth, which mails the owner. */
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = BUS_CONSUMER_AUTH_ALERTS;
+    cc.FilterSubject = BUS_SUBJ_EVT_ENDPOINT;
+    cc.DeliverPolicy = js_DeliverNew;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = BUS_ALERT_ACK_WAIT_S * SEC;
+    cc.Replicas = replicas;
+    st = apply_consumer(js, BUS_STREAM_EVENTS, &cc);
+    if (st != SW_OK)
+        return st;
+
+    /* Deleted endpoints for the recorder, which owns their state rows. */
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = BUS_CONSUMER_RECORDER_DELETES;
+    cc.FilterSubject = BUS_SUBJ_EVT_ENDPOINT_DELETED;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = BUS_ALERT_ACK_WAIT_S * SEC;
+    cc.Replicas = replicas;
+    st = apply_consumer(js, BUS_STREAM_EVENTS, &cc);
+    if (st != SW_OK)
+        return st;
+
     /* One durable per probe region: WorkQueue streams need non-overlapping filters, and every
      * prober process of a region pulls from the same consumer. */
     snprintf(buf, sizeof(buf), "%s", regions && *regions ? regions : "local");

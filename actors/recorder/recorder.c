@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/common/mail.h"
+#include "actors/common/plans.h"
 #include "actors/recorder/recorder.h"
 #include "actors/recorder/state.h"
 #include "bus/config.h"
@@ -108,8 +108,8 @@ static int jint(const json_t *o, const char *k)
     return (int)json_integer_value(json_object_get(o, k));
 }
 
-/* Opens or closes the incident of one change inside the batch transaction, and reads what the
- * notification needs from the tenant's schema. */
+/* Opens or closes the incident of one change inside the batch transaction (the tenant's
+ * incidents table is the recorder's), and reads what the event names. */
 static sw_status apply_change(store_conn *c, recorder_change *ch)
 {
     json_t *row = NULL;
@@ -138,15 +138,14 @@ static sw_status apply_change(store_conn *c, recorder_change *ch)
         goto out;
     json_decref(row);
     row = NULL;
+    /* What the event names: from the schedule row (sw-endpoints keeps name and URL there). */
     st = store_query_one(c, &row,
-                         "SELECT e.name, e.url, (SELECT email FROM users WHERE role = 'owner'"
-                         " ORDER BY created_at LIMIT 1) AS owner FROM endpoints e"
-                         " WHERE e.id = $1::uuid",
+                         "SELECT coalesce(name, url) AS name, url FROM public.schedule"
+                         " WHERE endpoint_id = $1::uuid",
                          1, p);
     if (st == SW_OK) {
         snprintf(ch->name, sizeof(ch->name), "%s", jstr(row, "name"));
         snprintf(ch->url, sizeof(ch->url), "%s", jstr(row, "url"));
-        snprintf(ch->owner, sizeof(ch->owner), "%s", jstr(row, "owner"));
     }
     st = store_exec_script(c, "RESET search_path; RELEASE SAVEPOINT incident");
 out:
@@ -386,29 +385,28 @@ out:
     return st;
 }
 
-/* After commit: the event for operators and other actors, and one mail per change (the
- * incident id in the msg id makes a re-announcement a no-op). */
+/* After commit: the event. Whom to tell is not the recorder's to know (the users are
+ * sw-auth's): sw-auth consumes endpoint.down/up and queues one mail per incident. */
 static void announce(bus_actor *a, const recorder_change *ch)
 {
     char subject[BUS_SUBJECT_MAX], kind[32], msg_id[96];
     snprintf(kind, sizeof(kind), "%s%s", BUS_EVT_ENDPOINT_PREFIX, ch->status);
     bus_subject_event(subject, sizeof(subject), ch->tenant, kind);
-    json_t *evt = json_pack("{s:s,s:s,s:s,s:s,s:I}", "endpoint_id", ch->endpoint, "tenant_id",
-                            ch->tenant, "status", ch->status, "incident_id", ch->incident, "at_ms",
-                            (json_int_t)bus_epoch_ms());
+    json_t *evt = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "endpoint_id", ch->endpoint,
+                            "tenant_id", ch->tenant, "status", ch->status, "incident_id",
+                            ch->incident, "at_ms", (json_int_t)bus_epoch_ms(), "endpoint_name",
+                            ch->name, "url", ch->url, "cause", ch->cause);
     snprintf(msg_id, sizeof(msg_id), BUS_ID_ENDPOINT_EVT_FMT, ch->endpoint, ch->status,
              ch->incident[0] ? ch->incident : "none");
-    bus_js_publish(bus_actor_js(a), subject, evt, msg_id, NULL);
+    /* One retry covers a publish lost in a reconnect; the msg id makes it harmless. */
+    sw_status st = SW_EINTERNAL;
+    for (int attempt = 0; evt && attempt < 3 && st != SW_OK; attempt++)
+        st = bus_js_publish(bus_actor_js(a), subject, evt, msg_id, NULL);
     json_decref(evt);
-    if (!ch->owner[0] || !ch->incident[0])
-        return;
-    json_t *vars =
-        json_pack("{s:s,s:s,s:s}", "endpoint_name", ch->name, "url", ch->url, "cause", ch->cause);
-    snprintf(msg_id, sizeof(msg_id), BUS_ID_INCIDENT_MAIL_FMT, ch->incident, ch->status);
-    mail_enqueue(bus_actor_js(a), strcmp(ch->status, "down") == 0 ? "endpoint_down" : "endpoint_up",
-                 ch->owner, vars, msg_id, NULL);
-    json_decref(vars);
-    sw_log(SW_LOG_INFO, strcmp(ch->status, "down") == 0 ? "endpoint down" : "endpoint up",
+    sw_log(st == SW_OK ? SW_LOG_INFO : SW_LOG_ERROR,
+           st != SW_OK                       ? "state change not announced"
+           : strcmp(ch->status, "down") == 0 ? "endpoint down"
+                                             : "endpoint up",
            "endpoint_id", ch->endpoint, "tenant_id", ch->tenant, "incident_id", ch->incident, NULL);
 }
 
@@ -421,9 +419,8 @@ static void maintenance(recorder *r)
     if (!c)
         return;
     char freed[16], prod[16];
-    snprintf(freed, sizeof(freed), "%ld",
-             sw_config_long("SW_RETENTION_FREE_DAYS", 7, 1, 3650, NULL));
-    snprintf(prod, sizeof(prod), "%ld", sw_config_long("SW_RETENTION_PRO_DAYS", 90, 1, 3650, NULL));
+    snprintf(freed, sizeof(freed), "%d", sw_plan_history_days(sw_plan_find("free")));
+    snprintf(prod, sizeof(prod), "%d", sw_plan_history_days(sw_plan_find("pro")));
     const char *p[] = {freed, prod};
     if (store_query(c, NULL, NULL, "SELECT public.ensure_check_partitions(1, 3)", 0, NULL) ==
             SW_OK &&
@@ -523,6 +520,40 @@ static void record_messages(bus_actor *a, recorder *r, natsMsg **msgs, int n)
     json_decref(batch);
 }
 
+void recorder_forget_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
+{
+    recorder *r = app;
+    natsConnection *nc = bus_actor_conn(a);
+    for (int i = 0; i < n; i++) {
+        char tenant[BUS_TENANT_MAX];
+        json_t *evt =
+            json_loadb(natsMsg_GetData(msgs[i]), (size_t)natsMsg_GetDataLength(msgs[i]), 0, NULL);
+        const char *ep = json_string_value(json_object_get(evt, "endpoint_id"));
+        sw_status st = SW_EINVAL;
+        /* The tenant is the subject's; only sw-endpoints may publish endpoint.deleted. */
+        if (bus_subject_event_tenant(natsMsg_GetSubject(msgs[i]), tenant) && bus_uuid_valid(ep)) {
+            store_conn *c = store_acquire(r->db);
+            const char *p[] = {ep, tenant};
+            st = c ? store_query(c, NULL, NULL,
+                                 "WITH g AS (DELETE FROM public.endpoint_region_state"
+                                 "  WHERE endpoint_id = $1::uuid AND tenant_id = $2)"
+                                 " DELETE FROM public.endpoint_state"
+                                 " WHERE endpoint_id = $1::uuid AND tenant_id = $2",
+                                 2, p)
+                   : SW_EUNAVAILABLE;
+            store_release(r->db, c);
+        }
+        if (st == SW_OK)
+            bus_msg_ack(nc, msgs[i]);
+        else if (st == SW_EINVAL)
+            bus_msg_term(nc, msgs[i]); /* not an endpoint.deleted event: never will be */
+        else
+            bus_msg_nak(nc, msgs[i], BUS_RESULT_RETRY_MS);
+        json_decref(evt);
+        natsMsg_Destroy(msgs[i]);
+    }
+}
+
 void recorder_plan(void *app, bool stopping, bus_take *t)
 {
     recorder *r = app;
@@ -541,7 +572,7 @@ void *recorder_app_init(bus_actor *a, sw_status *err)
 {
     (void)a;
     recorder *r = calloc(1, sizeof(*r));
-    if (!r || store_pool_new(&r->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK) {
+    if (!r || store_pool_new(&r->db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK) {
         recorder_app_free(r);
         *err = SW_EINTERNAL;
         return NULL;

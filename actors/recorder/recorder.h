@@ -13,6 +13,8 @@ void recorder_app_free(void *app);
  * transaction (recorder_write) and then acked; the partition upkeep runs between batches. */
 void recorder_plan(void *app, bool stopping, bus_take *t);
 void recorder_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
+/* bus_worker.handle of the endpoint.deleted consumer: the endpoint's state rows go. */
+void recorder_forget_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 
 /* A state change the batch caused, to announce after commit. */
 typedef struct recorder_change {
@@ -20,7 +22,6 @@ typedef struct recorder_change {
     char endpoint[40];
     char status[12];   /* "up" | "down" */
     char incident[40]; /* the incident opened or closed, "" if none */
-    char owner[256];   /* owner's email, "" if none */
     char url[512];
     char name[256];
     char cause[160];
