@@ -10,6 +10,7 @@
 #include "actors/common/app.h"
 #include "actors/common/mail.h"
 #include "bus/jetstream.h"
+#include "bus/ids.h"
 #include "bus/log.h"
 #include "bus/messages.h"
 #include "store/store.h"
@@ -47,7 +48,7 @@ static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
     const char *kind = tl ? subject + strlen(BUS_SUBJ_EVENT_PREFIX) + tl + 1 : "";
     bool down = strcmp(kind, BUS_EVT_ENDPOINT_DOWN) == 0;
     /* The tenant is the subject's; only the recorder may publish endpoint.down|up. */
-    if ((!down && strcmp(kind, BUS_EVT_ENDPOINT_UP) != 0) || !store_schema_name_valid(tenant) ||
+    if ((!down && strcmp(kind, BUS_EVT_ENDPOINT_UP) != 0) || !sw_tenant_id_valid(tenant) ||
         !status || !incident || !*incident || strlen(incident) > 64)
         goto out; /* another endpoint event, or a change with no incident: no mail */
     st = owner_email(app->db, tenant, to, sizeof(to));

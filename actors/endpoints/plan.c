@@ -12,6 +12,7 @@
 #include "actors/common/plans.h"
 #include "actors/endpoints/endpoints.h"
 #include "bus/jetstream.h"
+#include "bus/ids.h"
 #include "bus/log.h"
 #include "bus/messages.h"
 #include "store/store.h"
@@ -86,7 +87,7 @@ void endpoints_plan_batch(bus_actor *a, void *app_arg, natsMsg **msgs, int n)
         /* The tenant is the subject's, the plan public.tenants': an event says only "look
          * again", so a forged or stale one changes nothing. */
         if (!bus_subject_event_tenant(natsMsg_GetSubject(msgs[i]), tenant) ||
-            !store_schema_name_valid(tenant)) {
+            !sw_tenant_id_valid(tenant)) {
             sw_log(SW_LOG_ERROR, "plan.changed with no tenant in its subject: terminated",
                    "subject", natsMsg_GetSubject(msgs[i]), NULL);
             bus_msg_term(nc, msgs[i]);

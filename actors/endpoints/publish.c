@@ -12,7 +12,7 @@
 /* Now as ISO 8601 UTC with milliseconds ("2024-05-01T12:00:00.123Z"). */
 static void iso_now(char *out, size_t len)
 {
-    int64_t ms = bus_epoch_ms();
+    int64_t ms = sw_epoch_ms();
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
@@ -71,7 +71,7 @@ void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const 
     snprintf(kind, sizeof(kind), "%s%s", BUS_EVT_ENDPOINT_PREFIX, event);
     bus_subject_event(subject, sizeof(subject), req->tenant, kind);
     /* One event per request: a retried publish of the same request is a no-op. */
-    snprintf(now_ms, sizeof(now_ms), "%lld", (long long)bus_epoch_ms());
+    snprintf(now_ms, sizeof(now_ms), "%lld", (long long)sw_epoch_ms());
     snprintf(msg_id, sizeof(msg_id), BUS_ID_ENDPOINT_EVT_FMT, endpoint_id, event,
              req->request_id && *req->request_id ? req->request_id : now_ms);
     json_t *evt =

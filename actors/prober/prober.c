@@ -12,10 +12,10 @@
 #include "actors/prober/probe.h"
 #include "actors/prober/prober.h"
 #include "bus/config.h"
+#include "bus/ids.h"
 #include "bus/jetstream.h"
 #include "bus/log.h"
 #include "bus/messages.h"
-#include "store/store.h"
 
 #define SEC_NS 1000000000LL
 
@@ -93,7 +93,7 @@ static sw_status publish_result(prober *p, job *j, const probe_result *r)
         .endpoint_id = j->job.endpoint_id,
         .due_epoch = j->job.due_epoch,
         .attempt = j->attempt,
-        .checked_at_ms = bus_epoch_ms(),
+        .checked_at_ms = sw_epoch_ms(),
         .ok = r->ok,
         .blocked = r->blocked,
         .final = r->ok || j->attempt >= BUS_PROBE_MAX_DELIVER,
@@ -184,7 +184,7 @@ static void start_job(prober *p, natsMsg *m)
     json_t *pl = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
     bus_probe_job decoded;
     if (bus_probe_job_decode(&decoded, pl) != SW_OK ||
-        !store_schema_name_valid(decoded.tenant_id)) {
+        !sw_tenant_id_valid(decoded.tenant_id)) {
         json_decref(pl);
         poison(p, m, "malformed job");
         natsMsg_Destroy(m);
@@ -202,7 +202,7 @@ static void start_job(prober *p, natsMsg *m)
     j->payload = pl;
     j->job = decoded;
     j->attempt = delivered > 0 && delivered < 1000 ? (int)delivered : 1;
-    j->started_ns = bus_now_ns();
+    j->started_ns = sw_now_ns();
     list_add(&p->inflight, j);
     if (!probe_engine_add(p->engine, j->job.url, j->job.timeout_seconds, j->job.expected_status,
                           j)) {
@@ -217,7 +217,7 @@ static void start_job(prober *p, natsMsg *m)
 static void extend_leases(prober *p)
 {
     static __thread int64_t last;
-    int64_t now = bus_now_ns();
+    int64_t now = sw_now_ns();
     if (now - last < SEC_NS)
         return;
     last = now;
