@@ -108,8 +108,10 @@ json_t *bus_probe_job_encode(const bus_probe_job *j)
         json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "job_id", j->job_id, "endpoint_id",
                   j->endpoint_id, "tenant_id", j->tenant_id, "url", j->url, "timeout_seconds",
                   j->timeout_seconds, "due_epoch", (json_int_t)j->due_epoch, "region", j->region);
+    /* A reference, not a copy (as json_pack's "O" would): the scheduler encodes one job per
+     * region from the same row. */
     if (o && j->expected_status)
-        json_object_set_new(o, "expected_status", json_deep_copy(j->expected_status));
+        json_object_set(o, "expected_status", (json_t *)j->expected_status);
     return o;
 }
 

@@ -177,11 +177,11 @@ static void test_remote_region_checks_its_own_jobs(void **state)
     free(tid);
 }
 
-static void test_leaf_user_is_refused_elsewhere(void **state)
+/* A connection to the leaf node as its prober user (eu-west), as sw-prober makes it. */
+static natsConnection *leaf_connect(void)
 {
     natsOptions *o = NULL;
     natsConnection *nc = NULL;
-    natsMsg *reply = NULL;
     char url[64];
     snprintf(url, sizeof(url), "nats://127.0.0.1:%d", leaf_port);
     natsOptions_Create(&o);
@@ -190,6 +190,13 @@ static void test_leaf_user_is_refused_elsewhere(void **state)
     natsOptions_SetCustomInboxPrefix(o, "_INBOX_euw");
     assert_int_equal(natsConnection_Connect(&nc, o), NATS_OK);
     natsOptions_Destroy(o);
+    return nc;
+}
+
+static void test_leaf_user_is_refused_elsewhere(void **state)
+{
+    natsConnection *nc = leaf_connect();
+    natsMsg *reply = NULL;
 
     /* Its own consumer answers through the link... */
     assert_int_equal(natsConnection_RequestString(
@@ -260,16 +267,7 @@ static void test_forged_results_are_refused(void **state)
     for (int i = 0; i < 4; i++)
         snprintf(job[i], sizeof(job[i]), "forged-%d-%lld", i, (long long)time(NULL));
 
-    natsOptions *o = NULL;
-    natsConnection *nc = NULL;
-    char url[64];
-    snprintf(url, sizeof(url), "nats://127.0.0.1:%d", leaf_port);
-    natsOptions_Create(&o);
-    natsOptions_SetURL(o, url);
-    natsOptions_SetUserInfo(o, "prober", leaf_pw);
-    natsOptions_SetCustomInboxPrefix(o, "_INBOX_euw");
-    assert_int_equal(natsConnection_Connect(&nc, o), NATS_OK);
-    natsOptions_Destroy(o);
+    natsConnection *nc = leaf_connect();
     /* 1. Victim's eu-west endpoint, published as the forger's tenant. */
     snprintf(subject, sizeof(subject), "sw.v1.results.eu-west.%s", tb);
     leaf_publish(nc, subject, job[0], a_euw, tb, "eu-west");

@@ -428,6 +428,11 @@ static void test_poison_results_do_not_sink_their_batch(void **state)
     assert_int_equal(pending, 0);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
+    char path[128];
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", ep);
+    it_resp *r = it_auth("DELETE", path, access_tok, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
 }
 
 static void test_prober_killed_mid_batch_loses_nothing(void **state)
@@ -679,13 +684,13 @@ int main(void)
         cmocka_unit_test(test_dlq_stream_holds_the_job),
         cmocka_unit_test(test_failure_kinds),
         cmocka_unit_test(test_quorum_and_idempotent_recording),
-        cmocka_unit_test(test_poison_results_do_not_sink_their_batch),
         cmocka_unit_test(test_two_schedulers_never_double_schedule),
         cmocka_unit_test(test_advisories_wait_for_the_deadletter_actor),
         cmocka_unit_test(test_deleted_while_in_flight_is_dropped),
         cmocka_unit_test(test_malformed_job_goes_to_dlq),
         cmocka_unit_test(test_uptime_and_retention),
         cmocka_unit_test(test_prober_killed_mid_batch_loses_nothing),
+        cmocka_unit_test(test_poison_results_do_not_sink_their_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
