@@ -504,6 +504,36 @@ static void test_deleted_while_in_flight_is_dropped(void **state)
         0);
 }
 
+/* The recorder owns the state rows; deleting an endpoint (sw-endpoints) reaches it as the
+ * endpoint.deleted event, and the endpoint's overall and per-region state go. */
+static void test_deleted_endpoint_state_is_forgotten(void **state)
+{
+    char id[64], path[128];
+    snprintf(id, sizeof(id), "%s", create("/ok?forget=1", 3, 2, false));
+    const char *p[] = {id};
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.endpoint_state WHERE"
+                                   " endpoint_id = $1::uuid",
+                                   1, p, 1, 20000),
+                     1);
+    assert_true(it_sql_long("SELECT count(*) FROM public.endpoint_region_state WHERE"
+                            " endpoint_id = $1::uuid",
+                            1, p) >= 1);
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", id);
+    it_resp *r = it_auth("DELETE", path, access_tok, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    long left = 1;
+    for (int i = 0; i < 100 && left > 0; i++) {
+        left = it_sql_long("SELECT (SELECT count(*) FROM public.endpoint_state WHERE endpoint_id ="
+                           " $1::uuid) + (SELECT count(*) FROM public.endpoint_region_state"
+                           " WHERE endpoint_id = $1::uuid)",
+                           1, p);
+        if (left > 0)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(left, 0);
+}
+
 typedef struct ticker {
     natsConnection *nc;
     long claimed;
@@ -687,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_two_schedulers_never_double_schedule),
         cmocka_unit_test(test_advisories_wait_for_the_deadletter_actor),
         cmocka_unit_test(test_deleted_while_in_flight_is_dropped),
+        cmocka_unit_test(test_deleted_endpoint_state_is_forgotten),
         cmocka_unit_test(test_malformed_job_goes_to_dlq),
         cmocka_unit_test(test_uptime_and_retention),
         cmocka_unit_test(test_prober_killed_mid_batch_loses_nothing),
