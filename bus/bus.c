@@ -74,29 +74,6 @@ struct bus_actor {
     int ncounters;
 };
 
-int64_t bus_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t bus_epoch_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void bus_random_hex(char *out, size_t n)
-{
-    unsigned char buf[64];
-    if (n > sizeof(buf))
-        n = sizeof(buf);
-    randombytes_buf(buf, n);
-    sodium_bin2hex(out, 2 * n + 1, buf, n);
-}
-
 /* ---------------------------------------------------------------- replies */
 
 void bus_reply_json(bus_reply *rep, json_t *body)
@@ -170,8 +147,8 @@ static void send_reply(natsConnection *nc, natsMsg *msg, sw_status st, bus_reply
     if (!rep->body && sw_status_is_error(st))
         bus_reply_error(rep, st, NULL, NULL);
     text = rep->body ? json_dumps(rep->body, JSON_COMPACT) : NULL;
-    if (natsMsg_Create(&out, reply_to, NULL, text ? text : "{}",
-                       text ? (int)strlen(text) : 2) != NATS_OK)
+    if (natsMsg_Create(&out, reply_to, NULL, text ? text : "{}", text ? (int)strlen(text) : 2) !=
+        NATS_OK)
         goto out;
     snprintf(code, sizeof(code), "%d", sw_status_http(st));
     natsMsgHeader_Set(out, "Content-Type", "application/json");
@@ -201,7 +178,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     bus_req req = {0};
     bus_reply rep = {0};
     sw_status st;
-    int64_t t0 = bus_now_ns();
+    int64_t t0 = sw_now_ns();
     const char *reply_to = natsMsg_GetReply(msg);
     /* A request still queued late in the drain is answered at once rather than left to the
      * drain's timeout, which closes the connection and drops it unanswered. A publish (no
@@ -235,8 +212,8 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
         st = rs->route->handler(&req, &rep);
     } else {
         json_error_t jerr;
-        req.body = req.raw_len > 0 ? json_loadb(req.raw, (size_t)req.raw_len, 0, &jerr)
-                                   : json_object();
+        req.body =
+            req.raw_len > 0 ? json_loadb(req.raw, (size_t)req.raw_len, 0, &jerr) : json_object();
         if (!json_is_object(req.body))
             st = bus_reply_error(&rep, SW_EINVAL, "parse_error", "Malformed JSON body.");
         else
@@ -245,7 +222,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     }
     send_reply(nc, msg, st, &rep, req.request_id);
 
-    int64_t dt = bus_now_ns() - t0;
+    int64_t dt = sw_now_ns() - t0;
     pthread_mutex_lock(&rs->lock);
     rs->num_requests++;
     rs->processing_ns += dt;
@@ -352,9 +329,9 @@ static json_t *micro_stats(bus_actor *a)
         json_object_set_new(ep, "num_errors", json_integer(rs->num_errors));
         json_object_set_new(ep, "last_error", json_string(rs->last_error));
         json_object_set_new(ep, "processing_time", json_integer(rs->processing_ns));
-        json_object_set_new(ep, "average_processing_time",
-                            json_integer(rs->num_requests ? rs->processing_ns / rs->num_requests
-                                                          : 0));
+        json_object_set_new(
+            ep, "average_processing_time",
+            json_integer(rs->num_requests ? rs->processing_ns / rs->num_requests : 0));
         pthread_mutex_unlock(&rs->lock);
         json_array_append_new(eps, ep);
     }
@@ -423,8 +400,7 @@ static void on_reconnected(natsConnection *nc, void *closure)
     sw_log(SW_LOG_INFO, "nats reconnected", "server", url, NULL);
 }
 
-static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                           void *closure)
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
 {
     sw_log(SW_LOG_WARN, "nats async error", "error", natsStatus_GetText(err), NULL);
 }
@@ -465,8 +441,7 @@ sw_status bus_connect(natsConnection **out, const char *name, int wait_ms)
         /* Replies to this user's requests land under its own prefix, which its NATS
          * permissions allow it (and only it) to read. A remote region's prober behind a leaf
          * node sets the prefix its hub user is allowed (SW_NATS_INBOX_PREFIX=_INBOX_euw). */
-        snprintf(inbox, sizeof(inbox), "%s",
-                 sw_config_str("SW_NATS_INBOX_PREFIX", ""));
+        snprintf(inbox, sizeof(inbox), "%s", sw_config_str("SW_NATS_INBOX_PREFIX", ""));
         if (!inbox[0])
             snprintf(inbox, sizeof(inbox), "_INBOX_%s", user);
         s = natsOptions_SetCustomInboxPrefix(opts, inbox);
@@ -513,8 +488,8 @@ out:
     return st;
 }
 
-sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload,
-                         const char *msg_id, const char *request_id)
+sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload, const char *msg_id,
+                         const char *request_id)
 {
     natsMsg *m = NULL;
     jsPubAck *ack = NULL;
@@ -672,10 +647,9 @@ static sw_status subscribe_all(bus_actor *a, int concurrency)
         /* Several subscriptions in the same queue group: each has its own delivery thread,
          * so one slow request never holds up the others. */
         for (int c = 0; c < concurrency; c++) {
-            natsStatus s = natsConnection_QueueSubscribe(&a->subs[a->nsubs], a->nc,
-                                                         a->def->routes[i].subject,
-                                                         BUS_QUEUE_GROUP, on_request,
-                                                         &a->routes[i]);
+            natsStatus s =
+                natsConnection_QueueSubscribe(&a->subs[a->nsubs], a->nc, a->def->routes[i].subject,
+                                              BUS_QUEUE_GROUP, on_request, &a->routes[i]);
             if (s != NATS_OK)
                 return SW_EUNAVAILABLE;
             natsSubscription_SetPendingLimits(a->subs[a->nsubs], 65536, 64 * 1024 * 1024);
@@ -734,7 +708,7 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     pthread_mutex_init(&a.counters_lock, NULL);
     pthread_mutex_init(&a.done_lock, NULL);
     pthread_cond_init(&a.done_cond, NULL);
-    bus_random_hex(a.id, 11);
+    sw_random_hex(a.id, 11);
     {
         time_t now = time(NULL);
         struct tm tm;
@@ -787,7 +761,7 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     /* Drain: stop taking requests, finish the callbacks in flight, flush their replies.
      * Requests still queued after half the drain time are refused (on_request), so a
      * backlog cannot outlast the drain. */
-    __atomic_store_n(&a.refuse_from_ns, bus_now_ns() + drain_ms * 500000, __ATOMIC_RELEASE);
+    __atomic_store_n(&a.refuse_from_ns, sw_now_ns() + drain_ms * 500000, __ATOMIC_RELEASE);
     natsConnection_DrainTimeout(a.nc, drain_ms);
     for (long waited = 0; waited < drain_ms + 2000 && !natsConnection_IsClosed(a.nc); waited += 20)
         nats_Sleep(20);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bus/bus.h"
+#include "bus/ids.h"
 
 #define N_QUEUED 100
 
@@ -35,7 +36,7 @@ static void child_start(child *c, const char *mode, const char *drain_ms, const 
 
     assert_non_null(user);
     assert_non_null(pass);
-    bus_random_hex(hex, 4);
+    sw_random_hex(hex, 4);
     snprintf(c->subject, sizeof(c->subject), "sw.test.%s.drain", hex);
     snprintf(bin, sizeof(bin), "%s/it_drain_actor", SW_BIN_DIR);
     assert_int_equal(pipe(p), 0);
@@ -153,7 +154,7 @@ static void test_queued_requests_answered_or_refused(void **state)
      * has not started 1 s after SIGTERM (half of SW_DRAIN_TIMEOUT_MS). */
     child_start(c, "work", "2000", "2");
     natsConnection *nc = it_nats();
-    bus_random_hex(hex, 4);
+    sw_random_hex(hex, 4);
     snprintf(inbox, sizeof(inbox), "_INBOX.it.drain.%s.*", hex);
     assert_int_equal(natsConnection_SubscribeSync(&sub, nc, inbox), NATS_OK);
     assert_int_equal(natsSubscription_SetPendingLimits(sub, -1, -1), NATS_OK);
