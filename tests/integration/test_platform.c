@@ -84,7 +84,8 @@ static void test_body_limits(void **state)
     big[n - 2] = '"';
     big[n - 1] = '}';
     big[n] = '\0';
-    it_resp *r = it_http("POST", "/api/auth/register/", big, NULL);
+    it_resp *r =
+        it_http("POST", "/api/auth/register/", big, "Content-Type: application/json", NULL);
     assert_int_equal(r->status, 413);
     assert_api_headers(r);
     assert_non_null(json_object_get(r->body, "detail"));
@@ -93,7 +94,8 @@ static void test_body_limits(void **state)
 
     const char *bad[] = {"{not json", "[1,2,3]", "\"text\"", "{\"a\":1}{", "\xff\xfe{}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        r = it_http("POST", "/api/auth/register/", bad[i], NULL);
+        r = it_http("POST", "/api/auth/register/", bad[i], "Content-Type: application/json",
+                    NULL);
         assert_int_equal(r->status, 400);
         assert_non_null(json_object_get(r->body, "detail"));
         assert_null(strstr(r->raw, "json_error")); /* nothing internal leaks */

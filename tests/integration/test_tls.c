@@ -21,45 +21,6 @@ static pid_t edge_pid;
 static int http_port, https_port;
 static char cert[600], key[600];
 
-/* KEY='value' from the instance's secrets file (the tests get only the admin login). */
-static void secret(char *out, size_t len, const char *name)
-{
-    char path[512], line[512];
-    snprintf(path, sizeof(path), "%s/secrets.env", getenv("SW_VAR"));
-    FILE *f = fopen(path, "r");
-    out[0] = '\0';
-    while (f && fgets(line, sizeof(line), f)) {
-        char *l = strncmp(line, "export ", 7) == 0 ? line + 7 : line;
-        if (strncmp(l, name, strlen(name)) == 0 && l[strlen(name)] == '=') {
-            char *v = l + strlen(name) + 1;
-            v[strcspn(v, "\n")] = '\0';
-            if (*v == '\'') {
-                v++;
-                v[strcspn(v, "'")] = '\0';
-            }
-            snprintf(out, len, "%s", v);
-        }
-    }
-    if (f)
-        fclose(f);
-    if (!out[0])
-        fail_msg("%s not found in secrets.env", name);
-}
-
-/* A loopback port nobody listens on right now. */
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    socklen_t len = sizeof(a);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        fail_msg("no free port");
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 typedef struct resp {
     long status;
     char *body, *headers;
@@ -164,11 +125,11 @@ static int setup(void **state)
              dir, dir, key, cert);
     if (system(cmd) != 0)
         fail_msg("openssl could not generate a certificate");
-    secret(pw, sizeof(pw), "NATS_PW_EDGE");
-    http_port = free_port();
-    https_port = free_port();
+    it_secret(pw, sizeof(pw), "NATS_PW_EDGE");
+    http_port = it_free_port();
+    https_port = it_free_port();
     while (https_port == http_port)
-        https_port = free_port();
+        https_port = it_free_port();
 
     snprintf(log, sizeof(log), "%s/log/edge-tls.log", getenv("SW_VAR"));
     snprintf(bin, sizeof(bin), "%s/sw-edge", SW_BIN_DIR);
