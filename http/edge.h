@@ -46,6 +46,11 @@ void edge_client_ip(char *out, size_t len, const char *peer, const char *const *
 /* Whether ip is one of the comma-separated addresses of list (exact text match). */
 bool edge_ip_listed(const char *ip, const char *list);
 
+/* Whether a Host header value (host or host:port, [v6]:port) is one of allowed (ALLOWED_HOSTS:
+ * comma-separated; "*" any host, ".example.com" example.com and every subdomain, otherwise
+ * an exact name; case-insensitive). A missing or malformed Host is never allowed. */
+bool edge_host_allowed(const char *host_header, const char *allowed);
+
 /* Whether a Content-Type header value is application/json (any case, parameters such as
  * charset allowed). NULL is not. */
 bool edge_is_json_type(const char *content_type);

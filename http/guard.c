@@ -70,11 +70,12 @@ static const char refusal[] = "HTTP/1.1 429 Too Many Requests\r\n"
                               "Retry-After: 5\r\n"
                               "X-Content-Type-Options: nosniff\r\n"
                               "Cache-Control: no-store\r\n"
+                              "%s"
                               "Connection: close\r\n"
                               "\r\n" REFUSAL_BODY;
 
 sw_status edge_guard_new(edge_guard **out, int max_per_client, size_t slots, const char *trusted,
-                         int plain_port)
+                         int plain_port, bool hsts)
 {
     size_t n = 64;
     *out = NULL;
@@ -101,7 +102,10 @@ sw_status edge_guard_new(edge_guard **out, int max_per_client, size_t slots, con
     g->max_per_client = (uint32_t)max_per_client;
     g->trusted = trusted ? trusted : "";
     g->plain_port = plain_port;
-    g->refusal_len = snprintf(g->refusal, sizeof(g->refusal), refusal, strlen(REFUSAL_BODY));
+    g->refusal_len = snprintf(g->refusal, sizeof(g->refusal), refusal, strlen(REFUSAL_BODY),
+                              hsts ? "Strict-Transport-Security: max-age=63072000; "
+                                     "includeSubDomains\r\n"
+                                   : "");
     crypto_shorthash_keygen(g->key);
     atomic_init(&g->refused, 0);
     *out = g;

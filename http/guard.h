@@ -18,10 +18,11 @@ typedef struct edge_guard edge_guard;
  * (comma-separated IPs, SW_TRUSTED_PROXIES; borrowed, must outlive the guard) are not
  * counted: a proxy carries many clients and limits them itself. slots bounds how many
  * distinct addresses can hold connections at once (civetweb's threads + queue suffice).
- * plain_port: the port of the plain-HTTP listener, the only one a refusal is written on.
+ * plain_port: the port of the plain-HTTP listener, the only one a refusal is written on;
+ * hsts: the refusal carries Strict-Transport-Security (ENFORCE_HTTPS).
  * *out: owned, free with edge_guard_free. */
 sw_status edge_guard_new(edge_guard **out, int max_per_client, size_t slots, const char *trusted,
-                         int plain_port);
+                         int plain_port, bool hsts);
 /* Accepts NULL. Uninstall first. */
 void edge_guard_free(edge_guard *g);
 

@@ -169,6 +169,45 @@ done:
         snprintf(out, len, "%s", hop);
 }
 
+bool edge_host_allowed(const char *h, const char *allowed)
+{
+    char host[256];
+    if (!h || !*h || !allowed)
+        return false;
+    /* The name without its port; an IPv6 literal keeps its brackets. */
+    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
+    if (n == 0 || n >= sizeof(host) || (h[0] == '[' && h[n - 1] != ']'))
+        return false;
+    if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:") !=
+        strlen(h))
+        return false;
+    if (h[n] == ':' && (h[n + 1] == '\0' || strspn(h + n + 1, "0123456789") != strlen(h + n + 1)))
+        return false;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    if (n > 1 && host[n - 1] == '.') /* "example.com." is example.com */
+        host[--n] = '\0';
+    for (const char *p = allowed; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == 0)
+            break;
+        if (len == 1 && p[0] == '*')
+            return true;
+        if (p[0] == '.') {
+            /* ".example.com": example.com itself and anything ending in .example.com */
+            if ((n == len - 1 && strncasecmp(host, p + 1, len - 1) == 0) ||
+                (n > len && strncasecmp(host + n - len, p, len) == 0))
+                return true;
+        } else if (n == len && strncasecmp(host, p, len) == 0) {
+            return true;
+        }
+        p += len;
+    }
+    return false;
+}
+
 void edge_media_type(char *out, size_t len, const char *ct)
 {
     size_t o = 0;

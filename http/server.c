@@ -25,6 +25,7 @@
 #include "store/store.h"
 
 #define REFRESH_COOKIE "sw_refresh"
+#define HSTS "max-age=63072000; includeSubDomains"
 
 typedef struct edge {
     natsConnection *nc;
@@ -44,6 +45,8 @@ typedef struct edge {
     bool enforce_https;  /* redirect plain HTTP to the HTTPS listener (when there is one) */
     char https_port[8];  /* "" without TLS */
     edge_guard *guard;   /* connections per client address */
+    const char *allowed_hosts; /* ALLOWED_HOSTS; NULL: any Host */
+    char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
     int body_timeout_ms; /* the whole body must arrive within this after the headers */
 } edge;
 
@@ -97,9 +100,10 @@ static void start_response(struct mg_connection *conn, const edge *e, call *cl, 
         for (size_t i = 0; i < ARRAY_LEN(api_headers); i++)
             mg_response_header_add(conn, api_headers[i][0], api_headers[i][1], -1);
     }
-    if (cl->tls) /* HSTS means something only on a response that came over TLS */
-        mg_response_header_add(conn, "Strict-Transport-Security",
-                               "max-age=63072000; includeSubDomains", -1);
+    /* Over TLS, and on every response under ENFORCE_HTTPS: TLS may end at a proxy in front,
+     * and a browser ignores the header on a plain-HTTP response anyway. */
+    if (cl->tls || e->enforce_https)
+        mg_response_header_add(conn, "Strict-Transport-Security", HSTS, -1);
 }
 
 static void send_typed(struct mg_connection *conn, const edge *e, call *cl, int status,
@@ -518,7 +522,7 @@ static void handle_static(struct mg_connection *conn, const struct mg_request_in
              "Content-Security-Policy: %s\r\n"
              "%s",
              cl->request_id, dashboard_csp,
-             cl->tls ? "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n" : "");
+             cl->tls || e->enforce_https ? "Strict-Transport-Security: " HSTS "\r\n" : "");
     cl->status = 200;
     mg_send_mime_file2(conn, path, NULL, headers);
 }
@@ -578,30 +582,51 @@ static void encode_path(char *out, size_t len, const char *path)
     out[o] = '\0';
 }
 
-/* 301 to the same path and query on the HTTPS listener. The host is the one the client asked
- * for when it is a plain host name or address, else the listener's. */
+/* 301 to the same path and query at the configured HTTPS origin (redirect_origin), never at
+ * the host the client named: a Host header is the client's to choose. */
 static void redirect_https(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
                            call *cl)
 {
-    char host[256] = "", path[2048], location[2600];
-    const char *h = mg_get_header(conn, "Host");
-    if (h && *h) {
-        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
-        if (n > 0 && n < sizeof(host) &&
-            strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:") >= n)
-            snprintf(host, sizeof(host), "%.*s", (int)n, h);
-    }
-    if (!host[0])
-        snprintf(host, sizeof(host), "%s", "localhost");
+    char path[2048], location[2700];
     encode_path(path, sizeof(path), ri->local_uri_raw ? ri->local_uri_raw : "/");
     const char *q = ri->query_string;
     bool has_q = q && *q && !strpbrk(q, "\r\n") && strlen(q) < 1024;
-    snprintf(location, sizeof(location), "https://%s%s%s%s%s%s", host,
-             strcmp(e->https_port, "443") ? ":" : "",
-             strcmp(e->https_port, "443") ? e->https_port : "", path, has_q ? "?" : "",
+    snprintf(location, sizeof(location), "%s%s%s%s", e->redirect_origin, path, has_q ? "?" : "",
              has_q ? q : "");
     const char *extra[] = {"Location", location};
     send_detail(conn, e, cl, 301, "Moved permanently to HTTPS.", extra, 1);
+}
+
+/* The origin of the HTTPS redirect: FRONTEND_URL when it is https (the public address people
+ * use), else the first plain name of ALLOWED_HOSTS, else the HTTPS listener's address; with
+ * the listener's port unless it is 443. */
+static void redirect_origin(edge *e, const char *https_listen)
+{
+    const char *front = sw_config_str("FRONTEND_URL", NULL);
+    char host[256] = "";
+    if (front && strncmp(front, "https://", 8) == 0 && strlen(front) < sizeof(e->redirect_origin)) {
+        size_t n = 8 + strcspn(front + 8, "/?#");
+        snprintf(e->redirect_origin, sizeof(e->redirect_origin), "%.*s", (int)n, front);
+        return;
+    }
+    for (const char *p = e->allowed_hosts; p && *p && !host[0];) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len && len < sizeof(host) && p[0] != '.' && p[0] != '*')
+            snprintf(host, sizeof(host), "%.*s", (int)len, p);
+        p += len;
+    }
+    if (!host[0]) {
+        const char *colon = strrchr(https_listen, ':');
+        size_t n = colon ? (size_t)(colon - https_listen) : strlen(https_listen);
+        snprintf(host, sizeof(host), "%.*s", (int)n, https_listen);
+        if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0)
+            snprintf(host, sizeof(host), "localhost");
+    }
+    bool port = strcmp(e->https_port, "443") != 0;
+    snprintf(e->redirect_origin, sizeof(e->redirect_origin), "https://%s%s%s", host,
+             port ? ":" : "", port ? e->https_port : "");
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -627,8 +652,16 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     bool ready = strcmp(uri, "/health/ready/") == 0 || strcmp(uri, "/health/ready") == 0;
     bool metrics = strcmp(uri, "/metrics") == 0 || strcmp(uri, "/metrics/") == 0;
 
-    /* Load balancers and Prometheus keep talking plain HTTP to these. */
-    if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready && !metrics) {
+    /* ALLOWED_HOSTS: any other Host is refused before anything else (Django's 400); load
+     * balancers probe the health checks by address, so those answer whatever the Host. */
+    if (e->allowed_hosts && !health && !ready &&
+        !edge_host_allowed(mg_get_header(conn, "Host"), e->allowed_hosts)) {
+        cl.route = "bad_host";
+        const char *h[] = {"Connection", "close"};
+        send_detail(conn, e, &cl, 400, "Invalid Host header.", h, 1);
+    } else if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready &&
+               !metrics) {
+        /* Load balancers and Prometheus keep talking plain HTTP to these. */
         cl.route = "https_redirect";
         redirect_https(conn, ri, e, &cl);
     } else if (strncmp(uri, "/api/", 5) == 0) {
@@ -668,6 +701,7 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
     if (status != 400 || !errmsg || strcmp(errmsg, "Malformed message") != 0)
         return 1;
     char id[33];
+    const edge *e = mg_get_user_data(mg_get_context(conn));
     bus_random_hex(id, 16);
     mg_printf(conn,
               "HTTP/1.1 408 Request Timeout\r\n"
@@ -676,8 +710,10 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
               "X-Request-Id: %s\r\n"
               "X-Content-Type-Options: nosniff\r\n"
               "Cache-Control: no-store\r\n"
+              "%s"
               "Connection: close\r\n\r\n%s",
-              sizeof(body) - 1, id, body);
+              sizeof(body) - 1, id,
+              e && e->enforce_https ? "Strict-Transport-Security: " HSTS "\r\n" : "", body);
     const struct mg_request_info *ri = mg_get_request_info(conn);
     sw_log_ctx_set(id, NULL);
     sw_log(SW_LOG_INFO, "request headers timed out", "status", "408", "peer",
@@ -787,6 +823,12 @@ int main(void)
     e.production = sw_config_is_production();
     e.regions = sw_config_str("SW_REGIONS", "local");
     e.enforce_https = sw_config_bool("ENFORCE_HTTPS", false);
+    e.allowed_hosts = sw_config_str("ALLOWED_HOSTS", NULL);
+    if (e.production && !e.allowed_hosts) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "ALLOWED_HOSTS", "reason",
+               "ALLOWED_HOSTS must list the host names the edge answers for in production", NULL);
+        return 2;
+    }
     {
         const char *user = sw_config_str("SW_NATS_USER", NULL);
         snprintf(e.inbox_prefix, sizeof(e.inbox_prefix), "%s%s", user ? "_INBOX_" : "_INBOX",
@@ -837,7 +879,7 @@ int main(void)
     /* civetweb's queue of accepted connections waiting for a worker (connection_queue, 20)
      * and the worker threads: that many addresses at most hold a connection at once. */
     if (edge_guard_new(&e.guard, (int)per_client, (size_t)nthreads + 64, e.trusted_proxies,
-                       lcolon ? atoi(lcolon + 1) : -1) != SW_OK)
+                       lcolon ? atoi(lcolon + 1) : -1, e.enforce_https) != SW_OK)
         goto out;
     edge_guard_install(e.guard);
     if (edge_guard_start_watchdog(e.guard, (size_t)nthreads) != SW_OK)
@@ -862,6 +904,7 @@ int main(void)
         const char *colon = strrchr(https, ':');
         snprintf(e.https_port, sizeof(e.https_port), "%s", colon ? colon + 1 : https);
         snprintf(ports, sizeof(ports), "%s,%ss", listen, https);
+        redirect_origin(&e, https);
     } else {
         snprintf(ports, sizeof(ports), "%s", listen);
         if (e.enforce_https)

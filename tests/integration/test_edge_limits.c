@@ -360,6 +360,56 @@ static void test_json_routes_refuse_other_types(void **state)
     it_resp_free(r);
 }
 
+/* Production behind a TLS-terminating proxy: ENFORCE_HTTPS without a certificate at the edge
+ * and ALLOWED_HOSTS. Every response carries HSTS, whatever route or status, and a Host that
+ * is not allowed gets 400 before anything else (the health checks answer any Host). */
+static void test_enforce_https_behind_proxy_and_allowed_hosts(void **state)
+{
+    static const char *const env[] = {"ENFORCE_HTTPS=1",
+                                      "ALLOWED_HOSTS=app.example.test,.example.org", NULL};
+    char listen[64], saved[128];
+    int port = 0;
+    int pid = it_edge_start("edge-hosts", &port, env);
+    snprintf(saved, sizeof(saved), "%s", getenv("SW_HTTP_LISTEN"));
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    setenv("SW_HTTP_LISTEN", listen, 1); /* it_http talks to this edge now */
+
+    static const struct {
+        const char *method, *path, *host, *ctype;
+        long status;
+    } cases[] = {
+        {"GET", "/health/", "app.example.test", NULL, 200},
+        {"GET", "/api/auth/me/", "app.example.test:443", NULL, 401},
+        {"GET", "/api/nothing/", "eu.example.org", NULL, 404},
+        {"GET", "/", "example.org", NULL, 200},
+        {"GET", "/missing.js", "app.example.test", NULL, 404},
+        {"POST", "/api/auth/token/", "app.example.test", "text/plain", 415},
+        {"GET", "/api/endpoints/", "evil.test", NULL, 400},
+        {"GET", "/", "app.example.test.evil.test", NULL, 400},
+        {"GET", "/health/", "10.1.2.3", NULL, 200},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char host[128], ct[96];
+        snprintf(host, sizeof(host), "Host: %s", cases[i].host);
+        snprintf(ct, sizeof(ct), "Content-Type: %s",
+                 cases[i].ctype ? cases[i].ctype : "application/json");
+        it_resp *r =
+            it_http(cases[i].method, cases[i].path, cases[i].ctype ? "{}" : NULL, host, ct, NULL);
+        if (r->status != cases[i].status)
+            fail_msg("%s %s (Host %s): %ld, expected %ld: %s", cases[i].method, cases[i].path,
+                     cases[i].host, r->status, cases[i].status, r->raw);
+        const char *hsts = it_header(r, "Strict-Transport-Security");
+        if (!hsts || !strstr(hsts, "max-age="))
+            fail_msg("%s %s: no HSTS on a %ld", cases[i].method, cases[i].path, r->status);
+        if (cases[i].status == 400)
+            assert_string_equal(json_string_value(json_object_get(r->body, "detail")),
+                                "Invalid Host header.");
+        it_resp_free(r);
+    }
+    setenv("SW_HTTP_LISTEN", saved, 1);
+    it_edge_stop(pid);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -367,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_slow_clients_do_not_starve_others),
         cmocka_unit_test(test_forwarded_for_all_lines),
         cmocka_unit_test(test_json_routes_refuse_other_types),
+        cmocka_unit_test(test_enforce_https_behind_proxy_and_allowed_hosts),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();

@@ -238,7 +238,7 @@ static void guard_caps_connections_per_address(void **state)
 {
     edge_guard *g = NULL;
     struct sockaddr_in sa;
-    assert_int_equal(edge_guard_new(&g, 3, 16, "10.0.0.1", 8080), SW_OK);
+    assert_int_equal(edge_guard_new(&g, 3, 16, "10.0.0.1", 8080, false), SW_OK);
     for (int i = 0; i < 3; i++)
         assert_true(edge_guard_admit(g, v4(&sa, "198.51.100.1"), sizeof(sa)));
     assert_false(edge_guard_admit(g, v4(&sa, "198.51.100.1"), sizeof(sa)));
@@ -259,7 +259,7 @@ static void guard_reuses_slots_of_gone_addresses(void **state)
     edge_guard *g = NULL;
     struct sockaddr_in sa;
     char ip[32];
-    assert_int_equal(edge_guard_new(&g, 2, 40, "", 8080), SW_OK);
+    assert_int_equal(edge_guard_new(&g, 2, 40, "", 8080, false), SW_OK);
     /* Many more addresses over time than slots: each leaves before the next wave. */
     for (int wave = 0; wave < 50; wave++) {
         for (int i = 0; i < 40; i++) {
@@ -279,6 +279,29 @@ static void guard_reuses_slots_of_gone_addresses(void **state)
     assert_true(edge_guard_admit(g, v4(&sa, "10.3.0.7"), sizeof(sa)));
     assert_false(edge_guard_admit(g, v4(&sa, "10.3.0.7"), sizeof(sa)));
     edge_guard_free(g);
+}
+
+static void host_is_checked_against_allowed_hosts(void **state)
+{
+    const char *allowed = "app.example.test, .example.org";
+    assert_true(edge_host_allowed("app.example.test", allowed));
+    assert_true(edge_host_allowed("APP.example.TEST:8443", allowed));
+    assert_true(edge_host_allowed("app.example.test.", allowed));
+    assert_true(edge_host_allowed("example.org", allowed));
+    assert_true(edge_host_allowed("eu.status.example.org:80", allowed));
+    assert_false(edge_host_allowed("evil.test", allowed));
+    assert_false(edge_host_allowed("app.example.test.evil.test", allowed));
+    assert_false(edge_host_allowed("notexample.org", allowed));
+    assert_false(edge_host_allowed("xapp.example.test", allowed));
+    assert_false(edge_host_allowed("app.example.test:80x", allowed));
+    assert_false(edge_host_allowed("app.example.test:", allowed));
+    assert_false(edge_host_allowed("app.example.test/x", allowed));
+    assert_false(edge_host_allowed("", allowed));
+    assert_false(edge_host_allowed(NULL, allowed));
+    assert_true(edge_host_allowed("[::1]:8080", "[::1]"));
+    assert_false(edge_host_allowed("[::1", "[::1]"));
+    assert_true(edge_host_allowed("anything.test", "*"));
+    assert_false(edge_host_allowed("anything.test", ""));
 }
 
 static void cookie_is_found_in_any_position(void **state)
@@ -335,6 +358,7 @@ int main(void)
         cmocka_unit_test(client_ip_falls_back_to_peer_on_garbage_xff),
         cmocka_unit_test(client_ip_is_rightmost_untrusted_across_lines),
         cmocka_unit_test(client_ip_handles_ipv6),
+        cmocka_unit_test(host_is_checked_against_allowed_hosts),
         cmocka_unit_test(guard_caps_connections_per_address),
         cmocka_unit_test(guard_reuses_slots_of_gone_addresses),
         cmocka_unit_test(cookie_is_found_in_any_position),
