@@ -18,8 +18,8 @@
 #include "bus/log.h"
 #include "bus/topology.h"
 #include "http/edge.h"
+#include "bus/jwt.h"
 #include "http/guard.h"
-#include "http/jwt.h"
 #include "http/metrics.h"
 #include "store/migrate.h"
 #include "store/store.h"
@@ -81,7 +81,7 @@ static void access_log(const struct mg_request_info *ri, const call *cl)
 {
     char ms[32];
     char status[8];
-    snprintf(ms, sizeof(ms), "%.2f", (double)(bus_now_ns() - cl->t0) / 1e6);
+    snprintf(ms, sizeof(ms), "%.2f", (double)(sw_now_ns() - cl->t0) / 1e6);
     snprintf(status, sizeof(status), "%d", cl->status);
     sw_log_ctx_set(cl->request_id, NULL);
     sw_log(SW_LOG_INFO, "request", "method", ri->request_method, "path", ri->local_uri, "status",
@@ -156,7 +156,7 @@ static long read_body(struct mg_connection *conn, const struct mg_request_info *
     char *buf = malloc(cap);
     if (!buf)
         return -2;
-    int64_t left_ms = (deadline - bus_now_ns()) / 1000000;
+    int64_t left_ms = (deadline - sw_now_ns()) / 1000000;
     int ticket = edge_guard_watch(e->guard, ri->remote_addr, ri->remote_port, ri->server_port,
                                   left_ms > 0 ? (int)left_ms : 0);
     while (want < 0 || (long long)len < want) {
@@ -167,7 +167,7 @@ static long read_body(struct mg_connection *conn, const struct mg_request_info *
         if (len > EDGE_MAX_BODY)
             break;
     }
-    bool cut = edge_guard_unwatch(e->guard, ticket) || bus_now_ns() > deadline;
+    bool cut = edge_guard_unwatch(e->guard, ticket) || sw_now_ns() > deadline;
     bool short_body = want >= 0 && (long long)len < want;
     if (len > EDGE_MAX_BODY)
         rc = -1;
@@ -228,7 +228,7 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
                         1);
             return;
         }
-        if (sw_jwt_verify(&claims, token, e->jwt_key, bus_epoch_ms() / 1000) != SW_OK) {
+        if (sw_jwt_verify(&claims, token, e->jwt_key, sw_epoch_ms() / 1000) != SW_OK) {
             send_detail(conn, e, cl, 401, "Given token not valid for any token type.", www_auth, 1);
             return;
         }
@@ -377,7 +377,7 @@ static void check_actors(edge *e, char *missing, size_t len)
     const char *user = sw_config_str("SW_NATS_USER", NULL);
 
     missing[0] = '\0';
-    bus_random_hex(rnd, 8);
+    sw_random_hex(rnd, 8);
     snprintf(inbox, sizeof(inbox), "%s.ping.%s", user ? "_INBOX_edge" : "_INBOX", rnd);
     if (user)
         snprintf(inbox, sizeof(inbox), "_INBOX_%s.ping.%s", user, rnd);
@@ -387,9 +387,9 @@ static void check_actors(edge *e, char *missing, size_t len)
         natsSubscription_Destroy(sub);
         return;
     }
-    int64_t deadline = bus_now_ns() + 400 * 1000000LL;
+    int64_t deadline = sw_now_ns() + 400 * 1000000LL;
     for (;;) {
-        int64_t left = (deadline - bus_now_ns()) / 1000000;
+        int64_t left = (deadline - sw_now_ns()) / 1000000;
         natsMsg *m = NULL;
         if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
             break;
@@ -635,9 +635,9 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 {
     edge *e = cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    call cl = {.t0 = bus_now_ns(), .status = 0, .route = "static", .tls = ri->is_ssl != 0};
+    call cl = {.t0 = sw_now_ns(), .status = 0, .route = "static", .tls = ri->is_ssl != 0};
 
-    bus_random_hex(cl.request_id, 16);
+    sw_random_hex(cl.request_id, 16);
     /* civetweb's mg_get_header returns only the first line of a repeated header. */
     const char *xff[16];
     size_t nxff = 0;
@@ -680,7 +680,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     }
     access_log(ri, &cl);
     edge_metrics_observe(e->metrics, cl.route, ri->request_method, cl.status ? cl.status : 200,
-                         (double)(bus_now_ns() - cl.t0) / 1e9);
+                         (double)(sw_now_ns() - cl.t0) / 1e9);
     return cl.status ? cl.status : 200;
 }
 
@@ -702,7 +702,7 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
         return 1;
     char id[33];
     const edge *e = mg_get_user_data(mg_get_context(conn));
-    bus_random_hex(id, 16);
+    sw_random_hex(id, 16);
     mg_printf(conn,
               "HTTP/1.1 408 Request Timeout\r\n"
               "Content-Type: application/json; charset=utf-8\r\n"
