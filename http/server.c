@@ -802,6 +802,10 @@ int main(void)
     sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
     if (sodium_init() < 0)
         return 1;
+    if (!sw_config_check_env(why, sizeof(why))) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_ENV", "reason", why, NULL);
+        return 2;
+    }
     if (!sw_config_check_secret_key(why, sizeof(why))) {
         sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SECRET_KEY", "reason", why, NULL);
         return 2;

@@ -410,6 +410,55 @@ static void test_enforce_https_behind_proxy_and_allowed_hosts(void **state)
     it_edge_stop(pid);
 }
 
+/* Fails closed: an SW_ENV that is not development, test or production stops every process
+ * (naming SW_ENV); a live Stripe key means production whatever SW_ENV says; Stripe's API is
+ * reached over https only in production. */
+static void test_production_fails_closed(void **state)
+{
+    static const char *bins[] = {"sw-edge",      "sw-auth",       "sw-tenancy",   "sw-notify",
+                                 "sw-endpoints", "sw-billing",    "sw-scheduler", "sw-prober",
+                                 "sw-recorder",  "sw-deadletter", "sw-migrate"};
+    static const char *envs[] = {"SW_ENV=staging", "SW_ENV=prod", "SW_ENV=Production",
+                                 "SW_ENV=production,"};
+    char *err = NULL, env[600], pw[128];
+    for (size_t b = 0; b < sizeof(bins) / sizeof(bins[0]); b++) {
+        for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+            int rc = it_run_bin(bins[b], envs[i], &err);
+            if (rc != 2 || !strstr(err, "\"setting\":\"SW_ENV\""))
+                fail_msg("%s with %s: exit %d, stderr: %s", bins[b], envs[i], rc, err);
+            free(err);
+        }
+    }
+    /* A live key: production refusals apply in development too (the edge wants ALLOWED_HOSTS,
+     * sw-auth a strong SECRET_KEY). */
+    int rc = it_run_bin("sw-edge",
+                        "SW_ENV=development STRIPE_SECRET_KEY=sk_live_x1 ALLOWED_HOSTS=", &err);
+    if (rc != 2 || !strstr(err, "ALLOWED_HOSTS"))
+        fail_msg("sw-edge with a live key: exit %d, stderr: %s", rc, err);
+    free(err);
+    rc = it_run_bin("sw-auth", "SW_ENV=test STRIPE_SECRET_KEY=rk_live_x1 SECRET_KEY=short", &err);
+    if (rc != 2 || !strstr(err, "SECRET_KEY"))
+        fail_msg("sw-auth with a live key: exit %d, stderr: %s", rc, err);
+    free(err);
+
+    /* STRIPE_API_BASE over plain http: refused in production and with a live key. */
+    it_secret(pw, sizeof(pw), "NATS_PW_BILLING");
+    static const char *modes[] = {"SW_ENV=production", "SW_ENV=development"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(env, sizeof(env),
+                 "%s SW_NATS_USER=billing SW_NATS_PASSWORD=%s STRIPE_SECRET_KEY=sk_live_x1"
+                 " STRIPE_WEBHOOK_SECRET=whsec_x1 STRIPE_PRICE_PRO=price_x1"
+                 " STRIPE_API_BASE=http://127.0.0.1:9",
+                 modes[i], pw);
+        rc = it_run_bin("sw-billing", env, &err);
+        if (rc == 0 || !strstr(err, "STRIPE_API_BASE must be https"))
+            fail_msg("sw-billing (%s) with STRIPE_API_BASE over http: exit %d, stderr: %s",
+                     modes[i], rc, err);
+        assert_null(strstr(err, "sk_live_x1")); /* the key itself is never logged */
+        free(err);
+    }
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -418,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_forwarded_for_all_lines),
         cmocka_unit_test(test_json_routes_refuse_other_types),
         cmocka_unit_test(test_enforce_https_behind_proxy_and_allowed_hosts),
+        cmocka_unit_test(test_production_fails_closed),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();

@@ -286,26 +286,6 @@ static void test_migrations_twice_and_failure(void **state)
     store_pool_free(pool);
 }
 
-/* Runs bin with env overrides; returns its exit status and stderr (owned). */
-static int run_bin(const char *bin, const char *env, char **err)
-{
-    char cmd[1024], path[] = "/tmp/sw-prod-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    snprintf(cmd, sizeof(cmd), "env %s timeout 10 %s/%s 2>%s >/dev/null", env, SW_BIN_DIR, bin,
-             path);
-    int rc = system(cmd);
-    FILE *f = fopen(path, "r");
-    *err = calloc(1, 8192);
-    if (f) {
-        size_t n = fread(*err, 1, 8191, f);
-        (*err)[n] = '\0';
-        fclose(f);
-    }
-    unlink(path);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static void test_production_refuses_weak_secret(void **state)
 {
     const char *bins[] = {"sw-edge", "sw-auth", "sw-tenancy", "sw-notify"};
@@ -315,7 +295,7 @@ static void test_production_refuses_weak_secret(void **state)
     for (size_t b = 0; b < 4; b++) {
         for (size_t e = 0; e < 3; e++) {
             char *err = NULL;
-            int rc = run_bin(bins[b], envs[e], &err);
+            int rc = it_run_bin(bins[b], envs[e], &err);
             if (rc != 2 || !strstr(err, "SECRET_KEY"))
                 fail_msg("%s with %s: exit %d, stderr: %s", bins[b], envs[e], rc, err);
             free(err);

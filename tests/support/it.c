@@ -519,3 +519,23 @@ void it_edge_stop(int pid)
         waitpid(pid, NULL, 0);
     }
 }
+
+int it_run_bin(const char *bin, const char *env, char **err)
+{
+    char cmd[2048], path[] = "/tmp/sw-run-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        close(fd);
+    snprintf(cmd, sizeof(cmd), "env %s timeout 10 %s/%s 2>%s >/dev/null", env, SW_BIN_DIR, bin,
+             path);
+    int rc = system(cmd);
+    FILE *f = fopen(path, "r");
+    *err = calloc(1, 8192);
+    if (f) {
+        size_t n = fread(*err, 1, 8191, f);
+        (*err)[n] = '\0';
+        fclose(f);
+    }
+    unlink(path);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}

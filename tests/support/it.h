@@ -88,6 +88,10 @@ void it_secret(char *out, size_t len, const char *name);
 int it_edge_start(const char *log_name, int *port, const char *const *env);
 void it_edge_stop(int pid);
 
+/* Runs build/bin/<bin> with env overrides ("A=1 B=2", as for env(1)) on top of the test
+ * environment, for at most 10 s; returns its exit status and its stderr (owned). */
+int it_run_bin(const char *bin, const char *env, char **err);
+
 /* The source tree (for ops/sw and conformance schemas). */
 const char *it_source_dir(void);
 
