@@ -35,6 +35,12 @@ static sw_status owner_email(store_pool *db, const char *tenant, char *out, size
     return st;
 }
 
+static const char *str_or_empty(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
 /* One event: SW_OK when done with it (mailed, or nothing to mail), else retry later. */
 static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
 {
@@ -60,18 +66,8 @@ static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
     }
     if (st != SW_OK)
         goto out;
-    json_t *vars = json_pack("{s:s,s:s,s:s}", "endpoint_name",
-                             json_string_value(json_object_get(evt, "endpoint_name"))
-                                 ? json_string_value(json_object_get(evt, "endpoint_name"))
-                                 : "",
-                             "url",
-                             json_string_value(json_object_get(evt, "url"))
-                                 ? json_string_value(json_object_get(evt, "url"))
-                                 : "",
-                             "cause",
-                             json_string_value(json_object_get(evt, "cause"))
-                                 ? json_string_value(json_object_get(evt, "cause"))
-                                 : "");
+    json_t *vars = json_pack("{s:s,s:s,s:s}", "endpoint_name", str_or_empty(evt, "endpoint_name"),
+                             "url", str_or_empty(evt, "url"), "cause", str_or_empty(evt, "cause"));
     snprintf(msg_id, sizeof(msg_id), BUS_ID_INCIDENT_MAIL_FMT, incident, down ? "down" : "up");
     st = vars ? mail_enqueue(bus_actor_js(a), down ? "endpoint_down" : "endpoint_up", to, vars,
                              msg_id, NULL)
