@@ -15,8 +15,11 @@ static const bus_route routes[] = {
 
 /* Outages: the recorder's endpoint.down|up, turned into a mail to the owner. */
 static const bus_worker workers[] = {
-    {.stream = BUS_STREAM_EVENTS, .consumer = BUS_CONSUMER_AUTH_ALERTS, .batch = 16,
-     .wait_ms = 1000, .handle = auth_alerts_batch},
+    {.stream = BUS_STREAM_EVENTS,
+     .consumer = BUS_CONSUMER_AUTH_ALERTS,
+     .batch = 16,
+     .wait_ms = 1000,
+     .handle = auth_alerts_batch},
 };
 
 static const bus_actor_def actor = {

@@ -341,9 +341,9 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
         return unavailable(rep, st);
     /* The caller's endpoint limit, from the one plan table (null: unlimited). */
     const sw_plan *plan = sw_plan_find(json_string_value(json_object_get(row, "plan")));
-    json_object_set_new(row, "endpoint_limit", plan && plan->endpoint_limit >= 0
-                                                   ? json_integer(plan->endpoint_limit)
-                                                   : json_null());
+    json_object_set_new(row, "endpoint_limit",
+                        plan && plan->endpoint_limit >= 0 ? json_integer(plan->endpoint_limit)
+                                                          : json_null());
     bus_reply_json(rep, row);
     return SW_OK;
 }

@@ -233,9 +233,9 @@ static void publish_plan_changed(const bus_req *req, const char *tenant, const e
     jsCtx *js = bus_actor_js(req->actor);
     bus_subject_event(subject, sizeof(subject), tenant, BUS_EVT_PLAN_CHANGED);
     snprintf(msg_id, sizeof(msg_id), BUS_ID_PLAN_CHANGED_FMT, ev->id);
-    json_t *evt = json_pack("{s:s,s:s,s:s,s:s,s:I}", "tenant_id", tenant, "plan", ap->plan,
-                            "previous_plan", ap->previous, "stripe_event", ev->id,
-                            "stripe_created", ev->created);
+    json_t *evt =
+        json_pack("{s:s,s:s,s:s,s:s,s:I}", "tenant_id", tenant, "plan", ap->plan, "previous_plan",
+                  ap->previous, "stripe_event", ev->id, "stripe_created", ev->created);
     sw_status st =
         js && evt ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
     if (st != SW_OK)

@@ -6,8 +6,11 @@
 #include "actors/deadletter/deadletter.h"
 
 static const bus_worker workers[] = {
-    {.stream = BUS_STREAM_ADVISORIES, .consumer = BUS_CONSUMER_DEADLETTER, .batch = 64,
-     .wait_ms = 500, .handle = deadletter_batch},
+    {.stream = BUS_STREAM_ADVISORIES,
+     .consumer = BUS_CONSUMER_DEADLETTER,
+     .batch = 64,
+     .wait_ms = 500,
+     .handle = deadletter_batch},
 };
 
 static const bus_actor_def actor = {

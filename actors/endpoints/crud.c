@@ -49,8 +49,9 @@ static const char *url_taken = "An endpoint with this URL already exists.";
 static sw_status plan_limit(bus_reply *rep, const sw_plan *plan)
 {
     char msg[160];
-    snprintf(msg, sizeof(msg), "The %s plan watches up to %d endpoints. Upgrade to Pro to watch more.",
-             plan->name, plan->endpoint_limit);
+    snprintf(msg, sizeof(msg),
+             "The %s plan watches up to %d endpoints. Upgrade to Pro to watch more.", plan->name,
+             plan->endpoint_limit);
     return bus_reply_error(rep, SW_EFORBIDDEN, "plan_limit", msg);
 }
 

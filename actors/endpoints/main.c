@@ -15,8 +15,11 @@ static const bus_route routes[] = {
 
 /* Plan changes from sw-billing: the tenant's endpoints follow its plan. */
 static const bus_worker workers[] = {
-    {.stream = BUS_STREAM_EVENTS, .consumer = BUS_CONSUMER_ENDPOINTS_PLAN, .batch = 16,
-     .wait_ms = 1000, .handle = endpoints_plan_batch},
+    {.stream = BUS_STREAM_EVENTS,
+     .consumer = BUS_CONSUMER_ENDPOINTS_PLAN,
+     .batch = 16,
+     .wait_ms = 1000,
+     .handle = endpoints_plan_batch},
 };
 
 static const bus_actor_def actor = {

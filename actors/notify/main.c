@@ -3,7 +3,10 @@
 #include "actors/notify/notify.h"
 
 static const bus_worker workers[] = {
-    {.stream = BUS_STREAM_JOBS, .consumer = BUS_CONSUMER_MAILER, .batch = 16, .wait_ms = 1000,
+    {.stream = BUS_STREAM_JOBS,
+     .consumer = BUS_CONSUMER_MAILER,
+     .batch = 16,
+     .wait_ms = 1000,
      .handle = notify_mail_batch},
 };
 

@@ -10,8 +10,12 @@
 #include "actors/prober/prober.h"
 
 static const bus_worker workers[] = {
-    {.stream = BUS_STREAM_JOBS, .consumer_name = prober_consumer, .plan = prober_plan,
-     .handle = prober_turn, .busy = prober_busy, .done = prober_done},
+    {.stream = BUS_STREAM_JOBS,
+     .consumer_name = prober_consumer,
+     .plan = prober_plan,
+     .handle = prober_turn,
+     .busy = prober_busy,
+     .done = prober_done},
 };
 
 static const bus_actor_def actor = {

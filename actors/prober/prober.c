@@ -183,8 +183,7 @@ static void start_job(prober *p, natsMsg *m)
     uint64_t delivered = 1;
     json_t *pl = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
     bus_probe_job decoded;
-    if (bus_probe_job_decode(&decoded, pl) != SW_OK ||
-        !sw_tenant_id_valid(decoded.tenant_id)) {
+    if (bus_probe_job_decode(&decoded, pl) != SW_OK || !sw_tenant_id_valid(decoded.tenant_id)) {
         json_decref(pl);
         poison(p, m, "malformed job");
         natsMsg_Destroy(m);

@@ -129,8 +129,7 @@ void scheduler_turn(bus_actor *a, void *app, natsMsg **msgs, int n)
     (void)n;
     store_conn *c = store_acquire(s->db);
     tick_jobs = 0;
-    sw_status st =
-        c ? scheduler_tick(c, s->jobs, s->batch, &claimed, &late) : SW_EUNAVAILABLE;
+    sw_status st = c ? scheduler_tick(c, s->jobs, s->batch, &claimed, &late) : SW_EUNAVAILABLE;
     store_release(s->db, c);
     if (st == SW_OK && claimed > 0) {
         bus_actor_count(a, "endpoints_claimed", claimed);
