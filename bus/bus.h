@@ -79,6 +79,11 @@ typedef struct bus_actor_def {
      * app context handed to handlers as req->app, or NULL with *err set to fail start-up. */
     void *(*app_init)(bus_actor *a, sw_status *err);
     void (*app_free)(void *app);
+    /* Optional: adds gauges (values of the moment, e.g. rows by plan read from the database) to
+     * the data object (borrowed) of the "worker" pseudo-endpoint when $SRV.STATS is answered,
+     * next to the counters of bus_actor_count. Runs on the micro subscription's thread: keep
+     * it short and bounded (a statement timeout on any query). */
+    void (*stats)(bus_actor *a, json_t *data);
 } bus_actor_def;
 
 /* Runs the actor until SIGTERM/SIGINT; returns the process exit code. */
