@@ -623,7 +623,8 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
         sw_log(SW_LOG_ERROR, "libsodium failed to initialise", NULL);
         return 1;
     }
-    if (!sw_config_check_secret_key(why, sizeof(why))) {
+    if ((def->uses_secret_key || sw_config_str("SECRET_KEY", NULL)) &&
+        !sw_config_check_secret_key(why, sizeof(why))) {
         sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SECRET_KEY", "reason", why, NULL);
         return 2;
     }

@@ -72,6 +72,10 @@ typedef struct bus_route {
 
 typedef struct bus_actor_def {
     const char *name; /* "sw-auth": the micro service name, no dots */
+    /* True for an actor that issues or verifies tokens (sw-auth): in production it refuses to
+     * start without a strong SECRET_KEY. The others are not given the key (ops/sw); one that is
+     * handed a weak key in production still refuses it. */
+    bool uses_secret_key;
     const char *description;
     const bus_route *routes;
     size_t nroutes;

@@ -304,14 +304,17 @@ static int run_bin(const char *bin, const char *env, char **err)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+/* The edge and sw-auth (which verify and issue tokens) refuse to start in production without a
+ * strong SECRET_KEY; the other actors are not given the key at all (ops/sw), and refuse a weak
+ * one if they are. */
 static void test_production_refuses_weak_secret(void **state)
 {
     const char *bins[] = {"sw-edge", "sw-auth", "sw-tenancy", "sw-notify"};
     const char *envs[] = {"SW_ENV=production SECRET_KEY=short",
-                          "SW_ENV=production SECRET_KEY=",
-                          "SW_ENV=production SECRET_KEY=changeme-changeme-changeme-changeme-1"};
+                          "SW_ENV=production SECRET_KEY=changeme-changeme-changeme-changeme-1",
+                          "SW_ENV=production SECRET_KEY="};
     for (size_t b = 0; b < 4; b++) {
-        for (size_t e = 0; e < 3; e++) {
+        for (size_t e = 0; e < (b < 2 ? 3 : 2); e++) {
             char *err = NULL;
             int rc = run_bin(bins[b], envs[e], &err);
             if (rc != 2 || !strstr(err, "SECRET_KEY"))
