@@ -19,7 +19,8 @@
 /* Settings any actor or the edge may get (not secrets: where NATS is, the log level, ...). */
 #define ENV_COMMON                                                                                 \
     "PATH LANG SW_ENV NATS_URL SW_LOG_LEVEL SW_REGION SW_CONCURRENCY SW_JS_DOMAIN "                \
-    "SW_NATS_INBOX_PREFIX ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SW_NATS_USER SW_NATS_PASSWORD"
+    "SW_NATS_INBOX_PREFIX SW_DRAIN_TIMEOUT_MS ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS "            \
+    "SW_NATS_USER SW_NATS_PASSWORD"
 /* What actor_app_init reads (the database actors built on it). */
 #define ENV_APP                                                                                    \
     "FRONTEND_URL ENFORCE_HTTPS SW_COOKIE_SECURE SW_TENANT_DOMAIN SW_DB_POOL "                     \
@@ -32,8 +33,9 @@ static const struct {
 } env_table[] = {
     {"edge",
      "SECRET_KEY SW_HTTP_LISTEN SW_HTTPS_LISTEN SW_WEB_ROOT SW_TRUSTED_PROXIES ENFORCE_HTTPS "
-     "ALLOWED_HOSTS CORS_ALLOWED_ORIGINS SW_METRICS_TOKEN SW_TLS_CERT SW_TLS_KEY SW_REGIONS "
-     "SW_BUS_TIMEOUT_MS SW_HTTP_THREADS SW_READY_ACTORS TMPDIR",
+     "ALLOWED_HOSTS CORS_ALLOWED_ORIGINS FRONTEND_URL SW_METRICS_TOKEN SW_TLS_CERT SW_TLS_KEY "
+     "SW_REGIONS SW_BUS_TIMEOUT_MS SW_HTTP_THREADS SW_HTTP_MAX_CONN_PER_CLIENT SW_READY_ACTORS "
+     "TMPDIR",
      false},
     {"auth", "SECRET_KEY " ENV_APP " SW_PWHASH_CONCURRENCY", true},
     {"tenancy", ENV_APP, true},
