@@ -488,6 +488,7 @@ int it_edge_start(const char *log_name, int *port, const char *const *env)
         /* The edge's own NATS user, never the admin login the tests hold. */
         unsetenv("SW_ADMIN_NATS_USER");
         unsetenv("SW_ADMIN_NATS_PASSWORD");
+        unsetenv("DATABASE_URL"); /* the edge holds no database connection (ops/sw gives none) */
         setenv("SW_HTTP_LISTEN", listen, 1);
         setenv("SW_NATS_USER", "edge", 1);
         setenv("SW_NATS_PASSWORD", pw, 1);
