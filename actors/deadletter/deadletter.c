@@ -137,3 +137,15 @@ void deadletter_app_free(void *arg)
     store_pool_free(d->db);
     free(d);
 }
+
+void deadletter_stats(bus_actor *a, json_t *data)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Wait = 400; /* the micro thread answers STATS: never wait long for JetStream */
+    if (js_GetStreamInfo(&si, bus_actor_js(a), "SW_DLQ", &o, &jerr) == NATS_OK && si)
+        json_object_set_new(data, "dlq_messages", json_integer((json_int_t)si->State.Msgs));
+    jsStreamInfo_Destroy(si);
+}

@@ -20,6 +20,7 @@ static const bus_actor_def actor = {
     .nworkers = ARRAY_LEN(workers),
     .app_init = deadletter_app_init,
     .app_free = deadletter_app_free,
+    .stats = deadletter_stats,
 };
 
 int main(int argc, char **argv)

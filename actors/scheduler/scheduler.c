@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/common/app.h"
 #include "actors/scheduler/scheduler.h"
 #include "bus/config.h"
 #include "bus/jetstream.h"
@@ -167,7 +168,7 @@ void *scheduler_app_init(bus_actor *a, sw_status *err)
     s->tick_ms = (int)sw_config_long("SW_SCHED_TICK_MS", 200, 10, 60000, NULL);
     bus_inbox_prefix(inbox, sizeof(inbox));
     if (bus_apub_new(&s->jobs, bus_actor_conn(a), inbox, 5000) != SW_OK ||
-        store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK) {
+        store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK) {
         scheduler_app_free(s);
         *err = SW_EINTERNAL;
         return NULL;
@@ -183,4 +184,30 @@ void scheduler_app_free(void *arg)
     store_pool_free(s->db);
     bus_apub_free(s->jobs);
     free(s);
+}
+
+/* Two connections: the loop's, and one for these gauges so $SRV.STATS never waits for a tick. */
+void scheduler_stats(bus_actor *a, json_t *data)
+{
+    scheduler *s = bus_actor_app(a);
+    json_t *lag = NULL;
+    store_conn *c = s ? store_acquire(s->db) : NULL;
+    if (!c || actor_tx_bounded(c, 400) != SW_OK)
+        goto out;
+    actor_stats_by_plan(c, data, "endpoints_by_plan",
+                        "SELECT t.plan, count(*)::bigint AS n FROM public.schedule s"
+                        " JOIN public.tenants t ON t.id = s.tenant_id GROUP BY t.plan");
+    /* The index on next_due_at finds the oldest due row at once. */
+    if (store_query_one(c, &lag,
+                        "SELECT COALESCE(extract(epoch FROM now() - min(next_due_at)), 0)::float8"
+                        " AS lag FROM public.schedule WHERE next_due_at <= now()"
+                        " AND url IS NOT NULL",
+                        0, NULL) == SW_OK) {
+        double v = json_number_value(json_object_get(lag, "lag"));
+        json_object_set_new(data, "lag_seconds", json_real(v > 0 ? v : 0.0));
+    }
+out:
+    if (c)
+        store_release(s->db, c);
+    json_decref(lag);
 }

@@ -12,6 +12,9 @@ void scheduler_app_free(void *app);
  * turn, SW_SCHED_TICK_MS apart unless a full batch says more is due. */
 void scheduler_turn(bus_actor *a, void *app, natsMsg **msgs, int n);
 void scheduler_done(void *app);
+/* bus_actor_def.stats: "endpoints_by_plan" {"free": n, ...} (rows of public.schedule being
+ * checked) and "lag_seconds" (now minus the oldest next_due_at that is due; 0 when none). */
+void scheduler_stats(bus_actor *a, json_t *data);
 
 /* Claims up to batch due rows, publishes their jobs and advances next_due_at, all in one
  * transaction: the jobs are published without waiting one by one, and the claim commits only
