@@ -76,10 +76,66 @@ static sw_status unavailable(bus_reply *rep, sw_status st)
                            NULL);
 }
 
+/* Whether email has logged in from addr (a rate_limit_addr key) in the last 90 days. */
+static sw_status address_known(store_conn *c, const char *email, const char *addr, bool *known)
+{
+    json_t *row = NULL;
+    const char *p[] = {email, addr};
+    *known = false;
+    sw_status st = store_query_one(c, &row,
+                                   "SELECT 1 AS known FROM public.login_known_addresses"
+                                   " WHERE email = $1 AND addr = $2"
+                                   " AND last_login > now() - interval '90 days'",
+                                   2, p);
+    json_decref(row);
+    if (st == SW_ENOTFOUND)
+        return SW_OK;
+    *known = st == SW_OK;
+    return st;
+}
+
+static sw_status address_remember(store_conn *c, const char *email, const char *addr)
+{
+    const char *p[] = {email, addr};
+    return store_query(c, NULL, NULL,
+                       "INSERT INTO public.login_known_addresses (email, addr) VALUES ($1, $2)"
+                       " ON CONFLICT (email, addr) DO UPDATE SET last_login = now()",
+                       2, p);
+}
+
+/* Login throttles count failures: every attempt takes a hit on its address's bucket
+ * ("login:ip:<addr>", IPv6 by /64) and on an account bucket, and a success gives both back.
+ * The account bucket is the account-wide one ("login:acct:<email>") unless the account has
+ * logged in from this address before; then it is that address's own ("login:acct:<email>:
+ * from:<addr>"), so failures from anywhere else never lock the owner out of a known place. */
+typedef struct login_buckets {
+    char ip[96];
+    char acct[400];
+} login_buckets;
+
+static sw_status login_throttle(store_conn *c, const actor_app *app, login_buckets *b,
+                                const char *email, const char *addr, int *retry_after)
+{
+    bool known = false;
+    snprintf(b->ip, sizeof(b->ip), "login:ip:%s", addr);
+    sw_status st = rate_limit_hit(c, b->ip, app->rate_login, retry_after);
+    if (st == SW_OK)
+        st = address_known(c, email, addr, &known);
+    if (st == SW_OK) {
+        if (known)
+            snprintf(b->acct, sizeof(b->acct), "login:acct:%s:from:%s", email, addr);
+        else
+            snprintf(b->acct, sizeof(b->acct), "login:acct:%s", email);
+        st = rate_limit_hit(c, b->acct, app->rate_login, retry_after);
+    }
+    return st;
+}
+
 sw_status auth_token(const bus_req *req, bus_reply *rep)
 {
     actor_app *app = req->app;
-    char email[256], key[320], tag[17], refresh[64];
+    char email[256], addr[72], tag[17], refresh[64];
+    login_buckets buckets;
     json_t *who = NULL, *user = NULL;
     int retry_after = 0;
     sw_status st;
@@ -96,16 +152,12 @@ sw_status auth_token(const bus_req *req, bus_reply *rep)
     if (!email_ok)
         snprintf(email, sizeof(email), "%.200s", email_in); /* still counted per account */
     account_tag(tag, email);
+    rate_limit_addr(addr, sizeof(addr), req->client_ip);
 
     store_conn *c = store_acquire(app->db);
     if (!c)
         return unavailable(rep, SW_EUNAVAILABLE);
-    snprintf(key, sizeof(key), "login:ip:%s", req->client_ip ? req->client_ip : "-");
-    st = rate_limit_hit(c, key, app->rate_login, &retry_after);
-    if (st == SW_OK) {
-        snprintf(key, sizeof(key), "login:acct:%s", email);
-        st = rate_limit_hit(c, key, app->rate_login, &retry_after);
-    }
+    st = login_throttle(c, app, &buckets, email, addr, &retry_after);
     if (st == SW_ETHROTTLED) {
         st = rate_limit_reply(rep, req, "login", retry_after);
         goto out;
@@ -145,6 +197,12 @@ sw_status auth_token(const bus_req *req, bus_reply *rep)
         st = bus_reply_error(rep, SW_EUNAUTH, "no_active_account", bad_credentials);
         goto out;
     }
+    /* The right password is no failure: both buckets get their hit back. */
+    st = rate_limit_refund(c, buckets.ip, app->rate_login);
+    if (st == SW_OK)
+        st = rate_limit_refund(c, buckets.acct, app->rate_login);
+    if (st != SW_OK)
+        goto fail;
     if (!json_is_true(json_object_get(user, "verified"))) {
         sw_log(SW_LOG_WARN, "security: login refused, email not verified", "event",
                "login_unverified", "user_id", uid, "client_ip", req->client_ip, NULL);
@@ -153,7 +211,9 @@ sw_status auth_token(const bus_req *req, bus_reply *rep)
         goto out;
     }
     const char *role = json_string_value(json_object_get(user, "role"));
-    st = refresh_insert(c, refresh, NULL, NULL, tenant, uid);
+    st = address_remember(c, email, addr);
+    if (st == SW_OK)
+        st = refresh_insert(c, refresh, NULL, NULL, tenant, uid);
     if (st != SW_OK)
         goto fail;
     st = reply_tokens(rep, app, tenant, uid, role, refresh);

@@ -457,6 +457,136 @@ static void test_login_throttle_shared_by_two_instances(void **state)
     free(tid);
 }
 
+static it_resp *login_from(const char *email, const char *password, const char *ip)
+{
+    return it_post_json("/api/auth/token/",
+                        json_pack("{s:s,s:s}", "email", email, "password", password), ip);
+}
+
+/* A random IPv6 /64 prefix in 2001:db8::/32 (documentation range), "2001:db8:x:y". */
+static void fresh_v6_prefix(char *out, size_t len)
+{
+    uint32_t r = randombytes_random();
+    snprintf(out, len, "2001:db8:%x:%x", (r >> 16) & 0xffff, r & 0xffff);
+}
+
+static void test_lockout_spares_known_address(void **state)
+{
+    char email[160], home[64], cafe[64], sql[512];
+    char *tid = it_signup_verified(email, sizeof(email), "Lockout");
+    /* The owner logs in from home once (an IPv6 address: its /64 is what is remembered). */
+    char prefix[40];
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    snprintf(home, sizeof(home), "%s::1", prefix);
+    it_resp *r = login_from(email, IT_PASSWORD, home);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    char lower[160];
+    validate_email(lower, sizeof(lower), email);
+    const char *pk[] = {lower};
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.login_known_addresses"
+                                 " WHERE email = $1 AND addr LIKE '2001:db8:%/64'",
+                                 1, pk),
+                     1);
+
+    /* Ten strangers each fail once: the account-wide bucket is full. */
+    for (int i = 0; i < 10; i++) {
+        r = login_from(email, "Wrong-Password-99", NULL);
+        assert_int_equal(r->status, 401);
+        it_resp_free(r);
+    }
+    snprintf(cafe, sizeof(cafe), "%s", it_fresh_ip());
+    r = login_from(email, IT_PASSWORD, cafe);
+    assert_int_equal(r->status, 429);
+    assert_non_null(it_header(r, "Retry-After"));
+    assert_true(atoi(it_header(r, "Retry-After")) > 0);
+    it_resp_free(r);
+
+    /* The owner at home (another address of the same /64) still gets in. */
+    snprintf(home, sizeof(home), "%s:1234:5678:9abc:def0", prefix);
+    r = login_from(email, IT_PASSWORD, home);
+    assert_int_equal(r->status, 200);
+    assert_non_null(json_object_get(r->body, "access"));
+    it_resp_free(r);
+    /* Successful logins are not failures: many in a row from home never throttle. */
+    for (int i = 0; i < 11; i++) {
+        r = login_from(email, IT_PASSWORD, home);
+        assert_int_equal(r->status, 200);
+        it_resp_free(r);
+    }
+
+    /* Failures from the known address are still limited (its address bucket fills first, at the
+     * same rate), and they count on that address's own bucket for the account, not on the
+     * account-wide one the strangers filled. */
+    for (int i = 0; i < 10; i++) {
+        snprintf(home, sizeof(home), "%s::%x", prefix, 0x100 + i);
+        r = login_from(email, "Wrong-Password-99", home);
+        assert_int_equal(r->status, 401);
+        it_resp_free(r);
+    }
+    r = login_from(email, IT_PASSWORD, home);
+    assert_int_equal(r->status, 429);
+    assert_non_null(it_header(r, "Retry-After"));
+    it_resp_free(r);
+    snprintf(sql, sizeof(sql), "login:acct:%s:from:%s::/64", lower, prefix);
+    const char *pb[] = {sql};
+    assert_int_equal(it_sql_long("SELECT max(count) FROM public.rate_limits WHERE key = $1", 1, pb),
+                     10);
+    snprintf(sql, sizeof(sql), "login:acct:%s", lower);
+    assert_int_equal(it_sql_long("SELECT max(count) FROM public.rate_limits WHERE key = $1", 1, pb),
+                     11); /* ten strangers and the refused try from the cafe */
+    free(tid);
+}
+
+static void test_throttles_group_ipv6_by_64(void **state)
+{
+    char prefix[40], ip[80];
+    /* Login: ten failures from ten addresses of one /64, then the whole /64 waits. */
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    for (int i = 0; i < 10; i++) {
+        snprintf(ip, sizeof(ip), "%s:%x::1", prefix, i + 1);
+        it_resp *r = login_from(it_fresh_email("v6"), "Wrong-Password-99", ip);
+        assert_int_equal(r->status, 401);
+        it_resp_free(r);
+    }
+    snprintf(ip, sizeof(ip), "%s:ffff:ffff:ffff:ffff", prefix);
+    it_resp *r = login_from(it_fresh_email("v6"), "Wrong-Password-99", ip);
+    assert_int_equal(r->status, 429);
+    assert_non_null(it_header(r, "Retry-After"));
+    it_resp_free(r);
+    /* Another /64 is someone else. */
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    snprintf(ip, sizeof(ip), "%s::1", prefix);
+    r = login_from(it_fresh_email("v6"), "Wrong-Password-99", ip);
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+
+    /* Sign-up: 5 an hour per /64. */
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    for (int i = 0; i < 6; i++) {
+        snprintf(ip, sizeof(ip), "%s:%x::%x", prefix, i + 1, i + 7);
+        r = it_post_json("/api/auth/register/",
+                         json_pack("{s:s,s:s,s:s,s:s}", "organization_name", "Six", "email",
+                                   it_fresh_email("v6reg"), "password", "short",
+                                   "password_confirm", "short"),
+                         ip);
+        assert_int_equal(r->status, i < 5 ? 400 : 429);
+        if (i == 5)
+            assert_non_null(it_header(r, "Retry-After"));
+        it_resp_free(r);
+    }
+
+    /* Resend verification (a sensitive route): 3 an hour per /64. */
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    for (int i = 0; i < 4; i++) {
+        snprintf(ip, sizeof(ip), "%s::%x", prefix, 0xa0 + i);
+        r = it_post_json("/api/auth/resend-verification/",
+                         json_pack("{s:s}", "email", it_fresh_email("v6rs")), ip);
+        assert_int_equal(r->status, i < 3 ? 200 : 429);
+        it_resp_free(r);
+    }
+}
+
 static void test_security_log(void **state)
 {
     char email[160], path[512], cmd[1024];
@@ -501,6 +631,8 @@ int main(void)
         cmocka_unit_test(test_refresh_rotation_and_reuse),
         cmocka_unit_test(test_logout),
         cmocka_unit_test(test_login_throttle_shared_by_two_instances),
+        cmocka_unit_test(test_lockout_spares_known_address),
+        cmocka_unit_test(test_throttles_group_ipv6_by_64),
         cmocka_unit_test(test_security_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
