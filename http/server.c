@@ -20,6 +20,7 @@
 #include "http/edge.h"
 #include "http/jwt.h"
 #include "http/metrics.h"
+#include "http/revocation.h"
 #include "store/migrate.h"
 #include "store/store.h"
 
@@ -35,6 +36,8 @@ typedef struct edge {
     const char *ready_actors;
     int bus_timeout_ms;
     edge_metrics *metrics;
+    sw_revoked_set *revoked;       /* sessions whose access tokens are refused */
+    natsSubscription *revoked_sub; /* keeps `revoked` current (stream SW_REVOKED) */
     jsCtx *js_metrics; /* its Wait (2 s) bounds each JetStream info call of a scrape */
     const char *metrics_token;
     const char *regions;
@@ -205,7 +208,9 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
                         www_auth, 1);
             return;
         }
-        if (sw_jwt_verify(&claims, token, e->jwt_key, bus_epoch_ms() / 1000) != SW_OK) {
+        int64_t now = bus_epoch_ms() / 1000;
+        if (sw_jwt_verify(&claims, token, e->jwt_key, now) != SW_OK ||
+            sw_revoked_set_check(e->revoked, &claims, now)) {
             send_detail(conn, e, cl, 401, "Given token not valid for any token type.",
                         www_auth, 1);
             return;
@@ -717,6 +722,10 @@ int main(void)
     }
     if (store_pool_new(&e.db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK)
         goto out;
+    /* Fail closed: an edge that cannot see revocations would honour ended sessions. */
+    if (sw_revoked_set_new(&e.revoked) != SW_OK ||
+        sw_revoked_set_watch(&e.revoked_sub, e.revoked, e.js, 5000) != SW_OK)
+        goto out;
 
     snprintf(threads, sizeof(threads), "%ld",
              sw_config_long("SW_HTTP_THREADS", 64, 2, 1024, NULL));
@@ -773,13 +782,17 @@ int main(void)
 out:
     if (ctx)
         mg_stop(ctx); /* finishes the requests in flight */
+    if (e.revoked_sub)
+        natsSubscription_Unsubscribe(e.revoked_sub);
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
+    natsSubscription_Destroy(e.revoked_sub);
     jsCtx_Destroy(e.js);
     jsCtx_Destroy(e.js_metrics);
     natsConnection_Destroy(e.nc);
     store_pool_free(e.db);
     edge_metrics_free(e.metrics);
+    sw_revoked_set_free(e.revoked);
     if (pem_tmp[0])
         unlink(pem_tmp);
     sodium_memzero(e.jwt_key, sizeof(e.jwt_key));

@@ -75,15 +75,14 @@ void rate_limit_addr(char *out, size_t len, const char *ip)
     snprintf(out, len, "%.63s", ip);
 }
 
-sw_status rate_limit_reply(bus_reply *rep, const bus_req *req, const char *what,
-                           int retry_after)
+sw_status rate_limit_reply(bus_reply *rep, const bus_req *req, const char *what, int retry_after)
 {
     char secs[16], detail[128];
     snprintf(secs, sizeof(secs), "%d", retry_after);
     snprintf(detail, sizeof(detail), "Request was throttled. Expected available in %d seconds.",
              retry_after);
     bus_reply_header(rep, "Retry-After", secs);
-    sw_log(SW_LOG_WARN, "security: throttled", "event", "throttle", "scope", what,
-           "retry_after", secs, "client_ip", req->client_ip, NULL);
+    sw_log(SW_LOG_WARN, "security: throttled", "event", "throttle", "scope", what, "retry_after",
+           secs, "client_ip", req->client_ip, NULL);
     return bus_reply_error(rep, SW_ETHROTTLED, "throttled", detail);
 }

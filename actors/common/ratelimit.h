@@ -23,7 +23,6 @@ sw_status rate_limit_refund(store_conn *c, const char *key, sw_rate rate);
 void rate_limit_addr(char *out, size_t len, const char *ip);
 
 /* Fills a DRF-style 429 reply with Retry-After, logs the hit, and returns SW_ETHROTTLED. */
-sw_status rate_limit_reply(bus_reply *rep, const bus_req *req, const char *what,
-                           int retry_after);
+sw_status rate_limit_reply(bus_reply *rep, const bus_req *req, const char *what, int retry_after);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "actors/common/validate.h"
 #include "http/jwt.h"
+#include "http/revocation.h"
 
 static char *register_only(char *email, size_t len)
 {
@@ -200,6 +201,21 @@ static long me_status(const char *token, it_resp **out)
     return st;
 }
 
+/* Polls GET /api/auth/me/ with token until it answers want or 5 s pass (what issue 14 promises
+ * for revocations); returns the last status. */
+static long me_status_within_5s(const char *token, long want)
+{
+    long st = 0;
+    for (int i = 0; i < 50; i++) {
+        st = me_status(token, NULL);
+        if (st == want)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return st;
+}
+
 static void test_access_token_attacks(void **state)
 {
     char email[160], payload[1024];
@@ -334,10 +350,14 @@ static void test_refresh_rotation_and_reuse(void **state)
     it_resp *after = it_post_json("/api/auth/token/refresh/", json_pack("{s:s}", "refresh", t2),
                                   NULL);
     assert_int_equal(after->status, 401);
+    /* The family's access tokens stop working too (at the edge, within 5 s). */
+    assert_int_equal(me_status_within_5s(a1, 401), 401);
 
     /* A second login is a separate family and still works. */
     it_resp *login2 = it_login(email, IT_PASSWORD);
     assert_int_equal(login2->status, 200);
+    assert_int_equal(me_status(json_string_value(json_object_get(login2->body, "access")), NULL),
+                     200);
     it_resp *ok = it_post_json("/api/auth/token/refresh/",
                                json_pack("{s:s}", "refresh",
                                          json_string_value(json_object_get(login2->body,
@@ -383,8 +403,119 @@ static void test_logout(void **state)
                               NULL);
     assert_int_equal(r->status, 401);
     it_resp_free(r);
-    /* The access token lives out its short life. */
-    assert_int_equal(me_status(access, NULL), 200);
+    /* The session's access token stops working within 5 s, with the usual 401. */
+    assert_int_equal(me_status_within_5s(access, 401), 401);
+    me_status(access, &r);
+    assert_non_null(it_header(r, "WWW-Authenticate"));
+    it_resp_free(r);
+    /* Its access token cannot even log out again. */
+    out = it_http("POST", "/api/auth/logout/", body, auth, NULL);
+    assert_int_equal(out->status, 401);
+    it_resp_free(out);
+    it_resp_free(login);
+    free(tid);
+}
+
+/* Revocations survive an edge restart (the startup load from stream SW_REVOKED); a user-wide
+ * revocation (what a password change publishes, auth_revoke_user) ends the tokens issued before
+ * it and not the ones after; other sessions of the user are not touched by a logout. */
+static void test_revocations_outlive_edge_restart(void **state)
+{
+    char email[160], body[256], auth[1200];
+    char *tid = it_signup_verified(email, sizeof(email), "Revoke");
+    it_resp *s1 = it_login(email, IT_PASSWORD), *s2 = it_login(email, IT_PASSWORD);
+    assert_int_equal(s1->status, 200);
+    assert_int_equal(s2->status, 200);
+    const char *a1 = json_string_value(json_object_get(s1->body, "access"));
+    const char *a2 = json_string_value(json_object_get(s2->body, "access"));
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a1);
+    snprintf(body, sizeof(body), "{\"refresh\":\"%s\"}",
+             json_string_value(json_object_get(s1->body, "refresh")));
+    it_resp *out = it_http("POST", "/api/auth/logout/", body, auth, NULL);
+    assert_int_equal(out->status, 205);
+    it_resp_free(out);
+    assert_int_equal(me_status_within_5s(a1, 401), 401);
+    assert_int_equal(me_status(a2, NULL), 200); /* the other session lives on */
+
+    /* A new edge process knows about the logout before it serves anything. */
+    assert_int_equal(it_ops("actor restart edge"), 0);
+    assert_true(it_wait_ready(20000));
+    assert_int_equal(me_status(a1, NULL), 401);
+    assert_int_equal(me_status(a2, NULL), 200);
+
+    /* Every session of the user, as a password change does: published the way sw-auth's
+     * auth_revoke_user publishes it (the message's one encoder). */
+    it_resp *me = NULL;
+    assert_int_equal(me_status(a2, &me), 200);
+    sw_revocation rv = {.kind = SW_REVOKE_USER, .before = (int64_t)time(NULL) + 1};
+    snprintf(rv.id, sizeof(rv.id), "%s", json_string_value(json_object_get(me->body, "id")));
+    it_resp_free(me);
+    char subject[128];
+    json_t *msg = NULL;
+    assert_true(sw_revocation_encode(subject, sizeof(subject), &msg, &rv));
+    char *text = json_dumps(msg, JSON_COMPACT);
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    jsPubAck *ack = NULL;
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    assert_int_equal(js_Publish(&ack, js, subject, text, (int)strlen(text), NULL, NULL), NATS_OK);
+    jsPubAck_Destroy(ack);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    free(text);
+    json_decref(msg);
+    assert_int_equal(me_status_within_5s(a2, 401), 401);
+    /* A login after the cut-off is a new token that works. */
+    struct timespec ts = {2, 0};
+    nanosleep(&ts, NULL);
+    it_resp *s3 = it_login(email, IT_PASSWORD);
+    assert_int_equal(s3->status, 200);
+    assert_int_equal(me_status(json_string_value(json_object_get(s3->body, "access")), NULL), 200);
+    it_resp_free(s3);
+    it_resp_free(s2);
+    it_resp_free(s1);
+    free(tid);
+}
+
+/* A refresh family ends 30 days after its login, however often it was refreshed. */
+static void test_refresh_family_absolute_lifetime(void **state)
+{
+    char email[160];
+    char *tid = it_signup_verified(email, sizeof(email), "Absolute");
+    it_resp *login = it_login(email, IT_PASSWORD);
+    assert_int_equal(login->status, 200);
+    const char *r0 = json_string_value(json_object_get(login->body, "refresh"));
+    assert_non_null(strstr(it_header(login, "Set-Cookie"), "Max-Age=2592000"));
+    /* As if the login was 29 days and 23 hours ago: one hour left. */
+    char hash[80];
+    token_hash_bytea(hash, sizeof(hash), r0);
+    const char *ph[] = {hash};
+    json_decref(it_sql("UPDATE public.refresh_tokens SET expires_at = now() + interval '1 hour'"
+                       " WHERE token_hash = $1::bytea",
+                       1, ph));
+    it_resp *r1 = it_post_json("/api/auth/token/refresh/", json_pack("{s:s}", "refresh", r0), NULL);
+    assert_int_equal(r1->status, 200);
+    const char *t1 = json_string_value(json_object_get(r1->body, "refresh"));
+    /* The new token and its cookie end with the family, not 30 days from now. */
+    const char *cookie = it_header(r1, "Set-Cookie");
+    const char *ma = strstr(cookie, "Max-Age=");
+    assert_non_null(ma);
+    long max_age = atol(ma + 8);
+    assert_true(max_age > 3000 && max_age <= 3600);
+    token_hash_bytea(hash, sizeof(hash), t1);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.refresh_tokens WHERE"
+                    " token_hash = $1::bytea AND expires_at <= now() + interval '1 hour'",
+                    1, ph),
+        1);
+    /* Past the end, the family's newest token is refused. */
+    json_decref(it_sql("UPDATE public.refresh_tokens SET expires_at = now() - interval '1 second'"
+                       " WHERE token_hash = $1::bytea",
+                       1, ph));
+    it_resp *r2 = it_post_json("/api/auth/token/refresh/", json_pack("{s:s}", "refresh", t1), NULL);
+    assert_int_equal(r2->status, 401);
+    it_resp_free(r2);
+    it_resp_free(r1);
     it_resp_free(login);
     free(tid);
 }
@@ -630,6 +761,8 @@ int main(void)
         cmocka_unit_test(test_access_token_attacks),
         cmocka_unit_test(test_refresh_rotation_and_reuse),
         cmocka_unit_test(test_logout),
+        cmocka_unit_test(test_revocations_outlive_edge_restart),
+        cmocka_unit_test(test_refresh_family_absolute_lifetime),
         cmocka_unit_test(test_login_throttle_shared_by_two_instances),
         cmocka_unit_test(test_lockout_spares_known_address),
         cmocka_unit_test(test_throttles_group_ipv6_by_64),
