@@ -77,6 +77,11 @@ typedef struct bus_actor_def {
      * app context handed to handlers as req->app, or NULL with *err set to fail start-up. */
     void *(*app_init)(bus_actor *a, sw_status *err);
     void (*app_free)(void *app);
+    /* Optional, NULL-terminated: subjects whose handlers may wait seconds on something outside
+     * (a DNS lookup with its deadline). They run on the actor's pool of SW_SLOW_THREADS threads
+     * (default 32), never on a NATS delivery thread, so the requests queued behind one on its
+     * subscription (any tenant's) are not held up. */
+    const char *const *slow_subjects;
 } bus_actor_def;
 
 /* Runs the actor until SIGTERM/SIGINT; returns the process exit code. */

@@ -12,6 +12,10 @@ static const bus_route routes[] = {
     {"sw.v1.endpoints.uptime", endpoints_uptime, false},
 };
 
+/* A new URL's host is looked up (up to SW_DNS_TIMEOUT_MS): off the delivery threads. */
+static const char *const slow[] = {"sw.v1.endpoints.create", "sw.v1.endpoints.update",
+                                   "sw.v1.endpoints.patch", NULL};
+
 static const bus_actor_def actor = {
     .name = "sw-endpoints",
     .description = "StatusWatch endpoints: the URLs a tenant watches",
@@ -19,6 +23,7 @@ static const bus_actor_def actor = {
     .nroutes = ARRAY_LEN(routes),
     .app_init = endpoints_app_init,
     .app_free = endpoints_app_free,
+    .slow_subjects = slow,
 };
 
 int main(int argc, char **argv)
