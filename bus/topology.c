@@ -20,7 +20,7 @@ static const stream_def streams[] = {
     {"SW_RESULTS", {"sw.v1.results.>"}, js_WorkQueuePolicy, 0},
     {"SW_EVENTS", {"sw.v1.evt.>"}, js_LimitsPolicy, 7 * 86400 * SEC},
     {"SW_DLQ", {"sw.v1.dlq.>"}, js_LimitsPolicy, 30 * 86400 * SEC},
-    /* Revoked sessions (http/revocation.h): kept as long as an access token lives. */
+    /* Revoked sessions (bus/revocation.h): kept as long as an access token lives. */
     {"SW_REVOKED", {"sw.v1.revoked.>"}, js_LimitsPolicy, (900 + 60) * SEC},
     {"SW_ADVISORIES",
      {"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.SW_JOBS.>",

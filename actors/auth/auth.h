@@ -16,7 +16,7 @@ sw_status auth_refresh(const bus_req *req, bus_reply *rep);
 sw_status auth_logout(const bus_req *req, bus_reply *rep);
 sw_status auth_me(const bus_req *req, bus_reply *rep);
 
-/* revoke.c: sessions that end before their access tokens expire (http/revocation.h).
+/* revoke.c: sessions that end before their access tokens expire (bus/revocation.h).
  * auth_revoke_session: the access tokens of one session (refresh-token family) stop working
  * at every edge within moments; the caller has revoked the family's refresh tokens already.
  * auth_revoke_user: every session of the user ends: all its refresh tokens are revoked (on c,

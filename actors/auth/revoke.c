@@ -1,17 +1,17 @@
 /* Ending sessions before their access tokens expire: the revocation goes on stream SW_REVOKED
- * (http/revocation.h), which every edge watches; see auth.h. */
+ * (bus/revocation.h), which every edge watches; see auth.h. */
 #include <stdio.h>
 
 #include "actors/auth/auth.h"
 #include "actors/common/app.h"
 #include "bus/log.h"
-#include "http/revocation.h"
+#include "bus/revocation.h"
 
 static sw_status publish(const bus_req *req, sw_revocation_kind kind, const char *id)
 {
     char subject[128], msg_id[160];
     json_t *body = NULL;
-    sw_revocation r = {.kind = kind, .before = bus_epoch_ms() / 1000};
+    sw_revocation r = {.kind = kind, .before = sw_epoch_ms() / 1000};
     snprintf(r.id, sizeof(r.id), "%s", id ? id : "");
     if (!sw_revocation_encode(subject, sizeof(subject), &body, &r))
         return SW_EINTERNAL;

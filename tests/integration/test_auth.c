@@ -11,8 +11,8 @@
 #include <sodium.h>
 
 #include "actors/common/validate.h"
-#include "http/jwt.h"
-#include "http/revocation.h"
+#include "bus/jwt.h"
+#include "bus/revocation.h"
 
 static char *register_only(char *email, size_t len)
 {

@@ -21,7 +21,7 @@
 #include <nats/nats.h>
 
 #include "bus/status.h"
-#include "http/jwt.h"
+#include "bus/jwt.h"
 
 #define SW_REVOKED_STREAM "SW_REVOKED"
 #define SW_REVOKED_SUBJECTS "sw.v1.revoked.>"

@@ -1,5 +1,5 @@
 /* Revocation messages and the edge's in-memory set of revoked sessions; see revocation.h. */
-#include "http/revocation.h"
+#include "bus/revocation.h"
 
 #include <pthread.h>
 #include <stdio.h>
