@@ -117,10 +117,18 @@ static sw_status address_known(store_conn *c, const char *email, const char *add
 static sw_status address_remember(store_conn *c, const char *email, const char *addr)
 {
     const char *p[] = {email, addr};
-    return store_query(c, NULL, NULL,
-                       "INSERT INTO public.login_known_addresses (email, addr) VALUES ($1, $2)"
-                       " ON CONFLICT (email, addr) DO UPDATE SET last_login = now()",
-                       2, p);
+    sw_status st = store_query(c, NULL, NULL,
+                               "INSERT INTO public.login_known_addresses (email, addr)"
+                               " VALUES ($1, $2)"
+                               " ON CONFLICT (email, addr) DO UPDATE SET last_login = now()",
+                               2, p);
+    /* Now and then, forget addresses not used for 90 days; any instance may do it. */
+    if (st == SW_OK && (randombytes_random() % 64) == 0)
+        store_query(c, NULL, NULL,
+                    "DELETE FROM public.login_known_addresses"
+                    " WHERE last_login < now() - interval '90 days'",
+                    0, NULL);
+    return st;
 }
 
 /* Login throttles count failures: every attempt takes a hit on its address's bucket
