@@ -410,7 +410,7 @@ static void test_logout(void **state)
     assert_non_null(it_header(r, "WWW-Authenticate"));
     it_resp_free(r);
     /* Its access token cannot even log out again. */
-    out = it_http("POST", "/api/auth/logout/", body, auth, NULL);
+    out = it_http("POST", "/api/auth/logout/", body, auth, "Content-Type: application/json", NULL);
     assert_int_equal(out->status, 401);
     it_resp_free(out);
     it_resp_free(login);
@@ -432,7 +432,8 @@ static void test_revocations_outlive_edge_restart(void **state)
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a1);
     snprintf(body, sizeof(body), "{\"refresh\":\"%s\"}",
              json_string_value(json_object_get(s1->body, "refresh")));
-    it_resp *out = it_http("POST", "/api/auth/logout/", body, auth, NULL);
+    it_resp *out =
+        it_http("POST", "/api/auth/logout/", body, auth, "Content-Type: application/json", NULL);
     assert_int_equal(out->status, 205);
     it_resp_free(out);
     assert_int_equal(me_status_within_5s(a1, 401), 401);
