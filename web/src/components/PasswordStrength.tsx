@@ -8,6 +8,7 @@ export function loadStrength() {
   return loading;
 }
 
+const DEBOUNCE_MS = 300;
 const LABELS = ['Very weak', 'Weak', 'Fair', 'Strong', 'Very strong'] as const;
 
 /** A strength meter with zxcvbn-ts's feedback; the server stays the authority. */
@@ -20,15 +21,19 @@ export function PasswordStrength({ password, userInputs }: { password: string; u
       return;
     }
     let live = true;
-    loadStrength()
-      .then((m) => {
-        if (live) setResult(m.estimate(password, inputs ? inputs.split('\n') : []));
-      })
-      .catch(() => {
-        /* no meter when the chunk cannot load: the rules and the server still apply */
-      });
+    // Rated once typing pauses: an estimate walks every dictionary, too much per keystroke.
+    const timer = setTimeout(() => {
+      loadStrength()
+        .then((m) => {
+          if (live) setResult(m.estimate(password, inputs ? inputs.split('\n') : []));
+        })
+        .catch(() => {
+          /* no meter when the chunk cannot load: the rules and the server still apply */
+        });
+    }, DEBOUNCE_MS);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [password, inputs]);
 
