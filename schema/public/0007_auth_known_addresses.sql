@@ -9,3 +9,6 @@ CREATE TABLE public.login_known_addresses (
     PRIMARY KEY (email, addr)
 );
 CREATE INDEX login_known_addresses_last_idx ON public.login_known_addresses (last_login);
+
+-- Only sw-auth reads and writes it (ops/README.md "Database roles").
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.login_known_addresses TO sw_auth;
