@@ -120,14 +120,18 @@ static void test_crud_with_defaults(void **state)
     it_resp_free(r);
 
     /* The schedule row committed with it, due at its creation, for this tenant (or one
-     * interval later: the scheduler claims a due-now row within its 200 ms tick). */
+     * interval later: the scheduler claims a due-now row within its 200 ms tick). created_at
+     * is the insert's clock time, a moment after the transaction's now(). */
     const char *p[] = {id, t.id};
-    char sql[512];
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM public.schedule s JOIN \"%s\".endpoints e ON e.id = s.endpoint_id"
-             " WHERE s.endpoint_id = $1 AND s.tenant_id = $2 AND s.interval_seconds = 60"
-             " AND s.next_due_at IN (e.created_at, e.created_at + interval '60 seconds')",
-             t.id);
+    char sql[600];
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT count(*) FROM public.schedule s JOIN \"%s\".endpoints e ON e.id = s.endpoint_id"
+        " WHERE s.endpoint_id = $1 AND s.tenant_id = $2 AND s.interval_seconds = 60"
+        " AND (s.next_due_at BETWEEN e.created_at - interval '5 seconds' AND e.created_at"
+        "  OR s.next_due_at BETWEEN e.created_at + interval '55 seconds'"
+        "   AND e.created_at + interval '60 seconds')",
+        t.id);
     assert_int_equal(it_sql_long(sql, 2, p), 1);
 
     r = on_id(&t, "GET", id, NULL);
@@ -560,21 +564,19 @@ static void test_event_and_first_job(void **state)
     /* The first check went out at once for the home region, with its dedupe id: the prober
      * consumed it and its result is stored under that job id (the test sandbox never contacts
      * 8.8.8.8, so the check itself reports "blocked"). */
-    const char *p[] = {id};
-    /* Its due time is the create's transaction time, which the endpoint's created_at keeps
-     * (the schedule row's next_due_at may already have moved on: the scheduler claims a row
-     * that is due now within its 200 ms tick). */
-    char sql[200];
+    /* Its due time is the create's (the endpoint's created_at, within a second); the schedule
+     * row's next_due_at may have moved on already (the scheduler claims a row that is due now
+     * within its 200 ms tick), so the job id is built from the stored result's own due time. */
+    char sql[600];
     snprintf(sql, sizeof(sql),
-             "SELECT floor(extract(epoch FROM created_at))::bigint FROM \"%s\".endpoints"
-             " WHERE id = $1::uuid",
+             "SELECT count(*) FROM public.check_results r JOIN \"%s\".endpoints e"
+             " ON e.id = r.endpoint_id WHERE r.endpoint_id = $1::uuid"
+             " AND r.job_id = r.endpoint_id || ':' || floor(extract(epoch FROM r.due_at))::bigint"
+             "   || ':' || $2"
+             " AND r.due_at BETWEEN e.created_at - interval '5 seconds' AND e.created_at",
              t.id);
-    long due = it_sql_long(sql, 1, p);
-    char want[160];
-    snprintf(want, sizeof(want), "%s:%ld:%s", id, due, home_region());
-    const char *pj[] = {want};
-    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
-                              pj, 1, 15000) >= 1);
+    const char *pj[] = {id, home_region()};
+    assert_true(it_wait_count(sql, 2, pj, 1, 15000) >= 1);
     (void)js;
     (void)m;
     (void)jerr;
