@@ -39,7 +39,10 @@ static const struct {
      false},
     {"auth", "SECRET_KEY " ENV_APP " SW_PWHASH_CONCURRENCY", true},
     {"tenancy", ENV_APP, true},
-    {"endpoints", ENV_APP " SW_REGIONS SW_PROBE_ALLOW_CIDRS", true},
+    {"endpoints",
+     ENV_APP " SW_REGIONS SW_PROBE_ALLOW_CIDRS SW_DNS_SERVERS SW_DNS_TIMEOUT_MS"
+             " SW_DNS_TENANT_LOOKUPS SW_SLOW_THREADS",
+     true},
     {"billing",
      ENV_APP " STRIPE_SECRET_KEY STRIPE_PUBLIC_KEY STRIPE_WEBHOOK_SECRET STRIPE_PRICE_PRO "
              "STRIPE_API_BASE SW_STRIPE_TIMEOUT_MS SW_BUS_TIMEOUT_MS",
