@@ -719,6 +719,33 @@ static void test_unanswered_dns_is_bounded(void **state)
     assert_int_equal(count_rows(&a1), 0);
     assert_int_equal(count_rows(&a2), 0);
 
+    /* One tenant holds at most SW_DNS_TENANT_LOOKUPS (4) lookups at once: a fifth create while
+     * four hang is answered at once with a field error of its own. */
+    enum { NCAP = 5 };
+    hang_call capped[NCAP];
+    pthread_t tc[NCAP];
+    int cap_done = 0, busy = 0, timed_out = 0;
+    for (int i = 0; i < NCAP; i++) {
+        capped[i].t = &a1;
+        snprintf(capped[i].url, sizeof(capped[i].url), "http://c%d-%u.never-answers.test/", i,
+                 (unsigned)randombytes_random());
+        capped[i].done = &cap_done;
+        capped[i].r = NULL;
+        assert_int_equal(pthread_create(&tc[i], NULL, hang_main, &capped[i]), 0);
+    }
+    for (int i = 0; i < NCAP; i++) {
+        pthread_join(tc[i], NULL);
+        it_resp *r = capped[i].r;
+        assert_int_equal(r->status, 400);
+        const char *msg = json_string_value(json_array_get(json_object_get(r->body, "url"), 0));
+        assert_non_null(msg);
+        busy += strstr(msg, "being looked up") != NULL;
+        timed_out += strstr(msg, "name server did not answer") != NULL;
+        it_resp_free(r);
+    }
+    assert_true(busy >= 1);
+    assert_int_equal(busy + timed_out, NCAP);
+
     blackhole_stop(&b);
     unsetenv("SW_DNS_SERVERS");
     restart_endpoints();
