@@ -25,6 +25,9 @@ sw_status auth_me(const bus_req *req, bus_reply *rep);
  * bus did not take the revocation (the caller should answer 503 so the client retries). */
 sw_status auth_revoke_session(const bus_req *req, const char *family);
 sw_status auth_revoke_user(const bus_req *req, store_conn *c, const char *tenant, const char *user);
+/* alerts.c: bus_worker.handle of the endpoint-events consumer: one mail to the owner per
+ * incident opened or closed. */
+void auth_alerts_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 
 /* The shared actor context plus a check that SECRET_KEY can sign tokens. */
 void *auth_app_init(bus_actor *a, sw_status *err);

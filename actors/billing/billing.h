@@ -10,7 +10,6 @@
 #include "bus/bus.h"
 #include <jansson.h>
 
-#define BILLING_FREE_ENDPOINTS 3
 #define BILLING_SIG_TOLERANCE_S 300
 #define BILLING_STRIPE_API "https://api.stripe.com"
 
