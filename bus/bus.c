@@ -12,6 +12,7 @@
 
 #include "bus/config.h"
 #include "bus/log.h"
+#include "bus/sentry.h"
 
 #define BUS_QUEUE_GROUP "q"
 #define BUS_MAX_WORKERS 16
@@ -230,8 +231,10 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
                  sw_status_name(st));
     }
     pthread_mutex_unlock(&rs->lock);
+    /* A 500 is a fault of ours (an error, and so a Sentry event); 503/504 are the bus or the
+     * database being away, which their own warnings and the health checks report. */
     if (sw_status_http(st) >= 500)
-        sw_log(SW_LOG_WARN, "request failed", "subject", req.subject, "status",
+        sw_log(sw_status_http(st) == 500 ? SW_LOG_ERROR : SW_LOG_WARN, "request failed", "subject", req.subject, "status",
                sw_status_name(st), NULL);
     bus_reply_clear(&rep);
     sw_log_ctx_clear();
@@ -337,12 +340,18 @@ static json_t *micro_stats(bus_actor *a)
      * endpoint, while top-level metadata may only hold strings. Its subject is not
      * subscribed (INFO does not list it); the request fields stay 0. */
     pthread_mutex_lock(&a->counters_lock);
-    if (a->ncounters > 0) {
+    {
         char subject[96];
         json_t *ep = json_object(), *data = json_object();
+        sw_sentry_stats ss;
         snprintf(subject, sizeof(subject), "%s.worker", a->def->name);
         for (int i = 0; i < a->ncounters; i++)
             json_object_set_new(data, a->counters[i].name, json_integer(a->counters[i].value));
+        /* Error tracking's own counters (bus/sentry.h), zero without SENTRY_DSN. */
+        sw_sentry_stats_get(&ss);
+        json_object_set_new(data, "sentry_events_sent", json_integer(ss.sent));
+        json_object_set_new(data, "sentry_events_dropped", json_integer(ss.dropped));
+        json_object_set_new(data, "sentry_events_failed", json_integer(ss.failed));
         json_object_set_new(ep, "name", json_string("worker"));
         json_object_set_new(ep, "subject", json_string(subject));
         json_object_set_new(ep, "num_requests", json_integer(0));
@@ -640,6 +649,8 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     (void)argc;
     (void)argv;
     sw_log_init(def->name, sw_config_str("SW_LOG_LEVEL", "info"));
+    if (!sw_sentry_init(def->name))
+        return 2;
     if (sodium_init() < 0) {
         sw_log(SW_LOG_ERROR, "libsodium failed to initialise", NULL);
         return 1;

@@ -15,6 +15,8 @@ static sw_log_level min_level = SW_LOG_INFO;
 static __thread char ctx_request_id[64];
 static __thread char ctx_tenant[64];
 
+static sw_log_hook error_hook;
+
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 void sw_log_init(const char *actor, const char *level)
@@ -38,11 +40,26 @@ void sw_log_ctx_clear(void)
     ctx_tenant[0] = '\0';
 }
 
+void sw_log_set_error_hook(sw_log_hook hook)
+{
+    __atomic_store_n(&error_hook, hook, __ATOMIC_RELEASE);
+}
+
+const char *sw_log_ctx_request_id(void)
+{
+    return ctx_request_id;
+}
+
+const char *sw_log_ctx_tenant(void)
+{
+    return ctx_tenant;
+}
+
 int sw_log_key_is_secret(const char *key)
 {
-    static const char *words[] = {"password", "passwd", "secret", "token", "authorization",
-                                  "cookie", "api_key", "apikey", "signature", "hash",
-                                  "credential", "access", "refresh", "card", "link"};
+    static const char *words[] = {"password",   "passwd",  "secret",  "token",     "authorization",
+                                  "cookie",     "api_key", "apikey",  "signature", "hash",
+                                  "credential", "access",  "refresh", "card",      "link"};
     if (!key)
         return 0;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -53,8 +70,8 @@ int sw_log_key_is_secret(const char *key)
 
 int sw_log_value_is_secret(const char *v)
 {
-    static const char *prefixes[] = {"sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_",
-                                     "Bearer ", "Basic ", "$argon2"};
+    static const char *prefixes[] = {"sk_live_", "sk_test_", "rk_live_", "rk_test_",
+                                     "whsec_",   "Bearer ",  "Basic ",   "$argon2"};
     if (!v)
         return 0;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
@@ -129,6 +146,10 @@ void sw_logj(sw_log_level level, const char *msg, json_t *fields)
         json_decref(fields);
     }
     char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
+    sw_log_hook hook =
+        level >= SW_LOG_ERROR ? __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE) : NULL;
+    if (hook)
+        hook(line); /* already scrubbed: the event holds what the log line holds */
     json_decref(line);
     if (!text)
         return;

@@ -13,6 +13,7 @@
 
 #include "bus/bus.h"
 #include "bus/log.h"
+#include "bus/sentry.h"
 
 #define MAX_ROUTES 64
 #define MAX_COMBOS 32 /* (method, status) pairs per route */
@@ -421,6 +422,94 @@ static void put_checks(FILE *f, const edge_metrics_sources *src)
     }
 }
 
+/* Error tracking (bus/sentry.h): the edge's own counters and every actor's, from the
+ * sentry_events_* counters of their $SRV.STATS worker data, summed per actor name. */
+#define MAX_ACTORS 32
+typedef struct actor_sentry {
+    char name[64];
+    int64_t sent, dropped, failed;
+} actor_sentry;
+
+static int gather_sentry(const edge_metrics_sources *src, actor_sentry *out, int max)
+{
+    natsSubscription *sub = NULL;
+    char inbox[128], rnd[17];
+    int n = 0;
+
+    bus_random_hex(rnd, 8);
+    snprintf(inbox, sizeof(inbox), "%s.metrics.%s", src->inbox_prefix, rnd);
+    if (natsConnection_SubscribeSync(&sub, src->nc, inbox) != NATS_OK ||
+        natsConnection_PublishRequestString(src->nc, "$SRV.STATS", inbox, "") != NATS_OK) {
+        natsSubscription_Destroy(sub);
+        return 0;
+    }
+    int window = src->timeout_ms < 300 ? src->timeout_ms : 300;
+    int64_t deadline = bus_now_ns() + (int64_t)window * 1000000LL;
+    for (;;) {
+        int64_t left = (deadline - bus_now_ns()) / 1000000;
+        natsMsg *msg = NULL;
+        if (left <= 0 || natsSubscription_NextMsg(&msg, sub, left) != NATS_OK)
+            break;
+        json_t *o = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, NULL);
+        const char *name = json_string_value(json_object_get(o, "name"));
+        json_t *eps = json_object_get(o, "endpoints"), *ep;
+        size_t i;
+        json_array_foreach(eps, i, ep)
+        {
+            json_t *data = json_object_get(ep, "data");
+            if (!name || strcmp(str_or_empty(json_object_get(ep, "name")), "worker") != 0 ||
+                !json_is_object(data))
+                continue;
+            actor_sentry *as = NULL;
+            for (int k = 0; k < n && !as; k++)
+                if (strcmp(out[k].name, name) == 0)
+                    as = &out[k];
+            if (!as && n < max) {
+                as = &out[n++];
+                memset(as, 0, sizeof(*as));
+                snprintf(as->name, sizeof(as->name), "%s", name);
+            }
+            if (!as)
+                continue;
+            as->sent += data_int(data, "sentry_events_sent");
+            as->dropped += data_int(data, "sentry_events_dropped");
+            as->failed += data_int(data, "sentry_events_failed");
+        }
+        json_decref(o);
+        natsMsg_Destroy(msg);
+    }
+    natsSubscription_Destroy(sub);
+    return n;
+}
+
+static void put_sentry(FILE *f, const edge_metrics_sources *src)
+{
+    actor_sentry as[MAX_ACTORS];
+    sw_sentry_stats own;
+    int n = src->nc ? gather_sentry(src, as, MAX_ACTORS - 1) : 0;
+    sw_sentry_stats_get(&own);
+    memset(&as[n], 0, sizeof(as[n]));
+    snprintf(as[n].name, sizeof(as[n].name), "sw-edge");
+    as[n].sent = own.sent;
+    as[n].dropped = own.dropped;
+    as[n].failed = own.failed;
+    n++;
+    fprintf(f, "# HELP sw_sentry_events_total Error and crash events for Sentry by actor and "
+               "outcome: sent (accepted), dropped (queue full or rate-limited), failed (network "
+               "error or refused); always 0 without SENTRY_DSN.\n"
+               "# TYPE sw_sentry_events_total counter\n");
+    for (int i = 0; i < n; i++) {
+        char name[128];
+        edge_metrics_escape(name, sizeof(name), as[i].name);
+        fprintf(f, "sw_sentry_events_total{actor=\"%s\",outcome=\"sent\"} %lld\n", name,
+                (long long)as[i].sent);
+        fprintf(f, "sw_sentry_events_total{actor=\"%s\",outcome=\"dropped\"} %lld\n", name,
+                (long long)as[i].dropped);
+        fprintf(f, "sw_sentry_events_total{actor=\"%s\",outcome=\"failed\"} %lld\n", name,
+                (long long)as[i].failed);
+    }
+}
+
 /* ---------------------------------------------------------------- render */
 
 static void put_http(FILE *f, edge_metrics *m)
@@ -485,6 +574,7 @@ sw_status edge_metrics_render(char **out, size_t *len, edge_metrics *m,
         return SW_EINTERNAL;
     put_http(f, m);
     put_checks(f, src);
+    put_sentry(f, src);
     if (src->db)
         put_database(f, src);
     if (src->js && src->nc && natsConnection_Status(src->nc) == NATS_CONN_STATUS_CONNECTED)

@@ -16,6 +16,7 @@
 #include "bus/bus.h"
 #include "bus/config.h"
 #include "bus/log.h"
+#include "bus/sentry.h"
 #include "bus/topology.h"
 #include "http/edge.h"
 #include "http/jwt.h"
@@ -62,10 +63,15 @@ static const char *api_headers[][2] = {
     {"Permissions-Policy", "geolocation=(), camera=(), microphone=(), payment=(), usb=()"},
 };
 
-static const char dashboard_csp[] =
+/* The dashboard's CSP: self only, plus the Sentry ingest origin in connect-src when the
+ * dashboard reports its errors (dashboard_init). Written once before the server starts. */
+static char dashboard_csp[1024] =
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "style-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/* GET /api/config/: the dashboard's public settings, rendered once (dashboard_init). */
+static char *public_config;
 
 /* Reply headers an actor may set (as Sw-Http-<Name>) and the edge passes on. */
 static const char *forwarded_headers[] = {"Retry-After", "Set-Cookie", "WWW-Authenticate",
@@ -523,6 +529,58 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
     free(text);
 }
 
+/* ---------------------------------------------------------------- dashboard settings */
+
+/* The dashboard reports its own errors to Sentry when a DSN is configured for it:
+ * SW_WEB_SENTRY_DSN, else SENTRY_DSN (a DSN is public by design: it only lets one post events).
+ * Renders GET /api/config/ and adds the DSN's origin to the dashboard CSP's connect-src, and
+ * nothing else. Returns false (logged) for an invalid DSN. */
+static bool dashboard_init(void)
+{
+    sw_sentry_dsn dsn;
+    char why[160];
+    const char *web_dsn = sw_config_str("SW_WEB_SENTRY_DSN", sw_config_str("SENTRY_DSN", NULL));
+    json_t *cfg = NULL;
+    if (!web_dsn) {
+        cfg = json_pack("{s:n}", "sentry");
+    } else {
+        if (!sw_sentry_dsn_parse(&dsn, web_dsn, why, sizeof(why))) {
+            sw_log(SW_LOG_ERROR, "refusing to start", "setting",
+                   getenv("SW_WEB_SENTRY_DSN") && *getenv("SW_WEB_SENTRY_DSN") ? "SW_WEB_SENTRY_DSN"
+                                                                              : "SENTRY_DSN",
+                   "reason", why, NULL);
+            return false;
+        }
+        cfg = json_pack("{s:{s:s,s:s,s:s,s:f}}", "sentry", "dsn", web_dsn, "environment",
+                        sw_config_str("SENTRY_ENVIRONMENT", sw_config_str("SW_ENV", "development")),
+                        "release", sw_release, "traces_sample_rate",
+                        sw_sentry_traces_sample_rate());
+        /* The host was checked by the DSN parser: no quote, space or semicolon can get in. */
+        char *p = strstr(dashboard_csp, "connect-src 'self'");
+        char rest[1024];
+        if (p) {
+            p += strlen("connect-src 'self'");
+            snprintf(rest, sizeof(rest), "%s", p);
+            snprintf(p, sizeof(dashboard_csp) - (size_t)(p - dashboard_csp), " %s://%s%s",
+                     dsn.scheme, dsn.host, rest);
+        }
+    }
+    public_config = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    json_decref(cfg);
+    return public_config != NULL;
+}
+
+static void handle_config(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                          call *cl)
+{
+    if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
+        const char *h[] = {"Allow", "GET, HEAD"};
+        send_detail(conn, e, cl, 405, "Method not allowed.", h, 1);
+        return;
+    }
+    send_json(conn, e, cl, 200, public_config, strlen(public_config), NULL, 0);
+}
+
 /* ---------------------------------------------------------------- HTTPS redirect */
 
 /* Percent-encodes what may not appear as is in a URL path. */
@@ -585,6 +643,9 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready && !metrics) {
         cl.route = "https_redirect";
         redirect_https(conn, ri, e, &cl);
+    } else if (strcmp(uri, "/api/config/") == 0) {
+        cl.route = "/api/config/";
+        handle_config(conn, ri, e, &cl);
     } else if (strncmp(uri, "/api/", 5) == 0) {
         handle_api(conn, ri, e, &cl);
     } else if (health) {
@@ -666,6 +727,8 @@ int main(void)
     const char *pem = NULL;
 
     sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
+    if (!sw_sentry_init("sw-edge") || !dashboard_init())
+        return 2;
     if (sodium_init() < 0)
         return 1;
     if (!sw_config_check_secret_key(why, sizeof(why))) {
@@ -783,6 +846,7 @@ out:
     if (pem_tmp[0])
         unlink(pem_tmp);
     sodium_memzero(e.jwt_key, sizeof(e.jwt_key));
+    free(public_config);
     nats_CloseAndWait(2000);
     return rc;
 }
