@@ -57,9 +57,9 @@ const char *sw_log_ctx_tenant(void)
 
 int sw_log_key_is_secret(const char *key)
 {
-    static const char *words[] = {"password",   "passwd",  "secret",  "token",     "authorization",
-                                  "cookie",     "api_key", "apikey",  "signature", "hash",
-                                  "credential", "access",  "refresh", "card",      "link"};
+    static const char *words[] = {"password", "passwd", "secret", "token", "authorization",
+                                  "cookie", "api_key", "apikey", "signature", "hash",
+                                  "credential", "access", "refresh", "card", "link"};
     if (!key)
         return 0;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -70,8 +70,8 @@ int sw_log_key_is_secret(const char *key)
 
 int sw_log_value_is_secret(const char *v)
 {
-    static const char *prefixes[] = {"sk_live_", "sk_test_", "rk_live_", "rk_test_",
-                                     "whsec_",   "Bearer ",  "Basic ",   "$argon2"};
+    static const char *prefixes[] = {"sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_",
+                                     "Bearer ", "Basic ", "$argon2"};
     if (!v)
         return 0;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
