@@ -16,7 +16,7 @@ It checks what it receives the way Sentry's Relay does and answers like it:
 
 Each accepted envelope becomes <dir>/<unix-ns>-<n>.json ({"auth": {...}, "header": {...},
 "items": [{"header": ..., "payload": ...}]}), written under a dot-name and renamed so a reader
-never sees half a file. Each refusal is one JSON line in <dir>/rejected.log (status, reason).
+never sees half a file. Each refusal is one JSON line in <dir>/rejected.log (status, reason, path, query).
 The log gets one line per request, never the payload.
 
 Run by `ops/sw test`; standalone:
@@ -168,8 +168,9 @@ class Store:
             json.dump(doc, f)
         os.rename(temp, os.path.join(self.directory, name))
 
-    def reject(self, status: int, reason: str, path: str) -> None:
-        line = json.dumps({"time": time.time(), "status": status, "reason": reason, "path": path})
+    def reject(self, status: int, reason: str, path: str, query: str) -> None:
+        line = json.dumps({"time": time.time(), "status": status, "reason": reason, "path": path,
+                           "query": query})
         with self.lock, open(os.path.join(self.directory, "rejected.log"), "a") as f:
             f.write(line + "\n")
 
@@ -201,7 +202,7 @@ def make_handler(store: Store, key: str, project: str):
                 self.reply(404, {"detail": "not found"})
 
         def do_POST(self):
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if 0 < length <= MAX_BODY else b""
             try:
@@ -239,7 +240,7 @@ def make_handler(store: Store, key: str, project: str):
                         out_items.append({"header": item_header,
                                           "payload": payload.decode("utf-8", "replace")})
             except Refused as r:
-                store.reject(r.status, r.reason, path)
+                store.reject(r.status, r.reason, path, query)
                 log(f"refused {r.status}: {r.reason}")
                 self.reply(r.status, {"detail": r.reason})
                 return
