@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "bus/bus.h"
 #include "bus/log.h"
@@ -47,6 +49,7 @@ struct edge_metrics {
     route_stat routes[MAX_ROUTES];
     int nroutes; /* published with release after the slot is ready */
     uint64_t no_responders, timeouts;
+    double cert_not_after; /* epoch seconds; 0 without TLS */
 };
 
 static const char *methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
@@ -133,6 +136,29 @@ void edge_metrics_bus_error(edge_metrics *m, bool timeout)
         __atomic_add_fetch(timeout ? &m->timeouts : &m->no_responders, 1, __ATOMIC_RELAXED);
 }
 
+sw_status edge_metrics_set_certificate(edge_metrics *m, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *cert = NULL;
+    struct tm tm;
+    sw_status st = SW_EINVAL;
+    if (!f)
+        goto out;
+    cert = PEM_read_X509(f, NULL, NULL, NULL);
+    if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+        goto out;
+    m->cert_not_after = (double)timegm(&tm);
+    st = SW_OK;
+out:
+    if (st != SW_OK)
+        sw_log(SW_LOG_WARN, "metrics: no certificate expiry (cannot read the certificate)", "path",
+               path, NULL);
+    X509_free(cert);
+    if (f)
+        fclose(f);
+    return st;
+}
+
 /* ---------------------------------------------------------------- access */
 
 int edge_metrics_authorize(const char *token, bool production, const char *authorization)
@@ -147,8 +173,8 @@ int edge_metrics_authorize(const char *token, bool production, const char *autho
         presented++;
     /* Hashing both sides first makes the comparison constant-time whatever the lengths. */
     crypto_generichash(want, sizeof(want), (const unsigned char *)token, strlen(token), NULL, 0);
-    crypto_generichash(got, sizeof(got), (const unsigned char *)presented, strlen(presented),
-                       NULL, 0);
+    crypto_generichash(got, sizeof(got), (const unsigned char *)presented, strlen(presented), NULL,
+                       0);
     return sodium_memcmp(want, got, sizeof(want)) == 0 ? 0 : 401;
 }
 
@@ -289,7 +315,8 @@ static void put_jetstream(FILE *f, const edge_metrics_sources *src)
     fprintf(f2, "# HELP sw_jetstream_consumer_ack_pending Messages delivered to the consumer and "
                 "not acknowledged yet.\n# TYPE sw_jetstream_consumer_ack_pending gauge\n");
     put_consumer(f, f2, src->js, "SW_JOBS", "mailer");
-    snprintf(regions, sizeof(regions), "%s", src->regions && *src->regions ? src->regions : "local");
+    snprintf(regions, sizeof(regions), "%s",
+             src->regions && *src->regions ? src->regions : "local");
     char *save = NULL;
     for (char *r = strtok_r(regions, ", ", &save); r; r = strtok_r(NULL, ", ", &save)) {
         char durable[96];
@@ -305,8 +332,9 @@ static void put_jetstream(FILE *f, const edge_metrics_sources *src)
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     if (js_GetStreamInfo(&si, src->js, "SW_DLQ", NULL, &jerr) == NATS_OK && si) {
-        fprintf(f, "# HELP sw_dlq_messages Dead-lettered jobs kept in the SW_DLQ stream.\n"
-                   "# TYPE sw_dlq_messages gauge\nsw_dlq_messages %llu\n",
+        fprintf(f,
+                "# HELP sw_dlq_messages Dead-lettered jobs kept in the SW_DLQ stream.\n"
+                "# TYPE sw_dlq_messages gauge\nsw_dlq_messages %llu\n",
                 (unsigned long long)si->State.Msgs);
         jsStreamInfo_Destroy(si);
     }
@@ -414,8 +442,7 @@ static void put_checks(FILE *f, const edge_metrics_sources *src)
                     check_le_ms[b] / 1000.0, cum);
         }
         cum += rc[i].buckets[NCHECK_BUCKETS];
-        fprintf(f, "sw_check_duration_seconds_bucket{region=\"%s\",le=\"+Inf\"} %lld\n", reg,
-                cum);
+        fprintf(f, "sw_check_duration_seconds_bucket{region=\"%s\",le=\"+Inf\"} %lld\n", reg, cum);
         fprintf(f, "sw_check_duration_seconds_sum{region=\"%s\"} %.3f\n", reg,
                 rc[i].sum_ms / 1000.0);
         fprintf(f, "sw_check_duration_seconds_count{region=\"%s\"} %lld\n", reg, cum);
@@ -427,6 +454,7 @@ static void put_checks(FILE *f, const edge_metrics_sources *src)
 #define MAX_ACTORS 32
 typedef struct actor_sentry {
     char name[64];
+    int instances; /* processes of this name that answered */
     int64_t sent, dropped, failed;
 } actor_sentry;
 
@@ -454,22 +482,22 @@ static int gather_sentry(const edge_metrics_sources *src, actor_sentry *out, int
         const char *name = json_string_value(json_object_get(o, "name"));
         json_t *eps = json_object_get(o, "endpoints"), *ep;
         size_t i;
+        actor_sentry *as = NULL;
+        for (int k = 0; name && k < n && !as; k++)
+            if (strcmp(out[k].name, name) == 0)
+                as = &out[k];
+        if (name && !as && n < max) {
+            as = &out[n++];
+            memset(as, 0, sizeof(*as));
+            snprintf(as->name, sizeof(as->name), "%s", name);
+        }
+        if (as)
+            as->instances++;
         json_array_foreach(eps, i, ep)
         {
             json_t *data = json_object_get(ep, "data");
-            if (!name || strcmp(str_or_empty(json_object_get(ep, "name")), "worker") != 0 ||
+            if (!as || strcmp(str_or_empty(json_object_get(ep, "name")), "worker") != 0 ||
                 !json_is_object(data))
-                continue;
-            actor_sentry *as = NULL;
-            for (int k = 0; k < n && !as; k++)
-                if (strcmp(out[k].name, name) == 0)
-                    as = &out[k];
-            if (!as && n < max) {
-                as = &out[n++];
-                memset(as, 0, sizeof(*as));
-                snprintf(as->name, sizeof(as->name), "%s", name);
-            }
-            if (!as)
                 continue;
             as->sent += data_int(data, "sentry_events_sent");
             as->dropped += data_int(data, "sentry_events_dropped");
@@ -494,6 +522,21 @@ static void put_sentry(FILE *f, const edge_metrics_sources *src)
     as[n].dropped = own.dropped;
     as[n].failed = own.failed;
     n++;
+    /* Every expected actor has a line, 0 when none answered: "down" is a value, not a gap. */
+    fprintf(f, "# HELP sw_actor_instances Processes of each actor answering $SRV.STATS at "
+               "scrape time (0: the actor is down).\n# TYPE sw_actor_instances gauge\n");
+    char want[512];
+    snprintf(want, sizeof(want), "%s", src->actors ? src->actors : "");
+    char *save = NULL;
+    for (char *a = strtok_r(want, ", ", &save); a; a = strtok_r(NULL, ", ", &save)) {
+        int count = 0;
+        char name[128];
+        for (int i = 0; i < n; i++)
+            if (strcmp(as[i].name, a) == 0)
+                count = as[i].instances;
+        edge_metrics_escape(name, sizeof(name), a);
+        fprintf(f, "sw_actor_instances{actor=\"%s\"} %d\n", name, count);
+    }
     fprintf(f, "# HELP sw_sentry_events_total Error and crash events for Sentry by actor and "
                "outcome: sent (accepted), dropped (queue full or rate-limited), failed (network "
                "error or refused); always 0 without SENTRY_DSN.\n"
@@ -560,6 +603,13 @@ static void put_http(FILE *f, edge_metrics *m)
             "sw_bus_request_errors_total{kind=\"timeout\"} %llu\n",
             (unsigned long long)__atomic_load_n(&m->no_responders, __ATOMIC_RELAXED),
             (unsigned long long)__atomic_load_n(&m->timeouts, __ATOMIC_RELAXED));
+    /* The family is always declared (so rules and dashboards can name it); the sample is there
+     * when the edge serves HTTPS itself. */
+    fprintf(f, "# HELP sw_edge_tls_certificate_expiry_timestamp_seconds When the edge's TLS "
+               "certificate expires (notAfter, Unix time).\n"
+               "# TYPE sw_edge_tls_certificate_expiry_timestamp_seconds gauge\n");
+    if (m->cert_not_after > 0)
+        fprintf(f, "sw_edge_tls_certificate_expiry_timestamp_seconds %.0f\n", m->cert_not_after);
 }
 
 sw_status edge_metrics_render(char **out, size_t *len, edge_metrics *m,

@@ -520,7 +520,8 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
                                 .db = e->db,
                                 .regions = e->regions,
                                 .inbox_prefix = e->inbox_prefix,
-                                .timeout_ms = 2000};
+                                .timeout_ms = 2000,
+                                .actors = e->ready_actors};
     if (edge_metrics_render(&text, &len, e->metrics, &src) != SW_OK) {
         send_detail(conn, e, cl, 500, sw_status_str(SW_EINTERNAL), NULL, 0);
         return;
@@ -800,6 +801,7 @@ int main(void)
             rc = 2;
             goto out;
         }
+        edge_metrics_set_certificate(e.metrics, cert);
         const char *colon = strrchr(https, ':');
         snprintf(e.https_port, sizeof(e.https_port), "%s", colon ? colon + 1 : https);
         snprintf(ports, sizeof(ports), "%s,%ss", listen, https);
