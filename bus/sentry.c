@@ -19,7 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bus/bus.h"
+#include "bus/clock.h"
+#include "bus/ids.h"
+#include "bus/status.h"
 #include "bus/config.h"
 #include "bus/log.h"
 
@@ -212,7 +214,7 @@ json_t *sw_sentry_event_from_log(const json_t *line, const char *release, const 
     char id[33], now[64];
     const char *k;
     json_t *v;
-    bus_random_hex(id, 16);
+    sw_random_hex(id, 16);
     iso_now(now, sizeof(now));
     const char *level = json_string_value(json_object_get(line, "level"));
     const char *when = json_string_value(json_object_get(line, "time"));
@@ -271,7 +273,7 @@ char *sw_sentry_envelope(const json_t *event)
 
 static int64_t now_ms(void)
 {
-    return bus_epoch_ms();
+    return sw_epoch_ms();
 }
 
 /* it: takes ownership of its strings, even when the queue is full (then they are freed). */
@@ -610,7 +612,7 @@ static void crash_prepare(void)
                S.spool_dir, "error", strerror(errno), NULL);
         return;
     }
-    bus_random_hex(id, 16);
+    sw_random_hex(id, 16);
     ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s}}", "event_id", id, "platform", "native",
                    "level", "fatal", "logger", S.actor, "release", sw_release, "environment",
                    S.environment, "sdk", "name", SDK_NAME, "version", SDK_VERSION);
