@@ -18,6 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <strings.h>
 #include <sodium.h>
 
 #include "bus/sentry.h"
@@ -405,6 +409,117 @@ static void test_metrics_count_events(void **state)
     it_resp_free(r);
 }
 
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* GET url; returns the body (owned, NULL when the request failed), the status and the
+ * Content-Security-Policy header (into csp). */
+static char *get(const char *url, char *csp, size_t csplen, long *status)
+{
+    char *body = NULL, *headers = NULL;
+    size_t body_len = 0, headers_len = 0;
+    CURL *h = curl_easy_init();
+    FILE *fb = open_memstream(&body, &body_len), *fh = open_memstream(&headers, &headers_len);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, fb);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, fh);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(h);
+    *status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(h);
+    fclose(fb);
+    fclose(fh);
+    csp[0] = '\0';
+    const char *p = headers ? strcasestr(headers, "\nContent-Security-Policy: ") : NULL;
+    if (p)
+        snprintf(csp, csplen, "%.*s", (int)strcspn(p + 27, "\r\n"), p + 27);
+    free(headers);
+    if (rc != CURLE_OK) {
+        free(body);
+        return NULL;
+    }
+    return body;
+}
+
+/* The dashboard learns the DSN from GET /api/config/ and its CSP lets it reach that host only;
+ * an edge without a DSN says so ({"sentry": null}) and its CSP connects to 'self' only. */
+static void test_dashboard_config_and_csp(void **state)
+{
+    char url[256], csp[1024], want[600], log[512], bin[512];
+    long status = 0;
+    sw_sentry_dsn dsn;
+    char why[160];
+    assert_true(sw_sentry_dsn_parse(&dsn, getenv("SENTRY_DSN"), why, sizeof(why)));
+
+    snprintf(url, sizeof(url), "http://%s/api/config/", getenv("SW_HTTP_LISTEN"));
+    char *body = get(url, csp, sizeof(csp), &status);
+    assert_int_equal(status, 200);
+    json_t *cfg = json_loads(body, 0, NULL);
+    assert_string_equal(str_at(cfg, "sentry", "dsn"), getenv("SENTRY_DSN"));
+    assert_string_equal(str_at(cfg, "sentry", "environment"), getenv("SENTRY_ENVIRONMENT"));
+    assert_string_equal(str_at(cfg, "sentry", "release"), sw_release);
+    json_decref(cfg);
+    free(body);
+    snprintf(url, sizeof(url), "http://%s/login", getenv("SW_HTTP_LISTEN"));
+    free(get(url, csp, sizeof(csp), &status));
+    assert_int_equal(status, 200);
+    snprintf(want, sizeof(want), "connect-src 'self' %s://%s;", dsn.scheme, dsn.host);
+    if (!strstr(csp, want))
+        fail_msg("dashboard CSP without \"%s\": %s", want, csp);
+
+    /* A second edge without any DSN. */
+    int port = free_port();
+    snprintf(log, sizeof(log), "%s/log/edge-nodsn.log", getenv("SW_VAR"));
+    snprintf(bin, sizeof(bin), "%s/sw-edge", SW_BIN_DIR);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char listen[64];
+        FILE *f = fopen(log, "a");
+        if (f) {
+            dup2(fileno(f), 1);
+            dup2(fileno(f), 2);
+        }
+        snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+        setenv("SW_HTTP_LISTEN", listen, 1);
+        setenv("SW_NATS_USER", getenv("SW_ADMIN_NATS_USER"), 1);
+        setenv("SW_NATS_PASSWORD", getenv("SW_ADMIN_NATS_PASSWORD"), 1);
+        unsetenv("SW_ADMIN_NATS_PASSWORD");
+        unsetenv("SENTRY_DSN");
+        unsetenv("SW_WEB_SENTRY_DSN");
+        setpgid(0, 0);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/config/", port);
+    body = NULL;
+    for (int i = 0; i < 100 && !body; i++) {
+        body = get(url, csp, sizeof(csp), &status);
+        if (!body)
+            usleep(100 * 1000);
+    }
+    assert_non_null(body);
+    assert_int_equal(status, 200);
+    cfg = json_loads(body, 0, NULL);
+    assert_true(json_is_null(json_object_get(cfg, "sentry")));
+    json_decref(cfg);
+    free(body);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/login", port);
+    free(get(url, csp, sizeof(csp), &status));
+    assert_non_null(strstr(csp, "connect-src 'self';"));
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
 /* Nothing the services sent was refused: the only refusals are the self-check's. */
 static void test_services_sent_nothing_malformed(void **state)
 {
@@ -433,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_no_dsn_sends_nothing),
         cmocka_unit_test(test_crash_spooled_then_sent),
         cmocka_unit_test(test_metrics_count_events),
+        cmocka_unit_test(test_dashboard_config_and_csp),
         cmocka_unit_test(test_services_sent_nothing_malformed),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
