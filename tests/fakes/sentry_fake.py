@@ -8,7 +8,8 @@ the item header says so, else up to the next newline; gzip or deflate Content-En
 It checks what it receives the way Sentry's Relay does and answers like it:
 
 - 401 when X-Sentry-Auth is missing or is not `Sentry sentry_version=7, sentry_key=..., ...`
-  with a sentry_client; 403 when the key or the project is not the one configured;
+  with a sentry_client (browser SDKs put the same three fields in the query string instead, as
+  Sentry allows); 403 when the key or the project is not the one configured;
 - 400 when the envelope is malformed: not UTF-8 JSON lines, an item without a type, a length
   that does not match, an event without a 32-hex event_id (or another id than the envelope
   header's), a timestamp, a known level, a platform, string tags, a message or an exception;
@@ -34,6 +35,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -195,6 +197,29 @@ def make_handler(store: Store, key: str, project: str):
             self.end_headers()
             self.wfile.write(data)
 
+        def auth(self, query: str) -> dict:
+            """X-Sentry-Auth, or (as browser SDKs send it) sentry_key/sentry_version/sentry_client
+            in the query string."""
+            header = self.headers.get("X-Sentry-Auth", "")
+            if header:
+                return parse_auth(header)
+            q = {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
+            if "sentry_key" not in q:
+                raise Refused(401, "X-Sentry-Auth missing or not 'Sentry ...'")
+            return parse_auth("Sentry " + ", ".join(
+                f"{k}={q.get(k, '')}" for k in ("sentry_version", "sentry_key", "sentry_client")))
+
+        def end_headers(self):
+            self.send_header("Access-Control-Allow-Origin", "*")  # the dashboard is another origin
+            super().end_headers()
+
+        def do_OPTIONS(self):
+            self.send_response(204)
+            self.send_header("Access-Control-Allow-Methods", "POST")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type, X-Sentry-Auth")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def do_GET(self):
             if self.path == "/health":
                 self.reply(200, {"ok": True})
@@ -211,13 +236,15 @@ def make_handler(store: Store, key: str, project: str):
                     raise Refused(404, "not an envelope endpoint")
                 if length <= 0 or length > MAX_BODY:
                     raise Refused(400 if length <= 0 else 413, "empty or too large body")
-                auth = parse_auth(self.headers.get("X-Sentry-Auth", ""))
+                auth = self.auth(query)
                 if auth["sentry_key"] != key:
                     raise Refused(403, "unknown sentry_key")
                 if m.group(1) != project:
                     raise Refused(403, "unknown project")
                 ctype = self.headers.get("Content-Type", "")
-                if ctype.split(";")[0].strip() not in ("application/x-sentry-envelope", ""):
+                # Browsers post text/plain (a "simple" CORS request, no preflight).
+                if ctype.split(";")[0].strip() not in ("application/x-sentry-envelope",
+                                                       "text/plain", ""):
                     raise Refused(400, f"unexpected Content-Type {ctype[:60]}")
                 encoding = self.headers.get("Content-Encoding", "").strip().lower()
                 try:
