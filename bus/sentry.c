@@ -244,6 +244,15 @@ json_t *sw_sentry_event_from_log(const json_t *line, const char *release, const 
         else if (strcmp(k, "time") && strcmp(k, "level") && strcmp(k, "actor") && strcmp(k, "msg"))
             json_object_set(extra, k, v);
     }
+    /* One issue per actor, message and (when the line names one) subject or setting: "request
+     * failed" on sw.v1.billing.checkout is not the same fault as on sw.v1.auth.token. */
+    json_t *fp = json_pack("[s,s]", actor ? actor : "sw", msg ? msg : "");
+    const char *where = json_string_value(json_object_get(extra, "subject"));
+    if (!where)
+        where = json_string_value(json_object_get(extra, "setting"));
+    if (where)
+        json_array_append_new(fp, json_string(where));
+    json_object_set_new(ev, "fingerprint", fp);
     json_object_set_new(ev, "tags", tags);
     json_object_set_new(ev, "extra", extra);
     json_object_set_new(ev, "sdk",

@@ -147,6 +147,9 @@ def check_event(header: dict, payload: bytes) -> dict:
     for key in ("release", "environment", "logger", "server_name"):
         if key in event and not isinstance(event[key], str):
             raise Refused(400, f"{key} is not a string")
+    fingerprint = event.get("fingerprint", [])
+    if not isinstance(fingerprint, list) or not all(isinstance(f, str) for f in fingerprint):
+        raise Refused(400, "fingerprint must be a list of strings")
     message = event.get("message")
     exception = event.get("exception")
     has_message = isinstance(message, dict) and isinstance(message.get("formatted"), str)

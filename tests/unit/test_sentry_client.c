@@ -110,6 +110,11 @@ static void event_from_scrubbed_line(void **state)
     assert_string_equal(json_string_value(json_object_get(extra, "subject")),
                         "sw.v1.endpoints.list");
     assert_null(json_object_get(extra, "msg"));
+    json_t *fp = json_object_get(ev, "fingerprint");
+    assert_int_equal(json_array_size(fp), 3);
+    assert_string_equal(json_string_value(json_array_get(fp, 0)), "sw-endpoints");
+    assert_string_equal(json_string_value(json_array_get(fp, 1)), "request failed");
+    assert_string_equal(json_string_value(json_array_get(fp, 2)), "sw.v1.endpoints.list");
 
     char *env = sw_sentry_envelope(ev);
     assert_non_null(env);
