@@ -223,7 +223,8 @@ static int edge_refusing(const char *extra, const char *marker, const char *errf
     char cmd[2048];
     snprintf(
         cmd, sizeof(cmd),
-        "env SW_NATS_USER=\"$SW_ADMIN_NATS_USER\" SW_NATS_PASSWORD=\"$SW_ADMIN_NATS_PASSWORD\" "
+        "env -u DATABASE_URL SW_NATS_USER=\"$SW_ADMIN_NATS_USER\" "
+        "SW_NATS_PASSWORD=\"$SW_ADMIN_NATS_PASSWORD\" "
         "SW_HTTP_LISTEN=127.0.0.1:1 SW_TLS_CERT=/nonexistent/%s SW_TLS_KEY=/nonexistent/key.pem "
         "%s %s/sw-edge 2>%s",
         marker, extra, SW_BIN_DIR, errfile);
@@ -496,6 +497,7 @@ static void test_dashboard_config_and_csp(void **state)
         unsetenv("SW_ADMIN_NATS_PASSWORD");
         unsetenv("SENTRY_DSN");
         unsetenv("SW_WEB_SENTRY_DSN");
+        unsetenv("DATABASE_URL"); /* the edge holds no database connection */
         setpgid(0, 0);
         execl(bin, bin, (char *)NULL);
         _exit(127);
