@@ -47,6 +47,7 @@ typedef struct edge {
     const char *allowed_hosts; /* ALLOWED_HOSTS; NULL: any Host */
     char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
     int body_timeout_ms; /* the whole body must arrive within this after the headers */
+    int header_timeout_ms; /* request line + headers (civetweb's request_timeout_ms) */
 } edge;
 
 typedef struct call {
@@ -57,6 +58,11 @@ typedef struct call {
     const char *route; /* the metrics label: a route pattern, "static", … */
     bool tls;          /* this request came over HTTPS */
 } call;
+
+/* When the worker thread serving a connection began waiting for the next request's headers:
+ * the connection's start (on_init_connection) or the end of its last request. A worker
+ * serves one connection at a time, so a thread-local is enough. */
+static __thread int64_t phase_start;
 
 static const char *api_headers[][2] = {
     {"X-Content-Type-Options", "nosniff"},
@@ -745,6 +751,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     access_log(ri, &cl);
     edge_metrics_observe(e->metrics, cl.route, ri->request_method, cl.status ? cl.status : 200,
                          (double)(sw_now_ns() - cl.t0) / 1e9);
+    phase_start = sw_now_ns(); /* a kept-alive connection now waits for its next request */
     return cl.status ? cl.status : 200;
 }
 
@@ -754,34 +761,71 @@ static int on_log(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
-/* Errors civetweb answers itself, before a request reaches on_request. Request headers that
- * did not complete within request_timeout_ms (the header deadline) reach here as 400
- * "Malformed message" (civetweb 1.15 get_message: a timeout, or the client closing, with part
- * of a request read): they become 408 in the API's error shape. The rest keep civetweb's
- * answer. */
+static int on_init_connection(const struct mg_connection *conn, void **conn_data)
+{
+    (void)conn;
+    *conn_data = NULL;
+    phase_start = sw_now_ns();
+    return 0;
+}
+
+/* Errors civetweb answers itself, before a request reaches on_request: they get the API's
+ * error shape and headers too (HSTS under ENFORCE_HTTPS), never civetweb's HTML page. Request
+ * headers that did not complete within request_timeout_ms (the header deadline) reach here as
+ * 400 "Malformed message" (civetweb 1.15 get_message: a timeout, or the client closing, with
+ * part of a request read): they become 408. civetweb's own text is not passed on. */
 static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
-    static const char body[] = "{\"detail\":\"The request headers did not arrive in time.\"}";
-    if (status != 400 || !errmsg || strcmp(errmsg, "Malformed message") != 0)
+    const char *detail = "Bad request.", *reason = "Bad Request";
+    char id[33], body[128];
+    if (status < 400 || status > 599)
         return 1;
-    char id[33];
     const edge *e = mg_get_user_data(mg_get_context(conn));
+    bool malformed = status == 400 && errmsg && strcmp(errmsg, "Malformed message") == 0;
+    /* civetweb says "Malformed message" both for headers that did not finish in time and
+     * for headers that overflowed its buffer: the time since this worker began waiting for
+     * them tells which. */
+    if (malformed && e && sw_now_ns() - phase_start >= (int64_t)e->header_timeout_ms * 900000) {
+        status = 408;
+        reason = "Request Timeout";
+        detail = "The request headers did not arrive in time.";
+    } else if (malformed) {
+        status = 431;
+        reason = "Request Header Fields Too Large";
+        detail = "Request headers too large (16 KiB at most).";
+    } else if (status == 413) {
+        reason = "Payload Too Large";
+        detail = "Request headers too large (16 KiB at most).";
+    } else if (status == 411) {
+        reason = "Length Required";
+        detail = "Content-Length is not a valid length.";
+    } else if (status >= 500) {
+        reason = status == 505 ? "HTTP Version Not Supported" : "Internal Server Error";
+        detail = status == 505 ? "HTTP version not supported." : sw_status_str(SW_EINTERNAL);
+    } else if (status != 400) {
+        reason = "Error";
+        detail = "The request could not be served.";
+    }
     sw_random_hex(id, 16);
+    int blen = snprintf(body, sizeof(body), "{\"detail\":\"%s\"}", detail);
     mg_printf(conn,
-              "HTTP/1.1 408 Request Timeout\r\n"
+              "HTTP/1.1 %d %s\r\n"
               "Content-Type: application/json; charset=utf-8\r\n"
-              "Content-Length: %zu\r\n"
+              "Content-Length: %d\r\n"
               "X-Request-Id: %s\r\n"
               "X-Content-Type-Options: nosniff\r\n"
               "Cache-Control: no-store\r\n"
+              "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
               "%s"
               "Connection: close\r\n\r\n%s",
-              sizeof(body) - 1, id,
+              status, reason, blen, id,
               e && e->enforce_https ? "Strict-Transport-Security: " HSTS "\r\n" : "", body);
     const struct mg_request_info *ri = mg_get_request_info(conn);
+    char code[8];
+    snprintf(code, sizeof(code), "%d", status);
     sw_log_ctx_set(id, NULL);
-    sw_log(SW_LOG_INFO, "request headers timed out", "status", "408", "peer",
-           ri ? ri->remote_addr : NULL, NULL);
+    sw_log(SW_LOG_INFO, status == 408 ? "request headers timed out" : "request refused by the server",
+           "status", code, "peer", ri ? ri->remote_addr : NULL, NULL);
     sw_log_ctx_clear();
     return 0;
 }
@@ -940,6 +984,7 @@ int main(void)
         sw_log(SW_LOG_WARN, "one client address can hold every worker thread", "setting",
                "SW_HTTP_MAX_CONN_PER_CLIENT", NULL);
     e.body_timeout_ms = (int)body_ms;
+    e.header_timeout_ms = (int)header_ms;
     snprintf(threads, sizeof(threads), "%ld", nthreads);
     snprintf(header_timeout, sizeof(header_timeout), "%ld", header_ms);
     const char *listen = sw_config_str("SW_HTTP_LISTEN", "127.0.0.1:8080");
@@ -994,6 +1039,7 @@ int main(void)
     mg_init_library(pem ? MG_FEATURES_TLS : 0);
     cb.log_message = on_log;
     cb.http_error = on_http_error;
+    cb.init_connection = on_init_connection;
     cb.connection_closed = on_connection_closed;
     ctx = mg_start(&cb, &e, options);
     if (!ctx) {
