@@ -29,34 +29,25 @@ export const checksQuery = (id: string) =>
     retry: false,
   });
 
-export const FALLBACK_PLANS: Plan[] = [
-  { id: 'free', name: 'Free', price: 0, endpoint_limit: 3, features: ['Up to 3 monitored endpoints', 'Email alerts'] },
-  { id: 'pro', name: 'Pro', price: null, endpoint_limit: null, features: ['Unlimited endpoints', 'Email alerts', 'Priority support'] },
-];
-
+// The plans are the server's (GET /api/billing/plans/, defined once in actors/common/plans.h):
+// nothing here restates a limit, so the page can never contradict what the API enforces.
 export const plansQuery = () =>
   queryOptions({
     queryKey: ['plans'],
     queryFn: async () => {
-      try {
-        const data = (await api.get<{ results?: Plan[]; plans?: Plan[] } | Plan[]>('/billing/plans/')).data;
-        const list = Array.isArray(data) ? data : (data?.results ?? data?.plans);
-        return Array.isArray(list) && list.length ? list.map(normalizePlan) : FALLBACK_PLANS;
-      } catch {
-        return FALLBACK_PLANS; // the plans are public facts; the page still works
-      }
+      const data = (await api.get<{ results?: Plan[]; plans?: Plan[] } | Plan[]>('/billing/plans/')).data;
+      const list = Array.isArray(data) ? data : (data?.results ?? data?.plans);
+      return Array.isArray(list) ? list.map(normalizePlan) : [];
     },
     staleTime: 5 * 60_000,
-    retry: false,
   });
 
 function normalizePlan(p: Partial<Plan>): Plan {
-  const fallback = FALLBACK_PLANS.find((f) => f.id === p.id);
   return {
     id: String(p.id ?? ''),
-    name: p.name ?? fallback?.name ?? String(p.id),
+    name: p.name ?? String(p.id),
     price: p.price ?? (p.id === 'free' ? 0 : null),
-    endpoint_limit: p.endpoint_limit === undefined ? (fallback?.endpoint_limit ?? null) : p.endpoint_limit,
-    features: Array.isArray(p.features) ? p.features.map(String) : (fallback?.features ?? []),
+    endpoint_limit: p.endpoint_limit ?? null,
+    features: Array.isArray(p.features) ? p.features.map(String) : [],
   };
 }

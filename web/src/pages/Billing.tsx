@@ -34,6 +34,7 @@ export default function BillingPage() {
         </div>
       </div>
       {me.isError && <Alert tone="danger">Could not load your account: {parseApiError(me.error).detail}</Alert>}
+      {plans.isError && <Alert tone="danger">Could not load the plans: {parseApiError(plans.error).detail}</Alert>}
       {checkout.isError && <Alert tone="danger">{parseApiError(checkout.error).detail ?? 'Could not start the checkout.'}</Alert>}
       <div className="plans">
         {(plans.data ?? []).map((plan) => {

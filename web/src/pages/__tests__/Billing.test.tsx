@@ -56,10 +56,19 @@ describe('BillingPage', () => {
     expect(within(free).getByText('Up to 3 endpoints')).toBeInTheDocument();
   });
 
-  it('falls back to built-in plans when the plans API is missing, and shows checkout errors', async () => {
+  it('says so when the plans cannot be loaded, without inventing any', async () => {
+    mock.onGet('/auth/me/').reply(200, me());
+    mock.onGet('/billing/plans/').reply(503, { detail: 'Service temporarily unavailable.' });
+    renderApp('/billing', { token: 'T' });
+    expect(await screen.findByRole('alert')).toHaveTextContent('Could not load the plans');
+    expect(screen.queryByRole('heading', { name: 'Free' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Upgrade to Pro' })).not.toBeInTheDocument();
+  });
+
+  it('shows checkout errors', async () => {
     const user = userEvent.setup();
     mock.onGet('/auth/me/').reply(200, me());
-    mock.onGet('/billing/plans/').reply(404, { detail: 'Not found.' });
+    mock.onGet('/billing/plans/').reply(200, { plans: PLANS });
     mock.onPost('/billing/create-checkout-session/').reply(403, { detail: 'Only the owner can change the plan.', code: 'permission_denied' });
     renderApp('/billing', { token: 'T' });
     await user.click(await screen.findByRole('button', { name: 'Upgrade to Pro' }));
