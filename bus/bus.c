@@ -15,6 +15,7 @@
 #include "bus/config.h"
 #include "bus/jetstream.h"
 #include "bus/log.h"
+#include "bus/sentry.h"
 
 #define BUS_MAX_WORKERS 16
 #define BUS_VERSION "1.0.0"
@@ -253,9 +254,12 @@ static void serve(route_state *rs, natsConnection *nc, natsMsg *msg)
                  sw_status_name(st));
     }
     pthread_mutex_unlock(&rs->lock);
-    if (sw_status_http(st) >= 500 && !refuse) /* refusals: one count when stopped */
-        sw_log(SW_LOG_WARN, "request failed", "subject", req.subject, "status", sw_status_name(st),
-               NULL);
+    /* A 500 is a fault of ours (an error, and so a Sentry event); 503/504 are the bus or the
+     * database being away, which their own warnings and the health checks report. Refusals
+     * while stopping: one count when stopped. */
+    if (sw_status_http(st) >= 500 && !refuse)
+        sw_log(sw_status_http(st) == 500 ? SW_LOG_ERROR : SW_LOG_WARN, "request failed", "subject",
+               req.subject, "status", sw_status_name(st), NULL);
     bus_reply_clear(&rep);
     sw_log_ctx_clear();
     natsMsg_Destroy(msg);
@@ -460,6 +464,14 @@ static json_t *micro_stats(bus_actor *a)
     for (int i = 0; i < a->ncounters; i++)
         json_object_set_new(data, a->counters[i].name, json_integer(a->counters[i].value));
     pthread_mutex_unlock(&a->counters_lock);
+    {
+        /* Error tracking's own counters (bus/sentry.h), zero without SENTRY_DSN. */
+        sw_sentry_stats ss;
+        sw_sentry_stats_get(&ss);
+        json_object_set_new(data, "sentry_events_sent", json_integer(ss.sent));
+        json_object_set_new(data, "sentry_events_dropped", json_integer(ss.dropped));
+        json_object_set_new(data, "sentry_events_failed", json_integer(ss.failed));
+    }
     if (a->def->stats)
         a->def->stats(a, data);
     if (json_object_size(data) > 0) {
@@ -809,6 +821,8 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     (void)argc;
     (void)argv;
     sw_log_init(def->name, sw_config_str("SW_LOG_LEVEL", "info"));
+    if (!sw_sentry_init(def->name))
+        return 2;
     if (sodium_init() < 0) {
         sw_log(SW_LOG_ERROR, "libsodium failed to initialise", NULL);
         return 1;
