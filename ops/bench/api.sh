@@ -220,18 +220,22 @@ for route in "${ROUTE_LIST[@]}"; do
     res=$(printf '%s\n' "$out" | sed -n 's/^WRK_JSON //p')
     [ -n "$res" ] || { printf '%s\n' "$out" >&2; bdie "no figures from wrk for $label"; }
     cpu=$(cpu_delta "$before" "$after" "$(jq .duration_s <<<"$res")" "$(jq .requests <<<"$res")")
-    sql_top='[]'
-    if [ "$PGSS" = 1 ]; then   # where the database time went: statements per request, µs each
+    sql_top='[]' sql_sum='{"calls": 0, "statements": 0}'
+    if [ "$PGSS" = 1 ]; then
+        # All calls (not only the top 8: with many tenants each schema's text is its own entry).
+        sql_sum=$(bsql -c "SELECT json_build_object('calls', coalesce(sum(calls), 0), 'statements', count(*))
+            FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'")   # where the database time went: statements per request, µs each
         sql_top=$(bsql -c "SELECT coalesce(json_agg(x), '[]') FROM (SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS query,
             calls, round((total_exec_time * 1000 / greatest(calls, 1))::numeric, 1) AS us_per_call,
             round((total_exec_time / 1000)::numeric, 2) AS total_s
             FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
             ORDER BY total_exec_time DESC LIMIT 8) x")
     fi
-    res=$(jq --arg l "$label" --arg a "$actor" --argjson cpu "$cpu" --arg lb "$la_before" --arg la "$la_after" --argjson sql "$sql_top" \
+    res=$(jq --arg l "$label" --arg a "$actor" --argjson cpu "$cpu" --arg lb "$la_before" --arg la "$la_after" --argjson sql "$sql_top" --argjson sqlsum "$sql_sum" \
         --argjson tenants "$(cut -d' ' -f1 "$PAIRS" | sort -u | wc -l)" \
         '. + {route: $l, actor: $a, tenants_spread: $tenants, cpu: $cpu, loadavg_before: $lb, loadavg_after: $la,
-              sql_statements_per_request: (([$sql[].calls] | add // 0) / ([.requests, 1] | max)), sql_top: $sql}' <<<"$res")
+              sql_statements_per_request: ($sqlsum.calls / ([.requests, 1] | max)),
+              sql_distinct_statement_texts: $sqlsum.statements, sql_top: $sql}' <<<"$res")
     routes_json=$(jq --arg k "$route" --argjson v "$res" '. + {($k): $v}' <<<"$routes_json")
     printf '%-30s %9s %8s %8s %7s   %s\n' "$label" "$(jq .req_per_s <<<"$res")" \
         "$(jq .latency_ms.p50 <<<"$res")" "$(jq .latency_ms.p99 <<<"$res")" \
@@ -240,7 +244,7 @@ for route in "${ROUTE_LIST[@]}"; do
 done
 if [ "$PGSS" = 1 ]; then
     printf '\nSQL per request (pg_stat_statements):\n' >&2
-    jq -r 'to_entries[] | "  \(.value.route): \(.value.sql_statements_per_request * 10 | round / 10) statements/request; top: \(.value.sql_top[:3] | map("\(.calls)x \(.us_per_call)us \(.query[:60])") | join(" | "))"' <<<"$routes_json" >&2
+    jq -r 'to_entries[] | "  \(.value.route): \(.value.sql_statements_per_request * 10 | round / 10) statements/request (\(.value.sql_distinct_statement_texts) distinct texts); top: \(.value.sql_top[:3] | map("\(.calls)x \(.us_per_call)us \(.query[:60])") | join(" | "))"' <<<"$routes_json" >&2
 fi
 if [ -n "$TENANTS" ]; then
     seeding="1 tenant via API sign-up + mail verification, $((TENANTS - 1)) by SQL (tenant rows, schema + tenant migrations, owner with the first owner's password hash), 25 endpoints each by SQL; access tokens minted with the instance's SECRET_KEY (claims of sw_jwt_issue)"

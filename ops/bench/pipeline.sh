@@ -158,6 +158,22 @@ T0=$(bsql -c "SELECT extract(epoch FROM min(next_due_at))::bigint FROM public.sc
 T_END=$((T0 + RUN_S))
 bsay "seeded in $(($(date +%s) - T_SEED)) s; first checks due at $(date -u -d "@$T0" +%T), running until $(date -u -d "@$T_END" +%T) UTC"
 
+# Disk of the check history: "results rollups" in bytes, pg_total_relation_size (heap, indexes,
+# TOAST) of every partition of check_results and of the public.check_rollup* tables.
+disk_bytes() {
+    bsql -F ' ' <<'SQL'
+WITH rels AS (
+    SELECT relid AS oid, false AS rollup FROM pg_partition_tree('public.check_results') WHERE isleaf
+    UNION ALL
+    SELECT c.oid, true FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname LIKE 'check\_rollup%')
+SELECT coalesce(sum(pg_total_relation_size(oid)) FILTER (WHERE NOT rollup), 0),
+       coalesce(sum(pg_total_relation_size(oid)) FILTER (WHERE rollup), 0) FROM rels
+SQL
+}
+# Before any check: the empty tables' own pages, subtracted from the figure at the end.
+read -r R0 U0 <<<"$(disk_bytes)"
+
 # ---- the run ------------------------------------------------------------------------------
 # More copies of an actor: `ops/sw actor start NAME 2..9` (same consumer / queue group).
 for ((k = 2; k <= PROBERS; k++)); do "$SW_OPS" actor start prober "$k" >/dev/null 2>&1 || bdie "could not start prober $k"; done
@@ -249,29 +265,16 @@ CPU=$(cpu_delta "$CPU0" "$CPU1" "$RUN_S" "$(jq .results_in_window <<<"$stats")")
 # their indexes and TOAST (pg_total_relation_size), over the checks recorded (the instance is
 # fresh: all rows are this run's). Projection: 100,000 endpoints every 60 s, kept 7 / 90 days,
 # at this run's bytes per check (linear: roll-ups per endpoint-hour are counted per check too).
-bsql -c "CHECKPOINT" >/dev/null 2>&1 || true
-disk=$(bsql <<'SQL'
-WITH rels AS (
-    SELECT relid AS oid FROM pg_partition_tree('public.check_results') WHERE isleaf
-    UNION ALL
-    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname LIKE 'check_rollup%'),
-sz AS (
-    SELECT sum(pg_total_relation_size(oid)) FILTER (WHERE NOT oid::regclass::text LIKE '%rollup%') AS results,
-           sum(pg_total_relation_size(oid)) FILTER (WHERE oid::regclass::text LIKE '%rollup%') AS rollups
-      FROM rels),
-n AS (SELECT count(*) AS checks FROM public.check_results)
-SELECT json_build_object(
-    'checks_recorded', n.checks, 'results_bytes', coalesce(sz.results, 0),
-    'rollups_bytes', coalesce(sz.rollups, 0),
-    'bytes_per_check', round((coalesce(sz.results, 0) + coalesce(sz.rollups, 0))::numeric / greatest(n.checks, 1), 1),
-    'projection_100k_at_60s', json_build_object(
-        'checks_per_day', 100000 * 1440,
-        'gb_7_days', round((coalesce(sz.results, 0) + coalesce(sz.rollups, 0))::numeric / greatest(n.checks, 1) * 100000 * 1440 * 7 / 1e9, 1),
-        'gb_90_days', round((coalesce(sz.results, 0) + coalesce(sz.rollups, 0))::numeric / greatest(n.checks, 1) * 100000 * 1440 * 90 / 1e9, 1)))
-  FROM sz, n
-SQL
-)
+disk=$(disk_bytes)
+read -r R1 U1 <<<"$disk"
+checks_rec=$(bsql -c "SELECT count(*) FROM public.check_results")
+disk=$(jq -n --argjson r0 "$R0" --argjson u0 "$U0" --argjson r1 "$R1" --argjson u1 "$U1" --argjson n "$checks_rec" '
+    (($r1 - $r0) + ($u1 - $u0)) as $b | ($b / ([$n, 1] | max)) as $per |
+    {checks_recorded: $n, results_bytes: ($r1 - $r0), rollups_bytes: ($u1 - $u0),
+     empty_tables_bytes_before: ($r0 + $u0), bytes_per_check: ($per * 10 | round / 10),
+     projection_100k_at_60s: {checks_per_day: (100000 * 1440),
+       gb_7_days: ($per * 100000 * 1440 * 7 / 1e8 | round / 10),
+       gb_90_days: ($per * 100000 * 1440 * 90 / 1e8 | round / 10)}}')
 recorded=$(jq .jobs_recorded <<<"$stats")
 dead=$(jq .dead_letters <<<"$stats")
 # Still queued is not lost: jobs in SW_JOBS and results in SW_RESULTS not yet recorded (the
