@@ -9,8 +9,9 @@
 # --tenants N (or BENCH_TENANTS): N organizations x 25 endpoints, requests spread over all of
 # them. One is signed up through the API as above; the other N-1 are seeded BY SQL, because N
 # sign-ups would cost N password hashes (~0.1 s of CPU each): per tenant, the rows sign-up
-# writes (public.tenants plan 'pro', public.domains, public.user_directory), its schema with
-# every schema/tenant/*.sql migration recorded in public.schema_migrations, an owner (verified,
+# writes (public.tenants plan 'pro', public.domains, public.user_directory), its schema (as
+# sw_tenant_owner) with every schema/tenant/*.sql migration recorded in
+# public.schema_migrations, an owner (verified,
 # the first owner's password hash) and 25 endpoints (never scheduled: the scheduler is stopped
 # during the runs). Tokens are MINTED, not logged in (N logins would be N password hashes): an
 # access token per tenant owner, signed like sw_jwt_issue (bus/jwt.c) with the key derived
@@ -129,14 +130,16 @@ seed_sql() {
                 printf "INSERT INTO public.tenants (id, name, slug, schema_name, plan) VALUES ('%s', 'Bench Org %d', 'bench-%s-%d', '%s', 'pro');\n" "$id" "$i" "$run" "$i" "$id"
                 printf "INSERT INTO public.domains (host, tenant_id) VALUES ('bench-%s-%d.bench.test', '%s');\n" "$run" "$i" "$id"
                 printf "INSERT INTO public.user_directory (email, tenant_id, user_id) VALUES ('bench-%s-%d@example.test', '%s', '%s');\n" "$run" "$i" "$id" "$uid"
-                printf 'CREATE SCHEMA "%s";\nSET LOCAL search_path TO "%s", public;\n' "$id" "$id"
+                # As sign-up does (tenant_create): the schema and its tables belong to
+                # sw_tenant_owner (schema/public/0006_actor_roles.sql), so the grants are alike.
+                printf 'SET LOCAL ROLE sw_tenant_owner;\nCREATE SCHEMA "%s";\nSET LOCAL search_path TO "%s", public;\n' "$id" "$id"
                 for f in "$BENCH_REPO"/schema/tenant/*.sql; do
                     cat "$f"
                     printf "\n;INSERT INTO public.schema_migrations (scope, name) VALUES ('%s', 'tenant/%s');\n" "$id" "$(basename "$f")"
                 done
                 printf "INSERT INTO users (id, email, password_hash, role, verified_at) VALUES ('%s', 'bench-%s-%d@example.test', '%s', 'owner', now());\n" "$uid" "$run" "$i" "$hash"
                 printf "INSERT INTO endpoints (name, url, interval_seconds, timeout_seconds, regions) SELECT 'seed ' || g, 'http://93.185.' || (g %% 200 + 1) || '.%d/seed/' || g, 300, 5, '{local}' FROM generate_series(1, 25) g;\n" $((i % 250 + 1))
-                printf "INSERT INTO public.bench_seed SELECT row_number() OVER (), '%s', '%s', id FROM endpoints;\n" "$id" "$uid"
+                printf "RESET ROLE;\nINSERT INTO public.bench_seed SELECT row_number() OVER (), '%s', '%s', id FROM endpoints;\n" "$id" "$uid"
             done
             echo "COMMIT;"
         } | bsql >/dev/null || bdie "seeding tenants $b.. by SQL failed"
