@@ -54,7 +54,9 @@ static const struct {
      "DEFAULT_FROM_EMAIL SW_MAIL_RETRY_MS",
      false},
     {"scheduler", "SW_SCHED_BATCH SW_SCHED_TICK_MS", true},
-    {"prober", "SW_PROBE_ALLOW_CIDRS SW_PROBE_SANDBOX SW_PROBE_CONCURRENCY SW_PROBE_RETRY_MS",
+    {"prober",
+     "SW_PROBE_ALLOW_CIDRS SW_PROBE_SANDBOX SW_PROBE_CONCURRENCY SW_PROBE_RETRY_MS "
+     "SW_PROBE_CA_FILE",
      false},
     {"recorder", "SW_RECORDER_BATCH SW_RETENTION_FREE_DAYS SW_RETENTION_PRO_DAYS", true},
     {"deadletter", "", true},
