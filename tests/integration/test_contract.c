@@ -28,8 +28,12 @@ static void test_schema_is_the_document(void **state)
     assert_string_equal(json_string_value(json_object_get(r->body, "openapi")), "3.1.0");
     /* Every route of the edge is in it, these two included. */
     json_t *paths = json_object_get(r->body, "paths");
-    const char *want[] = {"/api/auth/register/", "/api/endpoints/{id}/checks/",
-                          "/api/billing/webhook/", "/api/schema/", "/api/docs/", "/health/ready/",
+    const char *want[] = {"/api/auth/register/",
+                          "/api/endpoints/{id}/checks/",
+                          "/api/billing/webhook/",
+                          "/api/schema/",
+                          "/api/docs/",
+                          "/health/ready/",
                           "/metrics"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         if (!json_object_get(paths, want[i]))
@@ -73,10 +77,9 @@ static void test_every_401_names_its_scheme(void **state)
     assert_int_equal(r->status, 401);
     assert_string_equal(it_header(r, "WWW-Authenticate"), "Bearer realm=\"api\"");
     it_resp_free(r);
-    r = it_post_json("/api/auth/token/",
-                     json_pack("{s:s,s:s}", "email", it_fresh_email("nobody"), "password",
-                               IT_PASSWORD),
-                     NULL);
+    r = it_post_json(
+        "/api/auth/token/",
+        json_pack("{s:s,s:s}", "email", it_fresh_email("nobody"), "password", IT_PASSWORD), NULL);
     assert_int_equal(r->status, 401);
     assert_string_equal(json_string_value(json_object_get(r->body, "code")), "no_active_account");
     assert_string_equal(it_header(r, "WWW-Authenticate"), "Bearer realm=\"api\"");
