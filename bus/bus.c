@@ -60,29 +60,6 @@ struct bus_actor {
     int ncounters;
 };
 
-int64_t bus_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t bus_epoch_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void bus_random_hex(char *out, size_t n)
-{
-    unsigned char buf[64];
-    if (n > sizeof(buf))
-        n = sizeof(buf);
-    randombytes_buf(buf, n);
-    sodium_bin2hex(out, 2 * n + 1, buf, n);
-}
-
 /* ---------------------------------------------------------------- replies */
 
 void bus_reply_json(bus_reply *rep, json_t *body)
@@ -156,8 +133,8 @@ static void send_reply(natsConnection *nc, natsMsg *msg, sw_status st, bus_reply
     if (!rep->body && sw_status_is_error(st))
         bus_reply_error(rep, st, NULL, NULL);
     text = rep->body ? json_dumps(rep->body, JSON_COMPACT) : NULL;
-    if (natsMsg_Create(&out, reply_to, NULL, text ? text : "{}",
-                       text ? (int)strlen(text) : 2) != NATS_OK)
+    if (natsMsg_Create(&out, reply_to, NULL, text ? text : "{}", text ? (int)strlen(text) : 2) !=
+        NATS_OK)
         goto out;
     snprintf(code, sizeof(code), "%d", sw_status_http(st));
     natsMsgHeader_Set(out, "Content-Type", "application/json");
@@ -187,7 +164,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     bus_req req = {0};
     bus_reply rep = {0};
     sw_status st;
-    int64_t t0 = bus_now_ns();
+    int64_t t0 = sw_now_ns();
 
     req.subject = natsMsg_GetSubject(msg);
     req.msg = msg;
@@ -210,8 +187,8 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
         st = rs->route->handler(&req, &rep);
     } else {
         json_error_t jerr;
-        req.body = req.raw_len > 0 ? json_loadb(req.raw, (size_t)req.raw_len, 0, &jerr)
-                                   : json_object();
+        req.body =
+            req.raw_len > 0 ? json_loadb(req.raw, (size_t)req.raw_len, 0, &jerr) : json_object();
         if (!json_is_object(req.body))
             st = bus_reply_error(&rep, SW_EINVAL, "parse_error", "Malformed JSON body.");
         else
@@ -220,7 +197,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     }
     send_reply(nc, msg, st, &rep, req.request_id);
 
-    int64_t dt = bus_now_ns() - t0;
+    int64_t dt = sw_now_ns() - t0;
     pthread_mutex_lock(&rs->lock);
     rs->num_requests++;
     rs->processing_ns += dt;
@@ -231,8 +208,8 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     }
     pthread_mutex_unlock(&rs->lock);
     if (sw_status_http(st) >= 500)
-        sw_log(SW_LOG_WARN, "request failed", "subject", req.subject, "status",
-               sw_status_name(st), NULL);
+        sw_log(SW_LOG_WARN, "request failed", "subject", req.subject, "status", sw_status_name(st),
+               NULL);
     bus_reply_clear(&rep);
     sw_log_ctx_clear();
     natsMsg_Destroy(msg);
@@ -327,9 +304,9 @@ static json_t *micro_stats(bus_actor *a)
         json_object_set_new(ep, "num_errors", json_integer(rs->num_errors));
         json_object_set_new(ep, "last_error", json_string(rs->last_error));
         json_object_set_new(ep, "processing_time", json_integer(rs->processing_ns));
-        json_object_set_new(ep, "average_processing_time",
-                            json_integer(rs->num_requests ? rs->processing_ns / rs->num_requests
-                                                          : 0));
+        json_object_set_new(
+            ep, "average_processing_time",
+            json_integer(rs->num_requests ? rs->processing_ns / rs->num_requests : 0));
         pthread_mutex_unlock(&rs->lock);
         json_array_append_new(eps, ep);
     }
@@ -398,8 +375,7 @@ static void on_reconnected(natsConnection *nc, void *closure)
     sw_log(SW_LOG_INFO, "nats reconnected", "server", url, NULL);
 }
 
-static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                           void *closure)
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
 {
     sw_log(SW_LOG_WARN, "nats async error", "error", natsStatus_GetText(err), NULL);
 }
@@ -440,8 +416,7 @@ sw_status bus_connect(natsConnection **out, const char *name, int wait_ms)
         /* Replies to this user's requests land under its own prefix, which its NATS
          * permissions allow it (and only it) to read. A remote region's prober behind a leaf
          * node sets the prefix its hub user is allowed (SW_NATS_INBOX_PREFIX=_INBOX_euw). */
-        snprintf(inbox, sizeof(inbox), "%s",
-                 sw_config_str("SW_NATS_INBOX_PREFIX", ""));
+        snprintf(inbox, sizeof(inbox), "%s", sw_config_str("SW_NATS_INBOX_PREFIX", ""));
         if (!inbox[0])
             snprintf(inbox, sizeof(inbox), "_INBOX_%s", user);
         s = natsOptions_SetCustomInboxPrefix(opts, inbox);
@@ -488,8 +463,8 @@ out:
     return st;
 }
 
-sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload,
-                         const char *msg_id, const char *request_id)
+sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload, const char *msg_id,
+                         const char *request_id)
 {
     natsMsg *m = NULL;
     jsPubAck *ack = NULL;
@@ -605,10 +580,9 @@ static sw_status subscribe_all(bus_actor *a, int concurrency)
         /* Several subscriptions in the same queue group: each has its own delivery thread,
          * so one slow request never holds up the others. */
         for (int c = 0; c < concurrency; c++) {
-            natsStatus s = natsConnection_QueueSubscribe(&a->subs[a->nsubs], a->nc,
-                                                         a->def->routes[i].subject,
-                                                         BUS_QUEUE_GROUP, on_request,
-                                                         &a->routes[i]);
+            natsStatus s =
+                natsConnection_QueueSubscribe(&a->subs[a->nsubs], a->nc, a->def->routes[i].subject,
+                                              BUS_QUEUE_GROUP, on_request, &a->routes[i]);
             if (s != NATS_OK)
                 return SW_EUNAVAILABLE;
             natsSubscription_SetPendingLimits(a->subs[a->nsubs], 65536, 64 * 1024 * 1024);
@@ -657,7 +631,7 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
 
     a.def = def;
     pthread_mutex_init(&a.counters_lock, NULL);
-    bus_random_hex(a.id, 11);
+    sw_random_hex(a.id, 11);
     {
         time_t now = time(NULL);
         struct tm tm;

@@ -15,6 +15,8 @@
 #include <jansson.h>
 #include <nats/nats.h>
 
+#include "bus/clock.h"
+#include "bus/ids.h"
 #include "bus/status.h"
 
 typedef struct bus_actor bus_actor;
@@ -131,18 +133,11 @@ natsStatus bus_nats_set_servers(natsOptions *opts, const char *list);
 
 /* Publishes to a JetStream subject with a Nats-Msg-Id so a retried publish is a no-op.
  * payload: borrowed. */
-sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload,
-                         const char *msg_id, const char *request_id);
+sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload, const char *msg_id,
+                         const char *request_id);
 
 /* Sends a request with context headers and waits for the reply. Translates no-responders to
  * SW_EUNAVAILABLE and timeouts to SW_ETIMEOUT. *reply: owned (natsMsg_Destroy). */
 sw_status bus_request(natsMsg **reply, natsConnection *nc, natsMsg *req, int timeout_ms);
-
-/* Current time in nanoseconds (monotonic) and in milliseconds since the epoch. */
-int64_t bus_now_ns(void);
-int64_t bus_epoch_ms(void);
-
-/* Writes 2*n lowercase hex characters of randomness plus a NUL into out. */
-void bus_random_hex(char *out, size_t n);
 
 #endif

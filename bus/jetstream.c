@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/clock.h"
 #include "bus/config.h"
 #include "bus/log.h"
 
-#define NS_PER_MS 1000000LL
 /* How long a pull request stays open at the server, and how much longer the client waits for
  * its end (a 408) before treating it as lost, e.g. across a reconnect. Short, because a
  * request outlives a client that dies: nats-server 2.9 keeps offering it messages, and each
@@ -59,7 +59,7 @@ sw_status bus_msg_nak(natsConnection *nc, natsMsg *m, int64_t delay_ms)
     char body[64];
     if (delay_ms <= 0)
         return ack_send(nc, m, "-NAK");
-    snprintf(body, sizeof(body), "-NAK {\"delay\":%lld}", (long long)(delay_ms * NS_PER_MS));
+    snprintf(body, sizeof(body), "-NAK {\"delay\":%lld}", (long long)(delay_ms * SW_NS_PER_MS));
     return ack_send(nc, m, body);
 }
 
@@ -122,7 +122,7 @@ static natsStatus inbox_subscribe(natsSubscription **sub, natsConnection *nc,
                                   const char *inbox_prefix, char *inbox, size_t len)
 {
     char token[24], subject[160];
-    bus_random_hex(token, 11);
+    sw_random_hex(token, 11);
     snprintf(inbox, len, "%s.%s", inbox_prefix, token);
     snprintf(subject, sizeof(subject), "%s.*", inbox);
     return natsConnection_SubscribeSync(sub, nc, subject);
@@ -172,7 +172,7 @@ static bool pull_status(bus_pull *p, natsMsg *m)
         p->outstanding = 0;
         /* An expiry is routine; anything else (409) is not asked again at once. */
         if (strcmp(status, "408") != 0)
-            p->quiet_until_ns = bus_now_ns() + 100 * NS_PER_MS;
+            p->quiet_until_ns = sw_now_ns() + 100 * SW_NS_PER_MS;
     }
     natsMsg_Destroy(m);
     return true;
@@ -188,7 +188,7 @@ static void pull_close_request(bus_pull *p)
     for (;;) {
         natsMsg *m = NULL;
         int queued = 0;
-        bool open = p->outstanding > 0 && bus_now_ns() < p->deadline_ns &&
+        bool open = p->outstanding > 0 && sw_now_ns() < p->deadline_ns &&
                     natsConnection_Status(p->nc) == NATS_CONN_STATUS_CONNECTED;
         natsSubscription_GetPending(p->sub, &queued, NULL);
         if (!open && queued == 0)
@@ -236,13 +236,13 @@ static void pull_request(bus_pull *p, int batch)
     p->request++;
     snprintf(reply, sizeof(reply), "%s.%llu", p->inbox, (unsigned long long)p->request);
     snprintf(body, sizeof(body), "{\"batch\":%d,\"expires\":%lld}", batch,
-             (long long)PULL_EXPIRES_MS * NS_PER_MS);
+             (long long)PULL_EXPIRES_MS * SW_NS_PER_MS);
     if (natsConnection_PublishRequestString(p->nc, p->next_subject, reply, body) != NATS_OK) {
         p->outstanding = 0; /* disconnected: ask again on the next call */
         return;
     }
     p->outstanding = batch;
-    p->deadline_ns = bus_now_ns() + (PULL_EXPIRES_MS + PULL_GRACE_MS) * NS_PER_MS;
+    p->deadline_ns = sw_now_ns() + (PULL_EXPIRES_MS + PULL_GRACE_MS) * SW_NS_PER_MS;
 }
 
 /* NextMsg with no wait records an error (formatted text) when nothing is queued: in a busy
@@ -258,9 +258,9 @@ static natsStatus next_msg(natsMsg **m, natsSubscription *sub, int wait_ms)
 int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
 {
     int n = 0;
-    int64_t until = bus_now_ns() + (int64_t)(wait_ms > 0 ? wait_ms : 0) * NS_PER_MS;
+    int64_t until = sw_now_ns() + (int64_t)(wait_ms > 0 ? wait_ms : 0) * SW_NS_PER_MS;
     while (n < max) {
-        int64_t now = bus_now_ns();
+        int64_t now = sw_now_ns();
         if (p->outstanding > 0 && now > p->deadline_ns)
             p->outstanding = 0;
         /* Keep a request open while there is room: one that ended (408 at its expiry) is
@@ -269,12 +269,13 @@ int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms)
             pull_request(p, room - n < max - n ? room - n : max - n);
         natsMsg *m = NULL;
         /* Wait only for the first message; then take what is already here. */
-        int wait = n == 0 && until > now ? (int)((until - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
+        int wait =
+            n == 0 && until > now ? (int)((until - now + SW_NS_PER_MS - 1) / SW_NS_PER_MS) : 0;
         natsStatus s = next_msg(&m, p->sub, wait);
         if (s == NATS_NO_RESPONDERS) {
             /* No consumer answers (the stream is being set up or moved): ask again later. */
             p->outstanding = 0;
-            p->quiet_until_ns = bus_now_ns() + 500 * NS_PER_MS;
+            p->quiet_until_ns = sw_now_ns() + 500 * SW_NS_PER_MS;
             break;
         }
         if (s != NATS_OK)
@@ -307,10 +308,10 @@ bool bus_actor_pull_ready(bus_actor *a, bus_pull **p, const char *stream, const 
         sw_log(SW_LOG_INFO, "consumer ready", "stream", stream, "consumer", consumer, NULL);
         return true;
     }
-    if (bus_now_ns() - last_complaint > 30 * 1000 * NS_PER_MS) {
+    if (sw_now_ns() - last_complaint > 30 * 1000 * SW_NS_PER_MS) {
         sw_log(SW_LOG_WARN, "consumer not available yet (sw-migrate sets up the streams)", "stream",
                stream, "consumer", consumer, NULL);
-        last_complaint = bus_now_ns();
+        last_complaint = sw_now_ns();
     }
     return false;
 }
@@ -405,7 +406,7 @@ sw_status bus_apub_publish(bus_apub *p, const char *subject, const json_t *paylo
     apub_slot *slot = &p->ring[token & (p->cap - 1)];
     slot->token = token;
     slot->tag = tag;
-    slot->deadline_ns = bus_now_ns() + p->timeout_ms * NS_PER_MS;
+    slot->deadline_ns = sw_now_ns() + p->timeout_ms * SW_NS_PER_MS;
     slot->used = true;
     p->head++;
     p->pending++;
@@ -453,7 +454,7 @@ int bus_apub_poll(bus_apub *p, int wait_ms, bus_apub_done done, void *arg)
     }
     /* Oldest first: a publish with no answer by its deadline failed (lost in a reconnect, or
      * no stream listens: the no-responders status is not passed on by the client library). */
-    int64_t now = bus_now_ns();
+    int64_t now = sw_now_ns();
     while (p->tail < p->head) {
         apub_slot *slot = &p->ring[p->tail & (p->cap - 1)];
         if (slot->used) {

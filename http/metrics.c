@@ -203,7 +203,7 @@ static int gather_checks(const edge_metrics_sources *src, region_checks *out, in
     char inbox[128], rnd[17];
     int n = 0;
 
-    bus_random_hex(rnd, 8);
+    sw_random_hex(rnd, 8);
     snprintf(inbox, sizeof(inbox), "%s.metrics.%s", src->inbox_prefix, rnd);
     if (natsConnection_SubscribeSync(&sub, src->nc, inbox) != NATS_OK ||
         natsConnection_PublishRequestString(src->nc, "$SRV.STATS.sw-prober", inbox, "") !=
@@ -212,9 +212,9 @@ static int gather_checks(const edge_metrics_sources *src, region_checks *out, in
         return 0;
     }
     int window = src->timeout_ms < 300 ? src->timeout_ms : 300;
-    int64_t deadline = bus_now_ns() + (int64_t)window * 1000000LL;
+    int64_t deadline = sw_now_ns() + (int64_t)window * 1000000LL;
     for (;;) {
-        int64_t left = (deadline - bus_now_ns()) / 1000000;
+        int64_t left = (deadline - sw_now_ns()) / 1000000;
         natsMsg *msg = NULL;
         if (left <= 0 || natsSubscription_NextMsg(&msg, sub, left) != NATS_OK)
             break;

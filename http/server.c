@@ -18,7 +18,7 @@
 #include "bus/log.h"
 #include "bus/topology.h"
 #include "http/edge.h"
-#include "http/jwt.h"
+#include "bus/jwt.h"
 #include "http/metrics.h"
 #include "store/migrate.h"
 #include "store/store.h"
@@ -84,7 +84,7 @@ static void access_log(const struct mg_request_info *ri, const call *cl)
 {
     char ms[32];
     char status[8];
-    snprintf(ms, sizeof(ms), "%.2f", (double)(bus_now_ns() - cl->t0) / 1e6);
+    snprintf(ms, sizeof(ms), "%.2f", (double)(sw_now_ns() - cl->t0) / 1e6);
     snprintf(status, sizeof(status), "%d", cl->status);
     sw_log_ctx_set(cl->request_id, NULL);
     sw_log(SW_LOG_INFO, "request", "method", ri->request_method, "path", ri->local_uri, "status",
@@ -250,7 +250,7 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
                         www_auth, 1);
             return;
         }
-        if (sw_jwt_verify(&claims, token, e->jwt_key, bus_epoch_ms() / 1000) != SW_OK) {
+        if (sw_jwt_verify(&claims, token, e->jwt_key, sw_epoch_ms() / 1000) != SW_OK) {
             send_detail(conn, e, cl, 401, "Given token not valid for any token type.",
                         www_auth, 1);
             return;
@@ -396,7 +396,7 @@ static void check_actors(edge *e, char *missing, size_t len)
     const char *user = sw_config_str("SW_NATS_USER", NULL);
 
     missing[0] = '\0';
-    bus_random_hex(rnd, 8);
+    sw_random_hex(rnd, 8);
     snprintf(inbox, sizeof(inbox), "%s.ping.%s", user ? "_INBOX_edge" : "_INBOX", rnd);
     if (user)
         snprintf(inbox, sizeof(inbox), "_INBOX_%s.ping.%s", user, rnd);
@@ -406,9 +406,9 @@ static void check_actors(edge *e, char *missing, size_t len)
         natsSubscription_Destroy(sub);
         return;
     }
-    int64_t deadline = bus_now_ns() + 400 * 1000000LL;
+    int64_t deadline = sw_now_ns() + 400 * 1000000LL;
     for (;;) {
-        int64_t left = (deadline - bus_now_ns()) / 1000000;
+        int64_t left = (deadline - sw_now_ns()) / 1000000;
         natsMsg *m = NULL;
         if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
             break;
@@ -633,9 +633,9 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 {
     edge *e = cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    call cl = {.t0 = bus_now_ns(), .status = 0, .route = "static", .tls = ri->is_ssl != 0};
+    call cl = {.t0 = sw_now_ns(), .status = 0, .route = "static", .tls = ri->is_ssl != 0};
 
-    bus_random_hex(cl.request_id, 16);
+    sw_random_hex(cl.request_id, 16);
     edge_client_ip(cl.client_ip, sizeof(cl.client_ip), ri->remote_addr,
                    mg_get_header(conn, "X-Forwarded-For"), e->trusted_proxies);
     const char *uri = ri->local_uri ? ri->local_uri : "/";
@@ -663,7 +663,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     }
     access_log(ri, &cl);
     edge_metrics_observe(e->metrics, cl.route, ri->request_method, cl.status ? cl.status : 200,
-                         (double)(bus_now_ns() - cl.t0) / 1e9);
+                         (double)(sw_now_ns() - cl.t0) / 1e9);
     return cl.status ? cl.status : 200;
 }
 

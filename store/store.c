@@ -7,6 +7,7 @@
 #include <string.h>
 #include <libpq-fe.h>
 
+#include "bus/ids.h"
 #include "bus/log.h"
 
 /* Type OIDs from pg_type.h (server headers are not needed for these stable values). */
@@ -148,9 +149,8 @@ static sw_status translate(store_conn *c, PGresult *res)
         return SW_ECONFLICT; /* unique violation: callers map the constraint to a field */
     if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
         return SW_EINVAL;
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-        strcmp(state, "55P03") == 0 || strncmp(state, "08", 2) == 0 ||
-        strncmp(state, "57", 2) == 0)
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+        strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0)
         return SW_EUNAVAILABLE;
     return SW_EINTERNAL;
 }
@@ -202,8 +202,8 @@ sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *
     ExecStatusType es = PQresultStatus(res);
     if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
         st = translate(c, res);
-        sw_log(st == SW_ECONFLICT ? SW_LOG_DEBUG : SW_LOG_WARN, "query failed", "error",
-               c->error, "constraint", c->constraint, NULL);
+        sw_log(st == SW_ECONFLICT ? SW_LOG_DEBUG : SW_LOG_WARN, "query failed", "error", c->error,
+               "constraint", c->constraint, NULL);
         goto out;
     }
     if (affected) {
@@ -291,13 +291,7 @@ void store_tx_rollback(store_conn *c)
 
 bool store_schema_name_valid(const char *name)
 {
-    size_t n = name ? strlen(name) : 0;
-    if (n < 12 || n > 42 || strncmp(name, "t_", 2) != 0)
-        return false;
-    for (size_t i = 2; i < n; i++)
-        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')))
-            return false;
-    return true;
+    return sw_tenant_id_valid(name);
 }
 
 sw_status store_tx_set_tenant(store_conn *c, const char *tenant_id)

@@ -66,7 +66,8 @@ sw_status store_tx_set_tenant(store_conn *c, const char *tenant_id);
 sw_status store_tenant_schema(store_conn *c, const char *tenant_id, char *out, size_t len);
 void store_tenant_schema_forget(const char *tenant_id);
 
-/* True for a schema name StatusWatch creates: t_ followed by 10-40 [a-z0-9]. */
+/* True for a schema name StatusWatch creates. A tenant's schema is named by its id, so this is
+ * the tenant-id rule of bus/ids.h (sw_tenant_id_valid). */
 bool store_schema_name_valid(const char *name);
 
 #endif

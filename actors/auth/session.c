@@ -10,7 +10,7 @@
 #include "actors/common/ratelimit.h"
 #include "actors/common/validate.h"
 #include "bus/log.h"
-#include "http/jwt.h"
+#include "bus/jwt.h"
 
 #define REFRESH_TTL_DAYS 30
 #define REFRESH_COOKIE "sw_refresh"
@@ -62,7 +62,7 @@ static sw_status reply_tokens(bus_reply *rep, const actor_app *app, const char *
     snprintf(claims.tenant, sizeof(claims.tenant), "%s", tenant);
     snprintf(claims.user, sizeof(claims.user), "%s", user);
     snprintf(claims.role, sizeof(claims.role), "%s", role);
-    if (sw_jwt_issue(&access, &claims, app->jwt_key, bus_epoch_ms() / 1000) != SW_OK)
+    if (sw_jwt_issue(&access, &claims, app->jwt_key, sw_epoch_ms() / 1000) != SW_OK)
         return bus_reply_error(rep, SW_EINTERNAL, NULL, NULL);
     bus_reply_json(rep, json_pack("{s:s,s:s}", "access", access, "refresh", refresh));
     set_refresh_cookie(rep, app, refresh);

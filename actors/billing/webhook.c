@@ -324,7 +324,7 @@ sw_status billing_webhook(const bus_req *req, bus_reply *rep)
 
     st = billing_signature_verify(bus_req_header(req, "Stripe-Signature"), req->raw,
                                   req->raw_len > 0 ? (size_t)req->raw_len : 0,
-                                  app->webhook_secret, bus_epoch_ms() / 1000,
+                                  app->webhook_secret, sw_epoch_ms() / 1000,
                                   BILLING_SIG_TOLERANCE_S, &why);
     if (st != SW_OK) {
         sw_log(SW_LOG_WARN, "stripe webhook refused", "reason", why, "client_ip",

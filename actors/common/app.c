@@ -6,7 +6,7 @@
 
 #include "bus/config.h"
 #include "bus/log.h"
-#include "http/jwt.h"
+#include "bus/jwt.h"
 
 static bool read_rate(sw_rate *out, const char *name, const char *def)
 {

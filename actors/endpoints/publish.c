@@ -11,7 +11,7 @@
 /* Now as ISO 8601 UTC with milliseconds ("2024-05-01T12:00:00.123Z"). */
 static void iso_now(char *out, size_t len)
 {
-    int64_t ms = bus_epoch_ms();
+    int64_t ms = sw_epoch_ms();
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
@@ -71,7 +71,7 @@ void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const 
         snprintf(msg_id, sizeof(msg_id), "evt:%s:%s:%s", endpoint_id, event, req->request_id);
     else
         snprintf(msg_id, sizeof(msg_id), "evt:%s:%s:%lld", endpoint_id, event,
-                 (long long)bus_epoch_ms());
+                 (long long)sw_epoch_ms());
     json_t *evt =
         json_pack("{s:s,s:s,s:s}", "endpoint_id", endpoint_id, "tenant_id", req->tenant, "at", at);
     sw_status st =

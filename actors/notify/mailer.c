@@ -235,7 +235,7 @@ static void handle(notify_app *app, natsConnection *nc, natsMsg *m)
     sw_log_ctx_set(rid, NULL);
     bus_msg_meta(m, &ndelivered, &seq);
     snprintf(msg_id, sizeof(msg_id), "%llu.%lld", (unsigned long long)seq,
-             (long long)bus_epoch_ms());
+             (long long)sw_epoch_ms());
     int delivered = ndelivered > 0 && ndelivered < 1000 ? (int)ndelivered : 1;
 
     if (notify_render(&message, job, app->smtp.from_header, msg_id) != SW_OK) {

@@ -12,9 +12,9 @@
 #include "actors/prober/probe.h"
 #include "actors/prober/prober.h"
 #include "bus/config.h"
+#include "bus/ids.h"
 #include "bus/jetstream.h"
 #include "bus/log.h"
-#include "store/store.h"
 
 #define SEC_NS 1000000000LL
 
@@ -98,11 +98,11 @@ static sw_status publish_result(prober *p, job *j, const probe_result *r)
         "job_id", json_object_get(pl, "job_id"), "endpoint_id", json_object_get(pl, "endpoint_id"),
         "tenant_id", json_object_get(pl, "tenant_id"), "due_epoch",
         json_object_get(pl, "due_epoch"), "region", p->region, "attempt", j->attempt,
-        "checked_at_ms", (json_int_t)bus_epoch_ms(), "ok", r->ok, "blocked", r->blocked, "final",
-        final, "http_status", r->http_status, "error", r->error, "dns_ms", r->dns_ms,
-        "connect_ms", r->connect_ms, "tls_ms", r->tls_ms, "ttfb_ms", r->ttfb_ms, "total_ms",
-        r->total_ms, "failure_threshold", json_object_get(pl, "failure_threshold"),
-        "recovery_threshold", json_object_get(pl, "recovery_threshold"), "regions_total",
+        "checked_at_ms", (json_int_t)sw_epoch_ms(), "ok", r->ok, "blocked", r->blocked, "final",
+        final, "http_status", r->http_status, "error", r->error, "dns_ms", r->dns_ms, "connect_ms",
+        r->connect_ms, "tls_ms", r->tls_ms, "ttfb_ms", r->ttfb_ms, "total_ms", r->total_ms,
+        "failure_threshold", json_object_get(pl, "failure_threshold"), "recovery_threshold",
+        json_object_get(pl, "recovery_threshold"), "regions_total",
         json_object_get(pl, "regions_total"));
     if (!res)
         return SW_EINTERNAL;
@@ -120,7 +120,10 @@ static void count_check(prober *p, const probe_result *r)
 {
     char name[40];
     size_t i = 0;
-    bus_actor_count(p->actor, r->ok ? "checks_ok" : r->blocked ? "checks_blocked" : "checks_fail",
+    bus_actor_count(p->actor,
+                    r->ok        ? "checks_ok"
+                    : r->blocked ? "checks_blocked"
+                                 : "checks_fail",
                     1);
     while (i < sizeof(duration_le_ms) / sizeof(duration_le_ms[0]) &&
            r->total_ms > duration_le_ms[i])
@@ -175,7 +178,7 @@ static void start_job(prober *p, natsMsg *m)
     const char *url = json_string_value(json_object_get(pl, "url"));
     const char *tenant = json_string_value(json_object_get(pl, "tenant_id"));
     json_int_t timeout = json_integer_value(json_object_get(pl, "timeout_seconds"));
-    if (!url || !tenant || !store_schema_name_valid(tenant) ||
+    if (!url || !tenant || !sw_tenant_id_valid(tenant) ||
         !json_is_string(json_object_get(pl, "job_id")) ||
         !json_is_string(json_object_get(pl, "endpoint_id"))) {
         json_decref(pl);
@@ -194,11 +197,12 @@ static void start_job(prober *p, natsMsg *m)
     j->msg = m;
     j->payload = pl;
     j->attempt = delivered > 0 && delivered < 1000 ? (int)delivered : 1;
-    j->started_ns = bus_now_ns();
+    j->started_ns = sw_now_ns();
     if (timeout < 1 || timeout > 60)
         timeout = 10;
     list_add(&p->inflight, j);
-    if (!probe_engine_add(p->engine, url, (int)timeout, json_object_get(pl, "expected_status"), j)) {
+    if (!probe_engine_add(p->engine, url, (int)timeout, json_object_get(pl, "expected_status"),
+                          j)) {
         list_del(j);
         bus_msg_nak(bus_actor_conn(p->actor), m, 1000);
         job_free(j);
@@ -210,7 +214,7 @@ static void start_job(prober *p, natsMsg *m)
 static void extend_leases(prober *p)
 {
     static __thread int64_t last;
-    int64_t now = bus_now_ns();
+    int64_t now = sw_now_ns();
     if (now - last < SEC_NS)
         return;
     last = now;

@@ -382,7 +382,7 @@ static void announce(bus_actor *a, const recorder_change *ch)
     snprintf(subject, sizeof(subject), "sw.v1.evt.%s.endpoint.%s", ch->tenant, ch->status);
     json_t *evt = json_pack("{s:s,s:s,s:s,s:s,s:I}", "endpoint_id", ch->endpoint, "tenant_id",
                             ch->tenant, "status", ch->status, "incident_id", ch->incident, "at_ms",
-                            (json_int_t)bus_epoch_ms());
+                            (json_int_t)sw_epoch_ms());
     snprintf(msg_id, sizeof(msg_id), "evt:%s:%s:%s", ch->endpoint, ch->status,
              ch->incident[0] ? ch->incident : "none");
     bus_js_publish(bus_actor_js(a), subject, evt, msg_id, NULL);
@@ -403,7 +403,7 @@ static void announce(bus_actor *a, const recorder_change *ch)
 static void maintenance(recorder *r)
 {
     /* Day partitions ahead, expired ones dropped; cheap and idempotent, hourly. */
-    if (r->last_maintenance_ns && bus_now_ns() - r->last_maintenance_ns < 3600LL * 1000000000LL)
+    if (r->last_maintenance_ns && sw_now_ns() - r->last_maintenance_ns < 3600LL * 1000000000LL)
         return;
     store_conn *c = store_acquire(r->db);
     if (!c)
@@ -416,7 +416,7 @@ static void maintenance(recorder *r)
             SW_OK &&
         store_query(c, NULL, NULL, "SELECT public.drop_expired_check_partitions($1::int, $2::int)",
                     2, p) == SW_OK)
-        r->last_maintenance_ns = bus_now_ns();
+        r->last_maintenance_ns = sw_now_ns();
     store_release(r->db, c);
 }
 

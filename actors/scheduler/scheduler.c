@@ -141,10 +141,10 @@ static void scheduler_loop(bus_actor *a, void *arg)
         } else if (st != SW_OK) {
             bus_actor_count(a, "tick_errors", 1);
         }
-        if (st != SW_OK && bus_now_ns() - last_warn > 10000000000LL) {
+        if (st != SW_OK && sw_now_ns() - last_warn > 10000000000LL) {
             sw_log(SW_LOG_WARN, "scheduling paused: will retry", "status", sw_status_name(st),
                    NULL);
-            last_warn = bus_now_ns();
+            last_warn = sw_now_ns();
         }
         /* A full batch means more is due: go again at once. */
         if (st != SW_OK || claimed < s->batch)

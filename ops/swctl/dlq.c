@@ -332,7 +332,7 @@ static int claim(uint64_t *rec_seq, ctl *c, uint64_t seq, const char *subject, c
     char subj[64], seq_s[24], when[32];
     int rc = CTL_FAIL;
     json_t *body = json_pack("{s:I,s:s,s:s,s:I}", "dlq_seq", (json_int_t)seq, "subject", subject,
-                             "msg_id", id, "replayed_at_ms", (json_int_t)bus_epoch_ms());
+                             "msg_id", id, "replayed_at_ms", (json_int_t)sw_epoch_ms());
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 
     snprintf(subj, sizeof(subj), REPLAY_PREFIX "%llu", (unsigned long long)seq);
@@ -401,7 +401,7 @@ static int dlq_replay(ctl *c, uint64_t seq, bool force)
         goto out;
 
     snprintf(id, sizeof(id), "replay:%llu:%lld", (unsigned long long)seq,
-             (long long)bus_epoch_ms());
+             (long long)sw_epoch_ms());
     if (claim(&rec_seq, c, seq, subject, id, force) != CTL_OK)
         goto out;
 

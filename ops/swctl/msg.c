@@ -148,7 +148,7 @@ int ctl_req(ctl *c, int argc, char **argv)
         return ctl_usage_err(req_help, "\"%s\" is not a subject you can publish to", pos[0]);
     natsMsgHeader_Set(req, "Content-Type", "application/json");
     char hex[17];
-    bus_random_hex(hex, 8);
+    sw_random_hex(hex, 8);
     snprintf(rid, sizeof(rid), "swctl-%s", hex);
     natsMsgHeader_Set(req, "Sw-Request-Id", rid);
     for (int i = 0; i < headers.n; i++) {

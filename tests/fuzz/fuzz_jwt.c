@@ -1,4 +1,4 @@
-/* libFuzzer harness for the access-token verifier (http/jwt.h, sw_jwt_verify). The first byte
+/* libFuzzer harness for the access-token verifier (bus/jwt.h, sw_jwt_verify). The first byte
  * picks a mode: 0 verifies the rest as a token as it came off the wire; 1 takes a header and a
  * claims JSON (NUL-separated), encodes and signs them with the key, so the fuzzer reaches
  * libjwt and the claim checks; 2 does the same and then breaks the signature, which must be
@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <sodium.h>
 
-#include "http/jwt.h"
+#include "bus/jwt.h"
 #include "tests/fuzz/fuzz.h"
 
 #define NOW 1700000000LL

@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "actors/common/validate.h"
-#include "http/jwt.h"
+#include "bus/jwt.h"
 
 static char *register_only(char *email, size_t len)
 {

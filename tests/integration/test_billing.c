@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
-#include "http/jwt.h"
+#include "bus/jwt.h"
 
 typedef struct owner {
     char email[160];

@@ -29,7 +29,7 @@ static int setup(void **state)
 
     f->nc = it_nats();
     assert_int_equal(natsConnection_JetStream(&f->js, f->nc, NULL), NATS_OK);
-    bus_random_hex(hex, 4);
+    sw_random_hex(hex, 4);
     snprintf(f->stream, sizeof(f->stream), "SW_TEST_%s", hex);
     snprintf(f->subject, sizeof(f->subject), "sw.test.%s.work", hex);
     jsStreamConfig_Init(&sc);

@@ -1,4 +1,4 @@
-/* Access tokens (http/jwt.h): an issued token verifies, and every forged, altered, stale or
+/* Access tokens (bus/jwt.h): an issued token verifies, and every forged, altered, stale or
  * malformed token from the attack list is refused with SW_EUNAUTH. Forged tokens are built by
  * hand (base64url JSON + libsodium HMAC) so nothing here trusts libjwt. */
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "http/jwt.h"
+#include "bus/jwt.h"
 
 #define NOW INT64_C(1700000000)
 #define TENANT "t_abc123def456ghi789jkl0"

@@ -1,5 +1,5 @@
 /* HS256 access tokens with constant-time verification; see jwt.h. */
-#include "http/jwt.h"
+#include "bus/jwt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <jwt.h>
 #include <sodium.h>
+
+#include "bus/ids.h"
 
 #define SKEW 30 /* seconds of clock difference tolerated for iat / nbf */
 
@@ -38,8 +40,7 @@ sw_status sw_jwt_issue(char **token, sw_jwt_claims *c, const unsigned char key[S
         jwt_add_grant(jwt, "typ", "access") || jwt_add_grant(jwt, "tid", c->tenant) ||
         jwt_add_grant(jwt, "sub", c->user) || jwt_add_grant(jwt, "role", c->role) ||
         jwt_add_grant(jwt, "jti", c->jti) || jwt_add_grant_int(jwt, "iat", (long)now) ||
-        jwt_add_grant_int(jwt, "nbf", (long)now) ||
-        jwt_add_grant_int(jwt, "exp", (long)c->exp) ||
+        jwt_add_grant_int(jwt, "nbf", (long)now) || jwt_add_grant_int(jwt, "exp", (long)c->exp) ||
         jwt_set_alg(jwt, JWT_ALG_HS256, key, SW_JWT_KEY_BYTES))
         goto out;
     *token = jwt_encode_str(jwt);
@@ -76,17 +77,6 @@ static int claim_int(json_t *claims, const char *name, int64_t *out)
         return -1;
     *out = json_integer_value(v);
     return 0;
-}
-
-static int valid_tenant_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 12 || n > 42 || strncmp(s, "t_", 2) != 0)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
-            return 0;
-    return 1;
 }
 
 sw_status sw_jwt_verify(sw_jwt_claims *out, const char *token,
@@ -157,7 +147,7 @@ sw_status sw_jwt_verify(sw_jwt_claims *out, const char *token,
     if (json_object_get(claims, "nbf") && claim_int(claims, "nbf", &nbf))
         goto out;
     if (c.exp <= now || c.iat > now + SKEW || nbf > now + SKEW ||
-        c.exp - c.iat > SW_JWT_ACCESS_TTL || !valid_tenant_id(c.tenant))
+        c.exp - c.iat > SW_JWT_ACCESS_TTL || !sw_tenant_id_valid(c.tenant))
         goto out;
     if (strcmp(c.role, "owner") != 0 && strcmp(c.role, "admin") != 0 &&
         strcmp(c.role, "member") != 0)

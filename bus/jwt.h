@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "bus/ids.h"
 #include "bus/status.h"
 
 #define SW_JWT_ISSUER "statuswatch"
@@ -19,7 +20,7 @@
 #define SW_JWT_MAX_LEN 4096
 
 typedef struct sw_jwt_claims {
-    char tenant[48];
+    char tenant[SW_TENANT_ID_MAX];
     char user[48];
     char role[16];
     char jti[40];
