@@ -32,5 +32,8 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     css: false,
     restoreMocks: true,
+    // Six people share a 2-core machine while this runs: the default 5 s per test is too tight
+    // under that load (the tests assert what the user sees, never how fast).
+    testTimeout: 20_000,
   },
 });

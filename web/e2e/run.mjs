@@ -45,13 +45,16 @@ function recordExchange(res) {
   if (u.origin !== new URL(BASE).origin || !/^\/(api\/|api$|health|metrics)/.test(u.pathname)) return;
   exchanges.push(
     (async () => {
-      let body = '';
+      // The browser drops the body of a response whose page navigated away meanwhile (the
+      // checkout redirect): then only status and headers are checked.
+      let body = null;
       try {
         body = await res.text();
       } catch {
-        body = ''; // no body (204, 205, a redirect)
+        body = null;
       }
-      return { source: 'e2e', method: res.request().method(), path: u.pathname + u.search, status: res.status(), headers: await res.allHeaders(), body };
+      const headers = await res.allHeaders();
+      return { source: 'e2e', method: res.request().method(), path: u.pathname + u.search, status: res.status(), headers, body, body_unavailable: body === null };
     })(),
   );
 }

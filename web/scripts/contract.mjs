@@ -129,9 +129,10 @@ export function checkExchange(c, ex) {
       if (!v(value)) problems.push(`header ${name}: ${JSON.stringify(value)} ${v.errors.map((e) => e.message).join('; ')}`);
     }
   }
+  if (ex.body === null && !ex.body_unavailable) problems.push('the body is not UTF-8');
   const body = ex.body ?? '';
   const content = response.content;
-  if (method !== 'head') {
+  if (method !== 'head' && !ex.body_unavailable) {
     if (!content) {
       if (body.length) problems.push(`the document says no body, got ${body.length} bytes`);
     } else {
