@@ -331,7 +331,7 @@ async function main() {
       try {
         await page.goto(`${BASE}/api/docs/`);
         await expectVisible(page.getByRole('heading', { name: /StatusWatch REST API/ }), 'the document title rendered by Redoc', 30000);
-        await expectVisible(page.getByText('Watch a new URL'), 'an operation (POST /api/endpoints/)');
+        await expectVisible(page.getByRole('heading', { name: 'Sign up an organization and its owner' }), 'the first operation (POST /api/auth/register/)');
         await page.locator('#redoc[data-ready="true"]').waitFor({ state: 'attached' });
         await shot(page, 'api-docs');
       } finally {

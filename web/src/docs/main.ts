@@ -1,9 +1,10 @@
 // The API reference at /api/docs/: Redoc (bundled from npm, no CDN) rendering the document the
 // edge serves at /api/schema/ (http/openapi.yaml). A page of its own, so the dashboard's first
-// load never carries Redoc. Redoc's standalone bundle is a UMD file: Vite copies it into
+// load never carries Redoc. Redoc's standalone bundle (copied by scripts/redoc-bundle.mjs, its
+// CDN logo replaced by ours) is a UMD file: Vite copies it into
 // dist/assets/ (hashed) and it is loaded as a classic script from our own origin, which makes
 // it set window.Redoc (run through the module bundler it would import a module called "null").
-import redocUrl from 'redoc/bundles/redoc.standalone.js?url';
+import redocUrl from './redoc.standalone.js?url'; // scripts/redoc-bundle.mjs (prebuild)
 
 type RedocApi = {
   init: (spec: string, options: Record<string, unknown>, element: HTMLElement | null, done?: (err?: unknown) => void) => void;
