@@ -4,10 +4,12 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "bus/config.h"
@@ -16,6 +18,8 @@
 #define BUS_QUEUE_GROUP "q"
 #define BUS_MAX_WORKERS 16
 #define BUS_VERSION "1.0.0"
+/* At least this long for handlers still running when the drain has closed the connection. */
+#define BUS_HANDLER_WAIT_MS 5000
 
 /* Per-route counters for $SRV.STATS. */
 typedef struct route_state {
@@ -53,6 +57,16 @@ struct bus_actor {
     natsSubscription **subs;
     int nsubs;
     volatile int stopping;
+    /* While stopping: a request that has not started by then is refused (503) so that the
+     * drain ends in time; INT64_MAX until SIGTERM. */
+    int64_t refuse_from_ns;
+    int64_t refused; /* requests refused that way */
+    /* Subscriptions whose delivery thread reports its end (on_sub_done): after the last one
+     * no message callback is running, and only then may app_free run. */
+    pthread_mutex_t done_lock;
+    pthread_cond_t done_cond;
+    int nwatched;
+    int ndone;
     worker workers[BUS_MAX_WORKERS];
     int nworkers;
     pthread_mutex_t counters_lock;
@@ -165,6 +179,12 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     bus_reply rep = {0};
     sw_status st;
     int64_t t0 = sw_now_ns();
+    const char *reply_to = natsMsg_GetReply(msg);
+    /* A request still queued late in the drain is answered at once rather than left to the
+     * drain's timeout, which closes the connection and drops it unanswered. A publish (no
+     * reply subject) is work nobody would retry: it is always handled. */
+    bool refuse = reply_to && *reply_to &&
+                  t0 >= __atomic_load_n(&rs->actor->refuse_from_ns, __ATOMIC_ACQUIRE);
 
     req.subject = natsMsg_GetSubject(msg);
     req.msg = msg;
@@ -183,7 +203,12 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     req.raw_len = natsMsg_GetDataLength(msg);
     sw_log_ctx_set(req.request_id, req.tenant);
 
-    if (rs->route->raw) {
+    if (refuse) {
+        st = bus_reply_error(&rep, SW_EUNAVAILABLE, "shutting_down",
+                             "The service is restarting. Try again.");
+        bus_reply_header(&rep, "Retry-After", "1");
+        __atomic_add_fetch(&rs->actor->refused, 1, __ATOMIC_RELAXED);
+    } else if (rs->route->raw) {
         st = rs->route->handler(&req, &rep);
     } else {
         json_error_t jerr;
@@ -207,7 +232,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
                  sw_status_name(st));
     }
     pthread_mutex_unlock(&rs->lock);
-    if (sw_status_http(st) >= 500)
+    if (sw_status_http(st) >= 500 && !refuse) /* refusals: one count when stopped */
         sw_log(SW_LOG_WARN, "request failed", "subject", req.subject, "status", sw_status_name(st),
                NULL);
     bus_reply_clear(&rep);
@@ -570,6 +595,48 @@ static void endpoint_name(char *out, size_t len, const char *subject)
             *q = '_';
 }
 
+/* The delivery thread of a subscription ends: its last message callback has returned. */
+static void on_sub_done(void *closure)
+{
+    bus_actor *a = closure;
+    pthread_mutex_lock(&a->done_lock);
+    a->ndone++;
+    pthread_cond_broadcast(&a->done_cond);
+    pthread_mutex_unlock(&a->done_lock);
+}
+
+/* Asks for on_sub_done when sub's delivery ends. */
+static sw_status watch(bus_actor *a, natsSubscription *sub)
+{
+    if (natsSubscription_SetOnCompleteCB(sub, on_sub_done, a) != NATS_OK)
+        return SW_EUNAVAILABLE;
+    pthread_mutex_lock(&a->done_lock);
+    a->nwatched++;
+    pthread_mutex_unlock(&a->done_lock);
+    return SW_OK;
+}
+
+/* Waits up to timeout_ms until no message callback runs any more, which needs the connection
+ * closed (a closed subscription finishes its current callback and ends). False on timeout. */
+static bool callbacks_done(bus_actor *a, int timeout_ms)
+{
+    struct timespec until;
+    int rc = 0;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&a->done_lock);
+    while (a->ndone < a->nwatched && rc == 0)
+        rc = pthread_cond_timedwait(&a->done_cond, &a->done_lock, &until);
+    bool done = a->ndone >= a->nwatched;
+    pthread_mutex_unlock(&a->done_lock);
+    return done;
+}
+
 static sw_status subscribe_all(bus_actor *a, int concurrency)
 {
     char subj[3][160];
@@ -587,6 +654,9 @@ static sw_status subscribe_all(bus_actor *a, int concurrency)
                 return SW_EUNAVAILABLE;
             natsSubscription_SetPendingLimits(a->subs[a->nsubs], 65536, 64 * 1024 * 1024);
             a->nsubs++;
+            if (watch(a, a->subs[a->nsubs - 1]) != SW_OK)
+                return SW_EUNAVAILABLE;
+            natsSubscription_SetPendingLimits(a->subs[a->nsubs - 1], 65536, 64 * 1024 * 1024);
         }
     }
     /* $SRV.<VERB>, $SRV.<VERB>.<name> and $SRV.<VERB>.<name>.<id>, plain (not queue): every
@@ -598,6 +668,8 @@ static sw_status subscribe_all(bus_actor *a, int concurrency)
         if (natsConnection_Subscribe(&a->subs[a->nsubs], a->nc, subj[v], on_micro, a) != NATS_OK)
             return SW_EUNAVAILABLE;
         a->nsubs++;
+        if (watch(a, a->subs[a->nsubs - 1]) != SW_OK)
+            return SW_EUNAVAILABLE;
     }
     return SW_OK;
 }
@@ -618,6 +690,10 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
         sw_log(SW_LOG_ERROR, "libsodium failed to initialise", NULL);
         return 1;
     }
+    if (!sw_config_check_env(why, sizeof(why))) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_ENV", "reason", why, NULL);
+        return 2;
+    }
     if (!sw_config_check_secret_key(why, sizeof(why))) {
         sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SECRET_KEY", "reason", why, NULL);
         return 2;
@@ -630,7 +706,12 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     signal(SIGPIPE, SIG_IGN);
 
     a.def = def;
+    a.refuse_from_ns = INT64_MAX;
+    /* SIGTERM to exit: at most about twice this (the drain, then handlers it cut off). */
+    long drain_ms = sw_config_long("SW_DRAIN_TIMEOUT_MS", 10000, 100, 600000, NULL);
     pthread_mutex_init(&a.counters_lock, NULL);
+    pthread_mutex_init(&a.done_lock, NULL);
+    pthread_cond_init(&a.done_cond, NULL);
     sw_random_hex(a.id, 11);
     {
         time_t now = time(NULL);
@@ -681,9 +762,12 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     __atomic_store_n(&a.stopping, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < a.nworkers; i++)
         pthread_join(a.workers[i].thread, NULL);
-    /* Drain: stop taking requests, finish the callbacks in flight, flush their replies. */
-    natsConnection_DrainTimeout(a.nc, 10000);
-    for (int waited = 0; waited < 12000 && !natsConnection_IsClosed(a.nc); waited += 20)
+    /* Drain: stop taking requests, finish the callbacks in flight, flush their replies.
+     * Requests still queued after half the drain time are refused (on_request), so a
+     * backlog cannot outlast the drain. */
+    __atomic_store_n(&a.refuse_from_ns, sw_now_ns() + drain_ms * 500000, __ATOMIC_RELEASE);
+    natsConnection_DrainTimeout(a.nc, drain_ms);
+    for (long waited = 0; waited < drain_ms + 2000 && !natsConnection_IsClosed(a.nc); waited += 20)
         nats_Sleep(20);
     rc = 0;
 out:
@@ -691,6 +775,21 @@ out:
         __atomic_store_n(&a.stopping, 1, __ATOMIC_RELEASE);
         for (int i = 0; i < a.nworkers; i++)
             pthread_join(a.workers[i].thread, NULL);
+    }
+    /* A drain that timed out (or a failed start) closes the connection while message
+     * callbacks may still be running; the app, the routes and this frame stay until they have
+     * returned. One stuck for good: exit without unwinding what it uses. */
+    if (a.nc)
+        natsConnection_Close(a.nc);
+    if (!callbacks_done(&a, drain_ms > BUS_HANDLER_WAIT_MS ? (int)drain_ms : BUS_HANDLER_WAIT_MS)) {
+        sw_log(SW_LOG_ERROR, "request handlers did not return after the drain: exiting", NULL);
+        _exit(1);
+    }
+    int64_t refused = __atomic_load_n(&a.refused, __ATOMIC_RELAXED);
+    if (refused > 0) {
+        char n[24];
+        snprintf(n, sizeof(n), "%lld", (long long)refused);
+        sw_log(SW_LOG_WARN, "refused requests still queued late in the drain", "count", n, NULL);
     }
     if (def->app_free && a.app)
         def->app_free(a.app);
@@ -704,6 +803,8 @@ out:
     free(a.routes);
     nats_CloseAndWait(2000);
     pthread_mutex_destroy(&a.counters_lock);
+    pthread_mutex_destroy(&a.done_lock);
+    pthread_cond_destroy(&a.done_cond);
     sw_log(SW_LOG_INFO, rc == 0 ? "stopped" : "exited with an error", NULL);
     return rc;
 }

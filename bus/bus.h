@@ -3,7 +3,9 @@
  * queue group "q", turns each request into a bus_req, calls the handler, and publishes the
  * reply with Sw-Status and a JSON body. It also answers the NATS micro protocol ($SRV.PING,
  * INFO, STATS), logs in JSON, and drains on SIGTERM: in-flight requests and worker batches
- * finish before the process exits.
+ * finish before the process exits. A request still queued half-way through the drain
+ * (SW_DRAIN_TIMEOUT_MS, 10 s) is answered 503 "shutting_down" with Retry-After instead; when
+ * the drain times out, app_free waits until every handler has returned.
  *
  * Handlers take a parsed request and fill a reply, so they are testable without a network:
  * build a bus_req by hand, call the handler, read the bus_reply. */

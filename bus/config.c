@@ -42,7 +42,22 @@ bool sw_config_bool(const char *name, bool def)
 
 bool sw_config_is_production(void)
 {
-    return strcmp(sw_config_str("SW_ENV", "development"), "production") == 0;
+    const char *stripe = sw_config_str("STRIPE_SECRET_KEY", "");
+    return strcmp(sw_config_str("SW_ENV", "development"), "production") == 0 ||
+           strncmp(stripe, "sk_live_", 8) == 0 || strncmp(stripe, "rk_live_", 8) == 0;
+}
+
+bool sw_config_check_env(char *why, size_t whylen)
+{
+    static const char *known[] = {"development", "test", "production"};
+    const char *env = sw_config_str("SW_ENV", "development");
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (strcmp(env, known[i]) == 0)
+            return true;
+    }
+    /* The value is the operator's own setting, not a secret: naming it helps. */
+    snprintf(why, whylen, "SW_ENV=\"%.40s\" is not development, test or production", env);
+    return false;
 }
 
 bool sw_config_parse_rate(const char *text, int *count, int *window_s)

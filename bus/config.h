@@ -14,8 +14,15 @@ const char *sw_config_str(const char *name, const char *def);
 long sw_config_long(const char *name, long def, long min, long max, bool *ok);
 bool sw_config_bool(const char *name, bool def);
 
-/* True when SW_ENV is "production". */
+/* True when SW_ENV is "production", and also when the process holds a live Stripe key
+ * (STRIPE_SECRET_KEY sk_live_… or rk_live_…): live money means production, whatever SW_ENV
+ * says, so every production refusal applies. */
 bool sw_config_is_production(void);
+
+/* Checks SW_ENV: unset, "development", "test" or "production"; anything else (a typo,
+ * "prod", "staging") is refused rather than silently treated as development. On failure
+ * writes a message naming the setting into why and returns false. */
+bool sw_config_check_env(char *why, size_t whylen);
 
 /* A rate like "5/hour", "10/minute", "3/h", "100/s": count and window in seconds.
  * Returns false for a malformed rate. */

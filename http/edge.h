@@ -35,25 +35,40 @@ const edge_route *edge_route_find(const char *method, const char *path, char *pa
 /* The Allow header value for a path ("GET, POST"), for 405 replies. */
 void edge_route_allow(const char *path, char *out, size_t len);
 
-/* The client's address: the peer address, or, when the peer is one of the trusted proxies
- * (comma-separated IPs), the last address of X-Forwarded-For. Always a valid IP string. */
-void edge_client_ip(char *out, size_t len, const char *peer, const char *xff,
+/* The client's address. From an untrusted peer: the peer address. From a peer listed in
+ * trusted (comma-separated IPs, SW_TRUSTED_PROXIES): the right-most address of the
+ * X-Forwarded-For lines (xff[0..nxff-1], in the order they came; each a comma-separated list)
+ * that is not itself a trusted proxy; when every entry is trusted, the left-most one. An entry
+ * that is not an IP stops the walk: the address of the hop to its right is taken (the peer
+ * when there is none). Always a valid IP string or the peer as given. */
+void edge_client_ip(char *out, size_t len, const char *peer, const char *const *xff, size_t nxff,
                     const char *trusted);
+
+/* Whether ip is one of the comma-separated addresses of list (exact text match). */
+bool edge_ip_listed(const char *ip, const char *list);
+
+/* Whether a Host header value (host or host:port, [v6]:port) is one of allowed (ALLOWED_HOSTS:
+ * comma-separated; "*" any host, ".example.com" example.com and every subdomain, otherwise
+ * an exact name; case-insensitive). A missing or malformed Host is never allowed. */
+bool edge_host_allowed(const char *host_header, const char *allowed);
+
+/* Whether a Content-Type header value is application/json (any case, parameters such as
+ * charset allowed). NULL is not. */
+bool edge_is_json_type(const char *content_type);
+/* The media type of a Content-Type value (before any ';', trimmed) for a message: printable
+ * ASCII only, cut to fit out. "" for NULL. */
+void edge_media_type(char *out, size_t len, const char *content_type);
 
 /* The scheme and host a client used, "https://status.example.com", for the absolute URLs of
  * replies (DRF's request.build_absolute_uri: pagination links). scheme is https when tls, and
  * host the Host header; a peer among the trusted proxies may override them with
  * X-Forwarded-Proto and X-Forwarded-Host (the last value of each). A host that is malformed,
- * or not in allowed_hosts (Django's ALLOWED_HOSTS: comma-separated, ".example.com" for a domain
- * and its subdomains, "*" for any) when that is set, is replaced by the first concrete entry of
- * allowed_hosts, else by fallback_host (the listener's address). Any argument but out may be
- * NULL. */
+ * or not in allowed_hosts (ALLOWED_HOSTS, see edge_host_allowed) when that is set, is replaced
+ * by the first concrete entry of allowed_hosts, else by fallback_host (the listener's address).
+ * Any argument but out may be NULL. */
 void edge_request_base(char *out, size_t len, bool tls, const char *host, const char *xf_proto,
                        const char *xf_host, const char *peer, const char *trusted,
                        const char *allowed_hosts, const char *fallback_host);
-
-/* True when host (a Host header value, port allowed) matches allowed_hosts (see above). */
-bool edge_host_allowed(const char *host, const char *allowed_hosts);
 
 /* The REST contract (http/openapi.yaml as compact JSON), generated at build time. */
 extern const char edge_openapi_json[];

@@ -103,7 +103,7 @@ static bool is_ip(const char *s)
     return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-static bool in_list(const char *ip, const char *list)
+bool edge_ip_listed(const char *ip, const char *list)
 {
     size_t n = strlen(ip);
     for (const char *p = list; p && *p;) {
@@ -117,23 +117,122 @@ static bool in_list(const char *ip, const char *list)
     return false;
 }
 
-void edge_client_ip(char *out, size_t len, const char *peer, const char *xff,
+/* The last entry of line[0..*end) as a token (spaces and tabs trimmed); moves *end to the
+ * comma before it, or to -1 when it was the first. */
+static size_t prev_entry(const char *line, long *end, const char **tok)
+{
+    long e = *end, b;
+    while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '\t'))
+        e--;
+    b = e;
+    while (b > 0 && line[b - 1] != ',')
+        b--;
+    *end = b - 1; /* the comma, or -1 */
+    while (line[b] == ' ' || line[b] == '\t')
+        b++;
+    *tok = line + b;
+    return e > b ? (size_t)(e - b) : 0;
+}
+
+void edge_client_ip(char *out, size_t len, const char *peer, const char *const *xff, size_t nxff,
                     const char *trusted)
 {
+    char hop[64] = "";
     snprintf(out, len, "%s", peer ? peer : "");
     /* No peer address (a NULL peer is taken above as "") cannot be a trusted proxy. */
-    if (!peer || !xff || !*xff || !trusted || !*trusted || !in_list(peer, trusted))
+    if (!peer || !xff || !trusted || !*trusted || !edge_ip_listed(peer, trusted))
         return;
-    /* The last hop is the one our trusted proxy appended; anything before it is the
-     * client's own claim. */
-    const char *last = strrchr(xff, ',');
-    last = last ? last + 1 : xff;
-    while (*last == ' ')
-        last++;
-    char cand[64];
-    snprintf(cand, sizeof(cand), "%.*s", (int)strcspn(last, " "), last);
-    if (is_ip(cand))
-        snprintf(out, len, "%s", cand);
+    /* Each proxy appends the address it saw, so we walk from the right: the first entry that
+     * is not one of our proxies is the client; what lies left of it is the client's own
+     * claim. Repeated header lines are one list in order (RFC 9110 §5.3). */
+    for (size_t l = nxff; l-- > 0;) {
+        const char *line = xff[l];
+        if (!line)
+            continue;
+        for (long end = (long)strlen(line); end >= 0;) {
+            const char *tok = NULL;
+            size_t n = prev_entry(line, &end, &tok);
+            if (n == 0)
+                continue; /* an empty element ("a,,b") carries nothing */
+            char cand[64];
+            if (n >= sizeof(cand))
+                goto done;
+            memcpy(cand, tok, n);
+            cand[n] = '\0';
+            if (!is_ip(cand))
+                goto done;
+            snprintf(hop, sizeof(hop), "%s", cand);
+            if (!edge_ip_listed(cand, trusted))
+                goto done;
+        }
+    }
+done:
+    if (hop[0])
+        snprintf(out, len, "%s", hop);
+}
+
+bool edge_host_allowed(const char *h, const char *allowed)
+{
+    char host[256];
+    if (!h || !*h || !allowed)
+        return false;
+    /* The name without its port; an IPv6 literal keeps its brackets. */
+    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
+    if (n == 0 || n >= sizeof(host) || (h[0] == '[' && h[n - 1] != ']'))
+        return false;
+    if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:") !=
+        strlen(h))
+        return false;
+    if (h[n] == ':' && (h[n + 1] == '\0' || strspn(h + n + 1, "0123456789") != strlen(h + n + 1)))
+        return false;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    if (n > 1 && host[n - 1] == '.') /* "example.com." is example.com */
+        host[--n] = '\0';
+    for (const char *p = allowed; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == 0)
+            break;
+        if (len == 1 && p[0] == '*')
+            return true;
+        if (p[0] == '.') {
+            /* ".example.com": example.com itself and anything ending in .example.com */
+            if ((n == len - 1 && strncasecmp(host, p + 1, len - 1) == 0) ||
+                (n > len && strncasecmp(host + n - len, p, len) == 0))
+                return true;
+        } else if (n == len && strncasecmp(host, p, len) == 0) {
+            return true;
+        }
+        p += len;
+    }
+    return false;
+}
+
+void edge_media_type(char *out, size_t len, const char *ct)
+{
+    size_t o = 0;
+    if (!len)
+        return;
+    const char *p = ct ? ct : "";
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, ";");
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    for (size_t i = 0; i < n && o + 1 < len; i++)
+        out[o++] = (p[i] > 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\') ? p[i] : '?';
+    out[o] = '\0';
+}
+
+bool edge_is_json_type(const char *ct)
+{
+    char type[32];
+    if (!ct)
+        return false;
+    edge_media_type(type, sizeof(type), ct);
+    return strcasecmp(type, "application/json") == 0;
 }
 
 bool edge_cookie(char *out, size_t len, const char *header, const char *name)
@@ -212,50 +311,6 @@ static bool host_valid(const char *h)
     return strspn(h + i + 1, "0123456789") == n - i - 1;
 }
 
-/* The host part without the port and without a trailing dot, lowercased, into out. */
-static void host_domain(char *out, size_t len, const char *h)
-{
-    size_t n = h[0] == '[' ? strcspn(h, "]") + (strchr(h, ']') != NULL) : strcspn(h, ":");
-    if (n >= len)
-        n = len - 1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 : h[i]);
-    out[n] = '\0';
-    if (n > 1 && out[n - 1] == '.')
-        out[n - 1] = '\0';
-}
-
-bool edge_host_allowed(const char *host, const char *allowed_hosts)
-{
-    char dom[272], entry[272];
-    if (!host || !host_valid(host))
-        return false;
-    if (!allowed_hosts || !*allowed_hosts)
-        return true;
-    host_domain(dom, sizeof(dom), host);
-    size_t dl = strlen(dom);
-    for (const char *p = allowed_hosts; *p;) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        size_t n = strcspn(p, ", ");
-        if (n == 0 || n >= sizeof(entry)) {
-            p += n;
-            continue;
-        }
-        for (size_t i = 0; i < n; i++)
-            entry[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-        entry[n] = '\0';
-        p += n;
-        if (strcmp(entry, "*") == 0 || strcmp(entry, dom) == 0)
-            return true;
-        /* ".example.com": example.com itself and any subdomain of it (Django's rule). */
-        if (entry[0] == '.' &&
-            (strcmp(entry + 1, dom) == 0 || (dl > n && strcmp(dom + dl - n, entry) == 0)))
-            return true;
-    }
-    return false;
-}
-
 /* The first entry of allowed_hosts that names one host (not "*", not ".domain"). */
 static bool first_concrete_host(char *out, size_t len, const char *allowed_hosts)
 {
@@ -281,7 +336,7 @@ void edge_request_base(char *out, size_t len, bool tls, const char *host, const 
     char proto[8] = "", fwd[272] = "", chosen[272] = "";
     const char *scheme = tls ? "https" : "http";
     const char *h = host;
-    bool via_proxy = peer && *peer && trusted && *trusted && in_list(peer, trusted);
+    bool via_proxy = peer && *peer && trusted && *trusted && edge_ip_listed(peer, trusted);
 
     if (via_proxy && last_value(proto, sizeof(proto), xf_proto)) {
         if (strcasecmp(proto, "https") == 0)
@@ -291,7 +346,9 @@ void edge_request_base(char *out, size_t len, bool tls, const char *host, const 
     }
     if (via_proxy && last_value(fwd, sizeof(fwd), xf_host))
         h = fwd;
-    if (h && edge_host_allowed(h, allowed_hosts))
+    /* The edge has already refused a Host outside ALLOWED_HOSTS (400); a forwarded host still
+     * has to pass here. */
+    if (h && host_valid(h) && (!allowed_hosts || !*allowed_hosts || edge_host_allowed(h, allowed_hosts)))
         snprintf(chosen, sizeof(chosen), "%s", h);
     else if (!first_concrete_host(chosen, sizeof(chosen), allowed_hosts))
         snprintf(chosen, sizeof(chosen), "%s",

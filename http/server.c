@@ -19,11 +19,13 @@
 #include "bus/topology.h"
 #include "http/edge.h"
 #include "bus/jwt.h"
+#include "http/guard.h"
 #include "http/metrics.h"
 #include "store/migrate.h"
 #include "store/store.h"
 
 #define REFRESH_COOKIE "sw_refresh"
+#define HSTS "max-age=63072000; includeSubDomains"
 
 typedef struct edge {
     natsConnection *nc;
@@ -32,7 +34,6 @@ typedef struct edge {
     unsigned char jwt_key[SW_JWT_KEY_BYTES];
     const char *web_root;
     const char *trusted_proxies;
-    const char *allowed_hosts; /* ALLOWED_HOSTS, for the base of absolute URLs */
     const char *listen;        /* SW_HTTP_LISTEN: the host of absolute URLs when nothing else is */
     const char *ready_actors;
     int bus_timeout_ms;
@@ -42,8 +43,12 @@ typedef struct edge {
     const char *regions;
     char inbox_prefix[96];
     bool production;
-    bool enforce_https; /* redirect plain HTTP to the HTTPS listener (when there is one) */
-    char https_port[8]; /* "" without TLS */
+    bool enforce_https;  /* redirect plain HTTP to the HTTPS listener (when there is one) */
+    char https_port[8];  /* "" without TLS */
+    edge_guard *guard;   /* connections per client address */
+    const char *allowed_hosts; /* ALLOWED_HOSTS; NULL: any Host */
+    char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
+    int body_timeout_ms; /* the whole body must arrive within this after the headers */
 } edge;
 
 typedef struct call {
@@ -103,9 +108,10 @@ static void start_response(struct mg_connection *conn, const edge *e, call *cl, 
         for (size_t i = 0; i < ARRAY_LEN(api_headers); i++)
             mg_response_header_add(conn, api_headers[i][0], api_headers[i][1], -1);
     }
-    if (cl->tls) /* HSTS means something only on a response that came over TLS */
-        mg_response_header_add(conn, "Strict-Transport-Security",
-                               "max-age=63072000; includeSubDomains", -1);
+    /* Over TLS, and on every response under ENFORCE_HTTPS: TLS may end at a proxy in front,
+     * and a browser ignores the header on a plain-HTTP response anyway. */
+    if (cl->tls || e->enforce_https)
+        mg_response_header_add(conn, "Strict-Transport-Security", HSTS, -1);
 }
 
 static void send_typed(struct mg_connection *conn, const edge *e, call *cl, int status,
@@ -140,30 +146,46 @@ static void send_detail(struct mg_connection *conn, const edge *e, call *cl, int
     json_decref(b);
 }
 
-/* Reads the body up to EDGE_MAX_BODY bytes. Returns the length, -1 when it is too large,
- * -2 on a read error. *out: owned. */
-static long read_body(struct mg_connection *conn, const struct mg_request_info *ri, char **out)
+/* Reads the body up to EDGE_MAX_BODY bytes within the body deadline (SW_HTTP_BODY_TIMEOUT_MS
+ * from t0; http/guard.h's watchdog cuts a read still blocked then). Returns the length, -1
+ * when it is too large, -2 on a read error, -3 when the deadline passed first (or no byte came
+ * for civetweb's request_timeout_ms). *out: owned. */
+static long read_body(struct mg_connection *conn, const struct mg_request_info *ri, const edge *e,
+                      int64_t t0, char **out)
 {
     size_t cap = EDGE_MAX_BODY + 1, len = 0;
+    int64_t deadline = t0 + (int64_t)e->body_timeout_ms * 1000000;
+    long long want = ri->content_length; /* -1: chunked */
+    long rc = 0;
+    int n = 0;
     *out = NULL;
-    if (ri->content_length > EDGE_MAX_BODY)
+    if (want > EDGE_MAX_BODY)
         return -1;
     char *buf = malloc(cap);
     if (!buf)
         return -2;
-    for (;;) {
-        int n = mg_read(conn, buf + len, cap - len);
-        if (n < 0) {
-            free(buf);
-            return -2;
-        }
-        if (n == 0)
+    int64_t left_ms = (deadline - sw_now_ns()) / 1000000;
+    int ticket = edge_guard_watch(e->guard, ri->remote_addr, ri->remote_port, ri->server_port,
+                                  left_ms > 0 ? (int)left_ms : 0);
+    while (want < 0 || (long long)len < want) {
+        n = mg_read(conn, buf + len, cap - len);
+        if (n <= 0)
             break;
         len += (size_t)n;
-        if (len > EDGE_MAX_BODY) {
-            free(buf);
-            return -1;
-        }
+        if (len > EDGE_MAX_BODY)
+            break;
+    }
+    bool cut = edge_guard_unwatch(e->guard, ticket) || sw_now_ns() > deadline;
+    bool short_body = want >= 0 && (long long)len < want;
+    if (len > EDGE_MAX_BODY)
+        rc = -1;
+    else if ((cut && (short_body || n < 0)) || (short_body && n == 0))
+        rc = -3;
+    else if (n < 0 || short_body)
+        rc = -2;
+    if (rc < 0) {
+        free(buf);
+        return rc;
     }
     *out = buf;
     return (long)len;
@@ -222,8 +244,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     json_t *parsed = NULL;
     long len = 0;
 
-    const edge_route *r = edge_route_find(ri->request_method, ri->local_uri, param,
-                                          sizeof(param), &wrong_method);
+    const edge_route *r =
+        edge_route_find(ri->request_method, ri->local_uri, param, sizeof(param), &wrong_method);
     cl->route = r ? r->pattern : "unmatched";
     if (!r) {
         if (wrong_method) {
@@ -246,18 +268,39 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     if (r->auth == EDGE_ACCESS) {
         const char *token = NULL;
         if (!bearer_token(mg_get_header(conn, "Authorization"), &token)) {
-            send_detail(conn, e, cl, 401, "Authentication credentials were not provided.",
-                        www_auth, 1);
+            send_detail(conn, e, cl, 401, "Authentication credentials were not provided.", www_auth,
+                        1);
             return;
         }
         if (sw_jwt_verify(&claims, token, e->jwt_key, sw_epoch_ms() / 1000) != SW_OK) {
-            send_detail(conn, e, cl, 401, "Given token not valid for any token type.",
-                        www_auth, 1);
+            send_detail(conn, e, cl, 401, "Given token not valid for any token type.", www_auth, 1);
             return;
         }
     }
 
-    len = read_body(conn, ri, &body);
+    /* JSON routes take JSON only (DRF's JSONParser): a cross-site form (text/plain,
+     * multipart, urlencoded) never reaches an actor. An empty body needs no type. */
+    /* Without Content-Length or Transfer-Encoding a request has no body (RFC 9112 §6.3);
+     * civetweb 1.15 would wait for one until the connection closes. */
+    bool has_body = ri->content_length > 0 ||
+                    (ri->content_length < 0 && mg_get_header(conn, "Transfer-Encoding"));
+    if (!(r->flags & EDGE_RAW) && has_body &&
+        !edge_is_json_type(mg_get_header(conn, "Content-Type"))) {
+        char type[64];
+        edge_media_type(type, sizeof(type), mg_get_header(conn, "Content-Type"));
+        snprintf(errbuf, sizeof(errbuf), "Unsupported media type \"%s\" in request.", type);
+        const char *h[] = {"Connection", "close"}; /* its body is never read */
+        send_detail(conn, e, cl, 415, errbuf, h, 1);
+        goto out;
+    }
+
+    len = has_body ? read_body(conn, ri, e, cl->t0, &body) : 0;
+    if (len == -3) {
+        /* The rest of the body is never read: civetweb closes this connection after it. */
+        const char *h[] = {"Connection", "close"};
+        send_detail(conn, e, cl, 408, "The request body did not arrive in time.", h, 1);
+        goto out;
+    }
     if (len == -1) {
         send_detail(conn, e, cl, 413, "Request body too large (64 KiB at most).", NULL, 0);
         goto out;
@@ -270,8 +313,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
         json_error_t jerr;
         parsed = json_loadb(body, (size_t)len, 0, &jerr);
         if (!json_is_object(parsed)) {
-            send_detail(conn, e, cl, 400, "JSON parse error: the body must be a JSON object.",
-                        NULL, 0);
+            send_detail(conn, e, cl, 400, "JSON parse error: the body must be a JSON object.", NULL,
+                        0);
             goto out;
         }
     }
@@ -316,8 +359,7 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
         edge_metrics_bus_error(e->metrics, st == SW_ETIMEOUT);
     if (st == SW_EUNAVAILABLE) {
         const char *h[] = {"Retry-After", "5"};
-        send_detail(conn, e, cl, 503, "Service temporarily unavailable, try again shortly.", h,
-                    1);
+        send_detail(conn, e, cl, 503, "Service temporarily unavailable, try again shortly.", h, 1);
         goto out;
     }
     if (st == SW_ETIMEOUT) {
@@ -364,8 +406,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     if (status == 205 || status == 204)
         send_json(conn, e, cl, status, "", 0, extra, nextra);
     else
-        send_json(conn, e, cl, status, natsMsg_GetData(reply),
-                  (size_t)natsMsg_GetDataLength(reply), extra, nextra);
+        send_json(conn, e, cl, status, natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply),
+                  extra, nextra);
     sodium_memzero(secure_cookie, sizeof(secure_cookie));
 out:
     json_decref(parsed);
@@ -541,7 +583,7 @@ static void handle_static(struct mg_connection *conn, const struct mg_request_in
              "Content-Security-Policy: %s\r\n"
              "%s",
              cl->request_id, dashboard_csp,
-             cl->tls ? "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n" : "");
+             cl->tls || e->enforce_https ? "Strict-Transport-Security: " HSTS "\r\n" : "");
     cl->status = 200;
     mg_send_mime_file2(conn, path, NULL, headers);
 }
@@ -555,15 +597,14 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
     char *text = NULL;
     size_t len = 0;
 
-    int verdict =
-        edge_metrics_authorize(e->metrics_token, e->production, mg_get_header(conn, "Authorization"));
+    int verdict = edge_metrics_authorize(e->metrics_token, e->production,
+                                         mg_get_header(conn, "Authorization"));
     if (verdict == 403) {
         send_detail(conn, e, cl, 403, "Metrics are disabled: set SW_METRICS_TOKEN.", NULL, 0);
         return;
     }
     if (verdict != 0) {
-        send_detail(conn, e, cl, 401, "Authentication credentials were not provided.", www_auth,
-                    1);
+        send_detail(conn, e, cl, 401, "Authentication credentials were not provided.", www_auth, 1);
         return;
     }
     if (strcmp(ri->request_method, "GET") != 0) {
@@ -602,29 +643,51 @@ static void encode_path(char *out, size_t len, const char *path)
     out[o] = '\0';
 }
 
-/* 301 to the same path and query on the HTTPS listener. The host is the one the client asked
- * for when it is a plain host name or address, else the listener's. */
+/* 301 to the same path and query at the configured HTTPS origin (redirect_origin), never at
+ * the host the client named: a Host header is the client's to choose. */
 static void redirect_https(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
                            call *cl)
 {
-    char host[256] = "", path[2048], location[2600];
-    const char *h = mg_get_header(conn, "Host");
-    if (h && *h) {
-        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
-        if (n > 0 && n < sizeof(host) &&
-            strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:") >= n)
-            snprintf(host, sizeof(host), "%.*s", (int)n, h);
-    }
-    if (!host[0])
-        snprintf(host, sizeof(host), "%s", "localhost");
+    char path[2048], location[2700];
     encode_path(path, sizeof(path), ri->local_uri_raw ? ri->local_uri_raw : "/");
     const char *q = ri->query_string;
     bool has_q = q && *q && !strpbrk(q, "\r\n") && strlen(q) < 1024;
-    snprintf(location, sizeof(location), "https://%s%s%s%s%s%s", host,
-             strcmp(e->https_port, "443") ? ":" : "", strcmp(e->https_port, "443") ? e->https_port : "",
-             path, has_q ? "?" : "", has_q ? q : "");
+    snprintf(location, sizeof(location), "%s%s%s%s", e->redirect_origin, path, has_q ? "?" : "",
+             has_q ? q : "");
     const char *extra[] = {"Location", location};
     send_detail(conn, e, cl, 301, "Moved permanently to HTTPS.", extra, 1);
+}
+
+/* The origin of the HTTPS redirect: FRONTEND_URL when it is https (the public address people
+ * use), else the first plain name of ALLOWED_HOSTS, else the HTTPS listener's address; with
+ * the listener's port unless it is 443. */
+static void redirect_origin(edge *e, const char *https_listen)
+{
+    const char *front = sw_config_str("FRONTEND_URL", NULL);
+    char host[256] = "";
+    if (front && strncmp(front, "https://", 8) == 0 && strlen(front) < sizeof(e->redirect_origin)) {
+        size_t n = 8 + strcspn(front + 8, "/?#");
+        snprintf(e->redirect_origin, sizeof(e->redirect_origin), "%.*s", (int)n, front);
+        return;
+    }
+    for (const char *p = e->allowed_hosts; p && *p && !host[0];) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len && len < sizeof(host) && p[0] != '.' && p[0] != '*')
+            snprintf(host, sizeof(host), "%.*s", (int)len, p);
+        p += len;
+    }
+    if (!host[0]) {
+        const char *colon = strrchr(https_listen, ':');
+        size_t n = colon ? (size_t)(colon - https_listen) : strlen(https_listen);
+        snprintf(host, sizeof(host), "%.*s", (int)n, https_listen);
+        if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0)
+            snprintf(host, sizeof(host), "localhost");
+    }
+    bool port = strcmp(e->https_port, "443") != 0;
+    snprintf(e->redirect_origin, sizeof(e->redirect_origin), "https://%s%s%s", host,
+             port ? ":" : "", port ? e->https_port : "");
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -636,15 +699,30 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     call cl = {.t0 = sw_now_ns(), .status = 0, .route = "static", .tls = ri->is_ssl != 0};
 
     sw_random_hex(cl.request_id, 16);
-    edge_client_ip(cl.client_ip, sizeof(cl.client_ip), ri->remote_addr,
-                   mg_get_header(conn, "X-Forwarded-For"), e->trusted_proxies);
+    /* civetweb's mg_get_header returns only the first line of a repeated header. */
+    const char *xff[16];
+    size_t nxff = 0;
+    for (int i = 0; i < ri->num_headers && nxff < ARRAY_LEN(xff); i++) {
+        if (strcasecmp(ri->http_headers[i].name, "X-Forwarded-For") == 0)
+            xff[nxff++] = ri->http_headers[i].value;
+    }
+    edge_client_ip(cl.client_ip, sizeof(cl.client_ip), ri->remote_addr, xff, nxff,
+                   e->trusted_proxies);
     const char *uri = ri->local_uri ? ri->local_uri : "/";
     bool health = strcmp(uri, "/health/") == 0 || strcmp(uri, "/health") == 0;
     bool ready = strcmp(uri, "/health/ready/") == 0 || strcmp(uri, "/health/ready") == 0;
     bool metrics = strcmp(uri, "/metrics") == 0 || strcmp(uri, "/metrics/") == 0;
 
-    /* Load balancers and Prometheus keep talking plain HTTP to these. */
-    if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready && !metrics) {
+    /* ALLOWED_HOSTS: any other Host is refused before anything else (Django's 400); load
+     * balancers probe the health checks by address, so those answer whatever the Host. */
+    if (e->allowed_hosts && !health && !ready &&
+        !edge_host_allowed(mg_get_header(conn, "Host"), e->allowed_hosts)) {
+        cl.route = "bad_host";
+        const char *h[] = {"Connection", "close"};
+        send_detail(conn, e, &cl, 400, "Invalid Host header.", h, 1);
+    } else if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready &&
+               !metrics) {
+        /* Load balancers and Prometheus keep talking plain HTTP to these. */
         cl.route = "https_redirect";
         redirect_https(conn, ri, e, &cl);
     } else if (strncmp(uri, "/api/", 5) == 0) {
@@ -673,6 +751,61 @@ static int on_log(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
+/* Errors civetweb answers itself, before a request reaches on_request. Request headers that
+ * did not complete within request_timeout_ms (the header deadline) reach here as 400
+ * "Malformed message" (civetweb 1.15 get_message: a timeout, or the client closing, with part
+ * of a request read): they become 408 in the API's error shape. The rest keep civetweb's
+ * answer. */
+static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    static const char body[] = "{\"detail\":\"The request headers did not arrive in time.\"}";
+    if (status != 400 || !errmsg || strcmp(errmsg, "Malformed message") != 0)
+        return 1;
+    char id[33];
+    const edge *e = mg_get_user_data(mg_get_context(conn));
+    sw_random_hex(id, 16);
+    mg_printf(conn,
+              "HTTP/1.1 408 Request Timeout\r\n"
+              "Content-Type: application/json; charset=utf-8\r\n"
+              "Content-Length: %zu\r\n"
+              "X-Request-Id: %s\r\n"
+              "X-Content-Type-Options: nosniff\r\n"
+              "Cache-Control: no-store\r\n"
+              "%s"
+              "Connection: close\r\n\r\n%s",
+              sizeof(body) - 1, id,
+              e && e->enforce_https ? "Strict-Transport-Security: " HSTS "\r\n" : "", body);
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    sw_log_ctx_set(id, NULL);
+    sw_log(SW_LOG_INFO, "request headers timed out", "status", "408", "peer",
+           ri ? ri->remote_addr : NULL, NULL);
+    sw_log_ctx_clear();
+    return 0;
+}
+
+/* A connection ends: its client address holds one fewer (http/guard.h). */
+static void on_connection_closed(const struct mg_connection *conn)
+{
+    const edge *e = mg_get_user_data(mg_get_context(conn));
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    if (e && ri)
+        edge_guard_release(e->guard, ri->remote_addr);
+}
+
+/* A numeric setting in [min, max]; anything else stops the edge with the setting named. */
+static bool setting_long(long *out, const char *name, long def, long min, long max)
+{
+    bool ok = true;
+    *out = sw_config_long(name, def, min, max, &ok);
+    if (!ok) {
+        char reason[96];
+        snprintf(reason, sizeof(reason), "%s must be a whole number from %ld to %ld", name, min,
+                 max);
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", name, "reason", reason, NULL);
+    }
+    return ok;
+}
+
 int sw_tls_compat_linked(void); /* http/tls_compat.c */
 
 /* civetweb reads the certificate and its key from one PEM file (ssl_certificate). With separate
@@ -695,8 +828,8 @@ static const char *tls_pem(char *tmp, size_t len, const char *cert, const char *
     for (int i = 0; i < 2 && ok; i++) {
         FILE *f = fopen(files[i], "r");
         if (!f) {
-            sw_log(SW_LOG_ERROR, "cannot read", "setting", i ? "SW_TLS_KEY" : "SW_TLS_CERT",
-                   "path", files[i], NULL);
+            sw_log(SW_LOG_ERROR, "cannot read", "setting", i ? "SW_TLS_KEY" : "SW_TLS_CERT", "path",
+                   files[i], NULL);
             ok = false;
             break;
         }
@@ -724,12 +857,16 @@ int main(void)
     struct mg_context *ctx = NULL;
     sigset_t sigs;
     int sig = 0, rc = 1;
-    char why[160], threads[16], ports[300], pem_tmp[512] = "";
+    char why[160], threads[16], header_timeout[16], ports[300], pem_tmp[512] = "";
     const char *pem = NULL;
 
     sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
     if (sodium_init() < 0)
         return 1;
+    if (!sw_config_check_env(why, sizeof(why))) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_ENV", "reason", why, NULL);
+        return 2;
+    }
     if (!sw_config_check_secret_key(why, sizeof(why))) {
         sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SECRET_KEY", "reason", why, NULL);
         return 2;
@@ -743,15 +880,20 @@ int main(void)
     sw_jwt_derive_key(e.jwt_key, secret);
     e.web_root = sw_config_str("SW_WEB_ROOT", "web/dist");
     e.trusted_proxies = sw_config_str("SW_TRUSTED_PROXIES", "");
-    e.allowed_hosts = sw_config_str("ALLOWED_HOSTS", "");
-    e.ready_actors = sw_config_str("SW_READY_ACTORS",
-                                   "sw-auth,sw-tenancy,sw-notify,sw-endpoints,sw-billing,"
-                                   "sw-scheduler,sw-prober,sw-recorder,sw-deadletter");
+    e.ready_actors =
+        sw_config_str("SW_READY_ACTORS", "sw-auth,sw-tenancy,sw-notify,sw-endpoints,sw-billing,"
+                                         "sw-scheduler,sw-prober,sw-recorder,sw-deadletter");
     e.bus_timeout_ms = (int)sw_config_long("SW_BUS_TIMEOUT_MS", 5000, 100, 120000, NULL);
     e.metrics_token = sw_config_str("SW_METRICS_TOKEN", NULL);
     e.production = sw_config_is_production();
     e.regions = sw_config_str("SW_REGIONS", "local");
     e.enforce_https = sw_config_bool("ENFORCE_HTTPS", false);
+    e.allowed_hosts = sw_config_str("ALLOWED_HOSTS", NULL);
+    if (e.production && !e.allowed_hosts) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "ALLOWED_HOSTS", "reason",
+               "ALLOWED_HOSTS must list the host names the edge answers for in production", NULL);
+        return 2;
+    }
     {
         const char *user = sw_config_str("SW_NATS_USER", NULL);
         snprintf(e.inbox_prefix, sizeof(e.inbox_prefix), "%s%s", user ? "_INBOX_" : "_INBOX",
@@ -781,17 +923,41 @@ int main(void)
     if (store_pool_new(&e.db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK)
         goto out;
 
-    snprintf(threads, sizeof(threads), "%ld",
-             sw_config_long("SW_HTTP_THREADS", 64, 2, 1024, NULL));
+    /* Slow clients (README "Slow clients"): one worker thread per open connection, so a cap
+     * per client address well below the thread count, and deadlines for headers and bodies. */
+    long nthreads, per_client, header_ms, body_ms;
+    if (!setting_long(&nthreads, "SW_HTTP_THREADS", 256, 2, 4096) ||
+        !setting_long(&per_client, "SW_HTTP_MAX_CONN_PER_CLIENT", 64, 1, 4096) ||
+        !setting_long(&header_ms, "SW_HTTP_HEADER_TIMEOUT_MS", 10000, 100, 600000) ||
+        !setting_long(&body_ms, "SW_HTTP_BODY_TIMEOUT_MS", 10000, 100, 600000)) {
+        rc = 2;
+        goto out;
+    }
+    if (per_client >= nthreads)
+        sw_log(SW_LOG_WARN, "one client address can hold every worker thread", "setting",
+               "SW_HTTP_MAX_CONN_PER_CLIENT", NULL);
+    e.body_timeout_ms = (int)body_ms;
+    snprintf(threads, sizeof(threads), "%ld", nthreads);
+    snprintf(header_timeout, sizeof(header_timeout), "%ld", header_ms);
     const char *listen = sw_config_str("SW_HTTP_LISTEN", "127.0.0.1:8080");
     e.listen = listen;
+    const char *lcolon = strrchr(listen, ':');
+    /* civetweb's queue of accepted connections waiting for a worker (connection_queue, 20)
+     * and the worker threads: that many addresses at most hold a connection at once. */
+    if (edge_guard_new(&e.guard, (int)per_client, (size_t)nthreads + 64, e.trusted_proxies,
+                       lcolon ? atoi(lcolon + 1) : -1, e.enforce_https) != SW_OK)
+        goto out;
+    edge_guard_install(e.guard);
+    if (edge_guard_start_watchdog(e.guard, (size_t)nthreads) != SW_OK)
+        goto out;
     /* TLS when a certificate is configured: a second listener (SW_HTTPS_LISTEN) with HTTPS. */
     const char *cert = sw_config_str("SW_TLS_CERT", NULL);
     const char *key = sw_config_str("SW_TLS_KEY", NULL);
     const char *https = sw_config_str("SW_HTTPS_LISTEN", "127.0.0.1:8443");
     if ((cert && *cert) != (key && *key)) {
-        sw_log(SW_LOG_ERROR, "refusing to start", "setting", cert && *cert ? "SW_TLS_KEY" : "SW_TLS_CERT",
-               "reason", "SW_TLS_CERT and SW_TLS_KEY are set together", NULL);
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting",
+               cert && *cert ? "SW_TLS_KEY" : "SW_TLS_CERT", "reason",
+               "SW_TLS_CERT and SW_TLS_KEY are set together", NULL);
         rc = 2;
         goto out;
     }
@@ -804,32 +970,39 @@ int main(void)
         const char *colon = strrchr(https, ':');
         snprintf(e.https_port, sizeof(e.https_port), "%s", colon ? colon + 1 : https);
         snprintf(ports, sizeof(ports), "%s,%ss", listen, https);
+        redirect_origin(&e, https);
     } else {
         snprintf(ports, sizeof(ports), "%s", listen);
         if (e.enforce_https)
-            sw_log(SW_LOG_INFO, "ENFORCE_HTTPS without SW_TLS_CERT: no redirect here (TLS ends "
-                                "in front of the edge); cookies are Secure", NULL);
+            sw_log(SW_LOG_INFO,
+                   "ENFORCE_HTTPS without SW_TLS_CERT: no redirect here (TLS ends "
+                   "in front of the edge); cookies are Secure",
+                   NULL);
     }
-    const char *options[] = {"listening_ports", ports,
-                             "num_threads", threads,
-                             "request_timeout_ms", "30000",
-                             "enable_keep_alive", "yes",
-                             "keep_alive_timeout_ms", "15000",
-                             "max_request_size", "16384",
+    const char *options[] = {"listening_ports", ports, "num_threads", threads,
+                             /* the whole request line and headers, from the first wait;
+                              * also the longest single wait for body bytes */
+                             "request_timeout_ms", header_timeout, "enable_keep_alive", "yes",
+                             /* the next request's headers on a kept-alive connection */
+                             "keep_alive_timeout_ms", header_timeout, "max_request_size", "16384",
                              pem ? "ssl_certificate" : NULL, pem,
                              pem ? "ssl_protocol_version" : NULL, "4", /* TLS 1.2 and up */
                              NULL};
     mg_init_library(pem ? MG_FEATURES_TLS : 0);
     cb.log_message = on_log;
+    cb.http_error = on_http_error;
+    cb.connection_closed = on_connection_closed;
     ctx = mg_start(&cb, &e, options);
     if (!ctx) {
-        sw_log(SW_LOG_ERROR, "cannot listen", "setting", pem ? "SW_HTTP_LISTEN/SW_HTTPS_LISTEN/SW_TLS_CERT" : "SW_HTTP_LISTEN",
-               "listen", ports, NULL);
+        sw_log(SW_LOG_ERROR, "cannot listen", "setting",
+               pem ? "SW_HTTP_LISTEN/SW_HTTPS_LISTEN/SW_TLS_CERT" : "SW_HTTP_LISTEN", "listen",
+               ports, NULL);
         goto out;
     }
     mg_set_request_handler(ctx, "/", on_request, &e);
     sw_log(SW_LOG_INFO, "listening", "listen", listen, "https", pem ? https : NULL, "web_root",
-           e.web_root, NULL);
+           e.web_root, "threads", threads, "max_conn_per_client",
+           sw_config_str("SW_HTTP_MAX_CONN_PER_CLIENT", "64"), NULL);
 
     sigwait(&sigs, &sig);
     sw_log(SW_LOG_INFO, "stopping", NULL);
@@ -837,6 +1010,8 @@ int main(void)
 out:
     if (ctx)
         mg_stop(ctx); /* finishes the requests in flight */
+    edge_guard_install(NULL);
+    edge_guard_free(e.guard);
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
     jsCtx_Destroy(e.js);

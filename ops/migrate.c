@@ -79,6 +79,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: sw-migrate [all|db|bus]\n");
         return 2;
     }
+    char why[160];
+    if (!sw_config_check_env(why, sizeof(why))) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_ENV", "reason", why, NULL);
+        return 2;
+    }
     int rc = 0;
     if (strcmp(what, "bus") != 0)
         rc = migrate_db();

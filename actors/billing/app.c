@@ -1,6 +1,7 @@
 /* sw-billing start-up: the Stripe settings, checked once. In production a missing key, a
  * missing webhook secret or price, or a test-mode key stops the actor with the setting named;
- * pointing STRIPE_API_BASE anywhere but Stripe is said loudly in the log. */
+ * STRIPE_API_BASE must be https in production, and anything but Stripe is said loudly in the
+ * log. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,14 @@ void *billing_app_init(bus_actor *a, sw_status *err)
     }
     memcpy(app->api_base, base, n);
     app->api_base[n] = '\0';
+    /* Production talks to Stripe with a live key: never in clear text, whichever host. */
+    if (sw_config_is_production() && strncmp(app->api_base, "https://", 8) != 0) {
+        sw_log(SW_LOG_ERROR, "refusing to start: STRIPE_API_BASE must be https in production",
+               "setting", "STRIPE_API_BASE", NULL);
+        free(app);
+        *err = SW_EINVAL;
+        return NULL;
+    }
 
     /* Stripe's own timeouts (connect 5 s, whole call 15 s), but always inside the edge's wait
      * for our reply: a client should get our clean 503, not the edge's 504 while a handler

@@ -9,6 +9,7 @@
  * DATABASE_URL is available. */
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "bus/bus.h"
 #include "bus/config.h"
@@ -32,7 +33,8 @@ static const char dlq_help[] =
     "  ls [--limit N]      the newest N dead letters (default 20): time, original subject\n"
     "                      and sequence, reason, whether it was replayed\n"
     "  show SEQ [--raw]    one dead letter: subject, headers, body (indented unless --raw)\n"
-    "  replay SEQ          republishes the job to its original subject (Sw-Dlq-Subject) with\n"
+    "  replay SEQ          republishes the job to its original subject (Sw-Dlq-Subject, which\n"
+    "                      must be a job subject a consumer of SW_JOBS takes) with\n"
     "                      a new Nats-Msg-Id replay:<seq>:<epoch_ms>, once; records the replay\n"
     "                      in SW_DLQ and, with DATABASE_URL set, in public.dead_letters\n"
     "    --force           replay a dead letter that was replayed before\n"
@@ -371,6 +373,63 @@ out:
     return rc;
 }
 
+/* Where a replay may go. Sw-Dlq-Subject is only a header inside the stored message: whoever
+ * may write to SW_DLQ could name any subject there (a request subject, another region's
+ * jobs), and swctl publishes as the admin user. So the subject must be a job subject of the
+ * bus contract (DESIGN §3: sw.v1.jobs.probe.<region>, sw.v1.jobs.mail) that a consumer of the
+ * stream the dead letter came from (its own subject: sw.v1.dlq.SW_JOBS) consumes: the
+ * subject the job was consumed from. A probe job's body names its region, and it must be
+ * the subject's. Anything else is refused, and nothing is published. */
+static int replay_target_check(ctl *c, natsMsg *m, const char *stream, const char *subject)
+{
+    static const char probe[] = "sw.v1.jobs.probe.";
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    char consumer[64] = "";
+    const char *region = NULL;
+    int rc = CTL_FAIL;
+
+    if (strcmp(stream, "SW_JOBS") != 0) {
+        ctl_err("this dead letter came from stream \"%s\"; only SW_JOBS jobs are replayed", stream);
+        return CTL_FAIL;
+    }
+    if (strcmp(subject, "sw.v1.jobs.mail") == 0) {
+        snprintf(consumer, sizeof(consumer), "mailer");
+    } else if (strncmp(subject, probe, sizeof(probe) - 1) == 0) {
+        region = subject + sizeof(probe) - 1;
+        size_t n = strlen(region);
+        if (n >= 1 && n <= 32 && strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") == n)
+            snprintf(consumer, sizeof(consumer), "probers-%s", region);
+    }
+    if (!consumer[0]) {
+        ctl_err("refusing to replay to \"%s\": not a job subject (sw.v1.jobs.probe.<region> or "
+                "sw.v1.jobs.mail)",
+                subject);
+        return CTL_FAIL;
+    }
+    natsStatus s = js_GetConsumerInfo(&ci, c->js, "SW_JOBS", consumer, NULL, &jerr);
+    if (s != NATS_OK || !ci || !ci->Config || !ci->Config->FilterSubject ||
+        strcmp(ci->Config->FilterSubject, subject) != 0) {
+        ctl_err("refusing to replay to \"%s\": no consumer of SW_JOBS consumes it (%s)", subject,
+                s == NATS_OK ? "its filter differs" : "no such consumer");
+        goto out;
+    }
+    if (region) {
+        json_t *body = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+        const char *said = json_string_value(json_object_get(body, "region"));
+        bool differs = said && strcmp(said, region) != 0;
+        json_decref(body);
+        if (differs) {
+            ctl_err("refusing to replay to \"%s\": the job is for another region", subject);
+            goto out;
+        }
+    }
+    rc = CTL_OK;
+out:
+    jsConsumerInfo_Destroy(ci);
+    return rc;
+}
+
 static int dlq_replay(ctl *c, uint64_t seq, bool force)
 {
     natsMsg *m = NULL, *job = NULL;
@@ -397,6 +456,8 @@ static int dlq_replay(ctl *c, uint64_t seq, bool force)
         goto out;
     }
     job_ref(m, stream, sizeof(stream), jseq, sizeof(jseq));
+    if (replay_target_check(c, m, stream, subject) != CTL_OK)
+        goto out;
     if (db_check(&db, stream, jseq, force) != CTL_OK)
         goto out;
 

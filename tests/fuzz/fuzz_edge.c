@@ -1,7 +1,8 @@
 /* libFuzzer harness for the edge's request handling (http/edge.h): route lookup, the Allow
  * header of a 405, the client address behind trusted proxies, and the Cookie header parser.
- * Input: a flags byte, a sizes byte, then NUL-separated method, path, peer, X-Forwarded-For,
- * trusted proxies, Cookie header and cookie name. Each result is held to its header comment. */
+ * Input: a flags byte, a sizes byte, then NUL-separated method, path, peer, X-Forwarded-For
+ * (a '\n' in it separates header lines), trusted proxies, Cookie header and cookie name. Each
+ * result is held to its header comment. */
 #include <arpa/inet.h>
 #include <stdbool.h>
 
@@ -50,15 +51,23 @@ static void check_route(const char *method, const char *path, size_t param_len)
     }
 }
 
-static void check_client_ip(const char *peer, const char *xff, const char *trusted, size_t len)
+static void check_client_ip(const char *peer, char *xff, const char *trusted, size_t len)
 {
     char out[72];
+    const char *lines[8];
+    size_t nlines = 0;
+    for (char *save = NULL, *l = xff ? strtok_r(xff, "\n", &save) : NULL; l && nlines < 8;
+         l = strtok_r(NULL, "\n", &save))
+        lines[nlines++] = l;
     memset(out, 0x5a, sizeof(out));
-    edge_client_ip(out, len, peer, xff, trusted);
+    edge_client_ip(out, len, peer, xff ? lines : NULL, nlines, trusted);
     FUZZ_CHECK(memchr(out, '\0', len) != NULL);
-    /* Either the peer (as far as it fits) or an address taken from X-Forwarded-For. */
-    if (strncmp(out, peer ? peer : "", len - 1) != 0)
+    /* Either the peer (as far as it fits) or an address taken from X-Forwarded-For, and
+     * never one from it when the peer is not trusted. */
+    if (strncmp(out, peer ? peer : "", len - 1) != 0) {
         FUZZ_CHECK(is_ip(out) || len < 46);
+        FUZZ_CHECK(peer && trusted && edge_ip_listed(peer, trusted));
+    }
 }
 
 static void check_cookie(const char *header, const char *name, size_t len)

@@ -374,7 +374,8 @@ static void test_logout(void **state)
 
     char body[256];
     snprintf(body, sizeof(body), "{\"refresh\":\"%s\"}", refresh);
-    it_resp *out = it_http("POST", "/api/auth/logout/", body, auth, NULL);
+    it_resp *out =
+        it_http("POST", "/api/auth/logout/", body, auth, "Content-Type: application/json", NULL);
     assert_int_equal(out->status, 205);
     assert_non_null(strstr(it_header(out, "Set-Cookie"), "Max-Age=0"));
     it_resp_free(out);

@@ -17,31 +17,6 @@ static pid_t leaf_pid, prober_pid;
 static int leaf_port;
 static char leaf_pw[40] = "leaf-local-7c3e91";
 
-/* KEY='value' from the instance's secrets file (the tests get only the admin login). */
-static void secret(char *out, size_t len, const char *key)
-{
-    char path[512], line[512];
-    snprintf(path, sizeof(path), "%s/secrets.env", getenv("SW_VAR"));
-    FILE *f = fopen(path, "r");
-    out[0] = '\0';
-    while (f && fgets(line, sizeof(line), f)) {
-        char *l = strncmp(line, "export ", 7) == 0 ? line + 7 : line;
-        if (strncmp(l, key, strlen(key)) == 0 && l[strlen(key)] == '=') {
-            char *v = l + strlen(key) + 1;
-            v[strcspn(v, "\n")] = '\0';
-            if (*v == '\'') {
-                v++;
-                v[strcspn(v, "'")] = '\0';
-            }
-            snprintf(out, len, "%s", v);
-        }
-    }
-    if (f)
-        fclose(f);
-    if (!out[0])
-        fail_msg("%s not found in secrets.env", key);
-}
-
 static pid_t spawn(const char *log, char *const argv[], char *const env_extra[])
 {
     pid_t pid = fork();
@@ -64,15 +39,18 @@ static int setup(void **state)
 {
     char hub_pw[128], conf[512], cmd[2048], log[512];
     targets_pid = it_targets_start(&http_port, &https_port);
-    secret(hub_pw, sizeof(hub_pw), "NATS_PW_PROBER_EUW");
+    it_secret(hub_pw, sizeof(hub_pw), "NATS_PW_PROBER_EUW");
     leaf_port = atoi(getenv("SW_NATS_PORT")) + 3300;
     snprintf(conf, sizeof(conf), "%s/nats/leaf-euw.conf", getenv("SW_VAR"));
     /* Rendered exactly as an operator would, from the committed template. */
-    snprintf(cmd, sizeof(cmd),
-             "LEAF_PORT=%d LEAF_PROBER_PASSWORD=%s HUB_LEAF_URL=nats-leaf://prober_euw:%s@127.0.0.1:%s"
-             " envsubst '${LEAF_PORT} ${LEAF_PROBER_PASSWORD} ${HUB_LEAF_URL}'"
-             " < %s/ops/nats/leaf.conf.tmpl > %s && nats-server -t -c %s >/dev/null 2>&1",
-             leaf_port, leaf_pw, hub_pw, getenv("SW_NATS_LEAF_PORT"), it_source_dir(), conf, conf);
+    snprintf(
+        cmd, sizeof(cmd),
+        "LEAF_PORT=%d LEAF_PROBER_PASSWORD=%s HUB_LEAF_URL=nats-leaf://prober_euw:%s@127.0.0.1:%s"
+        " LEAF_TLS_CA=%s/ca.pem"
+        " envsubst '${LEAF_PORT} ${LEAF_PROBER_PASSWORD} ${HUB_LEAF_URL} ${LEAF_TLS_CA}'"
+        " < %s/ops/nats/leaf.conf.tmpl > %s && nats-server -t -c %s >/dev/null 2>&1",
+        leaf_port, leaf_pw, hub_pw, getenv("SW_NATS_LEAF_PORT"), getenv("SW_NATS_TLS_DIR"),
+        it_source_dir(), conf, conf);
     if (system(cmd) != 0)
         fail_msg("leaf config did not render or validate");
     snprintf(log, sizeof(log), "%s/log/nats-leaf-euw.log", getenv("SW_VAR"));
@@ -190,18 +168,17 @@ static void test_leaf_user_is_refused_elsewhere(void **state)
     natsOptions_Destroy(o);
 
     /* Its own consumer answers through the link... */
-    assert_int_equal(natsConnection_RequestString(&reply, nc,
-                                                  "$JS.hub.API.CONSUMER.INFO.SW_JOBS.probers-eu-west",
-                                                  "", 3000),
+    assert_int_equal(natsConnection_RequestString(
+                         &reply, nc, "$JS.hub.API.CONSUMER.INFO.SW_JOBS.probers-eu-west", "", 3000),
                      NATS_OK);
     assert_null(strstr(natsMsg_GetData(reply), "\"error\""));
     natsMsg_Destroy(reply);
     reply = NULL;
     /* ...another region's does not, nor does the API, nor a forged job. */
-    assert_int_not_equal(
-        natsConnection_RequestString(&reply, nc, "$JS.hub.API.CONSUMER.MSG.NEXT.SW_JOBS.probers-local",
-                                     "{\"batch\":1}", 1500),
-        NATS_OK);
+    assert_int_not_equal(natsConnection_RequestString(
+                             &reply, nc, "$JS.hub.API.CONSUMER.MSG.NEXT.SW_JOBS.probers-local",
+                             "{\"batch\":1}", 1500),
+                         NATS_OK);
     natsMsg_Destroy(reply);
     reply = NULL;
     assert_int_not_equal(
@@ -214,16 +191,76 @@ static void test_leaf_user_is_refused_elsewhere(void **state)
     natsMsg_Destroy(reply);
     reply = NULL;
     /* Only eu-west results may be published: a result for the home region goes nowhere. */
-    assert_int_not_equal(natsConnection_RequestString(&reply, nc, "sw.v1.results.local.t_x",
-                                                      "{}", 1500),
-                         NATS_OK);
+    assert_int_not_equal(
+        natsConnection_RequestString(&reply, nc, "sw.v1.results.local.t_x", "{}", 1500), NATS_OK);
     natsMsg_Destroy(reply);
     natsConnection_Destroy(nc);
+}
+
+/* The monitor JSON of a nats-server (owned), or NULL. */
+static json_t *monitor(const char *mon_port, const char *path)
+{
+    char cmd[256], buf[65536];
+    snprintf(cmd, sizeof(cmd), "curl -sf --max-time 5 http://127.0.0.1:%s%s", mon_port, path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+    pclose(p);
+    buf[n] = '\0';
+    return json_loads(buf, 0, NULL);
+}
+
+/* The leaf link crosses networks: the hub's leaf port takes TLS only, so the connected leaf
+ * (setup waited for it) speaks TLS, verified against the instance's NATS CA. */
+static void test_leaf_link_is_tls(void **state)
+{
+    json_t *varz = monitor(getenv("SW_NATS_HTTP_PORT"), "/varz");
+    assert_non_null(varz);
+    json_t *leaf = json_object_get(varz, "leaf");
+    assert_true(json_is_true(json_object_get(leaf, "tls_required")));
+    json_decref(varz);
+    json_t *leafz = monitor(getenv("SW_NATS_HTTP_PORT"), "/leafz");
+    assert_non_null(leafz);
+    assert_true(json_integer_value(json_object_get(leafz, "leafnodes")) >= 1);
+    json_decref(leafz);
+
+    /* A leaf without the tls block (so without the instance's CA) does not get in either:
+     * the hub demands TLS, the leaf cannot verify it, and no link comes up. */
+    char conf[512], cmd[2048], log[512];
+    snprintf(conf, sizeof(conf), "%s/nats/leaf-plain.conf", getenv("SW_VAR"));
+    snprintf(log, sizeof(log), "%s/log/nats-leaf-plain.log", getenv("SW_VAR"));
+    snprintf(cmd, sizeof(cmd),
+             "sed -e '/tls {/d' -e 's/^server_name: .*/server_name: \"statuswatch-leaf-plain\"/'"
+             " -e 's/127.0.0.1:%d\"/127.0.0.1:%d\"/' %s/nats/leaf-euw.conf > %s",
+             leaf_port, leaf_port + 1, getenv("SW_VAR"), conf);
+    assert_int_equal(system(cmd), 0);
+    char *nargv[] = {"nats-server", "-c", conf, NULL};
+    pid_t plain = spawn(log, nargv, NULL);
+    /* Until its handshake has failed at least once (its log says so). */
+    snprintf(cmd, sizeof(cmd), "grep -qi 'tls' %s", log);
+    int i = 0;
+    while (system(cmd) != 0 && i++ < 50)
+        usleep(200 * 1000);
+    kill(plain, SIGTERM);
+    waitpid(plain, NULL, 0);
+    if (i >= 50)
+        fail_msg("the plain leaf logged no TLS refusal; see %s", log);
+    leafz = monitor(getenv("SW_NATS_HTTP_PORT"), "/leafz");
+    assert_non_null(leafz);
+    json_t *list = json_object_get(leafz, "leafs");
+    for (size_t k = 0; k < json_array_size(list); k++) {
+        const char *name = json_string_value(json_object_get(json_array_get(list, k), "name"));
+        if (name && strcmp(name, "statuswatch-leaf-plain") == 0)
+            fail_msg("a leaf without TLS was accepted by the hub");
+    }
+    json_decref(leafz);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_leaf_link_is_tls),
         cmocka_unit_test(test_remote_region_checks_its_own_jobs),
         cmocka_unit_test(test_leaf_user_is_refused_elsewhere),
     };

@@ -84,7 +84,8 @@ static void test_body_limits(void **state)
     big[n - 2] = '"';
     big[n - 1] = '}';
     big[n] = '\0';
-    it_resp *r = it_http("POST", "/api/auth/register/", big, NULL);
+    it_resp *r =
+        it_http("POST", "/api/auth/register/", big, "Content-Type: application/json", NULL);
     assert_int_equal(r->status, 413);
     assert_api_headers(r);
     assert_non_null(json_object_get(r->body, "detail"));
@@ -93,7 +94,8 @@ static void test_body_limits(void **state)
 
     const char *bad[] = {"{not json", "[1,2,3]", "\"text\"", "{\"a\":1}{", "\xff\xfe{}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        r = it_http("POST", "/api/auth/register/", bad[i], NULL);
+        r = it_http("POST", "/api/auth/register/", bad[i], "Content-Type: application/json",
+                    NULL);
         assert_int_equal(r->status, 400);
         assert_non_null(json_object_get(r->body, "detail"));
         assert_null(strstr(r->raw, "json_error")); /* nothing internal leaks */
@@ -284,26 +286,6 @@ static void test_migrations_twice_and_failure(void **state)
     store_pool_free(pool);
 }
 
-/* Runs bin with env overrides; returns its exit status and stderr (owned). */
-static int run_bin(const char *bin, const char *env, char **err)
-{
-    char cmd[1024], path[] = "/tmp/sw-prod-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    snprintf(cmd, sizeof(cmd), "env %s timeout 10 %s/%s 2>%s >/dev/null", env, SW_BIN_DIR, bin,
-             path);
-    int rc = system(cmd);
-    FILE *f = fopen(path, "r");
-    *err = calloc(1, 8192);
-    if (f) {
-        size_t n = fread(*err, 1, 8191, f);
-        (*err)[n] = '\0';
-        fclose(f);
-    }
-    unlink(path);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static void test_production_refuses_weak_secret(void **state)
 {
     const char *bins[] = {"sw-edge", "sw-auth", "sw-tenancy", "sw-notify"};
@@ -313,7 +295,7 @@ static void test_production_refuses_weak_secret(void **state)
     for (size_t b = 0; b < 4; b++) {
         for (size_t e = 0; e < 3; e++) {
             char *err = NULL;
-            int rc = run_bin(bins[b], envs[e], &err);
+            int rc = it_run_bin(bins[b], envs[e], &err);
             if (rc != 2 || !strstr(err, "SECRET_KEY"))
                 fail_msg("%s with %s: exit %d, stderr: %s", bins[b], envs[e], rc, err);
             free(err);

@@ -353,7 +353,17 @@ static void test_dlq_from_a_malformed_job(void **state)
 
 /* A dead letter as sw-deadletter writes it: the row in public.dead_letters and the copy in
  * SW_DLQ with the three Sw-Dlq-* headers. */
+static unsigned long long dead_letter_to(natsConnection *nc, unsigned long long job_seq,
+                                         bool replayed, const char *subject, const char *body_in);
+
 static unsigned long long dead_letter(natsConnection *nc, unsigned long long job_seq, bool replayed)
+{
+    return dead_letter_to(nc, job_seq, replayed, "sw.v1.jobs.probe.local", NULL);
+}
+
+/* The same with any Sw-Dlq-Subject and body (NULL: a job id of this run). */
+static unsigned long long dead_letter_to(natsConnection *nc, unsigned long long job_seq,
+                                         bool replayed, const char *subject, const char *body_in)
 {
     jsCtx *js = NULL;
     jsPubAck *pa = NULL;
@@ -363,19 +373,21 @@ static unsigned long long dead_letter(natsConnection *nc, unsigned long long job
     snprintf(seq_s, sizeof(seq_s), "%llu", job_seq);
     snprintf(id, sizeof(id), "dlq:SW_JOBS:%llu", job_seq);
     snprintf(body, sizeof(body), "{\"job_id\":\"swctl-%s-%llu\"}", token, job_seq);
-    const char *p[] = {seq_s, body, replayed ? "t" : "f"};
+    if (body_in)
+        snprintf(body, sizeof(body), "%s", body_in);
+    const char *p[] = {seq_s, body, replayed ? "t" : "f", subject};
     json_decref(it_sql("INSERT INTO public.dead_letters (stream, stream_seq, subject, job, reason,"
                        " deliveries, replayed_at) VALUES ('SW_JOBS', $1::bigint,"
-                       " 'sw.v1.jobs.probe.local', $2::jsonb, 'max deliveries reached (3)', 3,"
+                       " $4, $2::jsonb, 'max deliveries reached (3)', 3,"
                        " CASE WHEN $3::bool THEN now() END)",
-                       3, p));
+                       4, p));
     assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
     assert_int_equal(natsMsg_Create(&m, "sw.v1.dlq.SW_JOBS", NULL, body, (int)strlen(body)),
                      NATS_OK);
     natsMsgHeader_Set(m, "Content-Type", "application/json");
     natsMsgHeader_Set(m, "Nats-Msg-Id", id);
     natsMsgHeader_Set(m, "Sw-Dlq-Reason", "max deliveries reached (3)");
-    natsMsgHeader_Set(m, "Sw-Dlq-Subject", "sw.v1.jobs.probe.local");
+    natsMsgHeader_Set(m, "Sw-Dlq-Subject", subject);
     natsMsgHeader_Set(m, "Sw-Dlq-Seq", seq_s);
     assert_int_equal(js_PublishMsg(&pa, js, m, NULL, &jerr), NATS_OK);
     unsigned long long dlq_seq = pa->Sequence;
@@ -425,6 +437,48 @@ static void test_dlq_replay_records_replayed_at(void **state)
     natsConnection_Destroy(nc);
 }
 
+/* Sw-Dlq-Subject is only a header of the stored message: a replay goes only to a job subject
+ * that a consumer of SW_JOBS takes, and a probe job only to its own region. Everything else
+ * is refused before anything is published (no job, no replay record). */
+static void test_dlq_replay_refuses_other_subjects(void **state)
+{
+    static const struct {
+        const char *subject, *body, *why;
+    } cases[] = {
+        {"sw.v1.auth.register", "{\"email\":\"x@example.test\"}", "not a job subject"},
+        {"sw.v1.billing.webhook", "{}", "not a job subject"},
+        {"sw.v1.jobs.probe.nowhere", "{\"region\":\"nowhere\"}", "no consumer of SW_JOBS"},
+        {"sw.v1.jobs.probe.local.extra", "{}", "not a job subject"},
+        {"sw.v1.jobs.probe.>", "{}", "not a job subject"},
+        {"sw.v1.jobs.probe.local", "{\"region\":\"eu-west\"}", "another region"},
+    };
+    natsConnection *nc = it_nats();
+    char args[128], prefix[64];
+    unsigned long long job_seq = 5000000000ULL + (unsigned long long)(nats_Now() % 1000000000);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        natsSubscription *sub = NULL;
+        unsigned long long seq =
+            dead_letter_to(nc, job_seq + i, false, cases[i].subject, cases[i].body);
+        /* Whatever the replay would publish there carries Nats-Msg-Id replay:<seq>:… */
+        assert_int_equal(natsConnection_SubscribeSync(&sub, nc, cases[i].subject), NATS_OK);
+        natsConnection_Flush(nc);
+        snprintf(args, sizeof(args), "dlq replay %llu", seq);
+        run_out r = swctl(args);
+        if (r.rc != 1 || !strstr(r.err, "refusing to replay") || !strstr(r.err, cases[i].why))
+            fail_msg("replay to %s: exit %d, stderr: %s", cases[i].subject, r.rc, r.err);
+        run_free(&r);
+        snprintf(prefix, sizeof(prefix), "replay:%llu:", seq);
+        assert_int_equal(count_replays(sub, prefix, 500), 0);
+        natsSubscription_Destroy(sub);
+        /* No replay was claimed either. */
+        snprintf(args, sizeof(args), "dlq show %llu", seq);
+        r = swctl(args);
+        assert_has(r.out, "Replayed: no");
+        run_free(&r);
+    }
+    natsConnection_Destroy(nc);
+}
+
 static void test_tenants(void **state)
 {
     char email[128], org[64], args[96];
@@ -460,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_req),
         cmocka_unit_test(test_dlq_from_a_malformed_job),
         cmocka_unit_test(test_dlq_replay_records_replayed_at),
+        cmocka_unit_test(test_dlq_replay_refuses_other_subjects),
         cmocka_unit_test(test_tenants),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

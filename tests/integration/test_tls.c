@@ -1,8 +1,9 @@
 /* HTTPS on the edge: a second sw-edge, started here on free loopback ports with a freshly
  * generated self-signed pair (separate certificate and key files) and ENFORCE_HTTPS=1, in front
  * of the test stack's actors. HTTPS answers with HSTS; plain HTTP is redirected (301, same path
- * and query) except /health/ and /metrics, which load balancers and Prometheus keep using;
- * HSTS never goes out over plain HTTP; a login over HTTPS sets a Secure refresh cookie. */
+ * and query, at the configured host, never the client's Host) except /health/ and /metrics,
+ * which load balancers and Prometheus keep using; under ENFORCE_HTTPS every response carries
+ * HSTS; a login over HTTPS sets a Secure refresh cookie. */
 #include "tests/support/it.h"
 
 #include <arpa/inet.h>
@@ -20,45 +21,6 @@
 static pid_t edge_pid;
 static int http_port, https_port;
 static char cert[600], key[600];
-
-/* KEY='value' from the instance's secrets file (the tests get only the admin login). */
-static void secret(char *out, size_t len, const char *name)
-{
-    char path[512], line[512];
-    snprintf(path, sizeof(path), "%s/secrets.env", getenv("SW_VAR"));
-    FILE *f = fopen(path, "r");
-    out[0] = '\0';
-    while (f && fgets(line, sizeof(line), f)) {
-        char *l = strncmp(line, "export ", 7) == 0 ? line + 7 : line;
-        if (strncmp(l, name, strlen(name)) == 0 && l[strlen(name)] == '=') {
-            char *v = l + strlen(name) + 1;
-            v[strcspn(v, "\n")] = '\0';
-            if (*v == '\'') {
-                v++;
-                v[strcspn(v, "'")] = '\0';
-            }
-            snprintf(out, len, "%s", v);
-        }
-    }
-    if (f)
-        fclose(f);
-    if (!out[0])
-        fail_msg("%s not found in secrets.env", name);
-}
-
-/* A loopback port nobody listens on right now. */
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    socklen_t len = sizeof(a);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        fail_msg("no free port");
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 typedef struct resp {
     long status;
@@ -122,6 +84,36 @@ static resp *call(const char *method, bool https, const char *path, const char *
     return r;
 }
 
+/* A plain-HTTP GET with one extra header line (e.g. another Host). */
+static resp *call_host(const char *path, const char *line)
+{
+    char url[512];
+    struct curl_slist *hl = curl_slist_append(NULL, line);
+    resp *r = calloc(1, sizeof(*r));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", http_port, path);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        fail_msg("GET %s: %s", url, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hl);
+    if (!r->body)
+        r->body = strdup("");
+    if (!r->headers)
+        r->headers = strdup("");
+    return r;
+}
+
 static void resp_free(resp *r)
 {
     if (!r)
@@ -164,11 +156,11 @@ static int setup(void **state)
              dir, dir, key, cert);
     if (system(cmd) != 0)
         fail_msg("openssl could not generate a certificate");
-    secret(pw, sizeof(pw), "NATS_PW_EDGE");
-    http_port = free_port();
-    https_port = free_port();
+    it_secret(pw, sizeof(pw), "NATS_PW_EDGE");
+    http_port = it_free_port();
+    https_port = it_free_port();
     while (https_port == http_port)
-        https_port = free_port();
+        https_port = it_free_port();
 
     snprintf(log, sizeof(log), "%s/log/edge-tls.log", getenv("SW_VAR"));
     snprintf(bin, sizeof(bin), "%s/sw-edge", SW_BIN_DIR);
@@ -246,7 +238,15 @@ static void test_http_redirects_to_https(void **state)
     snprintf(want, sizeof(want), "https://127.0.0.1:%d/api/auth/me/?x=1", https_port);
     assert_non_null(header(r, "Location"));
     assert_string_equal(header(r, "Location"), want);
-    assert_null(header(r, "Strict-Transport-Security")); /* ignored over HTTP: never sent */
+    /* ENFORCE_HTTPS: every response carries HSTS (a browser ignores it over plain HTTP). */
+    assert_non_null(header(r, "Strict-Transport-Security"));
+    resp_free(r);
+
+    /* The redirect goes to the configured host, whatever Host the client sent. */
+    r = call_host("/dashboard", "Host: evil.example.test");
+    assert_int_equal(r->status, 301);
+    snprintf(want, sizeof(want), "https://127.0.0.1:%d/dashboard", https_port);
+    assert_string_equal(header(r, "Location"), want);
     resp_free(r);
 
     /* A POST is redirected before anything reaches an actor. */
@@ -266,7 +266,7 @@ static void test_http_health_and_metrics_stay_plain(void **state)
     resp *r = call("GET", false, "/health/", NULL, NULL);
     assert_int_equal(r->status, 200);
     assert_null(header(r, "Location"));
-    assert_null(header(r, "Strict-Transport-Security"));
+    assert_non_null(header(r, "Strict-Transport-Security"));
     resp_free(r);
     r = call("GET", false, "/health/ready/", NULL, NULL);
     assert_true(r->status == 200 || r->status == 503);

@@ -3,9 +3,12 @@
 
 #include "bus/bus.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <pthread.h>
@@ -455,4 +458,141 @@ it_resp *it_auth(const char *method, const char *path, const char *access, json_
     it_resp *r = it_http(method, path, text, auth, "Content-Type: application/json", NULL);
     free(text);
     return r;
+}
+
+int it_free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        fail_msg("no free port");
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+void it_secret(char *out, size_t len, const char *name)
+{
+    char path[512], line[512];
+    snprintf(path, sizeof(path), "%s/secrets.env", env_or_fail("SW_VAR"));
+    FILE *f = fopen(path, "r");
+    out[0] = '\0';
+    while (f && fgets(line, sizeof(line), f)) {
+        char *l = strncmp(line, "export ", 7) == 0 ? line + 7 : line;
+        if (strncmp(l, name, strlen(name)) == 0 && l[strlen(name)] == '=') {
+            char *v = l + strlen(name) + 1;
+            v[strcspn(v, "\n")] = '\0';
+            if (*v == '\'') {
+                v++;
+                v[strcspn(v, "'")] = '\0';
+            }
+            snprintf(out, len, "%s", v);
+        }
+    }
+    if (f)
+        fclose(f);
+    if (!out[0])
+        fail_msg("%s not found in secrets.env", name);
+}
+
+static size_t discard_body(char *p, size_t size, size_t n, void *arg)
+{
+    return size * n;
+}
+
+/* GET /health/ on 127.0.0.1:port; the status, 0 when nothing answered. */
+static long health_status(int port)
+{
+    char url[96];
+    long st = 0;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/health/", port);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    curl_easy_cleanup(c);
+    return st;
+}
+
+int it_edge_start(const char *log_name, int *port, const char *const *env)
+{
+    char log[512], bin[512], pw[128], listen[64];
+    it_secret(pw, sizeof(pw), "NATS_PW_EDGE");
+    *port = it_free_port();
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", *port);
+    snprintf(log, sizeof(log), "%s/log/%s.log", env_or_fail("SW_VAR"), log_name);
+    snprintf(bin, sizeof(bin), "%s/sw-edge", SW_BIN_DIR);
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = fopen(log, "a");
+        if (f) {
+            dup2(fileno(f), 1);
+            dup2(fileno(f), 2);
+        }
+        /* The edge's own NATS user, never the admin login the tests hold. */
+        unsetenv("SW_ADMIN_NATS_USER");
+        unsetenv("SW_ADMIN_NATS_PASSWORD");
+        setenv("SW_HTTP_LISTEN", listen, 1);
+        setenv("SW_NATS_USER", "edge", 1);
+        setenv("SW_NATS_PASSWORD", pw, 1);
+        for (size_t i = 0; env && env[i]; i++) {
+            char kv[1024];
+            snprintf(kv, sizeof(kv), "%s", env[i]);
+            char *eq = strchr(kv, '=');
+            if (!eq)
+                continue;
+            *eq = '\0';
+            if (eq[1])
+                setenv(kv, eq + 1, 1);
+            else
+                unsetenv(kv);
+        }
+        setpgid(0, 0);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 150; i++) {
+        if (health_status(*port) == 200)
+            return (int)pid;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            fail_msg("the edge %s exited; see %s", log_name, log);
+        usleep(100 * 1000);
+    }
+    it_edge_stop((int)pid);
+    fail_msg("the edge %s did not answer http://%s/health/", log_name, listen);
+    return -1;
+}
+
+void it_edge_stop(int pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+}
+
+int it_run_bin(const char *bin, const char *env, char **err)
+{
+    char cmd[2048], path[] = "/tmp/sw-run-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        close(fd);
+    snprintf(cmd, sizeof(cmd), "env %s timeout 10 %s/%s 2>%s >/dev/null", env, SW_BIN_DIR, bin,
+             path);
+    int rc = system(cmd);
+    FILE *f = fopen(path, "r");
+    *err = calloc(1, 8192);
+    if (f) {
+        size_t n = fread(*err, 1, 8191, f);
+        (*err)[n] = '\0';
+        fclose(f);
+    }
+    unlink(path);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }

@@ -77,6 +77,21 @@ long it_wait_count(const char *sql, int nparams, const char *const *params, long
 /* An authorised request: "Authorization: Bearer <access>" added. */
 it_resp *it_auth(const char *method, const char *path, const char *access, json_t *body);
 
+/* A loopback TCP port nobody listens on right now. */
+int it_free_port(void);
+/* NAME's value from the instance's secrets.env into out (fails the test when absent). */
+void it_secret(char *out, size_t len, const char *name);
+/* Starts a second sw-edge in front of the stack's actors on a free loopback port, as the
+ * edge's own NATS user, with the test environment plus env ("NAME=value" strings, NULL-
+ * terminated; "NAME=" unsets). Its output goes to $SW_VAR/log/<log_name>.log. Waits until its
+ * GET /health/ answers 200 and returns its pid (stop with it_edge_stop); *port: its port. */
+int it_edge_start(const char *log_name, int *port, const char *const *env);
+void it_edge_stop(int pid);
+
+/* Runs build/bin/<bin> with env overrides ("A=1 B=2", as for env(1)) on top of the test
+ * environment, for at most 10 s; returns its exit status and its stderr (owned). */
+int it_run_bin(const char *bin, const char *env, char **err);
+
 /* The source tree (for ops/sw and conformance schemas). */
 const char *it_source_dir(void);
 

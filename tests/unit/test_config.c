@@ -98,8 +98,49 @@ static void development_accepts_any_key(void **state)
     check_key(NULL, "dev", true, NULL);
 }
 
+static void env_must_be_known(void **state)
+{
+    static const char *good[] = {"development", "test", "production", ""};
+    static const char *bad[] = {"staging", "prod", "Production", "production ", "dev"};
+    char why[160];
+    unsetenv("SW_ENV");
+    assert_true(sw_config_check_env(why, sizeof(why)));
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        setenv("SW_ENV", good[i], 1);
+        assert_true(sw_config_check_env(why, sizeof(why)));
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv("SW_ENV", bad[i], 1);
+        why[0] = '\0';
+        if (sw_config_check_env(why, sizeof(why)))
+            fail_msg("SW_ENV=%s accepted", bad[i]);
+        assert_non_null(strstr(why, "SW_ENV"));
+        /* ...and none of them is production's lenient twin: is_production stays false. */
+        assert_false(sw_config_is_production());
+    }
+}
+
+static void live_stripe_key_means_production(void **state)
+{
+    setenv("SW_ENV", "development", 1);
+    unsetenv("STRIPE_SECRET_KEY");
+    assert_false(sw_config_is_production());
+    setenv("STRIPE_SECRET_KEY", "sk_test_abc", 1);
+    assert_false(sw_config_is_production());
+    setenv("STRIPE_SECRET_KEY", "sk_live_abc", 1);
+    assert_true(sw_config_is_production());
+    setenv("STRIPE_SECRET_KEY", "rk_live_abc", 1);
+    assert_true(sw_config_is_production());
+    /* ...so the production refusals follow: a weak SECRET_KEY is refused. */
+    check_key("development", "short-key", false, "short");
+    unsetenv("STRIPE_SECRET_KEY");
+    setenv("SW_ENV", "production", 1);
+    assert_true(sw_config_is_production());
+}
+
 static int teardown(void **state)
 {
+    unsetenv("STRIPE_SECRET_KEY");
     unsetenv("SW_ENV");
     unsetenv("SECRET_KEY");
     return 0;
@@ -112,6 +153,8 @@ int main(void)
         cmocka_unit_test(bad_rates_are_refused),
         cmocka_unit_test_teardown(production_refuses_weak_secret_keys, teardown),
         cmocka_unit_test_teardown(development_accepts_any_key, teardown),
+        cmocka_unit_test_teardown(env_must_be_known, teardown),
+        cmocka_unit_test_teardown(live_stripe_key_means_production, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

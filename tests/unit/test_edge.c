@@ -9,7 +9,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "http/edge.h"
+#include "http/guard.h"
 
 /* DESIGN §5 as the client sees it: method, path, subject, who may call, flags. */
 static const struct {
@@ -124,63 +127,181 @@ static void allow_header_lists_methods_of_the_path(void **state)
     assert_string_equal(allow, "");
 }
 
+/* edge_client_ip with one X-Forwarded-For line (xff may be NULL: no header). */
+static void one_line(char ip[64], const char *peer, const char *xff, const char *trusted)
+{
+    const char *lines[] = {xff};
+    edge_client_ip(ip, 64, peer, lines, xff ? 1 : 0, trusted);
+}
+
 static void client_ip_ignores_xff_from_untrusted_peer(void **state)
 {
     char ip[64];
-    edge_client_ip(ip, sizeof(ip), "203.0.113.5", "1.2.3.4", "10.0.0.1");
+    one_line(ip, "203.0.113.5", "1.2.3.4", "10.0.0.1");
     assert_string_equal(ip, "203.0.113.5");
-    edge_client_ip(ip, sizeof(ip), "203.0.113.5", "1.2.3.4", NULL);
+    one_line(ip, "203.0.113.5", "1.2.3.4", NULL);
     assert_string_equal(ip, "203.0.113.5");
-    edge_client_ip(ip, sizeof(ip), "203.0.113.5", "1.2.3.4", "");
+    one_line(ip, "203.0.113.5", "1.2.3.4", "");
     assert_string_equal(ip, "203.0.113.5");
     /* Trust is by exact address, not by prefix. */
-    edge_client_ip(ip, sizeof(ip), "10.0.0.1", "1.2.3.4", "10.0.0.10");
+    one_line(ip, "10.0.0.1", "1.2.3.4", "10.0.0.10");
     assert_string_equal(ip, "10.0.0.1");
-    edge_client_ip(ip, sizeof(ip), "10.0.0.10", "1.2.3.4", "10.0.0.1");
+    one_line(ip, "10.0.0.10", "1.2.3.4", "10.0.0.1");
     assert_string_equal(ip, "10.0.0.10");
 }
 
 static void client_ip_takes_last_xff_hop_from_trusted_peer(void **state)
 {
     char ip[64];
-    edge_client_ip(ip, sizeof(ip), "10.0.0.1", "198.51.100.7", "10.0.0.1");
+    one_line(ip, "10.0.0.1", "198.51.100.7", "10.0.0.1");
     assert_string_equal(ip, "198.51.100.7");
     /* The client spoofs the first entries; the proxy appended the last one. */
-    edge_client_ip(ip, sizeof(ip), "10.0.0.1", "1.1.1.1, 2.2.2.2,198.51.100.7", "10.0.0.1");
+    one_line(ip, "10.0.0.1", "1.1.1.1, 2.2.2.2,198.51.100.7", "10.0.0.1");
     assert_string_equal(ip, "198.51.100.7");
-    edge_client_ip(ip, sizeof(ip), "10.0.0.2", "1.1.1.1, 198.51.100.8 ", "10.0.0.1, 10.0.0.2");
+    one_line(ip, "10.0.0.2", "1.1.1.1, 198.51.100.8 ", "10.0.0.1, 10.0.0.2");
     assert_string_equal(ip, "198.51.100.8");
-    edge_client_ip(ip, sizeof(ip), "10.0.0.1", "", "10.0.0.1");
+    one_line(ip, "10.0.0.1", "", "10.0.0.1");
     assert_string_equal(ip, "10.0.0.1");
-    edge_client_ip(ip, sizeof(ip), "10.0.0.1", NULL, "10.0.0.1");
+    one_line(ip, "10.0.0.1", NULL, "10.0.0.1");
     assert_string_equal(ip, "10.0.0.1");
 }
 
 static void client_ip_falls_back_to_peer_on_garbage_xff(void **state)
 {
     static const char *garbage[] = {
-        "not-an-ip", "1.2.3.4, evil", "1.2.3.4,", "999.1.1.1", "1.2.3.4:8080",
-        "<script>",  "unknown",       ", , ,",    "1.2.3",
+        "not-an-ip", "1.2.3.4, evil", "evil,", "999.1.1.1", "1.2.3.4:8080",
+        "<script>",  "unknown",       ", , ,", "1.2.3",
     };
     for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
         char ip[64];
-        edge_client_ip(ip, sizeof(ip), "10.0.0.1", garbage[i], "10.0.0.1");
+        one_line(ip, "10.0.0.1", garbage[i], "10.0.0.1");
         if (strcmp(ip, "10.0.0.1") != 0)
             fail_msg("XFF \"%s\" gave \"%s\", expected the peer", garbage[i], ip);
     }
 }
 
+static void client_ip_is_rightmost_untrusted_across_lines(void **state)
+{
+    char ip[64];
+    /* Two proxies in a row (10.0.0.2 in front of 10.0.0.1): the client is the entry left of
+     * the last trusted hop, not the last entry. */
+    one_line(ip, "10.0.0.1", "6.6.6.6, 198.51.100.7, 10.0.0.2", "10.0.0.1,10.0.0.2");
+    assert_string_equal(ip, "198.51.100.7");
+    /* Every entry trusted: the left-most one. */
+    one_line(ip, "10.0.0.1", "10.0.0.2", "10.0.0.1,10.0.0.2");
+    assert_string_equal(ip, "10.0.0.2");
+    /* Garbage left of a trusted hop: that hop. */
+    one_line(ip, "10.0.0.1", "junk, 10.0.0.2", "10.0.0.1,10.0.0.2");
+    assert_string_equal(ip, "10.0.0.2");
+    /* Empty list elements are ignored (RFC 9110 §5.6.1). */
+    one_line(ip, "10.0.0.1", "1.2.3.4,", "10.0.0.1");
+    assert_string_equal(ip, "1.2.3.4");
+
+    /* The header sent twice: the lines are one list, the second line's entries last. A client
+     * that sends its own X-Forwarded-For line gets it in front of the proxy's. */
+    const char *two[] = {"6.6.6.6", "198.51.100.9"};
+    edge_client_ip(ip, sizeof(ip), "10.0.0.1", two, 2, "10.0.0.1");
+    assert_string_equal(ip, "198.51.100.9");
+    const char *spread[] = {"6.6.6.6, 198.51.100.10", "10.0.0.2"};
+    edge_client_ip(ip, sizeof(ip), "10.0.0.1", spread, 2, "10.0.0.1,10.0.0.2");
+    assert_string_equal(ip, "198.51.100.10");
+    const char *empty_last[] = {"198.51.100.11", ""};
+    edge_client_ip(ip, sizeof(ip), "10.0.0.1", empty_last, 2, "10.0.0.1");
+    assert_string_equal(ip, "198.51.100.11");
+    const char *bad_last[] = {"198.51.100.12", "evil"};
+    edge_client_ip(ip, sizeof(ip), "10.0.0.1", bad_last, 2, "10.0.0.1");
+    assert_string_equal(ip, "10.0.0.1");
+}
+
 static void client_ip_handles_ipv6(void **state)
 {
     char ip[64];
-    edge_client_ip(ip, sizeof(ip), "::1", "2001:db8::1", "::1");
+    one_line(ip, "::1", "2001:db8::1", "::1");
     assert_string_equal(ip, "2001:db8::1");
-    edge_client_ip(ip, sizeof(ip), "2001:db8::2", "2001:db8::1", "::1");
+    one_line(ip, "2001:db8::2", "2001:db8::1", "::1");
     assert_string_equal(ip, "2001:db8::2");
-    edge_client_ip(ip, sizeof(ip), "10.0.0.1", "203.0.113.9, 2001:db8::abcd", "10.0.0.1");
+    one_line(ip, "10.0.0.1", "203.0.113.9, 2001:db8::abcd", "10.0.0.1");
     assert_string_equal(ip, "2001:db8::abcd");
-    edge_client_ip(ip, sizeof(ip), "::1", "2001:db8::zz", "::1");
+    one_line(ip, "::1", "2001:db8::zz", "::1");
     assert_string_equal(ip, "::1");
+}
+
+static struct sockaddr *v4(struct sockaddr_in *sa, const char *ip)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, ip, &sa->sin_addr), 1);
+    return (struct sockaddr *)sa;
+}
+
+static void guard_caps_connections_per_address(void **state)
+{
+    edge_guard *g = NULL;
+    struct sockaddr_in sa;
+    assert_int_equal(edge_guard_new(&g, 3, 16, "10.0.0.1", 8080, false), SW_OK);
+    for (int i = 0; i < 3; i++)
+        assert_true(edge_guard_admit(g, v4(&sa, "198.51.100.1"), sizeof(sa)));
+    assert_false(edge_guard_admit(g, v4(&sa, "198.51.100.1"), sizeof(sa)));
+    /* Another address has its own count; a trusted proxy is never counted. */
+    assert_true(edge_guard_admit(g, v4(&sa, "198.51.100.2"), sizeof(sa)));
+    for (int i = 0; i < 10; i++)
+        assert_true(edge_guard_admit(g, v4(&sa, "10.0.0.1"), sizeof(sa)));
+    assert_int_equal(edge_guard_refused(g), 1);
+    /* A closed connection frees its place. */
+    edge_guard_release(g, "198.51.100.1");
+    assert_true(edge_guard_admit(g, v4(&sa, "198.51.100.1"), sizeof(sa)));
+    assert_false(edge_guard_admit(g, v4(&sa, "198.51.100.1"), sizeof(sa)));
+    edge_guard_free(g);
+}
+
+static void guard_reuses_slots_of_gone_addresses(void **state)
+{
+    edge_guard *g = NULL;
+    struct sockaddr_in sa;
+    char ip[32];
+    assert_int_equal(edge_guard_new(&g, 2, 40, "", 8080, false), SW_OK);
+    /* Many more addresses over time than slots: each leaves before the next wave. */
+    for (int wave = 0; wave < 50; wave++) {
+        for (int i = 0; i < 40; i++) {
+            snprintf(ip, sizeof(ip), "10.%d.0.%d", wave, i + 1);
+            assert_true(edge_guard_admit(g, v4(&sa, ip), sizeof(sa)));
+            assert_true(edge_guard_admit(g, v4(&sa, ip), sizeof(sa)));
+            assert_false(edge_guard_admit(g, v4(&sa, ip), sizeof(sa)));
+        }
+        for (int i = 0; i < 40; i++) {
+            snprintf(ip, sizeof(ip), "10.%d.0.%d", wave, i + 1);
+            edge_guard_release(g, ip);
+            edge_guard_release(g, ip);
+        }
+    }
+    /* Every count went back to zero: a released address starts again at its cap. */
+    assert_true(edge_guard_admit(g, v4(&sa, "10.3.0.7"), sizeof(sa)));
+    assert_true(edge_guard_admit(g, v4(&sa, "10.3.0.7"), sizeof(sa)));
+    assert_false(edge_guard_admit(g, v4(&sa, "10.3.0.7"), sizeof(sa)));
+    edge_guard_free(g);
+}
+
+static void host_is_checked_against_allowed_hosts(void **state)
+{
+    const char *allowed = "app.example.test, .example.org";
+    assert_true(edge_host_allowed("app.example.test", allowed));
+    assert_true(edge_host_allowed("APP.example.TEST:8443", allowed));
+    assert_true(edge_host_allowed("app.example.test.", allowed));
+    assert_true(edge_host_allowed("example.org", allowed));
+    assert_true(edge_host_allowed("eu.status.example.org:80", allowed));
+    assert_false(edge_host_allowed("evil.test", allowed));
+    assert_false(edge_host_allowed("app.example.test.evil.test", allowed));
+    assert_false(edge_host_allowed("notexample.org", allowed));
+    assert_false(edge_host_allowed("xapp.example.test", allowed));
+    assert_false(edge_host_allowed("app.example.test:80x", allowed));
+    assert_false(edge_host_allowed("app.example.test:", allowed));
+    assert_false(edge_host_allowed("app.example.test/x", allowed));
+    assert_false(edge_host_allowed("", allowed));
+    assert_false(edge_host_allowed(NULL, allowed));
+    assert_true(edge_host_allowed("[::1]:8080", "[::1]"));
+    assert_false(edge_host_allowed("[::1", "[::1]"));
+    assert_true(edge_host_allowed("anything.test", "*"));
+    assert_false(edge_host_allowed("anything.test", ""));
 }
 
 static void cookie_is_found_in_any_position(void **state)
@@ -294,7 +415,6 @@ static void allowed_hosts_follow_django(void **state)
     assert_false(edge_host_allowed("example.com", allowed));
     assert_false(edge_host_allowed("status.example.com.evil.test", allowed));
     assert_true(edge_host_allowed("anything.test", "*"));
-    assert_true(edge_host_allowed("anything.test", ""));
     /* A host outside the list becomes the first concrete entry, also when a trusted proxy
      * sent it. */
     assert_string_equal(base(true, "evil.test", NULL, NULL, "10.0.0.9", "", allowed),
@@ -335,7 +455,11 @@ int main(void)
         cmocka_unit_test(client_ip_ignores_xff_from_untrusted_peer),
         cmocka_unit_test(client_ip_takes_last_xff_hop_from_trusted_peer),
         cmocka_unit_test(client_ip_falls_back_to_peer_on_garbage_xff),
+        cmocka_unit_test(client_ip_is_rightmost_untrusted_across_lines),
         cmocka_unit_test(client_ip_handles_ipv6),
+        cmocka_unit_test(host_is_checked_against_allowed_hosts),
+        cmocka_unit_test(guard_caps_connections_per_address),
+        cmocka_unit_test(guard_reuses_slots_of_gone_addresses),
         cmocka_unit_test(cookie_is_found_in_any_position),
         cmocka_unit_test(absent_or_lookalike_cookie_is_not_found),
         cmocka_unit_test(too_long_cookie_is_not_truncated),
