@@ -348,7 +348,8 @@ void edge_request_base(char *out, size_t len, bool tls, const char *host, const 
         h = fwd;
     /* The edge has already refused a Host outside ALLOWED_HOSTS (400); a forwarded host still
      * has to pass here. */
-    if (h && host_valid(h) && (!allowed_hosts || !*allowed_hosts || edge_host_allowed(h, allowed_hosts)))
+    if (h && host_valid(h) &&
+        (!allowed_hosts || !*allowed_hosts || edge_host_allowed(h, allowed_hosts)))
         snprintf(chosen, sizeof(chosen), "%s", h);
     else if (!first_concrete_host(chosen, sizeof(chosen), allowed_hosts))
         snprintf(chosen, sizeof(chosen), "%s",
