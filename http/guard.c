@@ -155,6 +155,11 @@ static bool key_of(unsigned char key[16], char *text, size_t tlen, const struct 
     if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         memcpy(key, &in6->sin6_addr, 16);
+        /* One IPv6 client owns a whole /64 (SLAAC, privacy addresses): count by prefix, or
+         * rotating the low bits would escape the cap. IPv4-mapped addresses stay whole. */
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(key, mapped, 12) != 0)
+            memset(key + 8, 0, 8);
         return inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)tlen) != NULL;
     }
     return false;

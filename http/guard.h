@@ -29,8 +29,8 @@ void edge_guard_free(edge_guard *g);
 /* Makes g the guard of every accept() of this process (NULL: none). */
 void edge_guard_install(edge_guard *g);
 
-/* Counts a new connection from addr; false (nothing counted) when the peer already holds
- * max_per_client connections or no slot is free. */
+/* Counts a new connection from addr (an IPv6 peer by its /64); false (nothing counted) when
+ * the peer already holds max_per_client connections or no slot is free. */
 bool edge_guard_admit(edge_guard *g, const struct sockaddr *addr, socklen_t len);
 /* The connection from peer (civetweb's remote_addr text) is closed. */
 void edge_guard_release(edge_guard *g, const char *peer);

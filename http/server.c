@@ -179,7 +179,7 @@ static long read_body(struct mg_connection *conn, const struct mg_request_info *
     bool short_body = want >= 0 && (long long)len < want;
     if (len > EDGE_MAX_BODY)
         rc = -1;
-    else if ((cut && (short_body || n < 0)) || (short_body && n == 0))
+    else if ((cut && (short_body || want < 0 || n < 0)) || (short_body && n == 0))
         rc = -3;
     else if (n < 0 || short_body)
         rc = -2;

@@ -91,7 +91,7 @@ result=$(jq -n --argjson routes "$routes_json" --argjson machine "$(machine_json
     --arg at "$(date -u +%FT%TZ)" --arg cmd "ops/sw bench api" \
     --arg th "$THREADS" --arg c "$CONNS" --arg s "$SECS" --arg la "$(loadavg)" \
     '{bench: "api", at: $at, command: $cmd, wrk: {threads: ($th|tonumber), connections: ($c|tonumber), seconds: ($s|tonumber)},
-      settings: {SW_THROTTLE_LOGIN: env.SW_THROTTLE_LOGIN, SW_HTTP_THREADS: (env.SW_HTTP_THREADS // "64 (default)"),
+      settings: {SW_THROTTLE_LOGIN: env.SW_THROTTLE_LOGIN, SW_HTTP_THREADS: (env.SW_HTTP_THREADS // "256 (default)"), SW_HTTP_MAX_CONN_PER_CLIENT: env.SW_HTTP_MAX_CONN_PER_CLIENT,
                  seeding: "3 tenants via API sign-up + mail verification, plan=pro by SQL, 50 endpoints each via POST",
                  stopped_during_run: ["scheduler", "prober", "recorder"]},
       budget: {get_endpoints: {req_per_s_min: 5000, p99_ms_max: 25}},

@@ -18,6 +18,7 @@
 #      - every actor and the edge still run with the pid they had before the kill (none
 #        needed a restart), the two other nodes too
 #      - GET /health/ready/ answers 200 again, and every node's /healthz is 200
+# Before any of it: every node's routes are TLS with verification (/varz) and connected (/routez).
 # Bounded: CLUSTER_MAX_S (150) in all, then it stops. Exits 1 on any violation.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../../ops/bench/lib.sh"
@@ -98,6 +99,14 @@ ready_code() { curl -s -o /dev/null --max-time 3 -w '%{http_code}' "$BASE_URL/he
 bsay "cluster of $NODES nodes; NATS_URL=$NATS_URL"
 for ((n = 1; n <= NODES; n++)); do
     mon "$n" /healthz >/dev/null || bdie "node $n (monitor :$(mon_port "$n")) is not healthy"
+done
+# The routes between the nodes are TLS with both sides verified (ops/nats/cluster.conf.tmpl),
+# and every node is connected to the others over them.
+for ((n = 1; n <= NODES; n++)); do
+    tls=$(mon "$n" /varz | jq -r '"\(.cluster.tls_required // false) \(.cluster.tls_verify // false)"')
+    [ "$tls" = "true true" ] || violation "node $n: cluster routes are not TLS with verification (tls_required/tls_verify: $tls)"
+    routes=$(mon "$n" /routez | jq -r '.num_routes // 0')
+    ((routes >= NODES - 1)) || violation "node $n has $routes routes (expected $((NODES - 1)) over TLS)"
 done
 SRV_REPLICAS=$(jsz_detail 1 | jq -r '[.account_details[]?.stream_detail[]? | select(.name == "SW_JOBS") | .config.num_replicas // (.cluster.replicas | length + 1)][0] // 0')
 [ "$SRV_REPLICAS" = 3 ] || violation "SW_JOBS has $SRV_REPLICAS replicas (expected 3: SW_JS_REPLICAS of sw-migrate)"

@@ -265,6 +265,73 @@ static void test_slow_clients_do_not_starve_others(void **state)
     assert_int_equal(strncmp(buf, "HTTP/1.1 200", 12), 0);
 }
 
+/* A connection from src (a loopback address) to the slow-client edge; fails the test. */
+static int dial_from(const char *src)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)slow_port)};
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    inet_pton(AF_INET, src, &b.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&b, sizeof(b)) != 0 ||
+        connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        fail_msg("connect from %s: %s", src, strerror(errno));
+    return fd;
+}
+
+/* Sends req, then one byte of trickle every 500 ms (when trickle is set) until the edge
+ * answers or 30 s pass; returns what it answered (static buffer). */
+static const char *exchange(int fd, const char *req, const char *trickle)
+{
+    static char buf[2048];
+    size_t got = 0;
+    int64_t give_up = now_ms() + 30000;
+    ssize_t n = send(fd, req, strlen(req), MSG_NOSIGNAL);
+    (void)n;
+    buf[0] = '\0';
+    while (now_ms() < give_up && got < sizeof(buf) - 1) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 500) > 0) {
+            ssize_t r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+            buf[got] = '\0';
+            if (strstr(buf, "\r\n\r\n") && strstr(buf, "}"))
+                break;
+        } else if (trickle) {
+            n = send(fd, trickle, 1, MSG_NOSIGNAL);
+        }
+    }
+    return buf;
+}
+
+static void test_chunked_body_deadline(void **state)
+{
+    /* A complete chunked JSON body goes through (401: wrong credentials). */
+    int fd = dial_from("127.0.0.3");
+    const char *got =
+        exchange(fd,
+                 "POST /api/auth/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                 "Connection: close\r\n\r\n"
+                 "32\r\n{\"email\":\"a@example.test\",\"password\":\"Wrong-1234\"}\r\n0\r\n\r\n",
+                 NULL);
+    if (strncmp(got, "HTTP/1.1 401", 12) != 0)
+        fail_msg("a chunked login got: %s", got);
+    close(fd);
+    /* One trickled chunk: cut by the body deadline, not read forever. */
+    fd = dial_from("127.0.0.3");
+    got = exchange(fd,
+                   "POST /api/auth/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "400\r\n{",
+                   "a");
+    if (strncmp(got, "HTTP/1.1 408", 12) != 0 || !strstr(got, "body did not arrive in time"))
+        fail_msg("a trickled chunked body got: \"%s\"", got);
+    close(fd);
+}
+
 /* Sign-up attempts (valid or not) count per client address, 5 an hour in the test stack. */
 static long register_from(const char *line1, const char *line2)
 {
@@ -464,6 +531,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slow_clients_do_not_starve_others),
+        cmocka_unit_test(test_chunked_body_deadline),
         cmocka_unit_test(test_forwarded_for_all_lines),
         cmocka_unit_test(test_json_routes_refuse_other_types),
         cmocka_unit_test(test_enforce_https_behind_proxy_and_allowed_hosts),

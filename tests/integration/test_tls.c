@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
-static pid_t edge_pid;
+static int edge_pid;
 static int http_port, https_port;
 static char cert[600], key[600];
 
@@ -145,7 +145,8 @@ static const char *header(const resp *r, const char *name)
 
 static int setup(void **state)
 {
-    char dir[400], cmd[4096], log[512], pw[128], bin[512];
+    static char env_https[96], env_cert[620], env_key[620];
+    char dir[400], cmd[4096];
     snprintf(dir, sizeof(dir), "%s/tls-test", getenv("SW_VAR"));
     snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
     snprintf(key, sizeof(key), "%s/key.pem", dir);
@@ -156,40 +157,14 @@ static int setup(void **state)
              dir, dir, key, cert);
     if (system(cmd) != 0)
         fail_msg("openssl could not generate a certificate");
-    it_secret(pw, sizeof(pw), "NATS_PW_EDGE");
-    http_port = it_free_port();
     https_port = it_free_port();
-    while (https_port == http_port)
-        https_port = it_free_port();
-
-    snprintf(log, sizeof(log), "%s/log/edge-tls.log", getenv("SW_VAR"));
-    snprintf(bin, sizeof(bin), "%s/sw-edge", SW_BIN_DIR);
-    edge_pid = fork();
-    if (edge_pid == 0) {
-        char v[6][600];
-        FILE *f = fopen(log, "a");
-        if (f) {
-            dup2(fileno(f), 1);
-            dup2(fileno(f), 2);
-        }
-        /* The edge's own NATS user, never the admin login the tests hold. */
-        unsetenv("SW_ADMIN_NATS_USER");
-        unsetenv("SW_ADMIN_NATS_PASSWORD");
-        unsetenv("SW_METRICS_TOKEN"); /* development without a token: /metrics is open */
-        snprintf(v[0], sizeof(v[0]), "127.0.0.1:%d", http_port);
-        snprintf(v[1], sizeof(v[1]), "127.0.0.1:%d", https_port);
-        setenv("SW_HTTP_LISTEN", v[0], 1);
-        setenv("SW_HTTPS_LISTEN", v[1], 1);
-        setenv("SW_TLS_CERT", cert, 1);
-        setenv("SW_TLS_KEY", key, 1);
-        setenv("ENFORCE_HTTPS", "1", 1);
-        setenv("SW_ENV", "development", 1);
-        setenv("SW_NATS_USER", "edge", 1);
-        setenv("SW_NATS_PASSWORD", pw, 1);
-        setpgid(0, 0);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
+    snprintf(env_https, sizeof(env_https), "SW_HTTPS_LISTEN=127.0.0.1:%d", https_port);
+    snprintf(env_cert, sizeof(env_cert), "SW_TLS_CERT=%s", cert);
+    snprintf(env_key, sizeof(env_key), "SW_TLS_KEY=%s", key);
+    /* Development without a metrics token: /metrics is open. */
+    const char *const env[] = {env_https, env_cert, env_key, "ENFORCE_HTTPS=1",
+                               "SW_ENV=development", "SW_METRICS_TOKEN=", NULL};
+    edge_pid = it_edge_start("edge-tls", &http_port, env);
     for (int i = 0; i < 100; i++) {
         CURLcode rc;
         resp *r = call("GET", true, "/health/", NULL, &rc);
@@ -197,8 +172,6 @@ static int setup(void **state)
         resp_free(r);
         if (rc == CURLE_OK && st == 200)
             return 0;
-        if (waitpid(edge_pid, NULL, WNOHANG) == edge_pid)
-            fail_msg("the TLS edge exited; see %s", log);
         usleep(100 * 1000);
     }
     fail_msg("the TLS edge did not answer https://127.0.0.1:%d/health/", https_port);
@@ -207,10 +180,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    if (edge_pid > 0) {
-        kill(edge_pid, SIGTERM);
-        waitpid(edge_pid, NULL, 0);
-    }
+    it_edge_stop(edge_pid);
     return 0;
 }
 

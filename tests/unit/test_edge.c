@@ -254,6 +254,27 @@ static void guard_caps_connections_per_address(void **state)
     edge_guard_free(g);
 }
 
+static void guard_counts_ipv6_by_prefix(void **state)
+{
+    edge_guard *g = NULL;
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6};
+    assert_int_equal(edge_guard_new(&g, 2, 16, "", 8080, false), SW_OK);
+    inet_pton(AF_INET6, "2001:db8:1:2::1", &sa.sin6_addr);
+    assert_true(edge_guard_admit(g, (struct sockaddr *)&sa, sizeof(sa)));
+    inet_pton(AF_INET6, "2001:db8:1:2:dead:beef:0:7", &sa.sin6_addr);
+    assert_true(edge_guard_admit(g, (struct sockaddr *)&sa, sizeof(sa)));
+    /* A third address of the same /64 is the same client. */
+    inet_pton(AF_INET6, "2001:db8:1:2:ffff::9", &sa.sin6_addr);
+    assert_false(edge_guard_admit(g, (struct sockaddr *)&sa, sizeof(sa)));
+    inet_pton(AF_INET6, "2001:db8:1:3::1", &sa.sin6_addr);
+    assert_true(edge_guard_admit(g, (struct sockaddr *)&sa, sizeof(sa)));
+    /* Released by any address of the prefix (civetweb reports the one it saw). */
+    edge_guard_release(g, "2001:db8:1:2::1");
+    inet_pton(AF_INET6, "2001:db8:1:2::42", &sa.sin6_addr);
+    assert_true(edge_guard_admit(g, (struct sockaddr *)&sa, sizeof(sa)));
+    edge_guard_free(g);
+}
+
 static void guard_reuses_slots_of_gone_addresses(void **state)
 {
     edge_guard *g = NULL;
@@ -459,6 +480,7 @@ int main(void)
         cmocka_unit_test(client_ip_handles_ipv6),
         cmocka_unit_test(host_is_checked_against_allowed_hosts),
         cmocka_unit_test(guard_caps_connections_per_address),
+        cmocka_unit_test(guard_counts_ipv6_by_prefix),
         cmocka_unit_test(guard_reuses_slots_of_gone_addresses),
         cmocka_unit_test(cookie_is_found_in_any_position),
         cmocka_unit_test(absent_or_lookalike_cookie_is_not_found),
