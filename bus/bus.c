@@ -335,16 +335,20 @@ static json_t *micro_stats(bus_actor *a)
         pthread_mutex_unlock(&rs->lock);
         json_array_append_new(eps, ep);
     }
-    /* The actor's own counters, as a pseudo-endpoint: micro v1 allows free-form "data" per
-     * endpoint, while top-level metadata may only hold strings. Its subject is not
+    /* The actor's own counters and gauges, as a pseudo-endpoint: micro v1 allows free-form
+     * "data" per endpoint, while top-level metadata may only hold strings. Its subject is not
      * subscribed (INFO does not list it); the request fields stay 0. */
+    json_t *data = json_object();
     pthread_mutex_lock(&a->counters_lock);
-    if (a->ncounters > 0) {
+    for (int i = 0; i < a->ncounters; i++)
+        json_object_set_new(data, a->counters[i].name, json_integer(a->counters[i].value));
+    pthread_mutex_unlock(&a->counters_lock);
+    if (a->def->stats)
+        a->def->stats(a, data);
+    if (json_object_size(data) > 0) {
         char subject[96];
-        json_t *ep = json_object(), *data = json_object();
+        json_t *ep = json_object();
         snprintf(subject, sizeof(subject), "%s.worker", a->def->name);
-        for (int i = 0; i < a->ncounters; i++)
-            json_object_set_new(data, a->counters[i].name, json_integer(a->counters[i].value));
         json_object_set_new(ep, "name", json_string("worker"));
         json_object_set_new(ep, "subject", json_string(subject));
         json_object_set_new(ep, "num_requests", json_integer(0));
@@ -354,8 +358,9 @@ static json_t *micro_stats(bus_actor *a)
         json_object_set_new(ep, "average_processing_time", json_integer(0));
         json_object_set_new(ep, "data", data);
         json_array_append_new(eps, ep);
+    } else {
+        json_decref(data);
     }
-    pthread_mutex_unlock(&a->counters_lock);
     json_object_set_new(o, "endpoints", eps);
     return o;
 }
@@ -694,7 +699,8 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
         sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_ENV", "reason", why, NULL);
         return 2;
     }
-    if (!sw_config_check_secret_key(why, sizeof(why))) {
+    if ((def->uses_secret_key || sw_config_str("SECRET_KEY", NULL)) &&
+        !sw_config_check_secret_key(why, sizeof(why))) {
         sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SECRET_KEY", "reason", why, NULL);
         return 2;
     }

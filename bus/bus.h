@@ -77,6 +77,10 @@ typedef struct bus_route {
 
 typedef struct bus_actor_def {
     const char *name; /* "sw-auth": the micro service name, no dots */
+    /* True for an actor that issues or verifies tokens (sw-auth): in production it refuses to
+     * start without a strong SECRET_KEY. The others are not given the key (ops/sw); one that is
+     * handed a weak key in production still refuses it. */
+    bool uses_secret_key;
     const char *description;
     const bus_route *routes;
     size_t nroutes;
@@ -84,6 +88,11 @@ typedef struct bus_actor_def {
      * app context handed to handlers as req->app, or NULL with *err set to fail start-up. */
     void *(*app_init)(bus_actor *a, sw_status *err);
     void (*app_free)(void *app);
+    /* Optional: adds gauges (values of the moment, e.g. rows by plan read from the database) to
+     * the data object (borrowed) of the "worker" pseudo-endpoint when $SRV.STATS is answered,
+     * next to the counters of bus_actor_count. Runs on the micro subscription's thread: keep
+     * it short and bounded (a statement timeout on any query). */
+    void (*stats)(bus_actor *a, json_t *data);
 } bus_actor_def;
 
 /* Runs the actor until SIGTERM/SIGINT; returns the process exit code. */

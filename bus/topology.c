@@ -1,6 +1,7 @@
 /* Streams and consumers. Subjects, retention and limits follow DESIGN §3. */
 #include "bus/topology.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -165,22 +166,34 @@ sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int w
     return SW_OK;
 }
 
-sw_status bus_topology_check(jsCtx *js, char *missing, size_t len)
+sw_status bus_topology_check(jsCtx *js, int wait_ms, char *missing, size_t len)
 {
-    sw_status st = SW_OK;
+    jsStreamNamesList *names = NULL;
+    jsErrCode jerr = 0;
+    jsOptions o;
     size_t used = 0;
+    sw_status st = SW_OK;
+
     missing[0] = '\0';
-    for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
-        jsStreamInfo *si = NULL;
-        jsErrCode jerr = 0;
-        natsStatus s = js_GetStreamInfo(&si, js, streams[i].name, NULL, &jerr);
-        jsStreamInfo_Destroy(si);
-        if (s != NATS_OK) {
-            int n = snprintf(missing + used, len - used, "%s%s", used ? "," : "", streams[i].name);
-            if (n > 0 && (size_t)n < len - used)
-                used += (size_t)n;
-            st = SW_EUNAVAILABLE;
-        }
+    jsOptions_Init(&o);
+    o.Wait = wait_ms;
+    /* One request for all the names, so the check costs one round trip whatever the count. */
+    natsStatus s = js_StreamNames(&names, js, &o, &jerr);
+    if (s != NATS_OK && s != NATS_NOT_FOUND) {
+        snprintf(missing, len, "JetStream not answering");
+        return s == NATS_TIMEOUT ? SW_ETIMEOUT : SW_EUNAVAILABLE;
     }
+    for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
+        bool found = false;
+        for (int k = 0; names && k < names->Count && !found; k++)
+            found = strcmp(names->List[k], streams[i].name) == 0;
+        if (found)
+            continue;
+        int n = snprintf(missing + used, len - used, "%s%s", used ? "," : "", streams[i].name);
+        if (n > 0 && (size_t)n < len - used)
+            used += (size_t)n;
+        st = SW_ENOTFOUND;
+    }
+    jsStreamNamesList_Destroy(names);
     return st;
 }

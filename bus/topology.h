@@ -13,7 +13,9 @@
  * Retries for up to wait_ms while JetStream is not ready (e.g. a cluster electing a leader). */
 sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int wait_ms);
 
-/* Checks every stream exists. On failure writes the missing names into missing. */
-sw_status bus_topology_check(jsCtx *js, char *missing, size_t len);
+/* Checks every stream exists, with one request that waits wait_ms at most. SW_ENOTFOUND writes
+ * the missing names into missing; SW_ETIMEOUT / SW_EUNAVAILABLE (JetStream did not answer)
+ * writes "JetStream not answering". */
+sw_status bus_topology_check(jsCtx *js, int wait_ms, char *missing, size_t len);
 
 #endif

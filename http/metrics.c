@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "bus/bus.h"
+#include "bus/gather.h"
 #include "bus/log.h"
 
 #define MAX_ROUTES 64
@@ -146,8 +147,8 @@ int edge_metrics_authorize(const char *token, bool production, const char *autho
         presented++;
     /* Hashing both sides first makes the comparison constant-time whatever the lengths. */
     crypto_generichash(want, sizeof(want), (const unsigned char *)token, strlen(token), NULL, 0);
-    crypto_generichash(got, sizeof(got), (const unsigned char *)presented, strlen(presented),
-                       NULL, 0);
+    crypto_generichash(got, sizeof(got), (const unsigned char *)presented, strlen(presented), NULL,
+                       0);
     return sodium_memcmp(want, got, sizeof(want)) == 0 ? 0 : 401;
 }
 
@@ -195,77 +196,110 @@ static int64_t data_int(json_t *data, const char *key)
     return json_integer_value(json_object_get(data, key));
 }
 
-/* Asks every prober for its $SRV.STATS and sums the worker counters per region. Probers answer
- * within milliseconds; the window is short so a scrape stays fast. */
-static int gather_checks(const edge_metrics_sources *src, region_checks *out, int max)
-{
-    natsSubscription *sub = NULL;
-    char inbox[128], rnd[17];
-    int n = 0;
+/* What the actors' $SRV.STATS say at scrape time: the probers' check counters summed per region,
+ * and the gauges the database actors read from the tables they own (sw-tenancy: tenants by
+ * plan; sw-scheduler: endpoints by plan and lag; sw-deadletter: the DLQ's size). Several
+ * instances of one actor read the same rows, so a gauge takes the largest value reported. */
+typedef struct stats_view {
+    region_checks regions[MAX_REGIONS];
+    int nregions;
+    json_t *tenants_by_plan;   /* owned: {"free": n, ...} */
+    json_t *endpoints_by_plan; /* owned */
+    double lag_seconds;        /* < 0 when nobody reported it */
+    double dlq_messages;       /* < 0 when nobody reported it */
+} stats_view;
 
-    sw_random_hex(rnd, 8);
-    snprintf(inbox, sizeof(inbox), "%s.metrics.%s", src->inbox_prefix, rnd);
-    if (natsConnection_SubscribeSync(&sub, src->nc, inbox) != NATS_OK ||
-        natsConnection_PublishRequestString(src->nc, "$SRV.STATS.sw-prober", inbox, "") !=
-            NATS_OK) {
-        natsSubscription_Destroy(sub);
-        return 0;
+static void merge_max(json_t **into, json_t *from)
+{
+    const char *k;
+    json_t *v;
+    if (!json_is_object(from))
+        return;
+    if (!*into)
+        *into = json_object();
+    json_object_foreach(from, k, v)
+    {
+        json_t *have = json_object_get(*into, k);
+        if (json_is_integer(v) && (!have || json_integer_value(v) > json_integer_value(have)))
+            json_object_set(*into, k, v);
     }
-    int window = src->timeout_ms < 300 ? src->timeout_ms : 300;
-    int64_t deadline = sw_now_ns() + (int64_t)window * 1000000LL;
-    for (;;) {
-        int64_t left = (deadline - sw_now_ns()) / 1000000;
-        natsMsg *msg = NULL;
-        if (left <= 0 || natsSubscription_NextMsg(&msg, sub, left) != NATS_OK)
-            break;
-        json_t *o = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, NULL);
-        const char *region =
-            json_string_value(json_object_get(json_object_get(o, "metadata"), "region"));
-        json_t *eps = json_object_get(o, "endpoints"), *ep;
-        size_t i;
-        json_array_foreach(eps, i, ep)
-        {
-            json_t *data = json_object_get(ep, "data");
-            if (strcmp(str_or_empty(json_object_get(ep, "name")), "worker") != 0 ||
-                !json_is_object(data))
-                continue;
-            region_checks *rc = NULL;
-            for (int k = 0; k < n && !rc; k++)
-                if (strcmp(out[k].region, region ? region : "local") == 0)
-                    rc = &out[k];
-            if (!rc && n < max) {
-                rc = &out[n++];
-                memset(rc, 0, sizeof(*rc));
-                snprintf(rc->region, sizeof(rc->region), "%s", region ? region : "local");
-            }
-            if (!rc)
-                continue;
-            rc->ok += data_int(data, "checks_ok");
-            rc->fail += data_int(data, "checks_fail");
-            rc->blocked += data_int(data, "checks_blocked");
-            rc->sum_ms += data_int(data, "check_ms_sum");
-            for (size_t b = 0; b < NCHECK_BUCKETS; b++) {
-                char key[40];
-                snprintf(key, sizeof(key), "check_ms_le_%d", check_le_ms[b]);
-                rc->buckets[b] += data_int(data, key);
-            }
-            rc->buckets[NCHECK_BUCKETS] += data_int(data, "check_ms_le_inf");
-        }
-        json_decref(o);
-        natsMsg_Destroy(msg);
-    }
-    natsSubscription_Destroy(sub);
-    return n;
 }
 
-static void put_consumer(FILE *f, FILE *f2, jsCtx *js, const char *stream, const char *consumer)
+static void add_checks(stats_view *sv, const char *region, json_t *data)
+{
+    region_checks *rc = NULL;
+    for (int k = 0; k < sv->nregions && !rc; k++)
+        if (strcmp(sv->regions[k].region, region) == 0)
+            rc = &sv->regions[k];
+    if (!rc && sv->nregions < MAX_REGIONS) {
+        rc = &sv->regions[sv->nregions++];
+        memset(rc, 0, sizeof(*rc));
+        snprintf(rc->region, sizeof(rc->region), "%s", region);
+    }
+    if (!rc)
+        return;
+    rc->ok += data_int(data, "checks_ok");
+    rc->fail += data_int(data, "checks_fail");
+    rc->blocked += data_int(data, "checks_blocked");
+    rc->sum_ms += data_int(data, "check_ms_sum");
+    for (size_t b = 0; b < NCHECK_BUCKETS; b++) {
+        char key[40];
+        snprintf(key, sizeof(key), "check_ms_le_%d", check_le_ms[b]);
+        rc->buckets[b] += data_int(data, key);
+    }
+    rc->buckets[NCHECK_BUCKETS] += data_int(data, "check_ms_le_inf");
+}
+
+/* One $SRV.STATS to every actor (bus_gather, a short window so a scrape stays fast). */
+static void gather_stats(const edge_metrics_sources *src, stats_view *sv)
+{
+    json_t *replies = NULL, *o;
+    size_t i;
+    int window = src->timeout_ms < 300 ? src->timeout_ms : 300;
+
+    memset(sv, 0, sizeof(*sv));
+    sv->lag_seconds = sv->dlq_messages = -1;
+    if (bus_gather(&replies, src->nc, src->inbox_prefix, "$SRV.STATS", NULL, window, 0) != SW_OK)
+        return;
+    json_array_foreach(replies, i, o)
+    {
+        const char *name = str_or_empty(json_object_get(o, "name"));
+        const char *region =
+            json_string_value(json_object_get(json_object_get(o, "metadata"), "region"));
+        json_t *eps = json_object_get(o, "endpoints"), *ep, *data = NULL;
+        size_t k;
+        json_array_foreach(eps, k, ep)
+        {
+            if (strcmp(str_or_empty(json_object_get(ep, "name")), "worker") == 0)
+                data = json_object_get(ep, "data");
+        }
+        if (!json_is_object(data))
+            continue;
+        if (strcmp(name, "sw-prober") == 0)
+            add_checks(sv, region ? region : "local", data);
+        merge_max(&sv->tenants_by_plan, json_object_get(data, "tenants_by_plan"));
+        merge_max(&sv->endpoints_by_plan, json_object_get(data, "endpoints_by_plan"));
+        json_t *lag = json_object_get(data, "lag_seconds");
+        if (json_is_number(lag) && json_number_value(lag) > sv->lag_seconds)
+            sv->lag_seconds = json_number_value(lag);
+        json_t *dlq = json_object_get(data, "dlq_messages");
+        if (json_is_integer(dlq) && (double)json_integer_value(dlq) > sv->dlq_messages)
+            sv->dlq_messages = (double)json_integer_value(dlq);
+    }
+    json_decref(replies);
+}
+
+/* False when JetStream did not answer in time: the scrape then skips the other calls, so one
+ * outage costs one wait, not one per consumer. */
+static bool put_consumer(FILE *f, FILE *f2, jsCtx *js, const char *stream, const char *consumer)
 {
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
     char s[96], c[160];
-    if (js_GetConsumerInfo(&ci, js, stream, consumer, NULL, &jerr) != NATS_OK || !ci) {
+    natsStatus st = js_GetConsumerInfo(&ci, js, stream, consumer, NULL, &jerr);
+    if (st != NATS_OK || !ci) {
         sw_log(SW_LOG_DEBUG, "metrics: consumer info unavailable", "consumer", consumer, NULL);
-        return;
+        return st != NATS_TIMEOUT;
     }
     edge_metrics_escape(s, sizeof(s), stream);
     edge_metrics_escape(c, sizeof(c), consumer);
@@ -274,6 +308,7 @@ static void put_consumer(FILE *f, FILE *f2, jsCtx *js, const char *stream, const
     fprintf(f2, "sw_jetstream_consumer_ack_pending{stream=\"%s\",consumer=\"%s\"} %lld\n", s, c,
             (long long)ci->NumAckPending);
     jsConsumerInfo_Destroy(ci);
+    return true;
 }
 
 static void put_jetstream(FILE *f, const edge_metrics_sources *src)
@@ -287,108 +322,68 @@ static void put_jetstream(FILE *f, const edge_metrics_sources *src)
                "the consumer.\n# TYPE sw_jetstream_consumer_pending gauge\n");
     fprintf(f2, "# HELP sw_jetstream_consumer_ack_pending Messages delivered to the consumer and "
                 "not acknowledged yet.\n# TYPE sw_jetstream_consumer_ack_pending gauge\n");
-    put_consumer(f, f2, src->js, "SW_JOBS", "mailer");
-    snprintf(regions, sizeof(regions), "%s", src->regions && *src->regions ? src->regions : "local");
+    bool up = put_consumer(f, f2, src->js, "SW_JOBS", "mailer");
+    snprintf(regions, sizeof(regions), "%s",
+             src->regions && *src->regions ? src->regions : "local");
     char *save = NULL;
-    for (char *r = strtok_r(regions, ", ", &save); r; r = strtok_r(NULL, ", ", &save)) {
+    for (char *r = strtok_r(regions, ", ", &save); r && up; r = strtok_r(NULL, ", ", &save)) {
         char durable[96];
         snprintf(durable, sizeof(durable), "probers-%s", r);
-        put_consumer(f, f2, src->js, "SW_JOBS", durable);
+        up = put_consumer(f, f2, src->js, "SW_JOBS", durable);
     }
-    put_consumer(f, f2, src->js, "SW_RESULTS", "recorder");
-    put_consumer(f, f2, src->js, "SW_ADVISORIES", "deadletter");
+    up = up && put_consumer(f, f2, src->js, "SW_RESULTS", "recorder");
+    up = up && put_consumer(f, f2, src->js, "SW_ADVISORIES", "deadletter");
     fclose(f2);
     fwrite(acks, 1, acks_len, f);
     free(acks);
-
-    jsStreamInfo *si = NULL;
-    jsErrCode jerr = 0;
-    if (js_GetStreamInfo(&si, src->js, "SW_DLQ", NULL, &jerr) == NATS_OK && si) {
-        fprintf(f, "# HELP sw_dlq_messages Dead-lettered jobs kept in the SW_DLQ stream.\n"
-                   "# TYPE sw_dlq_messages gauge\nsw_dlq_messages %llu\n",
-                (unsigned long long)si->State.Msgs);
-        jsStreamInfo_Destroy(si);
-    }
 }
 
-/* Writes one "name{plan=...} n" line per plan, free and pro always present. */
-static void put_by_plan(FILE *f, const char *name, json_t *rows)
+/* Writes one "name{plan=...} n" line per plan of by_plan ({"free": n, ...}), free and pro
+ * always present (0 when not reported). */
+static void put_by_plan(FILE *f, const char *name, json_t *by_plan)
 {
     const char *plans[] = {"free", "pro"};
-    for (size_t i = 0; i < 2; i++) {
-        json_int_t n = 0;
-        size_t k;
-        json_t *row;
-        json_array_foreach(rows, k, row)
-        {
-            if (strcmp(str_or_empty(json_object_get(row, "plan")), plans[i]) == 0)
-                n = json_integer_value(json_object_get(row, "n"));
-        }
-        fprintf(f, "%s{plan=\"%s\"} %lld\n", name, plans[i], (long long)n);
-    }
-    size_t k;
-    json_t *row;
-    json_array_foreach(rows, k, row)
+    for (size_t i = 0; i < 2; i++)
+        fprintf(f, "%s{plan=\"%s\"} %lld\n", name, plans[i],
+                (long long)json_integer_value(json_object_get(by_plan, plans[i])));
+    const char *plan;
+    json_t *n;
+    json_object_foreach(by_plan, plan, n)
     {
-        const char *plan = json_string_value(json_object_get(row, "plan"));
         char esc[64];
-        if (!plan || strcmp(plan, "free") == 0 || strcmp(plan, "pro") == 0)
+        if (strcmp(plan, "free") == 0 || strcmp(plan, "pro") == 0)
             continue;
         edge_metrics_escape(esc, sizeof(esc), plan);
-        fprintf(f, "%s{plan=\"%s\"} %lld\n", name, esc,
-                (long long)json_integer_value(json_object_get(row, "n")));
+        fprintf(f, "%s{plan=\"%s\"} %lld\n", name, esc, (long long)json_integer_value(n));
     }
 }
 
-static void put_database(FILE *f, const edge_metrics_sources *src)
+/* The gauges of sw-tenancy, sw-scheduler and sw-deadletter; a family whose actor did not
+ * answer keeps its HELP and TYPE and has no sample. */
+static void put_gauges(FILE *f, const stats_view *sv)
 {
-    json_t *tenants = NULL, *endpoints = NULL, *lag = NULL;
-    char timeout[64];
-    store_conn *c = store_acquire(src->db);
-    if (!c)
-        return;
-    /* Read-only and bounded: the transaction is rolled back by store_release. */
-    snprintf(timeout, sizeof(timeout), "SET LOCAL statement_timeout = %d", src->timeout_ms);
-    if (store_tx_begin(c) != SW_OK || store_query(c, NULL, NULL, timeout, 0, NULL) != SW_OK)
-        goto out;
-    if (store_query(c, &tenants, NULL,
-                    "SELECT plan, count(*)::bigint AS n FROM public.tenants GROUP BY plan", 0,
-                    NULL) == SW_OK) {
-        fprintf(f, "# HELP sw_tenants Organizations by plan.\n# TYPE sw_tenants gauge\n");
-        put_by_plan(f, "sw_tenants", tenants);
-    }
-    if (store_query(c, &endpoints, NULL,
-                    "SELECT t.plan, count(*)::bigint AS n FROM public.schedule s"
-                    " JOIN public.tenants t ON t.id = s.tenant_id GROUP BY t.plan",
-                    0, NULL) == SW_OK) {
-        fprintf(f, "# HELP sw_endpoints Endpoints being checked (rows of public.schedule), by "
-                   "plan; paused endpoints are not counted.\n# TYPE sw_endpoints gauge\n");
-        put_by_plan(f, "sw_endpoints", endpoints);
-    }
-    /* The index on next_due_at finds the oldest due row at once. */
-    if (store_query_one(c, &lag,
-                        "SELECT COALESCE(extract(epoch FROM now() - min(next_due_at)), 0)::float8"
-                        " AS lag FROM public.schedule WHERE next_due_at <= now()"
-                        " AND url IS NOT NULL",
-                        0, NULL) == SW_OK) {
-        double v = json_number_value(json_object_get(lag, "lag"));
-        fprintf(f,
-                "# HELP sw_scheduler_lag_seconds How far behind the scheduler is: now minus the "
-                "oldest next_due_at of the endpoints due (0 when none is due).\n"
-                "# TYPE sw_scheduler_lag_seconds gauge\nsw_scheduler_lag_seconds %.3f\n",
-                v > 0 ? v : 0.0);
-    }
-out:
-    json_decref(tenants);
-    json_decref(endpoints);
-    json_decref(lag);
-    store_release(src->db, c);
+    fprintf(f, "# HELP sw_tenants Organizations by plan (sw-tenancy).\n# TYPE sw_tenants gauge\n");
+    if (sv->tenants_by_plan)
+        put_by_plan(f, "sw_tenants", sv->tenants_by_plan);
+    fprintf(f, "# HELP sw_endpoints Endpoints being checked (rows of public.schedule), by plan; "
+               "paused endpoints are not counted (sw-scheduler).\n# TYPE sw_endpoints gauge\n");
+    if (sv->endpoints_by_plan)
+        put_by_plan(f, "sw_endpoints", sv->endpoints_by_plan);
+    fprintf(f, "# HELP sw_scheduler_lag_seconds How far behind the scheduler is: now minus the "
+               "oldest next_due_at of the endpoints due (0 when none is due).\n"
+               "# TYPE sw_scheduler_lag_seconds gauge\n");
+    if (sv->lag_seconds >= 0)
+        fprintf(f, "sw_scheduler_lag_seconds %.3f\n", sv->lag_seconds);
+    fprintf(f, "# HELP sw_dlq_messages Dead-lettered jobs kept in the SW_DLQ stream "
+               "(sw-deadletter).\n# TYPE sw_dlq_messages gauge\n");
+    if (sv->dlq_messages >= 0)
+        fprintf(f, "sw_dlq_messages %.0f\n", sv->dlq_messages);
 }
 
-static void put_checks(FILE *f, const edge_metrics_sources *src)
+static void put_checks(FILE *f, const stats_view *sv)
 {
-    region_checks rc[MAX_REGIONS];
-    int n = src->nc ? gather_checks(src, rc, MAX_REGIONS) : 0;
+    const region_checks *rc = sv->regions;
+    int n = sv->nregions;
     fprintf(f, "# HELP sw_checks_total Check attempts by probe region and result, summed over "
                "the probers answering $SRV.STATS (counts restart with a prober).\n"
                "# TYPE sw_checks_total counter\n");
@@ -413,8 +408,7 @@ static void put_checks(FILE *f, const edge_metrics_sources *src)
                     check_le_ms[b] / 1000.0, cum);
         }
         cum += rc[i].buckets[NCHECK_BUCKETS];
-        fprintf(f, "sw_check_duration_seconds_bucket{region=\"%s\",le=\"+Inf\"} %lld\n", reg,
-                cum);
+        fprintf(f, "sw_check_duration_seconds_bucket{region=\"%s\",le=\"+Inf\"} %lld\n", reg, cum);
         fprintf(f, "sw_check_duration_seconds_sum{region=\"%s\"} %.3f\n", reg,
                 rc[i].sum_ms / 1000.0);
         fprintf(f, "sw_check_duration_seconds_count{region=\"%s\"} %lld\n", reg, cum);
@@ -483,10 +477,13 @@ sw_status edge_metrics_render(char **out, size_t *len, edge_metrics *m,
     FILE *f = open_memstream(&buf, &n);
     if (!f)
         return SW_EINTERNAL;
+    stats_view sv;
+    gather_stats(src, &sv);
     put_http(f, m);
-    put_checks(f, src);
-    if (src->db)
-        put_database(f, src);
+    put_checks(f, &sv);
+    put_gauges(f, &sv);
+    json_decref(sv.tenants_by_plan);
+    json_decref(sv.endpoints_by_plan);
     if (src->js && src->nc && natsConnection_Status(src->nc) == NATS_CONN_STATUS_CONNECTED)
         put_jetstream(f, src);
     if (fclose(f) != 0) {

@@ -1,8 +1,10 @@
 /* GET /metrics: the edge's Prometheus text exposition (format 0.0.4). The edge's own request
  * counters and latency histograms live here (a mutex per route, taken once per request);
  * everything else is collected at scrape time with a few cheap calls, each bounded by a
- * timeout: the probers' $SRV.STATS counters (checks and check durations, summed per region),
- * JetStream consumer and stream info, and three indexed queries on the edge's small pool. */
+ * timeout: one $SRV.STATS to every actor (the probers' check counters and check durations,
+ * summed per region; the gauges sw-tenancy, sw-scheduler and sw-deadletter read from what they
+ * own: tenants and endpoints by plan, scheduler lag, DLQ size) and JetStream consumer info.
+ * The edge holds no database connection. */
 #ifndef SW_METRICS_H
 #define SW_METRICS_H
 
@@ -11,18 +13,16 @@
 #include <nats/nats.h>
 
 #include "bus/status.h"
-#include "store/store.h"
 
 typedef struct edge_metrics edge_metrics;
 
 /* Where a scrape reads from; all borrowed for the duration of the call. */
 typedef struct edge_metrics_sources {
-    natsConnection *nc;       /* $SRV.STATS.sw-prober */
-    jsCtx *js;                /* consumer/stream info; its Wait bounds each call */
-    store_pool *db;           /* tenants, endpoints, scheduler lag */
+    natsConnection *nc;       /* $SRV.STATS of every actor */
+    jsCtx *js;                /* consumer info; its Wait bounds each call */
     const char *regions;      /* SW_REGIONS: one probers-<region> consumer each */
     const char *inbox_prefix; /* where STATS replies may arrive (_INBOX_<user>) */
-    int timeout_ms;           /* per call (statement_timeout, STATS window cap) */
+    int timeout_ms;           /* the STATS window at most */
 } edge_metrics_sources;
 
 /* *out: owned (edge_metrics_free, which accepts NULL). */

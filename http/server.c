@@ -15,14 +15,13 @@
 
 #include "bus/bus.h"
 #include "bus/config.h"
+#include "bus/gather.h"
+#include "bus/jwt.h"
 #include "bus/log.h"
 #include "bus/topology.h"
 #include "http/edge.h"
-#include "bus/jwt.h"
 #include "http/guard.h"
 #include "http/metrics.h"
-#include "store/migrate.h"
-#include "store/store.h"
 
 #define REFRESH_COOKIE "sw_refresh"
 #define HSTS "max-age=63072000; includeSubDomains"
@@ -30,7 +29,6 @@
 typedef struct edge {
     natsConnection *nc;
     jsCtx *js;
-    store_pool *db; /* health checks only: the edge never touches tenant data */
     unsigned char jwt_key[SW_JWT_KEY_BYTES];
     const char *web_root;
     const char *trusted_proxies;
@@ -38,7 +36,7 @@ typedef struct edge {
     const char *ready_actors;
     int bus_timeout_ms;
     edge_metrics *metrics;
-    jsCtx *js_metrics; /* its Wait (2 s) bounds each JetStream info call of a scrape */
+    jsCtx *js_metrics; /* its Wait bounds each JetStream info call of a scrape */
     const char *metrics_token;
     const char *regions;
     char inbox_prefix[96];
@@ -49,6 +47,7 @@ typedef struct edge {
     const char *allowed_hosts; /* ALLOWED_HOSTS; NULL: any Host */
     char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
     int body_timeout_ms; /* the whole body must arrive within this after the headers */
+    int header_timeout_ms; /* request line + headers (civetweb's request_timeout_ms) */
 } edge;
 
 typedef struct call {
@@ -59,6 +58,11 @@ typedef struct call {
     const char *route; /* the metrics label: a route pattern, "static", … */
     bool tls;          /* this request came over HTTPS */
 } call;
+
+/* When the worker thread serving a connection began waiting for the next request's headers:
+ * the connection's start (on_init_connection) or the end of its last request. A worker
+ * serves one connection at a time, so a thread-local is enough. */
+static __thread int64_t phase_start;
 
 static const char *api_headers[][2] = {
     {"X-Content-Type-Options", "nosniff"},
@@ -418,55 +422,64 @@ out:
 
 /* ---------------------------------------------------------------- health */
 
-static const char *check_db(edge *e)
+/* The edge holds no database connection: sw-tenancy answers the database and migration checks
+ * (sw.v1.tenancy.health). Every wait below is bounded and they add up to well under 2 s, so a
+ * health check answers (503 naming the failing part) while NATS or PostgreSQL is down. */
+#define HEALTH_DB_WAIT_MS 700
+#define HEALTH_STREAMS_WAIT_MS 400
+#define HEALTH_PING_WAIT_MS 400
+
+/* Asks sw-tenancy for the database checks; *db and *migrations get its answers, or what kept
+ * it from answering. */
+static void check_db(edge *e, char *db, size_t dblen, char *mig, size_t miglen)
 {
-    store_conn *c = store_acquire(e->db);
-    if (!c)
-        return "unreachable";
-    json_t *row = NULL;
-    sw_status st = store_query_one(c, &row, "SELECT 1 AS ok", 0, NULL);
-    json_decref(row);
-    store_release(e->db, c);
-    return st == SW_OK ? "ok" : "failing";
+    natsMsg *req = NULL, *reply = NULL;
+    json_t *o = NULL;
+    snprintf(db, dblen, "unknown: bus unavailable");
+    snprintf(mig, miglen, "unknown");
+    if (natsMsg_Create(&req, "sw.v1.tenancy.health", NULL, "{}", 2) != NATS_OK)
+        goto out;
+    natsMsgHeader_Set(req, "Content-Type", "application/json");
+    sw_status st = bus_request(&reply, e->nc, req, HEALTH_DB_WAIT_MS);
+    if (st != SW_OK) {
+        snprintf(db, dblen, "unknown: sw-tenancy %s",
+                 st == SW_ETIMEOUT ? "did not answer in time" : "not answering");
+        goto out;
+    }
+    o = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, NULL);
+    const char *d = json_string_value(json_object_get(o, "database"));
+    const char *m = json_string_value(json_object_get(o, "migrations"));
+    snprintf(db, dblen, "%s", d ? d : "unknown: malformed answer from sw-tenancy");
+    snprintf(mig, miglen, "%s", m ? m : "unknown");
+out:
+    json_decref(o);
+    natsMsg_Destroy(reply);
+    natsMsg_Destroy(req);
 }
 
 /* Sends $SRV.PING and lists the expected actors that did not answer within the window. */
 static void check_actors(edge *e, char *missing, size_t len)
 {
-    natsSubscription *sub = NULL;
-    char inbox[96], rnd[17], seen[1024] = ",";
-    const char *user = sw_config_str("SW_NATS_USER", NULL);
+    json_t *replies = NULL, *r;
+    char seen[1024] = ",", want[512], needle[80];
+    size_t used = 0, i;
 
     missing[0] = '\0';
-    sw_random_hex(rnd, 8);
-    snprintf(inbox, sizeof(inbox), "%s.ping.%s", user ? "_INBOX_edge" : "_INBOX", rnd);
-    if (user)
-        snprintf(inbox, sizeof(inbox), "_INBOX_%s.ping.%s", user, rnd);
-    if (natsConnection_SubscribeSync(&sub, e->nc, inbox) != NATS_OK ||
-        natsConnection_PublishRequestString(e->nc, "$SRV.PING", inbox, "") != NATS_OK) {
+    if (bus_gather(&replies, e->nc, e->inbox_prefix, "$SRV.PING", NULL, HEALTH_PING_WAIT_MS, 0) !=
+        SW_OK) {
         snprintf(missing, len, "bus unavailable");
-        natsSubscription_Destroy(sub);
         return;
     }
-    int64_t deadline = sw_now_ns() + 400 * 1000000LL;
-    for (;;) {
-        int64_t left = (deadline - sw_now_ns()) / 1000000;
-        natsMsg *m = NULL;
-        if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
-            break;
-        json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
-        const char *name = json_string_value(json_object_get(o, "name"));
+    json_array_foreach(replies, i, r)
+    {
+        const char *name = json_string_value(json_object_get(r, "name"));
         if (name && strlen(seen) + strlen(name) + 2 < sizeof(seen)) {
             strcat(seen, name);
             strcat(seen, ",");
         }
-        json_decref(o);
-        natsMsg_Destroy(m);
     }
-    natsSubscription_Destroy(sub);
+    json_decref(replies);
 
-    char want[512], needle[80];
-    size_t used = 0;
     snprintf(want, sizeof(want), "%s", e->ready_actors);
     char *save = NULL;
     for (char *a = strtok_r(want, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
@@ -483,25 +496,35 @@ static void handle_health(struct mg_connection *conn, edge *e, call *cl, bool re
 {
     json_t *checks = json_object();
     bool ok = true;
-    char detail[512];
+    char detail[512], db[96], migrations[64];
 
-    const char *db = check_db(e);
-    json_object_set_new(checks, "database", json_string(db));
-    ok &= strcmp(db, "ok") == 0;
     bool nats_up = natsConnection_Status(e->nc) == NATS_CONN_STATUS_CONNECTED;
     json_object_set_new(checks, "nats", json_string(nats_up ? "ok" : "disconnected"));
     ok &= nats_up;
+    if (nats_up)
+        check_db(e, db, sizeof(db), migrations, sizeof(migrations));
+    else
+        snprintf(db, sizeof(db), "unknown: bus unavailable");
+    json_object_set_new(checks, "database", json_string(db));
+    ok &= strcmp(db, "ok") == 0;
 
     if (ready) {
-        if (nats_up && bus_topology_check(e->js, detail, sizeof(detail)) == SW_OK) {
+        sw_status st =
+            nats_up ? bus_topology_check(e->js, HEALTH_STREAMS_WAIT_MS, detail, sizeof(detail))
+                    : SW_EUNAVAILABLE;
+        if (st == SW_OK) {
             json_object_set_new(checks, "streams", json_string("ok"));
         } else {
             char msg[600];
-            snprintf(msg, sizeof(msg), "missing: %s", nats_up ? detail : "bus unavailable");
+            snprintf(msg, sizeof(msg), "%s%s", st == SW_ENOTFOUND ? "missing: " : "unknown: ",
+                     nats_up ? detail : "bus unavailable");
             json_object_set_new(checks, "streams", json_string(msg));
             ok = false;
         }
-        check_actors(e, detail, sizeof(detail));
+        if (nats_up)
+            check_actors(e, detail, sizeof(detail));
+        else
+            snprintf(detail, sizeof(detail), "bus unavailable");
         if (!detail[0]) {
             json_object_set_new(checks, "actors", json_string("ok"));
         } else {
@@ -510,23 +533,9 @@ static void handle_health(struct mg_connection *conn, edge *e, call *cl, bool re
             json_object_set_new(checks, "actors", json_string(msg));
             ok = false;
         }
-        long pending = -1;
-        store_conn *c = store_acquire(e->db);
-        if (c) {
-            pending = store_migrations_pending(c);
-            store_release(e->db, c);
-        }
-        if (pending == 0) {
-            json_object_set_new(checks, "migrations", json_string("ok"));
-        } else {
-            char msg[64];
-            if (pending < 0)
-                snprintf(msg, sizeof(msg), "unknown");
-            else
-                snprintf(msg, sizeof(msg), "%ld pending", pending);
-            json_object_set_new(checks, "migrations", json_string(msg));
-            ok = false;
-        }
+        const char *mig = nats_up && strcmp(db, "ok") == 0 ? migrations : "unknown";
+        json_object_set_new(checks, "migrations", json_string(mig));
+        ok &= strcmp(mig, "ok") == 0;
     }
     json_t *body = json_pack("{s:s,s:o}", "status", ok ? "ok" : "unavailable", "checks", checks);
     char *text = json_dumps(body, JSON_COMPACT);
@@ -614,10 +623,9 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
     }
     edge_metrics_sources src = {.nc = e->nc,
                                 .js = e->js_metrics,
-                                .db = e->db,
                                 .regions = e->regions,
                                 .inbox_prefix = e->inbox_prefix,
-                                .timeout_ms = 2000};
+                                .timeout_ms = 300};
     if (edge_metrics_render(&text, &len, e->metrics, &src) != SW_OK) {
         send_detail(conn, e, cl, 500, sw_status_str(SW_EINTERNAL), NULL, 0);
         return;
@@ -742,6 +750,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     access_log(ri, &cl);
     edge_metrics_observe(e->metrics, cl.route, ri->request_method, cl.status ? cl.status : 200,
                          (double)(sw_now_ns() - cl.t0) / 1e9);
+    phase_start = sw_now_ns(); /* a kept-alive connection now waits for its next request */
     return cl.status ? cl.status : 200;
 }
 
@@ -751,34 +760,71 @@ static int on_log(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
-/* Errors civetweb answers itself, before a request reaches on_request. Request headers that
- * did not complete within request_timeout_ms (the header deadline) reach here as 400
- * "Malformed message" (civetweb 1.15 get_message: a timeout, or the client closing, with part
- * of a request read): they become 408 in the API's error shape. The rest keep civetweb's
- * answer. */
+static int on_init_connection(const struct mg_connection *conn, void **conn_data)
+{
+    (void)conn;
+    *conn_data = NULL;
+    phase_start = sw_now_ns();
+    return 0;
+}
+
+/* Errors civetweb answers itself, before a request reaches on_request: they get the API's
+ * error shape and headers too (HSTS under ENFORCE_HTTPS), never civetweb's HTML page. Request
+ * headers that did not complete within request_timeout_ms (the header deadline) reach here as
+ * 400 "Malformed message" (civetweb 1.15 get_message: a timeout, or the client closing, with
+ * part of a request read): they become 408. civetweb's own text is not passed on. */
 static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
-    static const char body[] = "{\"detail\":\"The request headers did not arrive in time.\"}";
-    if (status != 400 || !errmsg || strcmp(errmsg, "Malformed message") != 0)
+    const char *detail = "Bad request.", *reason = "Bad Request";
+    char id[33], body[128];
+    if (status < 400 || status > 599)
         return 1;
-    char id[33];
     const edge *e = mg_get_user_data(mg_get_context(conn));
+    bool malformed = status == 400 && errmsg && strcmp(errmsg, "Malformed message") == 0;
+    /* civetweb says "Malformed message" both for headers that did not finish in time and
+     * for headers that overflowed its buffer: the time since this worker began waiting for
+     * them tells which. */
+    if (malformed && e && sw_now_ns() - phase_start >= (int64_t)e->header_timeout_ms * 900000) {
+        status = 408;
+        reason = "Request Timeout";
+        detail = "The request headers did not arrive in time.";
+    } else if (malformed) {
+        status = 431;
+        reason = "Request Header Fields Too Large";
+        detail = "Request headers too large (16 KiB at most).";
+    } else if (status == 413) {
+        reason = "Payload Too Large";
+        detail = "Request headers too large (16 KiB at most).";
+    } else if (status == 411) {
+        reason = "Length Required";
+        detail = "Content-Length is not a valid length.";
+    } else if (status >= 500) {
+        reason = status == 505 ? "HTTP Version Not Supported" : "Internal Server Error";
+        detail = status == 505 ? "HTTP version not supported." : sw_status_str(SW_EINTERNAL);
+    } else if (status != 400) {
+        reason = "Error";
+        detail = "The request could not be served.";
+    }
     sw_random_hex(id, 16);
+    int blen = snprintf(body, sizeof(body), "{\"detail\":\"%s\"}", detail);
     mg_printf(conn,
-              "HTTP/1.1 408 Request Timeout\r\n"
+              "HTTP/1.1 %d %s\r\n"
               "Content-Type: application/json; charset=utf-8\r\n"
-              "Content-Length: %zu\r\n"
+              "Content-Length: %d\r\n"
               "X-Request-Id: %s\r\n"
               "X-Content-Type-Options: nosniff\r\n"
               "Cache-Control: no-store\r\n"
+              "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
               "%s"
               "Connection: close\r\n\r\n%s",
-              sizeof(body) - 1, id,
+              status, reason, blen, id,
               e && e->enforce_https ? "Strict-Transport-Security: " HSTS "\r\n" : "", body);
     const struct mg_request_info *ri = mg_get_request_info(conn);
+    char code[8];
+    snprintf(code, sizeof(code), "%d", status);
     sw_log_ctx_set(id, NULL);
-    sw_log(SW_LOG_INFO, "request headers timed out", "status", "408", "peer",
-           ri ? ri->remote_addr : NULL, NULL);
+    sw_log(SW_LOG_INFO, status == 408 ? "request headers timed out" : "request refused by the server",
+           "status", code, "peer", ri ? ri->remote_addr : NULL, NULL);
     sw_log_ctx_clear();
     return 0;
 }
@@ -916,12 +962,10 @@ int main(void)
     {
         jsOptions jo;
         jsOptions_Init(&jo);
-        jo.Wait = 2000;
+        jo.Wait = 300;
         if (natsConnection_JetStream(&e.js_metrics, e.nc, &jo) != NATS_OK)
             goto out;
     }
-    if (store_pool_new(&e.db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK)
-        goto out;
 
     /* Slow clients (README "Slow clients"): one worker thread per open connection, so a cap
      * per client address well below the thread count, and deadlines for headers and bodies. */
@@ -937,6 +981,7 @@ int main(void)
         sw_log(SW_LOG_WARN, "one client address can hold every worker thread", "setting",
                "SW_HTTP_MAX_CONN_PER_CLIENT", NULL);
     e.body_timeout_ms = (int)body_ms;
+    e.header_timeout_ms = (int)header_ms;
     snprintf(threads, sizeof(threads), "%ld", nthreads);
     snprintf(header_timeout, sizeof(header_timeout), "%ld", header_ms);
     const char *listen = sw_config_str("SW_HTTP_LISTEN", "127.0.0.1:8080");
@@ -991,6 +1036,7 @@ int main(void)
     mg_init_library(pem ? MG_FEATURES_TLS : 0);
     cb.log_message = on_log;
     cb.http_error = on_http_error;
+    cb.init_connection = on_init_connection;
     cb.connection_closed = on_connection_closed;
     ctx = mg_start(&cb, &e, options);
     if (!ctx) {
@@ -1017,7 +1063,6 @@ out:
     jsCtx_Destroy(e.js);
     jsCtx_Destroy(e.js_metrics);
     natsConnection_Destroy(e.nc);
-    store_pool_free(e.db);
     edge_metrics_free(e.metrics);
     if (pem_tmp[0])
         unlink(pem_tmp);

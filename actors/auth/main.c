@@ -14,6 +14,7 @@ static const bus_route routes[] = {
 
 static const bus_actor_def actor = {
     .name = "sw-auth",
+    .uses_secret_key = true,
     .description = "StatusWatch accounts: sign-up, email verification, login, sessions",
     .routes = routes,
     .nroutes = ARRAY_LEN(routes),

@@ -1,6 +1,7 @@
 /* Shared actor start-up: settings and the database pool. */
 #include "actors/common/app.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,4 +61,35 @@ void actor_app_free(void *p)
         return;
     store_pool_free(app->db);
     free(app);
+}
+
+sw_status actor_tx_bounded(store_conn *c, int ms)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", ms);
+    sw_status st = store_tx_begin(c);
+    if (st == SW_OK)
+        st = store_query(c, NULL, NULL, sql, 0, NULL);
+    return st;
+}
+
+sw_status actor_stats_by_plan(store_conn *c, json_t *data, const char *name, const char *sql)
+{
+    json_t *rows = NULL, *by_plan = NULL, *r;
+    size_t i;
+    sw_status st = store_query(c, &rows, NULL, sql, 0, NULL);
+    if (st != SW_OK)
+        goto out;
+    by_plan = json_object();
+    json_array_foreach(rows, i, r)
+    {
+        const char *plan = json_string_value(json_object_get(r, "plan"));
+        if (plan)
+            json_object_set(by_plan, plan, json_object_get(r, "n"));
+    }
+    json_object_set(data, name, by_plan);
+out:
+    json_decref(by_plan);
+    json_decref(rows);
+    return st;
 }

@@ -31,4 +31,11 @@ typedef struct actor_app {
 void *actor_app_init(bus_actor *a, sw_status *err);
 void actor_app_free(void *app);
 
+/* For health checks and bus_actor_def.stats callbacks, which must answer promptly: begins a
+ * transaction on c whose statements time out after ms (store_release rolls it back). */
+sw_status actor_tx_bounded(store_conn *c, int ms);
+/* Inside such a transaction: runs sql, whose rows have a "plan" and a count "n", and sets
+ * data[name] = {"<plan>": n, ...}. data: borrowed. */
+sw_status actor_stats_by_plan(store_conn *c, json_t *data, const char *name, const char *sql);
+
 #endif

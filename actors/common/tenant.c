@@ -74,10 +74,15 @@ sw_status tenant_create(store_conn *c, const tenant_new *in, const store_migrati
     snprintf(out->user_id, sizeof(out->user_id), "%s",
              json_string_value(json_object_get(row, "user_id")));
 
-    /* The schema name is our own generated identifier (checked by the tenants CHECK); it is
+    /* The schema and its tables belong to sw_tenant_owner, not to whoever signs the tenant up
+     * (schema/public/0006_actor_roles.sql): the rest of this transaction runs as that role.
+     * The schema name is our own generated identifier (checked by the tenants CHECK); it is
      * quoted anyway. */
-    snprintf(sql, sizeof(sql), "CREATE SCHEMA \"%s\"", out->tenant_id);
-    st = store_exec_script(c, sql);
+    st = store_exec_script(c, "SET LOCAL ROLE sw_tenant_owner");
+    if (st == SW_OK) {
+        snprintf(sql, sizeof(sql), "CREATE SCHEMA \"%s\"", out->tenant_id);
+        st = store_exec_script(c, sql);
+    }
     if (st == SW_OK) {
         snprintf(sql, sizeof(sql), "SET LOCAL search_path TO \"%s\", public", out->tenant_id);
         st = store_exec_script(c, sql);

@@ -56,7 +56,7 @@ static bool handle(bus_actor *a, deadletter *d, natsMsg *adv)
     store_conn *c = store_acquire(d->db);
     sw_status st = SW_EUNAVAILABLE;
     if (c) {
-        const char *p[] = {seq_s, natsMsg_GetSubject(orig), tenant, endpoint, job_text, reason,
+        const char *p[] = {seq_s,     natsMsg_GetSubject(orig), tenant, endpoint, job_text, reason,
                            deliveries};
         st = store_query(c, NULL, NULL,
                          "INSERT INTO public.dead_letters (stream, stream_seq, subject, tenant_id,"
@@ -152,4 +152,16 @@ void deadletter_app_free(void *arg)
         return;
     store_pool_free(d->db);
     free(d);
+}
+
+void deadletter_stats(bus_actor *a, json_t *data)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Wait = 400; /* the micro thread answers STATS: never wait long for JetStream */
+    if (js_GetStreamInfo(&si, bus_actor_js(a), "SW_DLQ", &o, &jerr) == NATS_OK && si)
+        json_object_set_new(data, "dlq_messages", json_integer((json_int_t)si->State.Msgs));
+    jsStreamInfo_Destroy(si);
 }

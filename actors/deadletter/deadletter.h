@@ -6,5 +6,7 @@
 
 void *deadletter_app_init(bus_actor *a, sw_status *err);
 void deadletter_app_free(void *app);
+/* bus_actor_def.stats: "dlq_messages", the dead-lettered jobs kept in SW_DLQ. */
+void deadletter_stats(bus_actor *a, json_t *data);
 
 #endif

@@ -12,6 +12,7 @@ static const bus_actor_def actor = {
     .nroutes = 0,
     .app_init = deadletter_app_init,
     .app_free = deadletter_app_free,
+    .stats = deadletter_stats,
 };
 
 int main(int argc, char **argv)

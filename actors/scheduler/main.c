@@ -10,6 +10,7 @@ static const bus_actor_def actor = {
     .nroutes = 0,
     .app_init = scheduler_app_init,
     .app_free = scheduler_app_free,
+    .stats = scheduler_stats,
 };
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/common/app.h"
 #include "actors/scheduler/scheduler.h"
 #include "bus/config.h"
 #include "bus/jetstream.h"
@@ -64,16 +65,13 @@ sw_status scheduler_tick(store_conn *c, bus_apub *jobs_out, int batch, int *clai
         for (char *reg = strtok_r(buf, "{},\"", &save); reg; reg = strtok_r(NULL, "{},\"", &save)) {
             snprintf(job_id, sizeof(job_id), "%s:%lld:%s", ep, (long long)due, reg);
             snprintf(subject, sizeof(subject), "sw.v1.jobs.probe.%s", reg);
-            json_t *jobj = json_pack("{s:s,s:s,s:O,s:O,s:O,s:O,s:I,s:s,s:O,s:O,s:i}", "job_id",
-                                     job_id, "endpoint_id", ep, "tenant_id",
-                                     json_object_get(r, "tenant_id"), "url",
-                                     json_object_get(r, "url"), "timeout_seconds",
-                                     json_object_get(r, "timeout_seconds"), "expected_status",
-                                     json_object_get(r, "expected_status"), "due_epoch", due,
-                                     "region", reg, "failure_threshold",
-                                     json_object_get(r, "failure_threshold"), "recovery_threshold",
-                                     json_object_get(r, "recovery_threshold"), "regions_total",
-                                     nreg);
+            json_t *jobj = json_pack(
+                "{s:s,s:s,s:O,s:O,s:O,s:O,s:I,s:s,s:O,s:O,s:i}", "job_id", job_id, "endpoint_id",
+                ep, "tenant_id", json_object_get(r, "tenant_id"), "url", json_object_get(r, "url"),
+                "timeout_seconds", json_object_get(r, "timeout_seconds"), "expected_status",
+                json_object_get(r, "expected_status"), "due_epoch", due, "region", reg,
+                "failure_threshold", json_object_get(r, "failure_threshold"), "recovery_threshold",
+                json_object_get(r, "recovery_threshold"), "regions_total", nreg);
             /* PubAcks are collected once for the whole batch, before the commit. */
             st = bus_apub_publish(jobs_out, subject, jobj, job_id, NULL);
             json_decref(jobj);
@@ -131,8 +129,7 @@ static void scheduler_loop(bus_actor *a, void *arg)
         int claimed = 0;
         int64_t late = 0;
         tick_jobs = 0;
-        sw_status st = c ? scheduler_tick(c, s->jobs, s->batch, &claimed, &late)
-                         : SW_EUNAVAILABLE;
+        sw_status st = c ? scheduler_tick(c, s->jobs, s->batch, &claimed, &late) : SW_EUNAVAILABLE;
         store_release(s->db, c);
         if (st == SW_OK && claimed > 0) {
             bus_actor_count(a, "endpoints_claimed", claimed);
@@ -167,7 +164,7 @@ void *scheduler_app_init(bus_actor *a, sw_status *err)
     s->tick_ms = (int)sw_config_long("SW_SCHED_TICK_MS", 200, 10, 60000, NULL);
     bus_inbox_prefix(inbox, sizeof(inbox));
     if (bus_apub_new(&s->jobs, bus_actor_conn(a), inbox, 5000) != SW_OK ||
-        store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK ||
+        store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK ||
         bus_actor_spawn(a, scheduler_loop, s) != SW_OK) {
         bus_apub_free(s->jobs);
         store_pool_free(s->db);
@@ -186,4 +183,30 @@ void scheduler_app_free(void *arg)
     store_pool_free(s->db);
     bus_apub_free(s->jobs);
     free(s);
+}
+
+/* Two connections: the loop's, and one for these gauges so $SRV.STATS never waits for a tick. */
+void scheduler_stats(bus_actor *a, json_t *data)
+{
+    scheduler *s = bus_actor_app(a);
+    json_t *lag = NULL;
+    store_conn *c = s ? store_acquire(s->db) : NULL;
+    if (!c || actor_tx_bounded(c, 400) != SW_OK)
+        goto out;
+    actor_stats_by_plan(c, data, "endpoints_by_plan",
+                        "SELECT t.plan, count(*)::bigint AS n FROM public.schedule s"
+                        " JOIN public.tenants t ON t.id = s.tenant_id GROUP BY t.plan");
+    /* The index on next_due_at finds the oldest due row at once. */
+    if (store_query_one(c, &lag,
+                        "SELECT COALESCE(extract(epoch FROM now() - min(next_due_at)), 0)::float8"
+                        " AS lag FROM public.schedule WHERE next_due_at <= now()"
+                        " AND url IS NOT NULL",
+                        0, NULL) == SW_OK) {
+        double v = json_number_value(json_object_get(lag, "lag"));
+        json_object_set_new(data, "lag_seconds", json_real(v > 0 ? v : 0.0));
+    }
+out:
+    if (c)
+        store_release(s->db, c);
+    json_decref(lag);
 }

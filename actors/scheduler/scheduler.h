@@ -8,6 +8,9 @@
 
 void *scheduler_app_init(bus_actor *a, sw_status *err);
 void scheduler_app_free(void *app);
+/* bus_actor_def.stats: "endpoints_by_plan" {"free": n, ...} (rows of public.schedule being
+ * checked) and "lag_seconds" (now minus the oldest next_due_at that is due; 0 when none). */
+void scheduler_stats(bus_actor *a, json_t *data);
 
 /* Claims up to batch due rows, publishes their jobs and advances next_due_at, all in one
  * transaction: the jobs are published without waiting one by one, and the claim commits only

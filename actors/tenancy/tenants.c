@@ -4,14 +4,15 @@
 
 #include "actors/common/app.h"
 #include "actors/tenancy/tenancy.h"
+#include "store/migrate.h"
 
-#define TENANT_COLUMNS                                                                          \
-    "SELECT t.id, t.name, t.slug, t.plan,"                                                      \
-    " to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at," \
-    " coalesce((SELECT json_agg(d.host ORDER BY d.host) FROM public.domains d"                  \
-    "           WHERE d.tenant_id = t.id), '[]'::json) AS domains,"                            \
-    " coalesce((SELECT json_agg(u.email ORDER BY u.email) FROM public.user_directory u"        \
-    "           WHERE u.tenant_id = t.id), '[]'::json) AS users"                               \
+#define TENANT_COLUMNS                                                                             \
+    "SELECT t.id, t.name, t.slug, t.plan,"                                                         \
+    " to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at,"   \
+    " coalesce((SELECT json_agg(d.host ORDER BY d.host) FROM public.domains d"                     \
+    "           WHERE d.tenant_id = t.id), '[]'::json) AS domains,"                                \
+    " coalesce((SELECT json_agg(u.email ORDER BY u.email) FROM public.user_directory u"            \
+    "           WHERE u.tenant_id = t.id), '[]'::json) AS users"                                   \
     " FROM public.tenants t"
 
 sw_status tenancy_get(const bus_req *req, bus_reply *rep)
@@ -54,9 +55,8 @@ sw_status tenancy_list(const bus_req *req, bus_reply *rep)
     if (!c)
         return bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
     const char *p[] = {limit, offset};
-    sw_status st = store_query(c, &rows, NULL,
-                               TENANT_COLUMNS " ORDER BY t.created_at, t.id LIMIT $1 OFFSET $2", 2,
-                               p);
+    sw_status st = store_query(
+        c, &rows, NULL, TENANT_COLUMNS " ORDER BY t.created_at, t.id LIMIT $1 OFFSET $2", 2, p);
     if (st == SW_OK)
         st = store_query_one(c, &count, "SELECT count(*) AS n FROM public.tenants", 0, NULL);
     store_release(app->db, c);
@@ -64,8 +64,51 @@ sw_status tenancy_list(const bus_req *req, bus_reply *rep)
         json_decref(rows);
         return bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
     }
-    bus_reply_json(rep, json_pack("{s:O,s:o}", "count", json_object_get(count, "n"), "results",
-                                  rows));
+    bus_reply_json(rep,
+                   json_pack("{s:O,s:o}", "count", json_object_get(count, "n"), "results", rows));
     json_decref(count);
     return SW_OK;
+}
+
+/* The checks answer well inside the edge's wait (700 ms), so a slow database reads as
+ * "failing" instead of as a silent actor. */
+#define DB_CHECK_MS 400
+
+sw_status tenancy_health(const bus_req *req, bus_reply *rep)
+{
+    actor_app *app = req->app;
+    json_t *row = NULL;
+    const char *database = "unreachable", *migrations = "unknown";
+    char pending_text[32];
+    store_conn *c = store_acquire(app->db);
+    if (!c)
+        goto out;
+    database = "failing";
+    if (actor_tx_bounded(c, DB_CHECK_MS) != SW_OK ||
+        store_query_one(c, &row, "SELECT 1 AS ok", 0, NULL) != SW_OK)
+        goto out;
+    database = "ok";
+    long pending = store_migrations_pending(c);
+    if (pending == 0) {
+        migrations = "ok";
+    } else if (pending > 0) {
+        snprintf(pending_text, sizeof(pending_text), "%ld pending", pending);
+        migrations = pending_text;
+    }
+out:
+    store_release(app->db, c); /* rolls the read-only transaction back */
+    json_decref(row);
+    bus_reply_json(rep, json_pack("{s:s,s:s}", "database", database, "migrations", migrations));
+    return SW_OK;
+}
+
+void tenancy_stats(bus_actor *a, json_t *data)
+{
+    actor_app *app = bus_actor_app(a);
+    store_conn *c = app ? store_acquire(app->db) : NULL;
+    if (c && actor_tx_bounded(c, DB_CHECK_MS) == SW_OK)
+        actor_stats_by_plan(c, data, "tenants_by_plan",
+                            "SELECT plan, count(*)::bigint AS n FROM public.tenants GROUP BY plan");
+    if (c)
+        store_release(app->db, c);
 }

@@ -66,12 +66,14 @@ int ctl_connect(ctl *c)
         s = natsOptions_SetName(opts, "swctl");
     if (s == NATS_OK && c->user)
         s = natsOptions_SetUserInfo(opts, c->user, c->password ? c->password : "");
+    snprintf(c->inbox_prefix, sizeof(c->inbox_prefix), "_INBOX");
     if (s == NATS_OK && c->user) {
         /* Every StatusWatch user may read replies under _INBOX_<user> only (ops/nats). */
         snprintf(inbox, sizeof(inbox), "%s", env_or("SW_NATS_INBOX_PREFIX", ""));
         if (!inbox[0])
             snprintf(inbox, sizeof(inbox), "_INBOX_%s", c->user);
         s = natsOptions_SetCustomInboxPrefix(opts, inbox);
+        snprintf(c->inbox_prefix, sizeof(c->inbox_prefix), "%s", inbox);
     }
     if (s == NATS_OK)
         s = natsOptions_SetTimeout(opts, 2000);

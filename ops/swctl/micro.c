@@ -1,9 +1,11 @@
 /* swctl micro ls|info|stats: the NATS micro v1 discovery protocol. One request on
  * $SRV.<VERB>[.<name>] is answered by every running instance, so replies are gathered for a
- * fixed window instead of taking the first one. */
+ * fixed window instead of taking the first one (bus_gather, as the edge's health and metrics
+ * do). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/gather.h"
 #include "ops/swctl/swctl.h"
 
 static const char micro_help[] =
@@ -33,46 +35,26 @@ static int cmp_service(const void *a, const void *b)
     return strcmp(ix ? ix : "", iy ? iy : "");
 }
 
-/* Publishes an empty request on subject and collects JSON replies for wait_ms. *out: owned
- * array sorted by name then id. */
+/* Publishes an empty request on subject and collects JSON replies for wait_ms (bus_gather).
+ * *out: owned array sorted by name then id. */
 static int gather(json_t **out, ctl *c, const char *subject, int wait_ms)
 {
-    natsInbox *inbox = NULL;
-    natsSubscription *sub = NULL;
-    json_t *replies = json_array();
-    int rc = CTL_FAIL;
-    natsStatus s;
-
+    json_t *replies = NULL;
     *out = NULL;
-    s = natsInbox_Create(&inbox);
-    if (s == NATS_OK)
-        s = natsConnection_SubscribeSync(&sub, c->nc, inbox);
-    if (s == NATS_OK)
-        s = natsConnection_PublishRequest(c->nc, subject, inbox, NULL, 0);
-    if (s == NATS_OK)
-        s = natsConnection_Flush(c->nc);
-    if (s != NATS_OK) {
-        ctl_err("cannot ask %s: %s", subject, natsStatus_GetText(s));
-        goto out;
+    if (bus_gather(&replies, c->nc, c->inbox_prefix, subject, NULL, wait_ms, 0) != SW_OK) {
+        ctl_err("cannot ask %s: not connected to NATS", subject);
+        return CTL_FAIL;
     }
-    int64_t deadline = nats_Now() + wait_ms;
-    for (int64_t left = wait_ms; left > 0; left = deadline - nats_Now()) {
-        natsMsg *m = NULL;
-        if (natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
-            break;
-        json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
-        if (json_is_object(o))
-            json_array_append_new(replies, o);
-        else
-            json_decref(o);
-        natsMsg_Destroy(m);
+    if (ctl_async_failed()) {
+        json_decref(replies);
+        return CTL_FAIL;
     }
-    if (ctl_async_failed())
-        goto out;
     size_t n = json_array_size(replies);
     json_t **items = calloc(n ? n : 1, sizeof(*items));
-    if (!items)
-        goto out;
+    if (!items) {
+        json_decref(replies);
+        return CTL_FAIL;
+    }
     for (size_t i = 0; i < n; i++)
         items[i] = json_incref(json_array_get(replies, i));
     qsort(items, n, sizeof(*items), cmp_service);
@@ -81,13 +63,7 @@ static int gather(json_t **out, ctl *c, const char *subject, int wait_ms)
         json_array_append_new(replies, items[i]);
     free(items);
     *out = replies;
-    replies = NULL;
-    rc = CTL_OK;
-out:
-    json_decref(replies);
-    natsSubscription_Destroy(sub);
-    natsInbox_Destroy(inbox);
-    return rc;
+    return CTL_OK;
 }
 
 static const char *str(json_t *o, const char *key)

@@ -16,11 +16,12 @@ enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 
 /* Where and who to connect as: flags first, then the environment. */
 typedef struct ctl {
-    const char *server;   /* --server, else NATS_URL, else nats://127.0.0.1:4222 */
-    const char *user;     /* --user, else SW_NATS_USER, else SW_ADMIN_NATS_USER */
-    const char *password; /* --password, else SW_NATS_PASSWORD, else SW_ADMIN_NATS_PASSWORD */
-    natsConnection *nc;   /* owned, NULL until ctl_connect */
-    jsCtx *js;            /* owned, NULL until ctl_js */
+    const char *server;     /* --server, else NATS_URL, else nats://127.0.0.1:4222 */
+    const char *user;       /* --user, else SW_NATS_USER, else SW_ADMIN_NATS_USER */
+    const char *password;   /* --password, else SW_NATS_PASSWORD, else SW_ADMIN_NATS_PASSWORD */
+    natsConnection *nc;     /* owned, NULL until ctl_connect */
+    char inbox_prefix[128]; /* where replies to this connection arrive (set by ctl_connect) */
+    jsCtx *js;              /* owned, NULL until ctl_js */
 } ctl;
 
 /* A command: argv[0] is the command word itself. Returns an exit code. */

@@ -411,6 +411,42 @@ static void test_stats_counters(void **state)
     natsConnection_Destroy(nc);
 }
 
+/* A scrape never hangs on a part that is down: with PostgreSQL stopped and with nats-server
+ * stopped, GET /metrics is answered within 2 s (the client gives up after that), with the
+ * edge's own counters; the gauges of the database actors are left without samples. */
+static void scrape_promptly(void)
+{
+    char authz[160];
+    snprintf(authz, sizeof(authz), "Authorization: Bearer %s", getenv("SW_METRICS_TOKEN"));
+    it_http_timeout(2000);
+    it_resp *r = it_http("GET", "/metrics", NULL, authz, NULL);
+    it_http_timeout(0);
+    if (r->status != 200)
+        fail_msg("GET /metrics: %ld %s", r->status, r->raw);
+    check_format(r->raw);
+    assert_non_null(strstr(r->raw, "# TYPE sw_http_requests_total counter"));
+    assert_non_null(strstr(r->raw, "# TYPE sw_tenants gauge"));
+    it_resp_free(r);
+}
+
+static void test_scrape_while_down(void **state)
+{
+    assert_int_equal(it_ops("actor stop postgres"), 0);
+    scrape_promptly();
+    assert_int_equal(it_ops("actor start postgres"), 0);
+    assert_true(it_wait_ready(20000));
+
+    assert_int_equal(it_ops("actor stop nats"), 0);
+    scrape_promptly();
+    assert_int_equal(it_ops("actor start nats"), 0);
+    assert_true(it_wait_ready(30000));
+    /* Back to normal: the database gauges come back from the actors' $SRV.STATS. */
+    it_resp *r = scrape();
+    assert_false(isnan(value(r->raw, "sw_tenants{plan=\"free\"}")));
+    assert_false(isnan(value(r->raw, "sw_scheduler_lag_seconds")));
+    it_resp_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_bus_errors),
         cmocka_unit_test(test_checks_and_gauges),
         cmocka_unit_test(test_stats_counters),
+        cmocka_unit_test(test_scrape_while_down),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -134,6 +134,13 @@ static void contract_log(const char *method, const char *path, const it_resp *r)
         fail_msg("contract log %s: cannot append", file);
 }
 
+static __thread long http_timeout_ms = 30000;
+
+void it_http_timeout(long timeout_ms)
+{
+    http_timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
+}
+
 it_resp *it_http_v(const char *method, const char *path, const char *body, va_list ap)
 {
     char url[512], xff[96];
@@ -160,7 +167,7 @@ it_resp *it_http_v(const char *method, const char *path, const char *body, va_li
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &rb);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, http_timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
     if (strcmp(method, "HEAD") == 0)
@@ -372,15 +379,15 @@ natsConnection *it_nats(void)
 char *it_signup_verified(char *email_out, size_t len, const char *org)
 {
     snprintf(email_out, len, "%s", it_fresh_email("owner"));
-    it_resp *r = it_post_json("/api/auth/register/",
-                              json_pack("{s:s,s:s,s:s,s:s}", "organization_name", org, "email",
-                                        email_out, "password", IT_PASSWORD, "password_confirm",
-                                        IT_PASSWORD),
-                              NULL);
+    it_resp *r =
+        it_post_json("/api/auth/register/",
+                     json_pack("{s:s,s:s,s:s,s:s}", "organization_name", org, "email", email_out,
+                               "password", IT_PASSWORD, "password_confirm", IT_PASSWORD),
+                     NULL);
     if (r->status != 201)
         fail_msg("sign-up failed: %ld %s", r->status, r->raw);
-    char *tenant = strdup(json_string_value(json_object_get(json_object_get(r->body, "tenant"),
-                                                            "id")));
+    char *tenant =
+        strdup(json_string_value(json_object_get(json_object_get(r->body, "tenant"), "id")));
     it_resp_free(r);
     char *mail = it_mail_wait(email_out, 15000);
     if (!mail)
@@ -538,6 +545,7 @@ int it_edge_start(const char *log_name, int *port, const char *const *env)
         /* The edge's own NATS user, never the admin login the tests hold. */
         unsetenv("SW_ADMIN_NATS_USER");
         unsetenv("SW_ADMIN_NATS_PASSWORD");
+        unsetenv("DATABASE_URL"); /* the edge holds no database connection (ops/sw gives none) */
         setenv("SW_HTTP_LISTEN", listen, 1);
         setenv("SW_NATS_USER", "edge", 1);
         setenv("SW_NATS_PASSWORD", pw, 1);

@@ -18,8 +18,8 @@
 
 typedef struct it_resp {
     long status;
-    json_t *body;  /* parsed JSON body, NULL when not JSON */
-    char *raw;     /* body bytes, NUL-terminated */
+    json_t *body; /* parsed JSON body, NULL when not JSON */
+    char *raw;    /* body bytes, NUL-terminated */
     size_t raw_len;
     char *headers; /* raw response headers */
     double seconds;
@@ -31,6 +31,9 @@ typedef struct it_resp {
 it_resp *it_http(const char *method, const char *path, const char *body, ...)
     __attribute__((sentinel));
 it_resp *it_http_v(const char *method, const char *path, const char *body, va_list ap);
+/* How long it_http waits for a whole response before the test fails ("never hangs" checks);
+ * 0 restores the default of 30 s. Per thread. */
+void it_http_timeout(long timeout_ms);
 /* Convenience: JSON body built with json_pack's format. */
 it_resp *it_post_json(const char *path, json_t *body /* stolen */, const char *xff);
 void it_resp_free(it_resp *r);
