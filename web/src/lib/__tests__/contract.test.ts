@@ -45,8 +45,9 @@ describe('contract check', () => {
   });
 
   it('refuses a status the operation does not list', () => {
-    expect(checkExchange(c, ex('GET', '/api/auth/me/', 418, { detail: 'x' })).error).toBe(
-      'GET /api/auth/me/ -> 418: GET /api/auth/me/ does not document status 418 (documented: 200, 400, 401, 408, 429, 500, 503, 504)',
+    // The message names the route, the status and what the document has instead.
+    expect(checkExchange(c, ex('GET', '/api/auth/me/', 418, { detail: 'x' })).error).toMatch(
+      /^GET \/api\/auth\/me\/ -> 418: GET \/api\/auth\/me\/ does not document status 418 \(documented: 200, 400, 401, [0-9, ]+\)$/,
     );
   });
 
