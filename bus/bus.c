@@ -13,9 +13,9 @@
 #include <sodium.h>
 
 #include "bus/config.h"
+#include "bus/jetstream.h"
 #include "bus/log.h"
 
-#define BUS_QUEUE_GROUP "q"
 #define BUS_MAX_WORKERS 16
 #define BUS_VERSION "1.0.0"
 /* At least this long for handlers still running when the drain has closed the connection. */
@@ -41,8 +41,7 @@ typedef struct counter {
 
 typedef struct worker {
     pthread_t thread;
-    void (*fn)(bus_actor *a, void *arg);
-    void *arg;
+    const bus_worker *def;
     bus_actor *actor;
 } worker;
 
@@ -509,7 +508,7 @@ sw_status bus_js_publish(jsCtx *js, const char *subject, const json_t *payload, 
         goto out;
     natsMsgHeader_Set(m, "Content-Type", "application/json");
     if (msg_id)
-        natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id);
+        natsMsgHeader_Set(m, BUS_H_MSG_ID, msg_id);
     if (request_id && *request_id)
         natsMsgHeader_Set(m, BUS_H_REQUEST_ID, request_id);
     s = js_PublishMsg(&ack, js, m, NULL, &jerr);
@@ -565,21 +564,22 @@ bool bus_actor_stopping(bus_actor *a)
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    w->fn(w->actor, w->arg);
+    bus__worker_run(w->actor, w->def);
     return NULL;
 }
 
-sw_status bus_actor_spawn(bus_actor *a, void (*fn)(bus_actor *a, void *arg), void *arg)
+static sw_status spawn_workers(bus_actor *a)
 {
-    if (a->nworkers >= BUS_MAX_WORKERS)
-        return SW_EINTERNAL;
-    worker *w = &a->workers[a->nworkers];
-    w->fn = fn;
-    w->arg = arg;
-    w->actor = a;
-    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
-        return SW_EINTERNAL;
-    a->nworkers++;
+    for (size_t i = 0; i < a->def->nworkers; i++) {
+        if (a->nworkers >= BUS_MAX_WORKERS)
+            return SW_EINTERNAL;
+        worker *w = &a->workers[a->nworkers];
+        w->def = &a->def->workers[i];
+        w->actor = a;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return SW_EINTERNAL;
+        a->nworkers++;
+    }
     return SW_OK;
 }
 
@@ -754,6 +754,10 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
             sw_log(SW_LOG_ERROR, "start-up failed", "status", sw_status_name(st), NULL);
             goto out;
         }
+    }
+    if (spawn_workers(&a) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "start-up failed: worker threads", NULL);
+        goto out;
     }
     long concurrency = sw_config_long("SW_CONCURRENCY", 4, 1, 64, NULL);
     if (subscribe_all(&a, (int)concurrency) != SW_OK) {

@@ -18,27 +18,13 @@
 #include <nats/nats.h>
 
 #include "bus/clock.h"
+#include "bus/contract.h"
 #include "bus/ids.h"
 #include "bus/status.h"
 
 typedef struct bus_actor bus_actor;
 
-/* Headers the edge sets on every request and actors trust (NATS permissions make them
- * unforgeable: only the edge may publish API requests). */
-#define BUS_H_REQUEST_ID "Sw-Request-Id"
-#define BUS_H_TENANT "Sw-Tenant"
-#define BUS_H_USER "Sw-User"
-#define BUS_H_ROLE "Sw-Role"
-#define BUS_H_CLIENT_IP "Sw-Client-Ip"
-#define BUS_H_PARAM_ID "Sw-Param-Id"
-#define BUS_H_QUERY "Sw-Query"
-/* The scheme and host the client used ("https://status.example.com"), for absolute URLs in
- * replies (pagination links); see edge_request_base() in http/edge.h. */
-#define BUS_H_BASE_URL "Sw-Base-Url"
-#define BUS_H_STATUS "Sw-Status"
-/* Reply headers named Sw-Http-<Name> become HTTP response header <Name> at the edge (for an
- * allow-listed set of names: Retry-After, Set-Cookie, WWW-Authenticate, Location). */
-#define BUS_H_HTTP_PREFIX "Sw-Http-"
+/* Header names, subjects and the rest of the bus contract: bus/contract.h. */
 
 typedef struct bus_req {
     const char *subject;
@@ -75,6 +61,32 @@ typedef struct bus_route {
     bool raw; /* body passed through unparsed (webhooks) */
 } bus_route;
 
+/* How much a worker takes on its next turn (see bus_worker.plan). */
+typedef struct bus_take {
+    int room;    /* at most this many messages are taken (0: none this turn) */
+    int ask;     /* ask the server for this many when no pull request is open (<= room) */
+    int wait_ms; /* how long to wait for the first */
+} bus_take;
+
+/* A worker declares its consumer the way a request actor declares routes: the runtime binds
+ * the durable pull consumer once it exists, runs the loop on a thread of its own, and calls
+ * handle once per turn with what it took. While stopping, the loop takes nothing more and
+ * ends once busy() (if given) says the worker holds no work; then done() runs on the same
+ * thread, before the connection drains. app is what app_init returned. */
+typedef struct bus_worker {
+    const char *stream;   /* NULL: no consumer, handle runs every turn with n = 0 (a ticker) */
+    const char *consumer; /* the durable; NULL with a stream: consumer_name() gives it */
+    void (*consumer_name)(void *app, char *out, size_t len);
+    int batch;   /* default plan: room = ask = batch */
+    int wait_ms; /* default plan: wait for the first message */
+    /* Optional: the turn's room and ask (e.g. the prober's free capacity). */
+    void (*plan)(void *app, bool stopping, bus_take *t);
+    /* msgs[0..n-1]: owned by handle (ack, nak or term each, then natsMsg_Destroy). */
+    void (*handle)(bus_actor *a, void *app, natsMsg **msgs, int n);
+    bool (*busy)(void *app);
+    void (*done)(void *app);
+} bus_worker;
+
 typedef struct bus_actor_def {
     const char *name; /* "sw-auth": the micro service name, no dots */
     /* True for an actor that issues or verifies tokens (sw-auth): in production it refuses to
@@ -84,6 +96,8 @@ typedef struct bus_actor_def {
     const char *description;
     const bus_route *routes;
     size_t nroutes;
+    const bus_worker *workers; /* started after app_init, joined before app_free */
+    size_t nworkers;
     /* Optional: called once after the connection is up and before subscribing. Returns the
      * app context handed to handlers as req->app, or NULL with *err set to fail start-up. */
     void *(*app_init)(bus_actor *a, sw_status *err);
@@ -108,8 +122,6 @@ jsCtx *bus_actor_js(bus_actor *a);
 void *bus_actor_app(bus_actor *a);
 /* True once the actor has been asked to stop; workers finish their batch and return. */
 bool bus_actor_stopping(bus_actor *a);
-/* Starts a worker thread the runtime joins before draining the connection. */
-sw_status bus_actor_spawn(bus_actor *a, void (*fn)(bus_actor *a, void *arg), void *arg);
 
 /* Actor counters for $SRV.STATS: adds delta to the counter called name (created on first use;
  * names past BUS_MAX_COUNTERS are ignored). They are reported in the data object of a

@@ -316,6 +316,52 @@ bool bus_actor_pull_ready(bus_actor *a, bus_pull **p, const char *stream, const 
     return false;
 }
 
+void bus__worker_run(bus_actor *a, const bus_worker *w)
+{
+    void *app = bus_actor_app(a);
+    bus_pull *pull = NULL;
+    natsMsg **msgs = NULL;
+    int cap = 0;
+    char consumer[128] = "";
+
+    if (w->consumer)
+        snprintf(consumer, sizeof(consumer), "%s", w->consumer);
+    else if (w->consumer_name)
+        w->consumer_name(app, consumer, sizeof(consumer));
+    while (!bus_actor_stopping(a) || (w->busy && w->busy(app))) {
+        bool stopping = bus_actor_stopping(a);
+        int n = 0;
+        if (w->stream && !pull && !stopping &&
+            !bus_actor_pull_ready(a, &pull, w->stream, consumer)) {
+            nats_Sleep(500);
+        } else if (pull) {
+            bus_take t = {stopping ? 0 : w->batch, stopping ? 0 : w->batch, w->wait_ms};
+            if (w->plan)
+                w->plan(app, stopping, &t);
+            if (t.room > cap) {
+                natsMsg **grown = realloc(msgs, (size_t)t.room * sizeof(*msgs));
+                if (grown) {
+                    msgs = grown;
+                    cap = t.room;
+                }
+            }
+            if (t.room > cap)
+                t.room = cap;
+            if (t.ask > t.room)
+                t.ask = t.room;
+            if (t.room > 0)
+                n = bus_pull_take(pull, t.ask, msgs, t.room, t.wait_ms);
+        }
+        w->handle(a, app, msgs, n);
+    }
+    /* Messages that arrived after the stop go back at once instead of after the ack wait,
+     * once the open pull request has ended. */
+    bus_pull_free(pull);
+    if (w->done)
+        w->done(app);
+    free(msgs);
+}
+
 /* ---------------------------------------------------------------- asynchronous publishes */
 
 typedef struct apub_slot {
@@ -398,7 +444,7 @@ sw_status bus_apub_publish(bus_apub *p, const char *subject, const json_t *paylo
         goto out;
     natsMsgHeader_Set(m, "Content-Type", "application/json");
     if (msg_id)
-        natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id);
+        natsMsgHeader_Set(m, BUS_H_MSG_ID, msg_id);
     if (natsConnection_PublishMsg(p->nc, m) != NATS_OK) {
         st = SW_EUNAVAILABLE;
         goto out;

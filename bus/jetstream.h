@@ -58,6 +58,9 @@ int bus_pull_take(bus_pull *p, int room, natsMsg **out, int max, int wait_ms);
  * up by sw-migrate or whichever actor starts first). True when *p is ready. */
 bool bus_actor_pull_ready(bus_actor *a, bus_pull **p, const char *stream, const char *consumer);
 
+/* The worker loop of the actor runtime (bus_actor_def.workers), on the worker's thread. */
+void bus__worker_run(bus_actor *a, const bus_worker *w);
+
 /* --- publishes with the PubAck collected later --- */
 typedef struct bus_apub bus_apub;
 

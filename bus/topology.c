@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus/contract.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 
 #define SEC 1000000000LL
 
@@ -17,15 +19,14 @@ typedef struct stream_def {
 } stream_def;
 
 static const stream_def streams[] = {
-    {"SW_JOBS", {"sw.v1.jobs.>"}, js_WorkQueuePolicy, 0},
-    {"SW_RESULTS", {"sw.v1.results.>"}, js_WorkQueuePolicy, 0},
-    {"SW_EVENTS", {"sw.v1.evt.>"}, js_LimitsPolicy, 7 * 86400 * SEC},
-    {"SW_DLQ", {"sw.v1.dlq.>"}, js_LimitsPolicy, 30 * 86400 * SEC},
-    {"SW_ADVISORIES",
-     {"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.SW_JOBS.>",
-      "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.SW_JOBS.>"},
+    {BUS_STREAM_JOBS, {BUS_SUBJ_JOBS}, js_WorkQueuePolicy, 0},
+    {BUS_STREAM_RESULTS, {BUS_SUBJ_RESULTS}, js_WorkQueuePolicy, 0},
+    {BUS_STREAM_EVENTS, {BUS_SUBJ_EVENTS}, js_LimitsPolicy, BUS_EVENTS_MAX_AGE_S *SEC},
+    {BUS_STREAM_DLQ, {BUS_SUBJ_DLQ}, js_LimitsPolicy, BUS_DLQ_MAX_AGE_S *SEC},
+    {BUS_STREAM_ADVISORIES,
+     {BUS_SUBJ_ADVISORY_MAX_DELIVERIES, BUS_SUBJ_ADVISORY_TERMINATED},
      js_LimitsPolicy,
-     30 * 86400 * SEC},
+     BUS_DLQ_MAX_AGE_S *SEC},
 };
 
 static int is_not_ready(natsStatus s, jsErrCode jerr)
@@ -53,7 +54,8 @@ static sw_status apply_stream(jsCtx *js, const stream_def *d, int replicas, int 
     sc.Storage = js_FileStorage;
     sc.Replicas = replicas;
     sc.MaxAge = d->max_age;
-    sc.Duplicates = 120 * SEC; /* the window in which a repeated Nats-Msg-Id is dropped */
+    sc.Duplicates =
+        BUS_DUPLICATE_WINDOW_S * SEC; /* the window in which a repeated Nats-Msg-Id is dropped */
     for (int waited = 0;; waited += 250) {
         jerr = 0;
         s = js_AddStream(&si, js, &sc, NULL, &jerr);
@@ -92,9 +94,60 @@ static sw_status apply_consumer(jsCtx *js, const char *stream, jsConsumerConfig 
     return SW_OK;
 }
 
-sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int wait_ms)
+/* A durable pull consumer (explicit acks); 0 leaves a limit at the server's default. */
+typedef struct consumer_def {
+    const char *stream;
+    const char *durable;
+    const char *filter; /* NULL: the whole stream */
+    int ack_wait_s;
+    int max_deliver;
+    int max_ack_pending;
+    bool new_only; /* DeliverNew: a consumer added later must not replay the stream's past */
+} consumer_def;
+
+static const consumer_def consumers[] = {
+    /* Mail: the notify actor naks with its own growing delay when SMTP fails; AckWait only
+     * covers a mailer that died mid-send. */
+    {BUS_STREAM_JOBS, BUS_CONSUMER_MAILER, BUS_SUBJ_MAIL_JOB, BUS_MAIL_ACK_WAIT_S,
+     BUS_MAIL_MAX_DELIVER, BUS_MAIL_MAX_ACK_PENDING, false},
+    /* Results: the recorder writes batches; a failed batch is nak'd and comes back. */
+    {BUS_STREAM_RESULTS, BUS_CONSUMER_RECORDER, NULL, BUS_RESULT_ACK_WAIT_S, 0,
+     BUS_RESULT_MAX_ACK_PENDING, false},
+    /* Advisories: every max-delivery / terminate advisory of SW_JOBS waits here for the
+     * dead-letter actor, even while it is down. */
+    {BUS_STREAM_ADVISORIES, BUS_CONSUMER_DEADLETTER, NULL, BUS_DEADLETTER_ACK_WAIT_S, 0, 0, false},
+    /* Plan changes for sw-endpoints (any tenant); the handler reads the tenant's plan as it
+     * stands, so a redelivery, or history replayed to a new consumer, changes nothing. */
+    {BUS_STREAM_EVENTS, BUS_CONSUMER_ENDPOINTS_PLAN, BUS_SUBJ_EVT_PLAN_CHANGED, BUS_PLAN_ACK_WAIT_S,
+     0, 0, false},
+    /* Outages for sw-auth, which mails the owner: never past incidents again. */
+    {BUS_STREAM_EVENTS, BUS_CONSUMER_AUTH_ALERTS, BUS_SUBJ_EVT_ENDPOINT, BUS_ALERT_ACK_WAIT_S, 0, 0,
+     true},
+    /* Deleted endpoints for the recorder, which owns their state rows. */
+    {BUS_STREAM_EVENTS, BUS_CONSUMER_RECORDER_DELETES, BUS_SUBJ_EVT_ENDPOINT_DELETED,
+     BUS_ALERT_ACK_WAIT_S, 0, 0, false},
+};
+
+static sw_status apply_consumer_def(jsCtx *js, const consumer_def *d, int replicas)
 {
     jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = d->durable;
+    cc.FilterSubject = d->filter;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = (int64_t)d->ack_wait_s * SEC;
+    if (d->max_deliver)
+        cc.MaxDeliver = d->max_deliver;
+    if (d->max_ack_pending)
+        cc.MaxAckPending = d->max_ack_pending;
+    if (d->new_only)
+        cc.DeliverPolicy = js_DeliverNew;
+    cc.Replicas = replicas;
+    return apply_consumer(js, d->stream, &cc);
+}
+
+sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int wait_ms)
+{
     char buf[512], durable[96], filter[128];
     sw_status st;
 
@@ -103,63 +156,31 @@ sw_status bus_topology_apply(jsCtx *js, const char *regions, int replicas, int w
         if (st != SW_OK)
             return st;
     }
-
-    /* Mail: the notify actor naks with its own growing delay when SMTP fails; AckWait only
-     * covers a mailer that died mid-send. */
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = "mailer";
-    cc.FilterSubject = "sw.v1.jobs.mail";
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = 60 * SEC;
-    cc.MaxDeliver = 20;
-    cc.MaxAckPending = 256;
-    cc.Replicas = replicas;
-    st = apply_consumer(js, "SW_JOBS", &cc);
-    if (st != SW_OK)
-        return st;
-
-    /* Results: the recorder writes batches; a failed batch is nak'd and comes back. */
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = "recorder";
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = 60 * SEC;
-    cc.MaxAckPending = 20000;
-    cc.Replicas = replicas;
-    st = apply_consumer(js, "SW_RESULTS", &cc);
-    if (st != SW_OK)
-        return st;
-
-    /* Advisories: every max-delivery / terminate advisory of SW_JOBS waits here for the
-     * dead-letter actor, even while it is down. */
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = "deadletter";
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = 60 * SEC;
-    cc.Replicas = replicas;
-    st = apply_consumer(js, "SW_ADVISORIES", &cc);
-    if (st != SW_OK)
-        return st;
+    for (size_t i = 0; i < sizeof(consumers) / sizeof(consumers[0]); i++) {
+        st = apply_consumer_def(js, &consumers[i], replicas);
+        if (st != SW_OK)
+            return st;
+    }
 
     /* One durable per probe region: WorkQueue streams need non-overlapping filters, and every
      * prober process of a region pulls from the same consumer. */
     snprintf(buf, sizeof(buf), "%s", regions && *regions ? regions : "local");
     char *save = NULL;
     for (char *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
-        snprintf(durable, sizeof(durable), "probers-%s", r);
-        snprintf(filter, sizeof(filter), "sw.v1.jobs.probe.%s", r);
-        jsConsumerConfig_Init(&cc);
-        cc.Durable = durable;
-        cc.FilterSubject = filter;
-        cc.AckPolicy = js_AckExplicit;
+        if (!bus_consumer_probers(durable, sizeof(durable), r) ||
+            !bus_subject_probe_job(filter, sizeof(filter), r))
+            return SW_EINVAL;
         /* Failed checks are retried by the prober's nak-with-delay (5 s, 15 s). No consumer
          * BackOff: with one, nats-server 2.9.10 ignored a second NakWithDelay and redelivered
          * only after the ack wait (measured: attempt 3 came 30 s late). AckWait alone covers a
          * prober that died; long checks extend it with InProgress. */
-        cc.AckWait = 30 * SEC;
-        cc.MaxDeliver = 3;
-        cc.MaxAckPending = 20000;
-        cc.Replicas = replicas;
-        st = apply_consumer(js, "SW_JOBS", &cc);
+        consumer_def d = {.stream = BUS_STREAM_JOBS,
+                          .durable = durable,
+                          .filter = filter,
+                          .ack_wait_s = BUS_PROBE_ACK_WAIT_S,
+                          .max_deliver = BUS_PROBE_MAX_DELIVER,
+                          .max_ack_pending = BUS_PROBE_MAX_ACK_PENDING};
+        st = apply_consumer_def(js, &d, replicas);
         if (st != SW_OK)
             return st;
     }

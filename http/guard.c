@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "bus/log.h"
 #include "http/edge.h"
 
 typedef struct slot {
@@ -229,8 +230,18 @@ bool edge_guard_admit(edge_guard *g, const struct sockaddr *addr, socklen_t len)
         ok = true;
     }
     pthread_mutex_unlock(&g->mu);
-    if (!ok)
-        atomic_fetch_add(&g->refused, 1);
+    if (!ok) {
+        /* Logged at the 1st, 2nd, 4th, 8th… refusal: visible, but never a flood. */
+        unsigned long n = atomic_fetch_add(&g->refused, 1) + 1;
+        if ((n & (n - 1)) == 0) {
+            char total[24], cap[16];
+            snprintf(total, sizeof(total), "%lu", n);
+            snprintf(cap, sizeof(cap), "%u", g->max_per_client);
+            sw_log(SW_LOG_WARN, "connection refused: too many open connections from one address",
+                   "peer", text, "setting", "SW_HTTP_MAX_CONN_PER_CLIENT", "cap", cap,
+                   "refused_total", total, NULL);
+        }
+    }
     return ok;
 }
 

@@ -34,7 +34,7 @@ void edge_guard_install(edge_guard *g);
 bool edge_guard_admit(edge_guard *g, const struct sockaddr *addr, socklen_t len);
 /* The connection from peer (civetweb's remote_addr text) is closed. */
 void edge_guard_release(edge_guard *g, const char *peer);
-/* Connections refused so far (for the log and /metrics). */
+/* Connections refused so far (also logged at the 1st, 2nd, 4th, 8th… refusal). */
 unsigned long edge_guard_refused(const edge_guard *g);
 
 /* Body deadlines. civetweb's mg_read waits until it has every byte asked for and gives up

@@ -14,6 +14,7 @@
 #include "bus/bus.h"
 #include "bus/gather.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 
 #define MAX_ROUTES 64
 #define MAX_COMBOS 32 /* (method, status) pairs per route */
@@ -23,7 +24,7 @@ static const double http_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 #define NHTTP_BUCKETS (sizeof(http_buckets) / sizeof(http_buckets[0]))
 
 /* The prober counts check durations in these buckets (actors/prober/prober.c). */
-static const int check_le_ms[] = {50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+static const int check_le_ms[] = {BUS_CHECK_MS_BUCKETS};
 #define NCHECK_BUCKETS (sizeof(check_le_ms) / sizeof(check_le_ms[0]))
 
 typedef struct combo {
@@ -241,13 +242,13 @@ static void add_checks(stats_view *sv, const char *region, json_t *data)
     rc->ok += data_int(data, "checks_ok");
     rc->fail += data_int(data, "checks_fail");
     rc->blocked += data_int(data, "checks_blocked");
-    rc->sum_ms += data_int(data, "check_ms_sum");
+    rc->sum_ms += data_int(data, BUS_CHECK_MS_COUNTER_SUM);
     for (size_t b = 0; b < NCHECK_BUCKETS; b++) {
         char key[40];
-        snprintf(key, sizeof(key), "check_ms_le_%d", check_le_ms[b]);
+        snprintf(key, sizeof(key), BUS_CHECK_MS_COUNTER_FMT, check_le_ms[b]);
         rc->buckets[b] += data_int(data, key);
     }
-    rc->buckets[NCHECK_BUCKETS] += data_int(data, "check_ms_le_inf");
+    rc->buckets[NCHECK_BUCKETS] += data_int(data, BUS_CHECK_MS_COUNTER_INF);
 }
 
 /* One $SRV.STATS to every actor (bus_gather, a short window so a scrape stays fast). */
@@ -322,17 +323,17 @@ static void put_jetstream(FILE *f, const edge_metrics_sources *src)
                "the consumer.\n# TYPE sw_jetstream_consumer_pending gauge\n");
     fprintf(f2, "# HELP sw_jetstream_consumer_ack_pending Messages delivered to the consumer and "
                 "not acknowledged yet.\n# TYPE sw_jetstream_consumer_ack_pending gauge\n");
-    bool up = put_consumer(f, f2, src->js, "SW_JOBS", "mailer");
+    bool up = put_consumer(f, f2, src->js, BUS_STREAM_JOBS, BUS_CONSUMER_MAILER);
     snprintf(regions, sizeof(regions), "%s",
              src->regions && *src->regions ? src->regions : "local");
     char *save = NULL;
     for (char *r = strtok_r(regions, ", ", &save); r && up; r = strtok_r(NULL, ", ", &save)) {
         char durable[96];
-        snprintf(durable, sizeof(durable), "probers-%s", r);
-        up = put_consumer(f, f2, src->js, "SW_JOBS", durable);
+        bus_consumer_probers(durable, sizeof(durable), r);
+        up = put_consumer(f, f2, src->js, BUS_STREAM_JOBS, durable);
     }
-    up = up && put_consumer(f, f2, src->js, "SW_RESULTS", "recorder");
-    up = up && put_consumer(f, f2, src->js, "SW_ADVISORIES", "deadletter");
+    up = up && put_consumer(f, f2, src->js, BUS_STREAM_RESULTS, BUS_CONSUMER_RECORDER);
+    up = up && put_consumer(f, f2, src->js, BUS_STREAM_ADVISORIES, BUS_CONSUMER_DEADLETTER);
     fclose(f2);
     fwrite(acks, 1, acks_len, f);
     free(acks);

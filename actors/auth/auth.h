@@ -15,6 +15,10 @@ sw_status auth_refresh(const bus_req *req, bus_reply *rep);
 sw_status auth_logout(const bus_req *req, bus_reply *rep);
 sw_status auth_me(const bus_req *req, bus_reply *rep);
 
+/* alerts.c: bus_worker.handle of the endpoint-events consumer: one mail to the owner per
+ * incident opened or closed. */
+void auth_alerts_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
+
 /* The shared actor context plus a check that SECRET_KEY can sign tokens. */
 void *auth_app_init(bus_actor *a, sw_status *err);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "actors/common/plans.h"
 #include "actors/auth/auth.h"
 #include "actors/common/app.h"
 #include "actors/common/password.h"
@@ -328,8 +329,7 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
             " json_build_object('id', t.id, 'name', t.name, 'slug', t.slug, 'plan', t.plan,"
             "   'domain', (SELECT host FROM public.domains d WHERE d.tenant_id = t.id"
             "              ORDER BY is_primary DESC, host LIMIT 1)) AS tenant,"
-            " t.plan AS plan,"
-            " CASE WHEN t.plan = 'free' THEN 3 END AS endpoint_limit"
+            " t.plan AS plan"
             " FROM users u JOIN public.tenants t ON t.id = $2 WHERE u.id = $1::uuid",
             2, p);
         store_tx_rollback(c);
@@ -339,6 +339,11 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
         return bus_reply_error(rep, SW_EUNAUTH, "user_not_found", "User not found.");
     if (st != SW_OK)
         return unavailable(rep, st);
+    /* The caller's endpoint limit, from the one plan table (null: unlimited). */
+    const sw_plan *plan = sw_plan_find(json_string_value(json_object_get(row, "plan")));
+    json_object_set_new(row, "endpoint_limit",
+                        plan && plan->endpoint_limit >= 0 ? json_integer(plan->endpoint_limit)
+                                                          : json_null());
     bus_reply_json(rep, row);
     return SW_OK;
 }

@@ -9,7 +9,6 @@
 #include "actors/common/app.h"
 #include "bus/bus.h"
 
-#define BILLING_FREE_ENDPOINTS 3
 #define BILLING_SIG_TOLERANCE_S 300
 #define BILLING_STRIPE_API "https://api.stripe.com"
 

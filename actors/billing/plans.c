@@ -1,26 +1,24 @@
 /* GET /api/billing/plans/: what each plan gives (public, so no "current" here: the caller's
- * plan is in GET /api/auth/me/). */
+ * plan is in GET /api/auth/me/). The plans are actors/common/plans.h; the price lives in
+ * Stripe (STRIPE_PRICE_PRO), so it is not quoted here. */
 #include "actors/billing/billing.h"
+#include "actors/common/plans.h"
 
 sw_status billing_plans(const bus_req *req, bus_reply *rep)
 {
     (void)req;
-    json_t *plans = json_pack(
-        "[{s:s,s:s,s:i,s:i,s:b,s:[s,s,s,s]},"
-        " {s:s,s:s,s:n,s:i,s:b,s:[s,s,s,s,s]}]",
-        /* Free */
-        "id", "free", "name", "Free", "endpoint_limit",
-        BILLING_FREE_ENDPOINTS, "history_days", 7, "multi_region", 0, "features",
-        "Up to 3 monitored endpoints", "7 days of check history", "Checks from one region",
-        "Email alerts",
-        /* Pro (unlimited: endpoint_limit null). The price lives in Stripe (STRIPE_PRICE_PRO),
-         * so it is not quoted here. */
-        "id", "pro", "name", "Pro", "endpoint_limit",
-        "history_days", 90, "multi_region", 1, "features", "Unlimited monitored endpoints",
-        "90 days of check history", "Checks from multiple regions", "Email alerts",
-        "Priority support");
-    if (!plans)
+    size_t n = 0;
+    const sw_plan *p = sw_plans(&n);
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++) {
+        json_t *o = sw_plan_json(&p[i]);
+        if (!o || json_array_append_new(list, o) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    if (!list)
         return bus_reply_error(rep, SW_EINTERNAL, NULL, NULL);
-    bus_reply_json(rep, json_pack("{s:o}", "plans", plans));
+    bus_reply_json(rep, json_pack("{s:o}", "plans", list));
     return SW_OK;
 }

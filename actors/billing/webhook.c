@@ -3,8 +3,9 @@
  * public.stripe_events in the same transaction as what the event changes, so a redelivery is
  * a 200 that does nothing. Plan changes are ordered by the event's own `created`: the tenant
  * keeps plan_changed_at, and an event older than the last applied change is recorded and
- * otherwise ignored (Stripe delivers unordered). A downgrade pauses the endpoints past the
- * Free limit (the oldest stay active) and deletes nothing. */
+ * otherwise ignored (Stripe delivers unordered). A plan change is announced as
+ * sw.v1.evt.<tenant>.plan.changed after the commit; sw-endpoints pauses (or resumes) its own
+ * endpoints from it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "actors/billing/billing.h"
 #include "actors/common/mail.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 
 typedef struct event {
     const char *id;
@@ -122,62 +124,9 @@ static const char *plan_for_subscription(const billing_app *app, const json_t *s
     return NULL; /* past_due, incomplete, paused: Stripe is still collecting; keep the plan */
 }
 
-/* Pauses the tenant's active endpoints past the Free limit, oldest kept; returns their ids
- * (owned JSON array). A tenant schema without an endpoints table has nothing to pause. */
-static sw_status pause_extra_endpoints(store_conn *c, const char *tenant, const char *schema,
-                                       json_t **ids)
-{
-    json_t *row = NULL, *rows = NULL;
-    char sql[640];
-    *ids = json_array();
-    if (!store_schema_name_valid(schema))
-        return SW_EINTERNAL;
-    const char *p[] = {schema};
-    sw_status st = store_query_one(
-        c, &row, "SELECT to_regclass(format('%I.endpoints', $1::text)) IS NOT NULL AS present",
-        1, p);
-    bool present = st == SW_OK && json_is_true(json_object_get(row, "present"));
-    json_decref(row);
-    if (st != SW_OK || !present)
-        return st;
-    snprintf(sql, sizeof(sql),
-             "UPDATE \"%s\".endpoints SET paused = true WHERE id IN ("
-             " SELECT id FROM \"%s\".endpoints WHERE NOT paused ORDER BY created_at, id"
-             " OFFSET %d) RETURNING id::text AS id",
-             schema, schema, BILLING_FREE_ENDPOINTS);
-    st = store_query(c, &rows, NULL, sql, 0, NULL);
-    if (st != SW_OK)
-        return st;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r) json_array_append(*ids, json_object_get(r, "id"));
-    json_decref(rows);
-    if (json_array_size(*ids) == 0)
-        return SW_OK;
-    /* A paused endpoint has no schedule row (schema/public/0003_schedule.sql). */
-    char *arr = json_dumps(*ids, JSON_COMPACT);
-    if (!arr)
-        return SW_EINTERNAL;
-    arr[0] = '{';
-    arr[strlen(arr) - 1] = '}';
-    const char *q[] = {tenant, arr};
-    st = store_query(c, NULL, NULL,
-                     "DELETE FROM public.schedule WHERE tenant_id = $1"
-                     " AND endpoint_id = ANY($2::uuid[])",
-                     2, q);
-    if (st == SW_OK)
-        st = store_query(c, NULL, NULL,
-                         "UPDATE public.endpoint_state SET status = 'paused' WHERE tenant_id = $1"
-                         " AND endpoint_id = ANY($2::uuid[])",
-                         2, q);
-    free(arr);
-    return st;
-}
-
 typedef struct applied {
     char previous[8];
     char plan[8];
-    json_t *paused; /* owned: endpoint ids paused by a downgrade */
 } applied;
 
 /* Applies a plan change to the locked tenant row. *out->plan stays "" when nothing changed. */
@@ -218,12 +167,10 @@ static sw_status apply_plan(store_conn *c, const event *ev, const json_t *tenant
         return st;
     if (strcmp(plan, ch->plan) == 0)
         return SW_OK;
+    /* What the new plan means for the tenant's endpoints is sw-endpoints' to decide: it
+     * consumes the plan.changed event published after the commit. */
     snprintf(out->previous, sizeof(out->previous), "%s", plan);
     snprintf(out->plan, sizeof(out->plan), "%s", ch->plan);
-    if (strcmp(ch->plan, "free") == 0)
-        st = pause_extra_endpoints(c, tid,
-                                   json_string_value(json_object_get(tenant, "schema_name")),
-                                   &out->paused);
     return st;
 }
 
@@ -284,13 +231,11 @@ static void publish_plan_changed(const bus_req *req, const char *tenant, const e
 {
     char subject[128], msg_id[300];
     jsCtx *js = bus_actor_js(req->actor);
-    snprintf(subject, sizeof(subject), "sw.v1.evt.%s.plan.changed", tenant);
-    snprintf(msg_id, sizeof(msg_id), "plan.changed:%s", ev->id);
-    /* "o" steals: a reference of our own, whether borrowed from ap or new. */
-    json_t *paused = ap->paused ? json_incref(ap->paused) : json_array();
-    json_t *evt = json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "tenant_id", tenant, "plan", ap->plan,
-                            "previous_plan", ap->previous, "stripe_event", ev->id,
-                            "stripe_created", ev->created, "paused_endpoints", paused);
+    bus_subject_event(subject, sizeof(subject), tenant, BUS_EVT_PLAN_CHANGED);
+    snprintf(msg_id, sizeof(msg_id), BUS_ID_PLAN_CHANGED_FMT, ev->id);
+    json_t *evt =
+        json_pack("{s:s,s:s,s:s,s:s,s:I}", "tenant_id", tenant, "plan", ap->plan, "previous_plan",
+                  ap->previous, "stripe_event", ev->id, "stripe_created", ev->created);
     sw_status st =
         js && evt ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
     if (st != SW_OK)
@@ -317,7 +262,7 @@ sw_status billing_webhook(const bus_req *req, bus_reply *rep)
     json_t *root = NULL, *tenant = NULL;
     store_conn *c = NULL;
     event ev = {0};
-    applied ap = {.previous = "", .plan = "", .paused = NULL};
+    applied ap = {.previous = "", .plan = ""};
     char created[24];
     long inserted = 0;
     sw_status st;
@@ -417,7 +362,6 @@ fail:
 out:
     if (c)
         store_release(app->common->db, c);
-    json_decref(ap.paused);
     json_decref(tenant);
     json_decref(root);
     return st;

@@ -8,7 +8,9 @@
 
 #include "bus/status.h"
 
-#define MAIL_SUBJECT "sw.v1.jobs.mail"
+#include "bus/contract.h"
+
+#define MAIL_SUBJECT BUS_SUBJ_MAIL_JOB
 
 /* Queues an email of kind ("verify_email", …) to one address. vars: borrowed, the template's
  * values. msg_id: a stable id so a retried publish is not sent twice. */

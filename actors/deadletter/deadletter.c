@@ -9,6 +9,7 @@
 #include "bus/config.h"
 #include "bus/jetstream.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 #include "store/store.h"
 
 typedef struct deadletter {
@@ -29,7 +30,7 @@ static bool handle(bus_actor *a, deadletter *d, natsMsg *adv)
     const char *type = json_string_value(json_object_get(o, "type"));
     const char *stream = json_string_value(json_object_get(o, "stream"));
     json_int_t seq = json_integer_value(json_object_get(o, "stream_seq"));
-    if (!type || !stream || strcmp(stream, "SW_JOBS") != 0 || seq <= 0) {
+    if (!type || !stream || strcmp(stream, BUS_STREAM_JOBS) != 0 || seq <= 0) {
         done = true; /* not ours to handle */
         goto out;
     }
@@ -41,7 +42,7 @@ static bool handle(bus_actor *a, deadletter *d, natsMsg *adv)
     else
         snprintf(reason, sizeof(reason), "max deliveries reached (%s)", deliveries);
 
-    natsStatus s = js_GetMsg(&orig, js, "SW_JOBS", (uint64_t)seq, NULL, &jerr);
+    natsStatus s = js_GetMsg(&orig, js, BUS_STREAM_JOBS, (uint64_t)seq, NULL, &jerr);
     if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
         done = true; /* already handled, or a poison job the prober dead-lettered itself */
         goto out;
@@ -61,7 +62,7 @@ static bool handle(bus_actor *a, deadletter *d, natsMsg *adv)
         st = store_query(c, NULL, NULL,
                          "INSERT INTO public.dead_letters (stream, stream_seq, subject, tenant_id,"
                          " endpoint_id, job, reason, deliveries)"
-                         " VALUES ('SW_JOBS', $1::bigint, $2, $3,"
+                         " VALUES ('" BUS_STREAM_JOBS "', $1::bigint, $2, $3,"
                          "  CASE WHEN $4 ~ '^[0-9a-f-]{36}$' THEN $4::uuid END, $5::jsonb, $6,"
                          "  nullif($7, '0')::int)"
                          " ON CONFLICT DO NOTHING",
@@ -72,23 +73,23 @@ static bool handle(bus_actor *a, deadletter *d, natsMsg *adv)
     if (st != SW_OK)
         goto out;
 
-    snprintf(id, sizeof(id), "dlq:SW_JOBS:%s", seq_s);
-    if (natsMsg_Create(&dlq, "sw.v1.dlq.SW_JOBS", NULL, natsMsg_GetData(orig),
+    snprintf(id, sizeof(id), BUS_ID_DLQ_FMT, BUS_STREAM_JOBS, (unsigned long long)seq);
+    if (natsMsg_Create(&dlq, BUS_SUBJ_DLQ_JOBS, NULL, natsMsg_GetData(orig),
                        natsMsg_GetDataLength(orig)) != NATS_OK)
         goto out;
-    natsMsgHeader_Set(dlq, "Content-Type", "application/json");
-    natsMsgHeader_Set(dlq, "Nats-Msg-Id", id);
-    natsMsgHeader_Set(dlq, "Sw-Dlq-Reason", reason);
-    natsMsgHeader_Set(dlq, "Sw-Dlq-Subject", natsMsg_GetSubject(orig));
-    natsMsgHeader_Set(dlq, "Sw-Dlq-Seq", seq_s);
+    natsMsgHeader_Set(dlq, BUS_H_CONTENT_TYPE, "application/json");
+    natsMsgHeader_Set(dlq, BUS_H_MSG_ID, id);
+    natsMsgHeader_Set(dlq, BUS_H_DLQ_REASON, reason);
+    natsMsgHeader_Set(dlq, BUS_H_DLQ_SUBJECT, natsMsg_GetSubject(orig));
+    natsMsgHeader_Set(dlq, BUS_H_DLQ_SEQ, seq_s);
     if (js_PublishMsg(NULL, js, dlq, NULL, &jerr) != NATS_OK)
         goto out;
-    s = js_DeleteMsg(js, "SW_JOBS", (uint64_t)seq, NULL, &jerr);
+    s = js_DeleteMsg(js, BUS_STREAM_JOBS, (uint64_t)seq, NULL, &jerr);
     if (s != NATS_OK && jerr != JSSequenceNotFoundErr && jerr != JSNoMessageFoundErr)
         goto out;
     if (tenant && endpoint && store_schema_name_valid(tenant)) {
-        char subject[160];
-        snprintf(subject, sizeof(subject), "sw.v1.evt.%s.endpoint.dead_lettered", tenant);
+        char subject[BUS_SUBJECT_MAX];
+        bus_subject_event(subject, sizeof(subject), tenant, BUS_EVT_ENDPOINT_DEAD_LETTERED);
         json_t *evt = json_pack("{s:s,s:s,s:I,s:s}", "endpoint_id", endpoint, "tenant_id", tenant,
                                 "stream_seq", (json_int_t)seq, "reason", reason);
         bus_js_publish(js, subject, evt, id, NULL);
@@ -105,40 +106,23 @@ out:
     return done;
 }
 
-static void deadletter_loop(bus_actor *a, void *arg)
+void deadletter_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
 {
-    deadletter *d = arg;
-    bus_pull *pull = NULL;
-    natsMsg *msgs[64];
-
-    while (!bus_actor_stopping(a)) {
-        if (!bus_actor_pull_ready(a, &pull, "SW_ADVISORIES", "deadletter")) {
-            nats_Sleep(500);
-            continue;
-        }
-        int n = bus_pull_take(pull, 64, msgs, 64, 500);
-        for (int i = 0; i < n; i++) {
-            if (handle(a, d, msgs[i]))
-                bus_msg_ack(bus_actor_conn(a), msgs[i]);
-            else
-                bus_msg_nak(bus_actor_conn(a), msgs[i], 2000);
-            natsMsg_Destroy(msgs[i]);
-        }
+    for (int i = 0; i < n; i++) {
+        if (handle(a, app, msgs[i]))
+            bus_msg_ack(bus_actor_conn(a), msgs[i]);
+        else
+            bus_msg_nak(bus_actor_conn(a), msgs[i], BUS_DEADLETTER_RETRY_MS);
+        natsMsg_Destroy(msgs[i]);
     }
-    bus_pull_free(pull);
 }
 
 void *deadletter_app_init(bus_actor *a, sw_status *err)
 {
+    (void)a;
     deadletter *d = calloc(1, sizeof(*d));
-    if (!d) {
-        *err = SW_EINTERNAL;
-        return NULL;
-    }
-    if (store_pool_new(&d->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK ||
-        bus_actor_spawn(a, deadletter_loop, d) != SW_OK) {
-        store_pool_free(d->db);
-        free(d);
+    if (!d || store_pool_new(&d->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK) {
+        deadletter_app_free(d);
         *err = SW_EINTERNAL;
         return NULL;
     }

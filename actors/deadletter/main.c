@@ -5,11 +5,19 @@
  * SW_JOBS. */
 #include "actors/deadletter/deadletter.h"
 
+static const bus_worker workers[] = {
+    {.stream = BUS_STREAM_ADVISORIES,
+     .consumer = BUS_CONSUMER_DEADLETTER,
+     .batch = 64,
+     .wait_ms = 500,
+     .handle = deadletter_batch},
+};
+
 static const bus_actor_def actor = {
     .name = "sw-deadletter",
     .description = "StatusWatch dead letters: exhausted jobs to SW_DLQ and the database",
-    .routes = NULL,
-    .nroutes = 0,
+    .workers = workers,
+    .nworkers = ARRAY_LEN(workers),
     .app_init = deadletter_app_init,
     .app_free = deadletter_app_free,
     .stats = deadletter_stats,

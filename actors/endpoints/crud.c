@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/common/plans.h"
 #include "actors/endpoints/endpoints.h"
 #include "bus/log.h"
 
@@ -43,8 +44,16 @@
 #define PAGE_SIZE_MAX 100
 
 static const char *url_taken = "An endpoint with this URL already exists.";
-static const char *plan_limit_msg =
-    "The Free plan watches up to 3 endpoints. Upgrade to Pro to watch more.";
+/* The plan_limit error: "The Free plan watches up to 3 endpoints. Upgrade to Pro to watch
+ * more." */
+static sw_status plan_limit(bus_reply *rep, const sw_plan *plan)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "The %s plan watches up to %d endpoints. Upgrade to Pro to watch more.", plan->name,
+             plan->endpoint_limit);
+    return bus_reply_error(rep, SW_EFORBIDDEN, "plan_limit", msg);
+}
 
 static sw_status fail(bus_reply *rep, sw_status st)
 {
@@ -109,15 +118,17 @@ static sw_status fetch(store_conn *c, const bus_req *req, const char *id, json_t
     return store_query_one(c, row, SELECT_ENDPOINT " WHERE e.id = $2::uuid", 2, p);
 }
 
-/* Locks the tenant row (serialising creates of one tenant) and returns its plan. */
-static sw_status lock_plan(store_conn *c, const char *tenant, bool *free_plan)
+/* Locks the tenant row (serialising creates of one tenant) and returns its plan (*plan NULL
+ * for a plan not in actors/common/plans.h, which then limits nothing). */
+static sw_status lock_plan(store_conn *c, const char *tenant, const sw_plan **plan)
 {
     json_t *row = NULL;
     const char *p[] = {tenant};
+    *plan = NULL;
     sw_status st =
         store_query_one(c, &row, "SELECT plan FROM public.tenants WHERE id = $1 FOR UPDATE", 1, p);
     if (st == SW_OK)
-        *free_plan = strcmp(json_string_value(json_object_get(row, "plan")), "free") == 0;
+        *plan = sw_plan_find(json_string_value(json_object_get(row, "plan")));
     json_decref(row);
     return st;
 }
@@ -147,13 +158,14 @@ static sw_status schedule_write(store_conn *c, const bus_req *req, const char *i
     sw_status st = store_query_one(
         c, &row,
         "INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds, regions,"
-        "  next_due_at, url, timeout_seconds, expected_status, failure_threshold,"
+        "  next_due_at, url, name, timeout_seconds, expected_status, failure_threshold,"
         "  recovery_threshold)"
-        " SELECT e.id, $2, e.interval_seconds, e.regions, now(), e.url, e.timeout_seconds,"
-        "  e.expected_status, e.failure_threshold, e.recovery_threshold FROM endpoints e"
-        "  WHERE e.id = $1::uuid"
+        " SELECT e.id, $2, e.interval_seconds, e.regions, now(), e.url, e.name,"
+        "  e.timeout_seconds, e.expected_status, e.failure_threshold, e.recovery_threshold"
+        "  FROM endpoints e WHERE e.id = $1::uuid"
         " ON CONFLICT (endpoint_id) DO UPDATE SET interval_seconds = EXCLUDED.interval_seconds,"
         "  regions = EXCLUDED.regions, next_due_at = EXCLUDED.next_due_at, url = EXCLUDED.url,"
+        "  name = EXCLUDED.name,"
         "  timeout_seconds = EXCLUDED.timeout_seconds,"
         "  expected_status = EXCLUDED.expected_status,"
         "  failure_threshold = EXCLUDED.failure_threshold,"
@@ -331,7 +343,7 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
     char interval[24], timeout[24], failure[24], recovery[24];
     char *expected = NULL, *regions = NULL;
     long due_epoch = 0;
-    bool free_plan = false;
+    const sw_plan *plan = NULL;
     sw_status st;
 
     if (!endpoint_input_read(&in, req, rep, true)) {
@@ -377,19 +389,19 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
         goto out;
     /* Race-free limit: concurrent creates of one tenant queue on its row, so each counts
      * what the previous one committed. */
-    st = lock_plan(c, req->tenant, &free_plan);
+    st = lock_plan(c, req->tenant, &plan);
     if (st != SW_OK) {
         st = fail(rep, st);
         goto out;
     }
-    if (free_plan) {
+    if (plan && plan->endpoint_limit >= 0) {
         long n = count_where(c, "SELECT count(*) AS n FROM endpoints", 0, NULL, &st);
         if (st != SW_OK) {
             st = fail(rep, st);
             goto out;
         }
-        if (n >= ENDPOINTS_FREE_LIMIT) {
-            st = bus_reply_error(rep, SW_EFORBIDDEN, "plan_limit", plan_limit_msg);
+        if (n >= plan->endpoint_limit) {
+            st = plan_limit(rep, plan);
             goto out;
         }
     }
@@ -524,18 +536,19 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
     bool paused = in.has_paused ? in.paused : was_paused;
     if (was_paused && !paused) {
         /* Resuming counts against the plan like a create (a downgrade pauses the extras). */
-        bool free_plan = false;
-        st = lock_plan(c, req->tenant, &free_plan);
+        const sw_plan *plan = NULL;
+        st = lock_plan(c, req->tenant, &plan);
+        bool limited = plan && plan->endpoint_limit >= 0;
         long n = 0;
-        if (st == SW_OK && free_plan)
+        if (st == SW_OK && limited)
             n = count_where(c, "SELECT count(*) AS n FROM endpoints WHERE NOT paused", 0, NULL,
                             &st);
         if (st != SW_OK) {
             st = fail(rep, st);
             goto out;
         }
-        if (n >= ENDPOINTS_FREE_LIMIT) {
-            st = bus_reply_error(rep, SW_EFORBIDDEN, "plan_limit", plan_limit_msg);
+        if (limited && n >= plan->endpoint_limit) {
+            st = plan_limit(rep, plan);
             goto out;
         }
     }
@@ -564,7 +577,9 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
                      "   ELSE ARRAY(SELECT jsonb_array_elements_text($7::jsonb)) END,"
                      " failure_threshold = coalesce($8::int, failure_threshold),"
                      " recovery_threshold = coalesce($9::int, recovery_threshold),"
-                     " paused = $10::boolean, updated_at = clock_timestamp()"
+                     " paused = $10::boolean, updated_at = clock_timestamp(),"
+                     /* a pause the tenant sets or lifts itself is its own, not the plan's */
+                     " paused_by_plan = paused_by_plan AND paused = $10::boolean"
                      " WHERE id = $1::uuid",
                      10, p);
     if (st != SW_OK) {
@@ -628,18 +643,13 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
         st = not_found(rep);
         goto out;
     }
-    /* Only after the row proved to be this tenant's: the shared rows, filtered by tenant
+    /* Only after the row proved to be this tenant's: the schedule row, filtered by tenant
      * as well. A job already in flight finds no schedule row and is dropped by its
-     * consumer. */
+     * consumer; the recorder forgets the endpoint's state on the endpoint.deleted event. */
     const char *p[] = {req->param_id, req->tenant};
     if (st == SW_OK)
         st = store_query(c, NULL, NULL,
                          "DELETE FROM public.schedule WHERE endpoint_id = $1::uuid"
-                         " AND tenant_id = $2",
-                         2, p);
-    if (st == SW_OK)
-        st = store_query(c, NULL, NULL,
-                         "DELETE FROM public.endpoint_state WHERE endpoint_id = $1::uuid"
                          " AND tenant_id = $2",
                          2, p);
     if (st == SW_OK)

@@ -8,7 +8,6 @@
 #include "actors/common/url_policy.h"
 #include "bus/bus.h"
 
-#define ENDPOINTS_FREE_LIMIT 3
 #define ENDPOINTS_MAX_REGIONS 16
 
 /* req->app of this actor: the shared context plus what only endpoints needs. */
@@ -31,6 +30,10 @@ sw_status endpoints_get(const bus_req *req, bus_reply *rep);
 sw_status endpoints_update(const bus_req *req, bus_reply *rep);
 sw_status endpoints_patch(const bus_req *req, bus_reply *rep);
 sw_status endpoints_delete(const bus_req *req, bus_reply *rep);
+
+/* plan.c: bus_worker.handle of the plan.changed consumer: pauses what the tenant's plan no
+ * longer allows, resumes what a downgrade paused once the plan allows it again. */
+void endpoints_plan_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 
 /* history.c */
 sw_status endpoints_checks(const bus_req *req, bus_reply *rep);

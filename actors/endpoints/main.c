@@ -1,4 +1,5 @@
-/* sw-endpoints: the URLs a tenant watches (CRUD, plan limits, URL policy, first check). */
+/* sw-endpoints: the URLs a tenant watches (CRUD, plan limits, URL policy, first check), and
+ * their pausing and resuming when the tenant's plan changes. */
 #include "actors/endpoints/endpoints.h"
 
 static const bus_route routes[] = {
@@ -12,11 +13,22 @@ static const bus_route routes[] = {
     {"sw.v1.endpoints.uptime", endpoints_uptime, false},
 };
 
+/* Plan changes from sw-billing: the tenant's endpoints follow its plan. */
+static const bus_worker workers[] = {
+    {.stream = BUS_STREAM_EVENTS,
+     .consumer = BUS_CONSUMER_ENDPOINTS_PLAN,
+     .batch = 16,
+     .wait_ms = 1000,
+     .handle = endpoints_plan_batch},
+};
+
 static const bus_actor_def actor = {
     .name = "sw-endpoints",
     .description = "StatusWatch endpoints: the URLs a tenant watches",
     .routes = routes,
     .nroutes = ARRAY_LEN(routes),
+    .workers = workers,
+    .nworkers = ARRAY_LEN(workers),
     .app_init = endpoints_app_init,
     .app_free = endpoints_app_free,
 };

@@ -7,6 +7,7 @@
 
 #include "actors/endpoints/endpoints.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 
 /* Now as ISO 8601 UTC with milliseconds ("2024-05-01T12:00:00.123Z"). */
 static void iso_now(char *out, size_t len)
@@ -32,46 +33,47 @@ void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, l
         return;
     json_array_foreach(regions, i, r)
     {
-        char subject[96], msg_id[160];
-        const char *region = json_string_value(r);
-        if (!region)
+        char subject[BUS_SUBJECT_MAX];
+        bus_probe_job job = {
+            .endpoint_id = id,
+            .tenant_id = req->tenant,
+            .region = json_string_value(r),
+            .url = json_string_value(json_object_get(endpoint, "url")),
+            .due_epoch = due_epoch,
+            .timeout_seconds =
+                (int)json_integer_value(json_object_get(endpoint, "timeout_seconds")),
+            .expected_status = json_object_get(endpoint, "expected_status"),
+        };
+        if (!job.region)
             continue;
         /* The scheduler publishes the same due time with the same id, so whichever of the
          * two comes second is dropped by JetStream's duplicate window. */
-        snprintf(subject, sizeof(subject), "sw.v1.jobs.probe.%s", region);
-        snprintf(msg_id, sizeof(msg_id), "%s:%ld:%s", id, due_epoch, region);
-        /* The same fields as the scheduler's jobs (actors/scheduler/scheduler.c). */
-        json_t *job = json_pack(
-            "{s:s,s:s,s:s,s:O,s:O,s:O,s:I,s:s,s:O,s:O,s:i}", "job_id", msg_id, "endpoint_id", id,
-            "tenant_id", req->tenant, "url", json_object_get(endpoint, "url"), "timeout_seconds",
-            json_object_get(endpoint, "timeout_seconds"), "expected_status",
-            json_object_get(endpoint, "expected_status"), "due_epoch", (json_int_t)due_epoch,
-            "region", region, "failure_threshold", json_object_get(endpoint, "failure_threshold"),
-            "recovery_threshold", json_object_get(endpoint, "recovery_threshold"),
-            "regions_total", (int)json_array_size(regions));
-        sw_status st = (js && job) ? bus_js_publish(js, subject, job, msg_id, req->request_id)
-                                   : SW_EUNAVAILABLE;
+        json_t *jobj = bus_probe_job_set_id(&job) &&
+                               bus_subject_probe_job(subject, sizeof(subject), job.region)
+                           ? bus_probe_job_encode(&job)
+                           : NULL;
+        sw_status st = (js && jobj) ? bus_js_publish(js, subject, jobj, job.job_id, req->request_id)
+                                    : SW_EUNAVAILABLE;
         if (st != SW_OK)
             sw_log(SW_LOG_WARN,
                    "first check not published; the scheduler will send it (schedule row is due)",
-                   "endpoint_id", id, "region", region, "status", sw_status_name(st), NULL);
-        json_decref(job);
+                   "endpoint_id", id, "region", job.region, "status", sw_status_name(st), NULL);
+        json_decref(jobj);
     }
 }
 
 void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const char *event)
 {
     jsCtx *js = bus_actor_js(req->actor);
-    char subject[160], msg_id[200], at[40];
+    char subject[BUS_SUBJECT_MAX], kind[48], msg_id[200], at[40], now_ms[24];
 
     iso_now(at, sizeof(at));
-    snprintf(subject, sizeof(subject), "sw.v1.evt.%s.endpoint.%s", req->tenant, event);
+    snprintf(kind, sizeof(kind), "%s%s", BUS_EVT_ENDPOINT_PREFIX, event);
+    bus_subject_event(subject, sizeof(subject), req->tenant, kind);
     /* One event per request: a retried publish of the same request is a no-op. */
-    if (req->request_id && *req->request_id)
-        snprintf(msg_id, sizeof(msg_id), "evt:%s:%s:%s", endpoint_id, event, req->request_id);
-    else
-        snprintf(msg_id, sizeof(msg_id), "evt:%s:%s:%lld", endpoint_id, event,
-                 (long long)sw_epoch_ms());
+    snprintf(now_ms, sizeof(now_ms), "%lld", (long long)sw_epoch_ms());
+    snprintf(msg_id, sizeof(msg_id), BUS_ID_ENDPOINT_EVT_FMT, endpoint_id, event,
+             req->request_id && *req->request_id ? req->request_id : now_ms);
     json_t *evt =
         json_pack("{s:s,s:s,s:s}", "endpoint_id", endpoint_id, "tenant_id", req->tenant, "at", at);
     sw_status st =

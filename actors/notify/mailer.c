@@ -270,25 +270,13 @@ out:
     free(message);
 }
 
-static void mail_worker(bus_actor *a, void *arg)
+void notify_mail_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
 {
-    notify_app *app = arg;
-    bus_pull *pull = NULL;
-    natsMsg *msgs[16];
-
-    while (!bus_actor_stopping(a)) {
-        if (!bus_actor_pull_ready(a, &pull, "SW_JOBS", "mailer")) {
-            nats_Sleep(500);
-            continue;
-        }
-        int n = bus_pull_take(pull, 16, msgs, 16, 1000);
-        /* Even when asked to stop, the taken batch is finished and acked first. */
-        for (int i = 0; i < n; i++) {
-            handle(app, bus_actor_conn(a), msgs[i]);
-            natsMsg_Destroy(msgs[i]);
-        }
+    /* Even when asked to stop, the taken batch is finished and acked first. */
+    for (int i = 0; i < n; i++) {
+        handle(app, bus_actor_conn(a), msgs[i]);
+        natsMsg_Destroy(msgs[i]);
     }
-    bus_pull_free(pull);
 }
 
 /* ------------------------------------------------------------------ settings */
@@ -327,12 +315,8 @@ void *notify_app_init(bus_actor *a, sw_status *err)
         *err = SW_EINVAL;
         return NULL;
     }
+    (void)a;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (bus_actor_spawn(a, mail_worker, app) != SW_OK) {
-        free(app);
-        *err = SW_EINTERNAL;
-        return NULL;
-    }
     return app;
 }
 

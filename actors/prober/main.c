@@ -9,11 +9,20 @@
 
 #include "actors/prober/prober.h"
 
+static const bus_worker workers[] = {
+    {.stream = BUS_STREAM_JOBS,
+     .consumer_name = prober_consumer,
+     .plan = prober_plan,
+     .handle = prober_turn,
+     .busy = prober_busy,
+     .done = prober_done},
+};
+
 static const bus_actor_def actor = {
     .name = "sw-prober",
     .description = "StatusWatch prober: HTTP(S) checks for one region",
-    .routes = NULL,
-    .nroutes = 0,
+    .workers = workers,
+    .nworkers = ARRAY_LEN(workers),
     .app_init = prober_app_init,
     .app_free = prober_app_free,
 };

@@ -15,12 +15,14 @@
 #include "bus/ids.h"
 #include "bus/jetstream.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 
 #define SEC_NS 1000000000LL
 
 typedef struct job {
     natsMsg *msg;
     json_t *payload;
+    bus_probe_job job; /* decoded from payload, its strings borrowed from it */
     int attempt;
     int64_t started_ns;
     bool extended; /* InProgress sent once for a long check */
@@ -69,12 +71,12 @@ static void poison(prober *p, natsMsg *m, const char *why)
     uint64_t seq = 0;
     char id[64];
     bus_msg_meta(m, NULL, &seq);
-    snprintf(id, sizeof(id), "dlq:SW_JOBS:%llu", (unsigned long long)seq);
-    if (natsMsg_Create(&dl, "sw.v1.dlq.SW_JOBS", NULL, natsMsg_GetData(m),
+    snprintf(id, sizeof(id), BUS_ID_DLQ_FMT, BUS_STREAM_JOBS, (unsigned long long)seq);
+    if (natsMsg_Create(&dl, BUS_SUBJ_DLQ_JOBS, NULL, natsMsg_GetData(m),
                        natsMsg_GetDataLength(m)) == NATS_OK) {
-        natsMsgHeader_Set(dl, "Nats-Msg-Id", id);
-        natsMsgHeader_Set(dl, "Sw-Dlq-Reason", why);
-        natsMsgHeader_Set(dl, "Sw-Dlq-Subject", natsMsg_GetSubject(m));
+        natsMsgHeader_Set(dl, BUS_H_MSG_ID, id);
+        natsMsgHeader_Set(dl, BUS_H_DLQ_REASON, why);
+        natsMsgHeader_Set(dl, BUS_H_DLQ_SUBJECT, natsMsg_GetSubject(m));
         js_PublishMsg(NULL, bus_actor_js(p->actor), dl, NULL, &jerr);
     }
     natsMsg_Destroy(dl);
@@ -85,35 +87,40 @@ static void poison(prober *p, natsMsg *m, const char *why)
 /* Publishes the result; the job is acked or retried when its PubAck comes (result_stored). */
 static sw_status publish_result(prober *p, job *j, const probe_result *r)
 {
-    json_t *pl = j->payload;
-    const char *tenant = json_string_value(json_object_get(pl, "tenant_id"));
-    const char *job_id = json_string_value(json_object_get(pl, "job_id"));
-    char subject[160], msg_id[160];
-    bool final = r->ok || j->attempt >= PROBER_MAX_DELIVER;
-
-    snprintf(subject, sizeof(subject), "sw.v1.results.%s.%s", p->region, tenant);
-    snprintf(msg_id, sizeof(msg_id), "%s:%d", job_id, j->attempt);
-    json_t *res = json_pack(
-        "{s:O,s:O,s:O,s:O,s:s,s:i,s:I,s:b,s:b,s:b,s:i,s:s,s:f,s:f,s:f,s:f,s:f,s:O,s:O,s:O}",
-        "job_id", json_object_get(pl, "job_id"), "endpoint_id", json_object_get(pl, "endpoint_id"),
-        "tenant_id", json_object_get(pl, "tenant_id"), "due_epoch",
-        json_object_get(pl, "due_epoch"), "region", p->region, "attempt", j->attempt,
-        "checked_at_ms", (json_int_t)sw_epoch_ms(), "ok", r->ok, "blocked", r->blocked, "final",
-        final, "http_status", r->http_status, "error", r->error, "dns_ms", r->dns_ms, "connect_ms",
-        r->connect_ms, "tls_ms", r->tls_ms, "ttfb_ms", r->ttfb_ms, "total_ms", r->total_ms,
-        "failure_threshold", json_object_get(pl, "failure_threshold"), "recovery_threshold",
-        json_object_get(pl, "recovery_threshold"), "regions_total",
-        json_object_get(pl, "regions_total"));
-    if (!res)
+    char subject[BUS_SUBJECT_MAX], msg_id[BUS_JOB_ID_MAX + 16];
+    bus_probe_result res = {
+        .job_id = j->job.job_id,
+        .endpoint_id = j->job.endpoint_id,
+        .due_epoch = j->job.due_epoch,
+        .attempt = j->attempt,
+        .checked_at_ms = sw_epoch_ms(),
+        .ok = r->ok,
+        .blocked = r->blocked,
+        .final = r->ok || j->attempt >= BUS_PROBE_MAX_DELIVER,
+        .http_status = r->http_status,
+        .error = r->error,
+        .dns_ms = r->dns_ms,
+        .connect_ms = r->connect_ms,
+        .tls_ms = r->tls_ms,
+        .ttfb_ms = r->ttfb_ms,
+        .total_ms = r->total_ms,
+    };
+    snprintf(res.tenant_id, sizeof(res.tenant_id), "%s", j->job.tenant_id);
+    snprintf(res.region, sizeof(res.region), "%s", p->region);
+    snprintf(msg_id, sizeof(msg_id), BUS_ID_RESULT_FMT, res.job_id, res.attempt);
+    if (!bus_subject_result(subject, sizeof(subject), p->region, res.tenant_id))
         return SW_EINTERNAL;
-    sw_status st = bus_apub_publish(p->results, subject, res, msg_id, j);
-    json_decref(res);
+    json_t *o = bus_probe_result_encode(&res);
+    if (!o)
+        return SW_EINTERNAL;
+    sw_status st = bus_apub_publish(p->results, subject, o, msg_id, j);
+    json_decref(o);
     return st;
 }
 
 /* Upper bounds (ms) of the check duration buckets counted in $SRV.STATS; the edge's /metrics
  * turns them into the sw_check_duration_seconds histogram. */
-static const int duration_le_ms[] = {50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+static const int duration_le_ms[] = {BUS_CHECK_MS_BUCKETS};
 
 /* Every attempt counts once, as the recorder stores it: ok, blocked (URL policy) or fail. */
 static void count_check(prober *p, const probe_result *r)
@@ -129,11 +136,11 @@ static void count_check(prober *p, const probe_result *r)
            r->total_ms > duration_le_ms[i])
         i++;
     if (i < sizeof(duration_le_ms) / sizeof(duration_le_ms[0]))
-        snprintf(name, sizeof(name), "check_ms_le_%d", duration_le_ms[i]);
+        snprintf(name, sizeof(name), BUS_CHECK_MS_COUNTER_FMT, duration_le_ms[i]);
     else
-        snprintf(name, sizeof(name), "check_ms_le_inf");
+        snprintf(name, sizeof(name), BUS_CHECK_MS_COUNTER_INF);
     bus_actor_count(p->actor, name, 1);
-    bus_actor_count(p->actor, "check_ms_sum", (int64_t)(r->total_ms + 0.5));
+    bus_actor_count(p->actor, BUS_CHECK_MS_COUNTER_SUM, (int64_t)(r->total_ms + 0.5));
 }
 
 /* The result's PubAck (or its failure) decides what happens to the job. */
@@ -147,12 +154,12 @@ static void result_stored(void *tag, sw_status st, void *arg)
         bus_msg_nak(nc, j->msg, 1000);
     } else if (j->ok) {
         bus_msg_ack(nc, j->msg);
-    } else if (j->attempt >= PROBER_MAX_DELIVER) {
+    } else if (j->attempt >= BUS_PROBE_MAX_DELIVER) {
         bus_msg_nak(nc, j->msg, 0); /* past MaxDeliver: JetStream dead-letters it */
     } else {
         int64_t delay = p->retry_base_ms;
         for (int i = 1; i < j->attempt; i++)
-            delay *= 3;
+            delay *= BUS_PROBE_RETRY_FACTOR;
         bus_msg_nak(nc, j->msg, delay);
     }
     job_free(j);
@@ -175,12 +182,8 @@ static void start_job(prober *p, natsMsg *m)
 {
     uint64_t delivered = 1;
     json_t *pl = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
-    const char *url = json_string_value(json_object_get(pl, "url"));
-    const char *tenant = json_string_value(json_object_get(pl, "tenant_id"));
-    json_int_t timeout = json_integer_value(json_object_get(pl, "timeout_seconds"));
-    if (!url || !tenant || !sw_tenant_id_valid(tenant) ||
-        !json_is_string(json_object_get(pl, "job_id")) ||
-        !json_is_string(json_object_get(pl, "endpoint_id"))) {
+    bus_probe_job decoded;
+    if (bus_probe_job_decode(&decoded, pl) != SW_OK || !sw_tenant_id_valid(decoded.tenant_id)) {
         json_decref(pl);
         poison(p, m, "malformed job");
         natsMsg_Destroy(m);
@@ -196,12 +199,11 @@ static void start_job(prober *p, natsMsg *m)
     bus_msg_meta(m, &delivered, NULL);
     j->msg = m;
     j->payload = pl;
+    j->job = decoded;
     j->attempt = delivered > 0 && delivered < 1000 ? (int)delivered : 1;
     j->started_ns = sw_now_ns();
-    if (timeout < 1 || timeout > 60)
-        timeout = 10;
     list_add(&p->inflight, j);
-    if (!probe_engine_add(p->engine, url, (int)timeout, json_object_get(pl, "expected_status"),
+    if (!probe_engine_add(p->engine, j->job.url, j->job.timeout_seconds, j->job.expected_status,
                           j)) {
         list_del(j);
         bus_msg_nak(bus_actor_conn(p->actor), m, 1000);
@@ -219,51 +221,60 @@ static void extend_leases(prober *p)
         return;
     last = now;
     for (job *j = p->inflight.next; j != &p->inflight; j = j->next) {
-        if (!j->extended && now - j->started_ns > 20 * SEC_NS) {
+        if (!j->extended && now - j->started_ns > BUS_PROBE_EXTEND_S * SEC_NS) {
             bus_msg_in_progress(bus_actor_conn(p->actor), j->msg);
             j->extended = true;
         }
     }
 }
 
-static void prober_loop(bus_actor *a, void *arg)
+void prober_consumer(void *app, char *out, size_t len)
 {
-    prober *p = arg;
-    bus_pull *pull = NULL;
-    char durable[96];
-    natsMsg **batch = calloc((size_t)p->concurrency, sizeof(*batch));
-    /* Ask for jobs when a worthwhile share of the capacity is free, not one at a time. */
-    int min_ask = p->concurrency / 8 > 1 ? p->concurrency / 8 : 1;
+    prober *p = app;
+    bus_consumer_probers(out, len, p->region);
+}
 
-    snprintf(durable, sizeof(durable), "probers-%s", p->region);
-    /* Stop taking jobs when asked, but finish (and ack) the checks in flight. */
-    while (batch && (!bus_actor_stopping(a) || probe_engine_inflight(p->engine) > 0 ||
-                     bus_apub_pending(p->results) > 0)) {
-        if (!pull && !bus_actor_stopping(a) &&
-            !bus_actor_pull_ready(a, &pull, "SW_JOBS", durable)) {
-            nats_Sleep(500);
-            continue;
-        }
-        int held = probe_engine_inflight(p->engine) + bus_apub_pending(p->results);
-        int room = bus_actor_stopping(a) ? 0 : p->concurrency - held;
-        if (pull && room > 0) {
-            int n = bus_pull_take(pull, room >= min_ask || held == 0 ? room : 0, batch, room,
-                                  held == 0 ? 500 : 0);
-            for (int i = 0; i < n; i++)
-                start_job(p, batch[i]);
-        }
-        probe_engine_run(p->engine, 20);
-        bus_apub_poll(p->results, 0, result_stored, p);
-        extend_leases(p);
-    }
-    /* Jobs that arrived after the stop go back at once instead of after the ack wait, once the
-     * open pull request has ended (bus_pull_free). */
-    bus_pull_free(pull);
-    /* Its subscription goes before the runtime drains the connection, which would otherwise
-     * wait for PubAcks nobody reads any more. */
+static int held(const prober *p)
+{
+    return probe_engine_inflight(p->engine) + bus_apub_pending(p->results);
+}
+
+/* Take jobs up to the free capacity, but ask the server for more only when a worthwhile share
+ * of it is free, not one at a time; wait for the first only when idle. Nothing once stopping. */
+void prober_plan(void *app, bool stopping, bus_take *t)
+{
+    prober *p = app;
+    int h = held(p);
+    int min_ask = p->concurrency / 8 > 1 ? p->concurrency / 8 : 1;
+    t->room = stopping ? 0 : p->concurrency - h;
+    t->ask = t->room >= min_ask || h == 0 ? t->room : 0;
+    t->wait_ms = h == 0 ? 500 : 0;
+}
+
+void prober_turn(bus_actor *a, void *app, natsMsg **msgs, int n)
+{
+    prober *p = app;
+    (void)a;
+    for (int i = 0; i < n; i++)
+        start_job(p, msgs[i]);
+    probe_engine_run(p->engine, 20);
+    bus_apub_poll(p->results, 0, result_stored, p);
+    extend_leases(p);
+}
+
+/* Stopping: the checks in flight are finished and acked first. */
+bool prober_busy(void *app)
+{
+    return held(app) > 0;
+}
+
+/* Its subscription goes before the runtime drains the connection, which would otherwise wait
+ * for PubAcks nobody reads any more. */
+void prober_done(void *app)
+{
+    prober *p = app;
     bus_apub_free(p->results);
     p->results = NULL;
-    free(batch);
 }
 
 void *prober_app_init(bus_actor *a, sw_status *err)
@@ -278,7 +289,8 @@ void *prober_app_init(bus_actor *a, sw_status *err)
     p->inflight.next = p->inflight.prev = &p->inflight;
     snprintf(p->region, sizeof(p->region), "%s", sw_config_str("SW_REGION", "local"));
     p->concurrency = (int)sw_config_long("SW_PROBE_CONCURRENCY", 256, 1, 10000, NULL);
-    p->retry_base_ms = sw_config_long("SW_PROBE_RETRY_MS", 5000, 10, 600000, NULL);
+    p->retry_base_ms =
+        sw_config_long("SW_PROBE_RETRY_MS", BUS_PROBE_RETRY_BASE_MS, 10, 600000, NULL);
     const char *allow = sw_config_str("SW_PROBE_ALLOW_CIDRS", "");
     if (url_policy_new(&p->policy, allow, sw_config_is_production(), why, sizeof(why)) != SW_OK) {
         sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_PROBE_ALLOW_CIDRS", "reason", why,
@@ -314,7 +326,7 @@ void *prober_app_init(bus_actor *a, sw_status *err)
         probe_engine_sandbox(p->engine, true);
         sw_log(SW_LOG_WARN, "probe sandbox: only loopback addresses are contacted", NULL);
     }
-    if (!p->engine || bus_actor_spawn(a, prober_loop, p) != SW_OK) {
+    if (!p->engine) {
         probe_engine_free(p->engine);
         bus_apub_free(p->results);
         url_policy_free(p->policy);

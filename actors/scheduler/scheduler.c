@@ -1,5 +1,6 @@
-/* Due rows to jobs. The job carries everything a prober and the recorder need (URL, timeout,
- * expected status, thresholds, how many regions vote), so neither ever reads a tenant schema. */
+/* Due rows to jobs. The job carries everything a prober needs (URL, timeout, expected status;
+ * bus/messages.h), so it never reads a tenant schema; thresholds and quorum are the recorder's
+ * own data (public.schedule), never a message's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "bus/config.h"
 #include "bus/jetstream.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 
 typedef struct scheduler {
     store_pool *db;
@@ -26,7 +28,7 @@ sw_status scheduler_tick(store_conn *c, bus_apub *jobs_out, int batch, int *clai
 {
     int64_t jobs = 0;
     json_t *rows = NULL, *ids = json_array();
-    char lim[16], subject[128], job_id[160];
+    char lim[16], subject[BUS_SUBJECT_MAX];
     sw_status st;
 
     *claimed = 0;
@@ -38,7 +40,7 @@ sw_status scheduler_tick(store_conn *c, bus_apub *jobs_out, int batch, int *clai
         goto out;
     st = store_query(c, &rows, NULL,
                      "SELECT endpoint_id::text AS endpoint_id, tenant_id, url, timeout_seconds,"
-                     " expected_status, regions, failure_threshold, recovery_threshold,"
+                     " expected_status, regions,"
                      " floor(extract(epoch FROM next_due_at))::bigint AS due_epoch,"
                      " (extract(epoch FROM now() - next_due_at) * 1000)::bigint AS late_ms"
                      " FROM public.schedule WHERE next_due_at <= now() AND url IS NOT NULL"
@@ -50,30 +52,27 @@ sw_status scheduler_tick(store_conn *c, bus_apub *jobs_out, int batch, int *clai
     json_t *r;
     json_array_foreach(rows, i, r)
     {
-        const char *ep = json_string_value(json_object_get(r, "endpoint_id"));
-        json_int_t due = json_integer_value(json_object_get(r, "due_epoch"));
+        bus_probe_job job = {
+            .endpoint_id = json_string_value(json_object_get(r, "endpoint_id")),
+            .tenant_id = json_string_value(json_object_get(r, "tenant_id")),
+            .url = json_string_value(json_object_get(r, "url")),
+            .due_epoch = json_integer_value(json_object_get(r, "due_epoch")),
+            .timeout_seconds = (int)json_integer_value(json_object_get(r, "timeout_seconds")),
+            .expected_status = json_object_get(r, "expected_status"),
+        };
         /* regions arrives as a PostgreSQL array literal: {local,eu-west} */
         const char *regions = json_string_value(json_object_get(r, "regions"));
         char buf[512];
         snprintf(buf, sizeof(buf), "%s", regions ? regions : "{}");
-        int nreg = 0;
-        for (char *q = buf; *q; q++)
-            if (*q == ',')
-                nreg++;
-        nreg = strlen(buf) > 2 ? nreg + 1 : 0;
         char *save = NULL;
         for (char *reg = strtok_r(buf, "{},\"", &save); reg; reg = strtok_r(NULL, "{},\"", &save)) {
-            snprintf(job_id, sizeof(job_id), "%s:%lld:%s", ep, (long long)due, reg);
-            snprintf(subject, sizeof(subject), "sw.v1.jobs.probe.%s", reg);
-            json_t *jobj = json_pack(
-                "{s:s,s:s,s:O,s:O,s:O,s:O,s:I,s:s,s:O,s:O,s:i}", "job_id", job_id, "endpoint_id",
-                ep, "tenant_id", json_object_get(r, "tenant_id"), "url", json_object_get(r, "url"),
-                "timeout_seconds", json_object_get(r, "timeout_seconds"), "expected_status",
-                json_object_get(r, "expected_status"), "due_epoch", due, "region", reg,
-                "failure_threshold", json_object_get(r, "failure_threshold"), "recovery_threshold",
-                json_object_get(r, "recovery_threshold"), "regions_total", nreg);
+            job.region = reg;
+            json_t *jobj =
+                bus_probe_job_set_id(&job) && bus_subject_probe_job(subject, sizeof(subject), reg)
+                    ? bus_probe_job_encode(&job)
+                    : NULL;
             /* PubAcks are collected once for the whole batch, before the commit. */
-            st = bus_apub_publish(jobs_out, subject, jobj, job_id, NULL);
+            st = jobj ? bus_apub_publish(jobs_out, subject, jobj, job.job_id, NULL) : SW_EINTERNAL;
             json_decref(jobj);
             if (st != SW_OK)
                 goto out; /* rolled back below: the rows stay due, the next tick retries */
@@ -120,34 +119,39 @@ out:
     return st;
 }
 
-static void scheduler_loop(bus_actor *a, void *arg)
+/* bus_worker.handle of a ticker: one tick per turn. */
+void scheduler_turn(bus_actor *a, void *app, natsMsg **msgs, int n)
 {
-    scheduler *s = arg;
-    int64_t last_warn = 0;
-    while (!bus_actor_stopping(a)) {
-        store_conn *c = store_acquire(s->db);
-        int claimed = 0;
-        int64_t late = 0;
-        tick_jobs = 0;
-        sw_status st = c ? scheduler_tick(c, s->jobs, s->batch, &claimed, &late) : SW_EUNAVAILABLE;
-        store_release(s->db, c);
-        if (st == SW_OK && claimed > 0) {
-            bus_actor_count(a, "endpoints_claimed", claimed);
-            bus_actor_count(a, "jobs_published", tick_jobs);
-            bus_actor_count_max(a, "lateness_ms_max", late);
-        } else if (st != SW_OK) {
-            bus_actor_count(a, "tick_errors", 1);
-        }
-        if (st != SW_OK && sw_now_ns() - last_warn > 10000000000LL) {
-            sw_log(SW_LOG_WARN, "scheduling paused: will retry", "status", sw_status_name(st),
-                   NULL);
-            last_warn = sw_now_ns();
-        }
-        /* A full batch means more is due: go again at once. */
-        if (st != SW_OK || claimed < s->batch)
-            nats_Sleep(s->tick_ms);
+    scheduler *s = app;
+    static __thread int64_t last_warn;
+    int claimed = 0;
+    int64_t late = 0;
+    (void)msgs;
+    (void)n;
+    store_conn *c = store_acquire(s->db);
+    tick_jobs = 0;
+    sw_status st = c ? scheduler_tick(c, s->jobs, s->batch, &claimed, &late) : SW_EUNAVAILABLE;
+    store_release(s->db, c);
+    if (st == SW_OK && claimed > 0) {
+        bus_actor_count(a, "endpoints_claimed", claimed);
+        bus_actor_count(a, "jobs_published", tick_jobs);
+        bus_actor_count_max(a, "lateness_ms_max", late);
+    } else if (st != SW_OK) {
+        bus_actor_count(a, "tick_errors", 1);
     }
-    /* Before the runtime drains the connection (which would wait for its subscription). */
+    if (st != SW_OK && sw_now_ns() - last_warn > 10000000000LL) {
+        sw_log(SW_LOG_WARN, "scheduling paused: will retry", "status", sw_status_name(st), NULL);
+        last_warn = sw_now_ns();
+    }
+    /* A full batch means more is due: go again at once. */
+    if (st != SW_OK || claimed < s->batch)
+        nats_Sleep(s->tick_ms);
+}
+
+/* Before the runtime drains the connection (which would wait for its subscription). */
+void scheduler_done(void *app)
+{
+    scheduler *s = app;
     bus_apub_free(s->jobs);
     s->jobs = NULL;
 }
@@ -164,11 +168,8 @@ void *scheduler_app_init(bus_actor *a, sw_status *err)
     s->tick_ms = (int)sw_config_long("SW_SCHED_TICK_MS", 200, 10, 60000, NULL);
     bus_inbox_prefix(inbox, sizeof(inbox));
     if (bus_apub_new(&s->jobs, bus_actor_conn(a), inbox, 5000) != SW_OK ||
-        store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK ||
-        bus_actor_spawn(a, scheduler_loop, s) != SW_OK) {
-        bus_apub_free(s->jobs);
-        store_pool_free(s->db);
-        free(s);
+        store_pool_new(&s->db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK) {
+        scheduler_app_free(s);
         *err = SW_EINTERNAL;
         return NULL;
     }

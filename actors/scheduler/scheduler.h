@@ -8,6 +8,10 @@
 
 void *scheduler_app_init(bus_actor *a, sw_status *err);
 void scheduler_app_free(void *app);
+/* bus_worker.handle / done of the scheduler's ticker (no consumer): one scheduler_tick per
+ * turn, SW_SCHED_TICK_MS apart unless a full batch says more is due. */
+void scheduler_turn(bus_actor *a, void *app, natsMsg **msgs, int n);
+void scheduler_done(void *app);
 /* bus_actor_def.stats: "endpoints_by_plan" {"free": n, ...} (rows of public.schedule being
  * checked) and "lag_seconds" (now minus the oldest next_due_at that is due; 0 when none). */
 void scheduler_stats(bus_actor *a, json_t *data);

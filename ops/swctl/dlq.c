@@ -13,13 +13,14 @@
 
 #include "bus/bus.h"
 #include "bus/config.h"
+#include "bus/contract.h"
 #include "ops/swctl/swctl.h"
 #include "store/store.h"
 
-#define DLQ_STREAM "SW_DLQ"
-#define DLQ_PREFIX "sw.v1.dlq."
-#define REPLAY_PREFIX "sw.v1.dlq.replays."
-#define H_REPLAY_OF "Sw-Dlq-Replay-Of"
+#define DLQ_STREAM BUS_STREAM_DLQ
+#define DLQ_PREFIX BUS_SUBJ_DLQ_PREFIX
+#define REPLAY_PREFIX BUS_SUBJ_DLQ_REPLAYS_PREFIX
+#define H_REPLAY_OF BUS_H_DLQ_REPLAY_OF
 #define H_REPLAY_MSG_ID "Sw-Replay-Msg-Id"
 /* How far back `dlq ls` walks the stream looking for dead letters. */
 #define LS_MAX_SCAN 100000
@@ -80,8 +81,8 @@ static bool is_replay_record(natsMsg *m)
 static void job_ref(natsMsg *m, char *stream, size_t slen, char *seq, size_t qlen)
 {
     const char *subj = natsMsg_GetSubject(m);
-    const char *s = header(m, "Sw-Dlq-Seq");
-    const char *id = header(m, "Nats-Msg-Id");
+    const char *s = header(m, BUS_H_DLQ_SEQ);
+    const char *id = header(m, BUS_H_MSG_ID);
     snprintf(stream, slen, "%s",
              strncmp(subj, DLQ_PREFIX, strlen(DLQ_PREFIX)) == 0 ? subj + strlen(DLQ_PREFIX) : subj);
     seq[0] = '\0';
@@ -199,7 +200,7 @@ static int dlq_ls(ctl *c, long limit)
         ctl_fmt_time(when, sizeof(when), natsMsg_GetTime(m));
         job_ref(m, stream, sizeof(stream), jseq, sizeof(jseq));
         snprintf(job, sizeof(job), "%s%s%s", stream, jseq[0] ? " #" : "", jseq);
-        ctl_table_row(t, seq, when, header(m, "Sw-Dlq-Subject"), job, header(m, "Sw-Dlq-Reason"),
+        ctl_table_row(t, seq, when, header(m, BUS_H_DLQ_SUBJECT), job, header(m, BUS_H_DLQ_REASON),
                       set_has(&replayed, q) ? "yes" : "no");
     }
     ctl_table_print(t, stdout);
@@ -244,7 +245,7 @@ static int dlq_show(ctl *c, uint64_t seq, bool raw)
     } else {
         printf("Replayed: no ('swctl dlq replay %llu' republishes it to %s)\n",
                (unsigned long long)seq,
-               header(m, "Sw-Dlq-Subject") ? header(m, "Sw-Dlq-Subject") : "?");
+               header(m, BUS_H_DLQ_SUBJECT) ? header(m, BUS_H_DLQ_SUBJECT) : "?");
     }
     natsMsg_Destroy(rec);
     natsMsg_Destroy(m);
@@ -448,7 +449,7 @@ static int dlq_replay(ctl *c, uint64_t seq, bool force)
                 DLQ_STREAM, (unsigned long long)seq);
         goto out;
     }
-    const char *subject = header(m, "Sw-Dlq-Subject");
+    const char *subject = header(m, BUS_H_DLQ_SUBJECT);
     if (!subject || !*subject || strncmp(subject, DLQ_PREFIX, strlen(DLQ_PREFIX)) == 0) {
         ctl_err("%s #%llu has no usable Sw-Dlq-Subject header, so where the job came from is "
                 "unknown; publish it by hand if you know ('swctl dlq show %llu')",
@@ -461,8 +462,7 @@ static int dlq_replay(ctl *c, uint64_t seq, bool force)
     if (db_check(&db, stream, jseq, force) != CTL_OK)
         goto out;
 
-    snprintf(id, sizeof(id), "replay:%llu:%lld", (unsigned long long)seq,
-             (long long)sw_epoch_ms());
+    snprintf(id, sizeof(id), BUS_ID_REPLAY_FMT, (unsigned long long)seq, (long long)sw_epoch_ms());
     if (claim(&rec_seq, c, seq, subject, id, force) != CTL_OK)
         goto out;
 
@@ -473,7 +473,7 @@ static int dlq_replay(ctl *c, uint64_t seq, bool force)
         goto withdraw;
     }
     natsMsgHeader_Set(job, "Content-Type", "application/json");
-    natsMsgHeader_Set(job, "Nats-Msg-Id", id);
+    natsMsgHeader_Set(job, BUS_H_MSG_ID, id);
     natsMsgHeader_Set(job, H_REPLAY_OF, seq_s);
     natsStatus s = js_PublishMsg(&pa, c->js, job, NULL, &jerr);
     if (s != NATS_OK) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <sodium.h>
 
@@ -574,33 +575,82 @@ static void test_out_of_order_events(void **state)
     owner_free(&o);
 }
 
+/* The tenant's endpoints as "name:paused" in age order, and how many have a schedule row. */
+static char *endpoint_pauses(const char *tenant, long *scheduled)
+{
+    char sql[400], *out = calloc(1, 256);
+    snprintf(sql, sizeof(sql),
+             "SELECT name, paused::text AS paused FROM \"%s\".endpoints ORDER BY created_at",
+             tenant);
+    json_t *rows = it_sql(sql, 0, NULL), *r;
+    size_t i;
+    json_array_foreach(rows, i, r)
+    {
+        size_t l = strlen(out);
+        snprintf(out + l, 256 - l, "%s%c", i ? "," : "",
+                 strcmp(json_string_value(json_object_get(r, "paused")), "true") == 0 ? 'P' : 'A');
+    }
+    json_decref(rows);
+    const char *p[] = {tenant};
+    *scheduled = it_sql_long("SELECT count(*) FROM public.schedule WHERE tenant_id = $1", 1, p);
+    return out;
+}
+
+/* Polls until the tenant's endpoints read want ("A,A,A,P,P": active/paused, oldest first) with
+ * nscheduled schedule rows, or 15 s pass. */
+static void wait_pauses(const char *tenant, const char *want, long nscheduled)
+{
+    char *got = NULL;
+    long scheduled = -1;
+    for (int i = 0; i < 75; i++) {
+        free(got);
+        got = endpoint_pauses(tenant, &scheduled);
+        if (strcmp(got, want) == 0 && scheduled == nscheduled)
+            break;
+        usleep(200 * 1000);
+    }
+    if (strcmp(got, want) != 0 || scheduled != nscheduled)
+        fail_msg("endpoints %s with %ld scheduled, want %s with %ld", got, scheduled, want,
+                 nscheduled);
+    free(got);
+}
+
+/* A downgrade: billing changes the plan and publishes plan.changed; sw-endpoints, which owns
+ * the endpoints and their schedule, pauses those past the Free limit (the oldest stay, nothing
+ * is deleted). An upgrade resumes exactly those, not one the tenant paused itself. */
 static void test_downgrade_pauses_extra_endpoints(void **state)
 {
     owner o;
-    char sub[48], cus[48], sql[600], subject[128];
+    char sub[48], cus[48], subject[128];
     owner_new(&o, "Downgrade Co");
     random_id(sub, sizeof(sub), "sub_");
     random_id(cus, sizeof(cus), "cus_");
     complete_checkout(o.tenant, cus, sub, (long)time(NULL));
 
-    /* Five endpoints, oldest first (straight into the table: what the endpoints API would
-     * have stored while the organization was Pro). */
-    snprintf(sql, sizeof(sql), "SELECT to_regclass('\"%s\".endpoints') IS NOT NULL AS v",
-             o.tenant);
-    json_t *rows = it_sql(sql, 0, NULL);
-    bool have_endpoints =
-        strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "v")), "t") == 0;
-    json_decref(rows);
-    if (have_endpoints) {
-        for (int i = 1; i <= 5; i++) {
-            snprintf(sql, sizeof(sql),
-                     "INSERT INTO \"%s\".endpoints (name, url, regions, created_at)"
-                     " VALUES ('site %d', 'https://site%d.example.com/', ARRAY['local'],"
-                     " now() - interval '%d minutes')",
-                     o.tenant, i, i, 10 - i);
-            json_decref(it_sql(sql, 0, NULL));
-        }
+    /* Five endpoints through the API while Pro (the sandboxed prober contacts none of these
+     * hosts), the youngest then paused by the tenant itself. */
+    it_resp *r = it_login(o.email, IT_PASSWORD);
+    assert_int_equal(r->status, 200);
+    char access[1024], ids[5][64];
+    snprintf(access, sizeof(access), "%s", json_string_value(json_object_get(r->body, "access")));
+    it_resp_free(r);
+    for (int i = 0; i < 5; i++) {
+        char url[96];
+        snprintf(url, sizeof(url), "http://1.1.1.%d/", 10 + i);
+        r = it_auth(
+            "POST", "/api/endpoints/", access,
+            json_pack("{s:s,s:s,s:i}", "url", url, "name", "site", "interval_seconds", 3600));
+        if (r->status != 201)
+            fail_msg("create: %ld %s", r->status, r->raw);
+        snprintf(ids[i], sizeof(ids[i]), "%s", json_string_value(json_object_get(r->body, "id")));
+        it_resp_free(r);
     }
+    char path[128];
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", ids[4]);
+    r = it_auth("PATCH", path, access, json_pack("{s:b}", "paused", 1));
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    wait_pauses(o.tenant, "A,A,A,A,P", 4);
 
     natsConnection *nc = it_nats();
     natsSubscription *evsub = NULL;
@@ -609,11 +659,11 @@ static void test_downgrade_pauses_extra_endpoints(void **state)
     natsConnection_Flush(nc);
 
     /* The subscription ends: a signed event from the double. */
-    assert_int_equal(fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type",
-                                               "customer.subscription.deleted", "created",
-                                               (json_int_t)time(NULL) + 1, "data", "object",
-                                               subscription(sub, cus, o.tenant, "canceled"))),
-                     200);
+    assert_int_equal(
+        fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type", "customer.subscription.deleted",
+                                  "created", (json_int_t)time(NULL) + 1, "data", "object",
+                                  subscription(sub, cus, o.tenant, "canceled"))),
+        200);
     assert_plan(o.tenant, "free");
 
     natsMsg *m = NULL;
@@ -621,27 +671,22 @@ static void test_downgrade_pauses_extra_endpoints(void **state)
     json_t *evt = json_loads(natsMsg_GetData(m), 0, NULL);
     assert_string_equal(json_string_value(json_object_get(evt, "plan")), "free");
     assert_string_equal(json_string_value(json_object_get(evt, "previous_plan")), "pro");
-    assert_int_equal(json_array_size(json_object_get(evt, "paused_endpoints")),
-                     have_endpoints ? 2 : 0);
     json_decref(evt);
     natsMsg_Destroy(m);
     natsSubscription_Destroy(evsub);
     natsConnection_Destroy(nc);
 
-    if (have_endpoints) {
-        snprintf(sql, sizeof(sql),
-                 "SELECT name, paused::text AS paused FROM \"%s\".endpoints"
-                 " ORDER BY created_at",
-                 o.tenant);
-        rows = it_sql(sql, 0, NULL);
-        assert_int_equal(json_array_size(rows), 5); /* nothing deleted */
-        for (size_t i = 0; i < 5; i++) {
-            const char *paused =
-                json_string_value(json_object_get(json_array_get(rows, i), "paused"));
-            assert_string_equal(paused, i < 3 ? "false" : "true"); /* the oldest stay */
-        }
-        json_decref(rows);
-    }
+    /* Three stay active (the oldest), the fourth is paused by the plan; nothing deleted. */
+    wait_pauses(o.tenant, "A,A,A,P,P", 3);
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", ids[3]);
+    r = it_auth("GET", path, access, NULL);
+    assert_string_equal(json_string_value(json_object_get(r->body, "last_status")), "paused");
+    it_resp_free(r);
+
+    /* Pro again: the plan's pause is lifted, the tenant's own stays. */
+    random_id(sub, sizeof(sub), "sub_");
+    complete_checkout(o.tenant, cus, sub, (long)time(NULL) + 2);
+    wait_pauses(o.tenant, "A,A,A,A,P", 4);
     owner_free(&o);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -153,11 +154,11 @@ static void test_remote_region_checks_its_own_jobs(void **state)
     free(tid);
 }
 
-static void test_leaf_user_is_refused_elsewhere(void **state)
+/* A connection to the leaf node as its prober user (eu-west), as sw-prober makes it. */
+static natsConnection *leaf_connect(void)
 {
     natsOptions *o = NULL;
     natsConnection *nc = NULL;
-    natsMsg *reply = NULL;
     char url[64];
     snprintf(url, sizeof(url), "nats://127.0.0.1:%d", leaf_port);
     natsOptions_Create(&o);
@@ -166,6 +167,13 @@ static void test_leaf_user_is_refused_elsewhere(void **state)
     natsOptions_SetCustomInboxPrefix(o, "_INBOX_euw");
     assert_int_equal(natsConnection_Connect(&nc, o), NATS_OK);
     natsOptions_Destroy(o);
+    return nc;
+}
+
+static void test_leaf_user_is_refused_elsewhere(void **state)
+{
+    natsConnection *nc = leaf_connect();
+    natsMsg *reply = NULL;
 
     /* Its own consumer answers through the link... */
     assert_int_equal(natsConnection_RequestString(
@@ -195,6 +203,93 @@ static void test_leaf_user_is_refused_elsewhere(void **state)
         natsConnection_RequestString(&reply, nc, "sw.v1.results.local.t_x", "{}", 1500), NATS_OK);
     natsMsg_Destroy(reply);
     natsConnection_Destroy(nc);
+}
+
+/* Publishes one result as the leaf region's prober user would, on subject. */
+static void leaf_publish(natsConnection *nc, const char *subject, const char *job, const char *ep,
+                         const char *tenant, const char *region)
+{
+    json_int_t now = (json_int_t)time(NULL);
+    json_t *o =
+        json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:b,s:b,s:i,s:s,s:f,s:i,s:i,s:i}", "job_id",
+                  job, "attempt", 1, "tenant_id", tenant, "endpoint_id", ep, "region", region,
+                  "due_epoch", now, "checked_at_ms", now * 1000, "ok", 0, "blocked", 0, "final", 1,
+                  "http_status", 500, "error", "forged", "total_ms", 1.0, "failure_threshold", 1,
+                  "recovery_threshold", 1, "regions_total", 1);
+    char *text = json_dumps(o, JSON_COMPACT);
+    assert_int_equal(natsConnection_PublishString(nc, subject, text), NATS_OK);
+    free(text);
+    json_decref(o);
+}
+
+/* Results are trusted from their subject: the leaf region's user may publish only on
+ * sw.v1.results.eu-west.*, and the recorder refuses (and counts) a result for another
+ * tenant's endpoint, for an endpoint not scheduled in eu-west, or whose payload claims another
+ * region; the thresholds a result carries change nothing. An honest one is recorded. */
+static void test_forged_results_are_refused(void **state)
+{
+    char email[160], access[1024], a_euw[64], a_local[64], subject[160], job[4][160];
+    char *ta = it_signup_verified(email, sizeof(email), "Victim Co");
+    it_resp *r = it_login(email, IT_PASSWORD);
+    snprintf(access, sizeof(access), "%s", json_string_value(json_object_get(r->body, "access")));
+    it_resp_free(r);
+    snprintf(a_euw, sizeof(a_euw), "%s", create(access, "eu-west", "/ok?r=forge-euw"));
+    snprintf(a_local, sizeof(a_local), "%s", create(access, "local", "/ok?r=forge-local"));
+    char *tb = it_signup_verified(email, sizeof(email), "Forger Co");
+    const char *pa[] = {a_euw};
+    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+                              " $1::uuid AND ok",
+                              1, pa, 1, 20000) >= 1);
+    long refused_before = it_worker_counter("sw-recorder", "results_refused");
+    for (int i = 0; i < 4; i++)
+        snprintf(job[i], sizeof(job[i]), "forged-%d-%lld", i, (long long)time(NULL));
+
+    natsConnection *nc = leaf_connect();
+    /* 1. Victim's eu-west endpoint, published as the forger's tenant. */
+    snprintf(subject, sizeof(subject), "sw.v1.results.eu-west.%s", tb);
+    leaf_publish(nc, subject, job[0], a_euw, tb, "eu-west");
+    /* 2. Victim's local-only endpoint, from eu-west. */
+    snprintf(subject, sizeof(subject), "sw.v1.results.eu-west.%s", ta);
+    leaf_publish(nc, subject, job[1], a_local, ta, "eu-west");
+    /* 3. The same, its payload claiming to be the local region. */
+    leaf_publish(nc, subject, job[2], a_local, ta, "local");
+    /* 4. An honest eu-west result for the eu-west endpoint: recorded. */
+    leaf_publish(nc, subject, job[3], a_euw, ta, "eu-west");
+    assert_int_equal(natsConnection_FlushTimeout(nc, 3000), NATS_OK);
+    natsConnection_Destroy(nc);
+
+    const char *p3[] = {job[3]};
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
+                                   p3, 1, 20000),
+                     1);
+    long refused = refused_before;
+    for (int i = 0; i < 100 && refused < refused_before + 3; i++) {
+        refused = it_worker_counter("sw-recorder", "results_refused");
+        if (refused < refused_before + 3)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(refused - refused_before, 3);
+    for (int i = 0; i < 3; i++) {
+        const char *pj[] = {job[i]};
+        assert_int_equal(
+            it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1, pj), 0);
+    }
+    /* Nothing was recorded under the forger's tenant, and the honest failure did not take the
+     * endpoint down with the threshold of 1 its payload claimed (the endpoint's own is 3). */
+    const char *pt[] = {tb};
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_results WHERE tenant_id = $1", 1, pt), 0);
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.endpoint_state WHERE endpoint_id ="
+                                 " $1::uuid AND status = 'down'",
+                                 1, pa),
+                     0);
+    /* And the recorder said so in its log. */
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "grep -c 'result refused' %s/log/recorder.log | grep -qv '^0$'",
+             getenv("SW_VAR"));
+    assert_int_equal(system(cmd), 0);
+    free(ta);
+    free(tb);
 }
 
 /* The monitor JSON of a nats-server (owned), or NULL. */
@@ -263,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_leaf_link_is_tls),
         cmocka_unit_test(test_remote_region_checks_its_own_jobs),
         cmocka_unit_test(test_leaf_user_is_refused_elsewhere),
+        cmocka_unit_test(test_forged_results_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -304,10 +304,10 @@ static void test_quorum_and_idempotent_recording(void **state)
                                  "failure_threshold", 3, "recovery_threshold", 2, "regions_total",
                                  3));
         }
-        assert_int_equal(recorder_write(c, batch, &ch, &n), SW_OK);
+        assert_int_equal(recorder_write(c, batch, &ch, &n, NULL), SW_OK);
         free(ch);
         /* The same batch again (a redelivery) adds nothing. */
-        assert_int_equal(recorder_write(c, batch, &ch, &n), SW_OK);
+        assert_int_equal(recorder_write(c, batch, &ch, &n, NULL), SW_OK);
         assert_int_equal(n, 0);
         free(ch);
         json_decref(batch);
@@ -334,7 +334,7 @@ static void test_quorum_and_idempotent_recording(void **state)
                                  "total_ms", 12.0, "failure_threshold", 3, "recovery_threshold", 2,
                                  "regions_total", 3));
         }
-        assert_int_equal(recorder_write(c, batch, &ch, &n), SW_OK);
+        assert_int_equal(recorder_write(c, batch, &ch, &n, NULL), SW_OK);
         if (round < 5)
             assert_int_equal(n, 0);
         else
@@ -347,6 +347,92 @@ static void test_quorum_and_idempotent_recording(void **state)
     free(s);
     store_release(pool, c);
     store_pool_free(pool);
+}
+
+/* A result as a prober publishes it (tests/unit/test_messages.c checks the encoder's shape). */
+static char *result_json(const char *job, const char *ep, const char *region, json_int_t due,
+                         int http)
+{
+    json_t *o =
+        json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:b,s:b,s:i,s:s,s:f}", "job_id", job, "attempt",
+                  1, "tenant_id", tenant, "endpoint_id", ep, "region", region, "due_epoch", due,
+                  "checked_at_ms", (json_int_t)time(NULL) * 1000, "ok", 1, "blocked", 0, "final", 1,
+                  "http_status", http, "error", "", "total_ms", 4.0);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+/* Poison in the middle of a batch: with the recorder stopped, good results and results the
+ * decoder refuses (not JSON, a bad UUID, a bad attempt, an HTTP status the table cannot hold)
+ * queue up; the restarted recorder takes them in one batch, records the good ones, terminates
+ * each bad one on its own, and nothing is left to redeliver. */
+static void test_poison_results_do_not_sink_their_batch(void **state)
+{
+    char ep[64], subject[160], job[3][160];
+    snprintf(ep, sizeof(ep), "%s", create("/ok?poison", 3, 2, false));
+    wait_results(ep, NULL, 1, 20000); /* its first real check */
+    snprintf(subject, sizeof(subject), "sw.v1.results.local.%s", tenant);
+    json_int_t now = (json_int_t)time(NULL);
+    for (int i = 0; i < 3; i++)
+        snprintf(job[i], sizeof(job[i]), "%s:%lld:local:poison%d", ep, (long long)now, i);
+
+    assert_int_equal(it_ops("actor stop recorder"), 0);
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    char *good0 = result_json(job[0], ep, "local", now, 200);
+    char *good1 = result_json(job[1], ep, "local", now, 200);
+    char *bad_http = result_json(job[2], ep, "local", now, 70000);
+    char *bad_uuid = result_json("poison:uuid", "not-a-uuid", "local", now, 200);
+    const char *msgs[] = {
+        good0, "{not json", bad_uuid, bad_http, "{\"job_id\":\"poison:attempt\",\"attempt\":\"x\"}",
+        good1};
+    for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+        assert_int_equal(js_Publish(NULL, js, subject, msgs[i], (int)strlen(msgs[i]), NULL, NULL),
+                         NATS_OK);
+    free(good0);
+    free(good1);
+    free(bad_http);
+    free(bad_uuid);
+    assert_int_equal(it_ops("actor start recorder"), 0);
+
+    const char *p0[] = {job[0]}, *p1[] = {job[1]}, *p2[] = {job[2]};
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
+                                   p0, 1, 20000),
+                     1);
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
+                                   p1, 1, 20000),
+                     1);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1, p2), 0);
+    /* Each bad one was terminated (counted), none waits for a redelivery. */
+    long malformed = 0;
+    for (int i = 0; i < 100 && malformed < 4; i++) {
+        malformed = it_worker_counter("sw-recorder", "results_malformed");
+        if (malformed < 4)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(malformed, 4);
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    uint64_t pending = 1;
+    for (int i = 0; i < 100 && pending > 0; i++) {
+        assert_int_equal(js_GetConsumerInfo(&ci, js, "SW_RESULTS", "recorder", NULL, &jerr),
+                         NATS_OK);
+        pending = ci->NumPending + (uint64_t)ci->NumAckPending;
+        jsConsumerInfo_Destroy(ci);
+        if (pending > 0)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(pending, 0);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    char path[128];
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", ep);
+    it_resp *r = it_auth("DELETE", path, access_tok, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
 }
 
 static void test_prober_killed_mid_batch_loses_nothing(void **state)
@@ -418,6 +504,36 @@ static void test_deleted_while_in_flight_is_dropped(void **state)
         0);
 }
 
+/* The recorder owns the state rows; deleting an endpoint (sw-endpoints) reaches it as the
+ * endpoint.deleted event, and the endpoint's overall and per-region state go. */
+static void test_deleted_endpoint_state_is_forgotten(void **state)
+{
+    char id[64], path[128];
+    snprintf(id, sizeof(id), "%s", create("/ok?forget=1", 3, 2, false));
+    const char *p[] = {id};
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.endpoint_state WHERE"
+                                   " endpoint_id = $1::uuid",
+                                   1, p, 1, 20000),
+                     1);
+    assert_true(it_sql_long("SELECT count(*) FROM public.endpoint_region_state WHERE"
+                            " endpoint_id = $1::uuid",
+                            1, p) >= 1);
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", id);
+    it_resp *r = it_auth("DELETE", path, access_tok, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    long left = 1;
+    for (int i = 0; i < 100 && left > 0; i++) {
+        left = it_sql_long("SELECT (SELECT count(*) FROM public.endpoint_state WHERE endpoint_id ="
+                           " $1::uuid) + (SELECT count(*) FROM public.endpoint_region_state"
+                           " WHERE endpoint_id = $1::uuid)",
+                           1, p);
+        if (left > 0)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(left, 0);
+}
+
 typedef struct ticker {
     natsConnection *nc;
     long claimed;
@@ -452,6 +568,9 @@ static void test_two_schedulers_never_double_schedule(void **state)
      * every row is claimed exactly once. */
     /* Only our two: the stack's scheduler steps aside for the count to be exact. */
     assert_int_equal(it_ops("actor stop scheduler"), 0);
+    /* Nor may an endpoint of an earlier test come due meanwhile: the ticks claim every due row. */
+    json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() + interval '1 hour'", 0,
+                       NULL));
     const char *p[] = {tenant};
     json_decref(it_sql("INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds,"
                        " regions, next_due_at, url)"
@@ -601,9 +720,11 @@ int main(void)
         cmocka_unit_test(test_two_schedulers_never_double_schedule),
         cmocka_unit_test(test_advisories_wait_for_the_deadletter_actor),
         cmocka_unit_test(test_deleted_while_in_flight_is_dropped),
+        cmocka_unit_test(test_deleted_endpoint_state_is_forgotten),
         cmocka_unit_test(test_malformed_job_goes_to_dlq),
         cmocka_unit_test(test_uptime_and_retention),
         cmocka_unit_test(test_prober_killed_mid_batch_loses_nothing),
+        cmocka_unit_test(test_poison_results_do_not_sink_their_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

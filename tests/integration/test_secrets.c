@@ -42,7 +42,8 @@ static const struct {
     {"endpoints", ENV_APP " SW_REGIONS SW_PROBE_ALLOW_CIDRS", true},
     {"billing",
      ENV_APP " STRIPE_SECRET_KEY STRIPE_PUBLIC_KEY STRIPE_WEBHOOK_SECRET STRIPE_PRICE_PRO "
-             "STRIPE_API_BASE SW_STRIPE_TIMEOUT_MS SW_BUS_TIMEOUT_MS",
+             "STRIPE_API_BASE SW_STRIPE_TIMEOUT_MS SW_BUS_TIMEOUT_MS SW_RETENTION_FREE_DAYS "
+             "SW_RETENTION_PRO_DAYS",
      true},
     {"notify",
      "EMAIL_URL EMAIL_HOST EMAIL_PORT EMAIL_HOST_USER EMAIL_HOST_PASSWORD EMAIL_USE_TLS "
@@ -169,8 +170,8 @@ static void test_the_secrets_rule(void **state)
 /* ---------------------------------------------------------------- database roles */
 
 /* Every privilege an actor role has on a table. "tenant.X" is table X of every tenant schema.
- * Today's code; the "contract" work (plan.changed, the notifier's recipients) is to remove
- * billing's writes of endpoints / schedule / endpoint_state and the recorder's read of users. */
+ * One writer per table (README "Who owns what"): billing publishes plan.changed instead of
+ * pausing endpoints, the recorder's events tell sw-auth whom to mail. */
 static const struct {
     const char *role;
     const char *table;
@@ -191,16 +192,13 @@ static const struct {
 
     {"sw_endpoints", "public.tenants", "SELECT UPDATE"}, /* UPDATE: the row lock only */
     {"sw_endpoints", "public.schedule", "SELECT INSERT UPDATE DELETE"},
-    {"sw_endpoints", "public.endpoint_state", "SELECT DELETE"},
+    {"sw_endpoints", "public.endpoint_state", "SELECT"},
     {"sw_endpoints", "public.check_results", "SELECT"},
     {"sw_endpoints", "public.check_rollups_hourly", "SELECT"},
     {"sw_endpoints", "tenant.endpoints", "SELECT INSERT UPDATE DELETE"},
 
     {"sw_billing", "public.tenants", "SELECT UPDATE"},
     {"sw_billing", "public.stripe_events", "SELECT INSERT"},
-    {"sw_billing", "public.schedule", "SELECT DELETE"},       /* to go: plan.changed */
-    {"sw_billing", "public.endpoint_state", "SELECT UPDATE"}, /* to go: plan.changed */
-    {"sw_billing", "tenant.endpoints", "SELECT UPDATE"},      /* to go: plan.changed */
     {"sw_billing", "tenant.users", "SELECT"},
 
     {"sw_scheduler", "public.schedule", "SELECT UPDATE"},
@@ -208,13 +206,11 @@ static const struct {
 
     {"sw_recorder", "public.check_results", "SELECT INSERT"},
     {"sw_recorder", "public.check_rollups_hourly", "SELECT INSERT UPDATE"},
-    {"sw_recorder", "public.endpoint_region_state", "SELECT INSERT UPDATE"},
-    {"sw_recorder", "public.endpoint_state", "SELECT INSERT UPDATE"},
+    {"sw_recorder", "public.endpoint_region_state", "SELECT INSERT UPDATE DELETE"},
+    {"sw_recorder", "public.endpoint_state", "SELECT INSERT UPDATE DELETE"},
     {"sw_recorder", "public.schedule", "SELECT"},
     {"sw_recorder", "public.tenants", "SELECT"},
     {"sw_recorder", "tenant.incidents", "SELECT INSERT UPDATE"},
-    {"sw_recorder", "tenant.endpoints", "SELECT"},
-    {"sw_recorder", "tenant.users", "SELECT"}, /* to go: the notifier learns whom to tell */
 
     {"sw_deadletter", "public.dead_letters", "SELECT INSERT"},
 };

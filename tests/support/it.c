@@ -376,6 +376,31 @@ natsConnection *it_nats(void)
     return nc;
 }
 
+long it_worker_counter(const char *service, const char *counter)
+{
+    natsConnection *nc = it_nats();
+    natsMsg *m = NULL;
+    char subject[128];
+    long v = 0;
+    snprintf(subject, sizeof(subject), "$SRV.STATS.%s", service);
+    natsStatus s = natsConnection_RequestString(&m, nc, subject, "", 3000);
+    if (s != NATS_OK)
+        fail_msg("%s: %s", subject, natsStatus_GetText(s));
+    json_t *o = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+    json_t *ep;
+    size_t i;
+    json_array_foreach(json_object_get(o, "endpoints"), i, ep)
+    {
+        if (json_is_string(json_object_get(ep, "name")) &&
+            strcmp(json_string_value(json_object_get(ep, "name")), "worker") == 0)
+            v = (long)json_integer_value(json_object_get(json_object_get(ep, "data"), counter));
+    }
+    json_decref(o);
+    natsMsg_Destroy(m);
+    natsConnection_Destroy(nc);
+    return v;
+}
+
 char *it_signup_verified(char *email_out, size_t len, const char *org)
 {
     snprintf(email_out, len, "%s", it_fresh_email("owner"));

@@ -64,6 +64,10 @@ bool it_wait_ready(int timeout_ms);
 /* A NATS connection as the admin user (owned). */
 natsConnection *it_nats(void);
 
+/* A counter of one process of service (e.g. "sw-recorder") from the "worker" data of its
+ * $SRV.STATS reply; 0 when it has not counted it yet. */
+long it_worker_counter(const char *service, const char *counter);
+
 /* Signs up and verifies a new organization; fills email and returns the tenant id (owned). */
 char *it_signup_verified(char *email_out, size_t len, const char *org);
 /* Logs in; returns the login response (access, refresh). */

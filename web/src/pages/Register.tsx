@@ -1,9 +1,11 @@
 import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { applyFieldErrors, parseApiError } from '../lib/api';
 import { apiRequest } from '../lib/contract';
+import { plansQuery } from '../lib/queries';
 import { passwordRules, registerSchema, type RegisterValues } from '../lib/password';
 import { AuthShell } from '../components/AuthShell';
 import { Field } from '../components/ui/input';
@@ -15,6 +17,8 @@ const FIELDS = ['organization_name', 'email', 'password', 'password_confirm'] as
 export default function RegisterPage() {
   const navigate = useNavigate();
   const [formError, setFormError] = useState<string[]>([]);
+  // The Free limit as the server states it; said only once it is known.
+  const freeLimit = useQuery(plansQuery()).data?.find((p) => p.id === 'free')?.endpoint_limit ?? null;
   const {
     register,
     handleSubmit,
@@ -44,7 +48,10 @@ export default function RegisterPage() {
   return (
     <AuthShell>
       <h1 className="card-title">Create your account</h1>
-      <p className="card-description">Start monitoring your endpoints in minutes. Free for up to 3 endpoints.</p>
+      <p className="card-description">
+        Start monitoring your endpoints in minutes.
+        {freeLimit != null && ` Free for up to ${freeLimit} endpoints.`}
+      </p>
       {formError.length > 0 && <Alert tone="danger">{formError.join(' ')}</Alert>}
       <form onSubmit={onSubmit} noValidate className="form">
         <Field label="Organization name" autoComplete="organization" error={errors.organization_name?.message} {...register('organization_name')} />

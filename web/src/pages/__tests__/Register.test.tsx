@@ -17,6 +17,12 @@ async function fill(user: ReturnType<typeof userEvent.setup>, values: Record<str
 }
 
 describe('RegisterPage', () => {
+  it('quotes the Free limit the server states', async () => {
+    mock.onGet('/billing/plans/').reply(200, { plans: [{ id: 'free', name: 'Free', endpoint_limit: 5, features: [] }] });
+    renderApp('/register');
+    expect(await screen.findByText(/Free for up to 5 endpoints\./)).toBeInTheDocument();
+  });
+
   it('shows the password rule live as the user types', async () => {
     const user = userEvent.setup();
     renderApp('/register');

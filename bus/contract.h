@@ -1,0 +1,172 @@
+/* The bus contract, written once: every subject, stream, durable consumer, header name, msg-id
+ * format, delivery limit and latency bucket the actors, sw-migrate (bus/topology.c), swctl and
+ * the edge agree on. Change one here and every side follows; nothing else spells them out.
+ *
+ * Subjects are versioned (sw.v1.); a token in angle brackets is filled in by the bus_subject_*
+ * helpers of bus/messages.h. NATS permissions (ops/nats/accounts.conf.tmpl) bind the region of
+ * sw.v1.results.<region>.<tenant> and sw.v1.jobs.probe.<region> to the region's prober user. */
+#ifndef SW_BUS_CONTRACT_H
+#define SW_BUS_CONTRACT_H
+
+/* ---- request/reply (queue group BUS_QUEUE_GROUP) ---------------------------------------- */
+
+#define BUS_QUEUE_GROUP "q"
+#define BUS_SUBJECT_PREFIX "sw.v1."
+
+/* Headers the edge sets on every request and actors trust (NATS permissions make them
+ * unforgeable: only the edge may publish API requests). */
+#define BUS_H_REQUEST_ID "Sw-Request-Id"
+#define BUS_H_TENANT "Sw-Tenant"
+#define BUS_H_USER "Sw-User"
+#define BUS_H_ROLE "Sw-Role"
+#define BUS_H_CLIENT_IP "Sw-Client-Ip"
+#define BUS_H_PARAM_ID "Sw-Param-Id"
+#define BUS_H_QUERY "Sw-Query"
+/* The scheme and host the client used ("https://status.example.com"), for absolute URLs in
+ * replies (pagination links); see edge_request_base() in http/edge.h. */
+#define BUS_H_BASE_URL "Sw-Base-Url"
+#define BUS_H_STATUS "Sw-Status"
+/* Reply headers named Sw-Http-<Name> become HTTP response header <Name> at the edge (for an
+ * allow-listed set of names: Retry-After, Set-Cookie, WWW-Authenticate, Location). */
+#define BUS_H_HTTP_PREFIX "Sw-Http-"
+
+/* ---- JetStream: headers ----------------------------------------------------------------- */
+
+#define BUS_H_MSG_ID "Nats-Msg-Id" /* JetStream drops a repeat within BUS_DUPLICATE_WINDOW_S */
+#define BUS_H_CONTENT_TYPE "Content-Type"
+/* A dead letter's reason, the subject it was consumed from and its SW_JOBS sequence. */
+#define BUS_H_DLQ_REASON "Sw-Dlq-Reason"
+#define BUS_H_DLQ_SUBJECT "Sw-Dlq-Subject"
+#define BUS_H_DLQ_SEQ "Sw-Dlq-Seq"
+/* On a replay record (swctl dlq replay): the SW_DLQ sequence replayed. */
+#define BUS_H_DLQ_REPLAY_OF "Sw-Dlq-Replay-Of"
+
+/* ---- JetStream: streams and their subjects ---------------------------------------------- */
+
+#define BUS_STREAM_JOBS "SW_JOBS"       /* work queue: probe and mail jobs */
+#define BUS_STREAM_RESULTS "SW_RESULTS" /* work queue: probe results for the recorder */
+#define BUS_STREAM_EVENTS "SW_EVENTS"   /* limits, 7 days: what happened, for whoever listens */
+#define BUS_STREAM_DLQ "SW_DLQ"         /* limits, 30 days: jobs that used up their deliveries */
+#define BUS_STREAM_ADVISORIES "SW_ADVISORIES" /* limits, 30 days: SW_JOBS delivery advisories */
+
+#define BUS_EVENTS_MAX_AGE_S (7 * 86400)
+#define BUS_DLQ_MAX_AGE_S (30 * 86400)
+#define BUS_DUPLICATE_WINDOW_S 120
+
+#define BUS_SUBJ_JOBS "sw.v1.jobs.>"
+#define BUS_SUBJ_PROBE_JOB_PREFIX "sw.v1.jobs.probe." /* + <region> */
+#define BUS_SUBJ_MAIL_JOB "sw.v1.jobs.mail"
+#define BUS_SUBJ_RESULTS "sw.v1.results.>"
+#define BUS_SUBJ_RESULT_PREFIX "sw.v1.results." /* + <region>.<tenant> */
+#define BUS_SUBJ_EVENTS "sw.v1.evt.>"
+#define BUS_SUBJ_EVENT_PREFIX "sw.v1.evt." /* + <tenant>.<kind> */
+#define BUS_SUBJ_DLQ "sw.v1.dlq.>"
+#define BUS_SUBJ_DLQ_PREFIX "sw.v1.dlq."
+#define BUS_SUBJ_DLQ_JOBS "sw.v1.dlq.SW_JOBS"
+#define BUS_SUBJ_DLQ_REPLAYS_PREFIX "sw.v1.dlq.replays." /* + <dlq seq> */
+#define BUS_SUBJ_ADVISORY_MAX_DELIVERIES "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.SW_JOBS.>"
+#define BUS_SUBJ_ADVISORY_TERMINATED "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.SW_JOBS.>"
+
+/* Event kinds: sw.v1.evt.<tenant>.<kind>. */
+#define BUS_EVT_ENDPOINT_PREFIX "endpoint." /* created|updated|deleted|up|down|dead_lettered */
+#define BUS_EVT_ENDPOINT_UP "endpoint.up"
+#define BUS_EVT_ENDPOINT_DOWN "endpoint.down"
+#define BUS_EVT_ENDPOINT_DEAD_LETTERED "endpoint.dead_lettered"
+#define BUS_EVT_PLAN_CHANGED "plan.changed"
+/* Filters of the durable event consumers (any tenant). */
+#define BUS_SUBJ_EVT_PLAN_CHANGED "sw.v1.evt.*.plan.changed"
+
+/* ---- JetStream: durable consumers and their delivery limits ----------------------------- */
+
+/* Probe jobs: one durable per region, filtered on BUS_SUBJ_PROBE_JOB_PREFIX<region>. A failed
+ * check is nak'd with BUS_PROBE_RETRY_BASE_MS × BUS_PROBE_RETRY_FACTOR^(attempt-1) (5 s, 15 s);
+ * after BUS_PROBE_MAX_DELIVER deliveries JetStream raises a max-deliveries advisory. No
+ * consumer BackOff: with one, nats-server 2.9.10 ignored a second NakWithDelay. */
+#define BUS_CONSUMER_PROBERS_PREFIX "probers-" /* + <region> */
+#define BUS_PROBE_MAX_DELIVER 3
+#define BUS_PROBE_ACK_WAIT_S 30
+#define BUS_PROBE_RETRY_BASE_MS 5000
+#define BUS_PROBE_RETRY_FACTOR 3
+#define BUS_PROBE_MAX_ACK_PENDING 20000
+/* A check may take up to BUS_PROBE_TIMEOUT_MAX_S; past BUS_PROBE_EXTEND_S the prober sends
+ * InProgress once so the ack wait does not run out. */
+#define BUS_PROBE_TIMEOUT_MAX_S 60
+#define BUS_PROBE_TIMEOUT_DEFAULT_S 10
+#define BUS_PROBE_EXTEND_S 20
+
+/* Mail jobs: sw-notify naks with its own growing delay while SMTP fails. */
+#define BUS_CONSUMER_MAILER "mailer"
+#define BUS_MAIL_MAX_DELIVER 20
+#define BUS_MAIL_ACK_WAIT_S 60
+#define BUS_MAIL_MAX_ACK_PENDING 256
+
+/* Results: the recorder writes batches; a failed batch is nak'd after BUS_RESULT_RETRY_MS. */
+#define BUS_CONSUMER_RECORDER "recorder"
+#define BUS_RESULT_ACK_WAIT_S 60
+#define BUS_RESULT_MAX_ACK_PENDING 20000
+#define BUS_RESULT_RETRY_MS 1000
+
+/* Advisories of SW_JOBS, for sw-deadletter. */
+#define BUS_CONSUMER_DEADLETTER "deadletter"
+#define BUS_DEADLETTER_ACK_WAIT_S 60
+#define BUS_DEADLETTER_RETRY_MS 2000
+
+/* plan.changed events, for sw-endpoints (pauses or resumes its own endpoints). */
+#define BUS_CONSUMER_ENDPOINTS_PLAN "endpoints-plan"
+#define BUS_PLAN_ACK_WAIT_S 30
+#define BUS_PLAN_RETRY_MS 2000
+
+/* endpoint.down|up events, for sw-auth (the owner of the users decides whom to mail). Only new
+ * events: a consumer created on an existing stream must not mail past incidents again. */
+#define BUS_CONSUMER_AUTH_ALERTS "auth-alerts"
+#define BUS_SUBJ_EVT_ENDPOINT "sw.v1.evt.*.endpoint.*"
+#define BUS_ALERT_ACK_WAIT_S 30
+#define BUS_ALERT_RETRY_MS 2000
+
+/* endpoint.deleted events, for the recorder (forgets the endpoint's state rows). */
+#define BUS_CONSUMER_RECORDER_DELETES "recorder-deletes"
+#define BUS_SUBJ_EVT_ENDPOINT_DELETED "sw.v1.evt.*.endpoint.deleted"
+
+/* ---- msg-id formats (Nats-Msg-Id) ------------------------------------------------------- */
+
+/* A probe job: <endpoint>:<due_epoch>:<region>; the scheduler and sw-endpoints' first check
+ * publish the same id for the same slot, so whichever comes second is dropped. It is also the
+ * job's job_id. */
+#define BUS_ID_PROBE_JOB_FMT "%s:%lld:%s"
+/* A result: <job_id>:<attempt>. */
+#define BUS_ID_RESULT_FMT "%s:%d"
+/* A dead letter: dlq:<stream>:<stream seq>. */
+#define BUS_ID_DLQ_FMT "dlq:%s:%llu"
+/* A replayed dead letter: replay:<dlq seq>:<epoch ms>. */
+#define BUS_ID_REPLAY_FMT "replay:%llu:%lld"
+/* An endpoint event: evt:<endpoint>:<kind>:<request id | incident id | epoch ms>. */
+#define BUS_ID_ENDPOINT_EVT_FMT "evt:%s:%s:%s"
+/* A plan change: plan.changed:<stripe event id>. */
+#define BUS_ID_PLAN_CHANGED_FMT "plan.changed:%s"
+/* The mail about an incident: incident:<incident id>:<up|down>. */
+#define BUS_ID_INCIDENT_MAIL_FMT "incident:%s:%s"
+
+/* ---- latency buckets --------------------------------------------------------------------- */
+
+/* Check durations the prober counts in $SRV.STATS as check_ms_le_<bound> (and check_ms_le_inf,
+ * check_ms_sum); the edge's /metrics turns them into sw_check_duration_seconds. */
+#define BUS_CHECK_MS_BUCKETS 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000
+#define BUS_CHECK_MS_NBUCKETS 9
+#define BUS_CHECK_MS_COUNTER_FMT "check_ms_le_%d"
+#define BUS_CHECK_MS_COUNTER_INF "check_ms_le_inf"
+#define BUS_CHECK_MS_COUNTER_SUM "check_ms_sum"
+
+/* The hourly roll-ups' 14-bucket latency histogram (public.check_rollups_hourly.buckets): the
+ * recorder counts a successful check's total_ms with width_bucket over these 13 bounds, the
+ * uptime route reads percentiles as bucket upper bounds (schema/public/0005_probing.sql). */
+#define BUS_ROLLUP_MS_BOUNDS_SQL "'{1,2,5,10,20,50,100,200,500,1000,2000,5000,10000}'::real[]"
+
+/* ---- sizes ------------------------------------------------------------------------------ */
+
+#define BUS_REGION_MAX 64  /* a region name and its NUL: [a-z0-9-], at most 63 */
+#define BUS_TENANT_MAX 48  /* a tenant id and its NUL (t_ + 24) */
+#define BUS_UUID_LEN 36    /* an endpoint id, without the NUL */
+#define BUS_JOB_ID_MAX 160 /* a job id and its NUL */
+#define BUS_SUBJECT_MAX 192
+
+#endif

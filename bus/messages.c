@@ -1,0 +1,234 @@
+/* Probe jobs and probe results to and from JSON; see messages.h. */
+#include "bus/messages.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool fits(int n, size_t len)
+{
+    return n > 0 && (size_t)n < len;
+}
+
+bool bus_subject_probe_job(char *out, size_t len, const char *region)
+{
+    return fits(snprintf(out, len, "%s%s", BUS_SUBJ_PROBE_JOB_PREFIX, region), len);
+}
+
+bool bus_subject_result(char *out, size_t len, const char *region, const char *tenant)
+{
+    return fits(snprintf(out, len, "%s%s.%s", BUS_SUBJ_RESULT_PREFIX, region, tenant), len);
+}
+
+bool bus_subject_event(char *out, size_t len, const char *tenant, const char *kind)
+{
+    return fits(snprintf(out, len, "%s%s.%s", BUS_SUBJ_EVENT_PREFIX, tenant, kind), len);
+}
+
+bool bus_consumer_probers(char *out, size_t len, const char *region)
+{
+    return fits(snprintf(out, len, "%s%s", BUS_CONSUMER_PROBERS_PREFIX, region), len);
+}
+
+/* Copies the token that starts at s and ends at the next '.' (or the end when last) into out;
+ * returns a pointer past it, or NULL when it is empty, too long or has other characters. */
+static const char *token(const char *s, char *out, size_t max, bool last)
+{
+    size_t n = 0;
+    for (; s[n] && s[n] != '.'; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return NULL;
+    }
+    if (n == 0 || n >= max || (last ? s[n] != '\0' : s[n] != '.'))
+        return NULL;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return s + n + (last ? 0 : 1);
+}
+
+bool bus_subject_result_parse(const char *subject, char region[BUS_REGION_MAX],
+                              char tenant[BUS_TENANT_MAX])
+{
+    size_t pl = strlen(BUS_SUBJ_RESULT_PREFIX);
+    region[0] = tenant[0] = '\0';
+    if (!subject || strncmp(subject, BUS_SUBJ_RESULT_PREFIX, pl) != 0)
+        return false;
+    const char *rest = token(subject + pl, region, BUS_REGION_MAX, false);
+    if (!rest || !token(rest, tenant, BUS_TENANT_MAX, true)) {
+        region[0] = tenant[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+bool bus_subject_event_tenant(const char *subject, char tenant[BUS_TENANT_MAX])
+{
+    size_t pl = strlen(BUS_SUBJ_EVENT_PREFIX);
+    tenant[0] = '\0';
+    if (!subject || strncmp(subject, BUS_SUBJ_EVENT_PREFIX, pl) != 0)
+        return false;
+    if (!token(subject + pl, tenant, BUS_TENANT_MAX, false)) {
+        tenant[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+bool bus_uuid_valid(const char *s)
+{
+    if (!s || strlen(s) != BUS_UUID_LEN)
+        return false;
+    for (int i = 0; i < BUS_UUID_LEN; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        char c = s[i];
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* ---- probe job --------------------------------------------------------------------------- */
+
+bool bus_probe_job_set_id(bus_probe_job *j)
+{
+    if (!j->endpoint_id || !j->region)
+        return false;
+    return fits(snprintf(j->job_id, sizeof(j->job_id), BUS_ID_PROBE_JOB_FMT, j->endpoint_id,
+                         (long long)j->due_epoch, j->region),
+                sizeof(j->job_id));
+}
+
+json_t *bus_probe_job_encode(const bus_probe_job *j)
+{
+    if (!j->job_id[0] || !j->endpoint_id || !j->tenant_id || !j->region || !j->url)
+        return NULL;
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "job_id", j->job_id, "endpoint_id",
+                  j->endpoint_id, "tenant_id", j->tenant_id, "url", j->url, "timeout_seconds",
+                  j->timeout_seconds, "due_epoch", (json_int_t)j->due_epoch, "region", j->region);
+    /* A reference, not a copy (as json_pack's "O" would): the scheduler encodes one job per
+     * region from the same row. */
+    if (o && j->expected_status)
+        json_object_set(o, "expected_status", (json_t *)j->expected_status);
+    return o;
+}
+
+static const char *str_field(const json_t *o, const char *key, size_t max)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= max)
+        return NULL;
+    return json_string_value(v);
+}
+
+/* An integer field within [lo, hi]; false when absent, not an integer or out of range. */
+static bool int_field(const json_t *o, const char *key, json_int_t lo, json_int_t hi,
+                      json_int_t *out)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        return false;
+    *out = json_integer_value(v);
+    return *out >= lo && *out <= hi;
+}
+
+/* Due times and check times: after 2001 and before 2286 (10^10 s), in seconds. */
+#define EPOCH_MIN 1000000000LL
+#define EPOCH_MAX 9999999999LL
+
+sw_status bus_probe_job_decode(bus_probe_job *out, const json_t *o)
+{
+    json_int_t due = 0, timeout = BUS_PROBE_TIMEOUT_DEFAULT_S;
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(o))
+        return SW_EINVAL;
+    const char *id = str_field(o, "job_id", BUS_JOB_ID_MAX);
+    out->endpoint_id = str_field(o, "endpoint_id", BUS_UUID_LEN + 1);
+    out->tenant_id = str_field(o, "tenant_id", BUS_TENANT_MAX);
+    out->region = str_field(o, "region", BUS_REGION_MAX);
+    out->url = str_field(o, "url", 4096);
+    if (!id || !bus_uuid_valid(out->endpoint_id) || !out->tenant_id || !out->region || !out->url ||
+        !int_field(o, "due_epoch", EPOCH_MIN, EPOCH_MAX, &due))
+        return SW_EINVAL;
+    /* An out-of-range timeout is the default, as it always was. */
+    if (!int_field(o, "timeout_seconds", 1, BUS_PROBE_TIMEOUT_MAX_S, &timeout))
+        timeout = BUS_PROBE_TIMEOUT_DEFAULT_S;
+    const json_t *exp = json_object_get(o, "expected_status");
+    out->expected_status = json_is_string(exp) || json_is_array(exp) ? exp : NULL;
+    out->due_epoch = due;
+    out->timeout_seconds = (int)timeout;
+    snprintf(out->job_id, sizeof(out->job_id), "%s", id);
+    return SW_OK;
+}
+
+/* ---- probe result ------------------------------------------------------------------------ */
+
+json_t *bus_probe_result_encode(const bus_probe_result *r)
+{
+    if (!r->job_id || !r->endpoint_id || !r->tenant_id[0] || !r->region[0])
+        return NULL;
+    return json_pack("{s:s,s:s,s:s,s:I,s:s,s:i,s:I,s:b,s:b,s:b,s:i,s:s,s:f,s:f,s:f,s:f,s:f}",
+                     "job_id", r->job_id, "endpoint_id", r->endpoint_id, "tenant_id", r->tenant_id,
+                     "due_epoch", (json_int_t)r->due_epoch, "region", r->region, "attempt",
+                     r->attempt, "checked_at_ms", (json_int_t)r->checked_at_ms, "ok", r->ok,
+                     "blocked", r->blocked, "final", r->final, "http_status", r->http_status,
+                     "error", r->error ? r->error : "", "dns_ms", r->dns_ms, "connect_ms",
+                     r->connect_ms, "tls_ms", r->tls_ms, "ttfb_ms", r->ttfb_ms, "total_ms",
+                     r->total_ms);
+}
+
+/* A duration in ms: a finite number in [0, 1 day]; absent is 0. */
+static bool ms_field(const json_t *o, const char *key, double *out)
+{
+    const json_t *v = json_object_get(o, key);
+    *out = 0;
+    if (!v)
+        return true;
+    if (!json_is_number(v))
+        return false;
+    *out = json_number_value(v);
+    return isfinite(*out) && *out >= 0 && *out <= 86400000.0;
+}
+
+static bool bool_field(const json_t *o, const char *key, bool *out)
+{
+    const json_t *v = json_object_get(o, key);
+    *out = json_is_true(v);
+    return !v || json_is_boolean(v);
+}
+
+bus_result_verdict bus_probe_result_decode(bus_probe_result *out, const json_t *o,
+                                           const char *subject)
+{
+    json_int_t due = 0, at = 0, attempt = 0, http = 0;
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(o) || !bus_subject_result_parse(subject, out->region, out->tenant_id))
+        return BUS_RESULT_MALFORMED;
+    out->job_id = str_field(o, "job_id", BUS_JOB_ID_MAX);
+    out->endpoint_id = str_field(o, "endpoint_id", BUS_UUID_LEN + 1);
+    const char *tenant = str_field(o, "tenant_id", BUS_TENANT_MAX);
+    const char *region = str_field(o, "region", BUS_REGION_MAX);
+    const json_t *err = json_object_get(o, "error");
+    if (!out->job_id || !bus_uuid_valid(out->endpoint_id) || !tenant || !region ||
+        !int_field(o, "due_epoch", EPOCH_MIN, EPOCH_MAX, &due) ||
+        !int_field(o, "checked_at_ms", EPOCH_MIN * 1000, EPOCH_MAX * 1000, &at) ||
+        !int_field(o, "attempt", 1, 1000, &attempt) ||
+        !int_field(o, "http_status", 0, 999, &http) || !bool_field(o, "ok", &out->ok) ||
+        !json_is_boolean(json_object_get(o, "ok")) || !bool_field(o, "blocked", &out->blocked) ||
+        !bool_field(o, "final", &out->final) || (err && !json_is_string(err)) ||
+        json_string_length(err) > 1000 || !ms_field(o, "dns_ms", &out->dns_ms) ||
+        !ms_field(o, "connect_ms", &out->connect_ms) || !ms_field(o, "tls_ms", &out->tls_ms) ||
+        !ms_field(o, "ttfb_ms", &out->ttfb_ms) || !ms_field(o, "total_ms", &out->total_ms))
+        return BUS_RESULT_MALFORMED;
+    out->due_epoch = due;
+    out->checked_at_ms = at;
+    out->attempt = (int)attempt;
+    out->http_status = (int)http;
+    out->error = err ? json_string_value(err) : "";
+    /* The payload repeats tenant and region; a publisher that claims others is forging. */
+    if (strcmp(tenant, out->tenant_id) != 0 || strcmp(region, out->region) != 0)
+        return BUS_RESULT_FORGED;
+    return BUS_RESULT_OK;
+}
