@@ -15,6 +15,7 @@
 #include "bus/config.h"
 #include "bus/jetstream.h"
 #include "bus/log.h"
+#include "bus/sentry.h"
 
 #define BUS_MAX_WORKERS 16
 #define BUS_VERSION "1.0.0"
@@ -25,6 +26,7 @@
 typedef struct route_state {
     const bus_route *route;
     bus_actor *actor;
+    bool slow;     /* served on the slow pool (bus_actor_def.slow_subjects) */
     char name[64]; /* micro endpoint name: the subject after sw.v1.<actor>. with '.' -> '_' */
     pthread_mutex_t lock;
     int64_t num_requests;
@@ -45,8 +47,29 @@ typedef struct worker {
     bus_actor *actor;
 } worker;
 
+/* A request handed to the pool of slow routes. */
+typedef struct slow_job {
+    struct slow_job *next;
+    route_state *rs;
+    natsConnection *nc;
+    natsMsg *msg; /* owned */
+} slow_job;
+
+#define BUS_MAX_SLOW_THREADS 128
+
+typedef struct slow_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    slow_job *head, *tail;
+    int busy; /* jobs queued or running */
+    bool stop;
+    pthread_t threads[BUS_MAX_SLOW_THREADS];
+    int nthreads;
+} slow_pool;
+
 struct bus_actor {
     const bus_actor_def *def;
+    slow_pool slow;
     char id[32];
     char started[32];
     natsConnection *nc;
@@ -171,9 +194,9 @@ out:
     free(text);
 }
 
-static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+/* Serves one request and destroys msg. */
+static void serve(route_state *rs, natsConnection *nc, natsMsg *msg)
 {
-    route_state *rs = closure;
     bus_req req = {0};
     bus_reply rep = {0};
     sw_status st;
@@ -231,12 +254,111 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
                  sw_status_name(st));
     }
     pthread_mutex_unlock(&rs->lock);
-    if (sw_status_http(st) >= 500 && !refuse) /* refusals: one count when stopped */
-        sw_log(SW_LOG_WARN, "request failed", "subject", req.subject, "status", sw_status_name(st),
-               NULL);
+    /* A 500 is a fault of ours (an error, and so a Sentry event); 503/504 are the bus or the
+     * database being away, which their own warnings and the health checks report. Refusals
+     * while stopping: one count when stopped. */
+    if (sw_status_http(st) >= 500 && !refuse)
+        sw_log(sw_status_http(st) == 500 ? SW_LOG_ERROR : SW_LOG_WARN, "request failed", "subject",
+               req.subject, "status", sw_status_name(st), NULL);
     bus_reply_clear(&rep);
     sw_log_ctx_clear();
     natsMsg_Destroy(msg);
+}
+
+static void *slow_main(void *arg)
+{
+    slow_pool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->head && !p->stop)
+            pthread_cond_wait(&p->cond, &p->lock);
+        if (!p->head)
+            break; /* stopping, nothing left */
+        slow_job *j = p->head;
+        p->head = j->next;
+        if (!p->head)
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->lock);
+        serve(j->rs, j->nc, j->msg);
+        free(j);
+        pthread_mutex_lock(&p->lock);
+        p->busy--;
+        pthread_cond_broadcast(&p->cond);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    route_state *rs = closure;
+    slow_pool *p = &rs->actor->slow;
+    (void)sub;
+    if (rs->slow && p->nthreads > 0) {
+        slow_job *j = calloc(1, sizeof(*j));
+        if (j) {
+            j->rs = rs;
+            j->nc = nc;
+            j->msg = msg;
+            pthread_mutex_lock(&p->lock);
+            if (p->tail)
+                p->tail->next = j;
+            else
+                p->head = j;
+            p->tail = j;
+            p->busy++;
+            pthread_cond_signal(&p->cond);
+            pthread_mutex_unlock(&p->lock);
+            return;
+        }
+    }
+    serve(rs, nc, msg);
+}
+
+/* Starts the pool when some route is slow. */
+static sw_status slow_pool_start(bus_actor *a)
+{
+    slow_pool *p = &a->slow;
+    bool any = false;
+    for (size_t i = 0; i < a->def->nroutes; i++) {
+        for (const char *const *s = a->def->slow_subjects; s && *s; s++)
+            if (strcmp(*s, a->def->routes[i].subject) == 0)
+                a->routes[i].slow = true;
+        any |= a->routes[i].slow;
+    }
+    if (!any)
+        return SW_OK;
+    long n = sw_config_long("SW_SLOW_THREADS", 32, 1, BUS_MAX_SLOW_THREADS, NULL);
+    for (long i = 0; i < n; i++) {
+        if (pthread_create(&p->threads[p->nthreads], NULL, slow_main, p) != 0)
+            return SW_EINTERNAL;
+        p->nthreads++;
+    }
+    return SW_OK;
+}
+
+/* Waits (up to wait_ms) for the pool's queued and running requests. */
+static void slow_pool_idle(slow_pool *p, int wait_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    pthread_mutex_lock(&p->lock);
+    while (p->busy > 0 && pthread_cond_timedwait(&p->cond, &p->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Stops and joins the pool's threads; they finish what is queued first. */
+static void slow_pool_stop(slow_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    p->nthreads = 0;
 }
 
 /* ---------------------------------------------------------------- counters */
@@ -342,6 +464,14 @@ static json_t *micro_stats(bus_actor *a)
     for (int i = 0; i < a->ncounters; i++)
         json_object_set_new(data, a->counters[i].name, json_integer(a->counters[i].value));
     pthread_mutex_unlock(&a->counters_lock);
+    {
+        /* Error tracking's own counters (bus/sentry.h), zero without SENTRY_DSN. */
+        sw_sentry_stats ss;
+        sw_sentry_stats_get(&ss);
+        json_object_set_new(data, "sentry_events_sent", json_integer(ss.sent));
+        json_object_set_new(data, "sentry_events_dropped", json_integer(ss.dropped));
+        json_object_set_new(data, "sentry_events_failed", json_integer(ss.failed));
+    }
     if (a->def->stats)
         a->def->stats(a, data);
     if (json_object_size(data) > 0) {
@@ -691,6 +821,8 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     (void)argc;
     (void)argv;
     sw_log_init(def->name, sw_config_str("SW_LOG_LEVEL", "info"));
+    if (!sw_sentry_init(def->name))
+        return 2;
     if (sodium_init() < 0) {
         sw_log(SW_LOG_ERROR, "libsodium failed to initialise", NULL);
         return 1;
@@ -716,6 +848,8 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
     /* SIGTERM to exit: at most about twice this (the drain, then handlers it cut off). */
     long drain_ms = sw_config_long("SW_DRAIN_TIMEOUT_MS", 10000, 100, 600000, NULL);
     pthread_mutex_init(&a.counters_lock, NULL);
+    pthread_mutex_init(&a.slow.lock, NULL);
+    pthread_cond_init(&a.slow.cond, NULL);
     pthread_mutex_init(&a.done_lock, NULL);
     pthread_cond_init(&a.done_cond, NULL);
     sw_random_hex(a.id, 11);
@@ -755,6 +889,10 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
             goto out;
         }
     }
+    if (slow_pool_start(&a) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "start-up failed: cannot start the slow-route threads", NULL);
+        goto out;
+    }
     if (spawn_workers(&a) != SW_OK) {
         sw_log(SW_LOG_ERROR, "start-up failed: worker threads", NULL);
         goto out;
@@ -774,13 +912,16 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def)
         pthread_join(a.workers[i].thread, NULL);
     /* Drain: stop taking requests, finish the callbacks in flight, flush their replies.
      * Requests still queued after half the drain time are refused (on_request), so a
-     * backlog cannot outlast the drain. */
+     * backlog cannot outlast the drain. Slow routes' requests run on the pool: those in
+     * flight answer before the connection goes. */
+    slow_pool_idle(&a.slow, 6000);
     __atomic_store_n(&a.refuse_from_ns, sw_now_ns() + drain_ms * 500000, __ATOMIC_RELEASE);
     natsConnection_DrainTimeout(a.nc, drain_ms);
     for (long waited = 0; waited < drain_ms + 2000 && !natsConnection_IsClosed(a.nc); waited += 20)
         nats_Sleep(20);
     rc = 0;
 out:
+    slow_pool_stop(&a.slow);
     if (a.nworkers && !bus_actor_stopping(&a)) { /* start-up failed after workers began */
         __atomic_store_n(&a.stopping, 1, __ATOMIC_RELEASE);
         for (int i = 0; i < a.nworkers; i++)
@@ -813,6 +954,9 @@ out:
     free(a.routes);
     nats_CloseAndWait(2000);
     pthread_mutex_destroy(&a.counters_lock);
+    pthread_mutex_destroy(&a.counters_lock);
+    pthread_cond_destroy(&a.slow.cond);
+    pthread_mutex_destroy(&a.slow.lock);
     pthread_mutex_destroy(&a.done_lock);
     pthread_cond_destroy(&a.done_cond);
     sw_log(SW_LOG_INFO, rc == 0 ? "stopped" : "exited with an error", NULL);

@@ -107,6 +107,11 @@ typedef struct bus_actor_def {
      * next to the counters of bus_actor_count. Runs on the micro subscription's thread: keep
      * it short and bounded (a statement timeout on any query). */
     void (*stats)(bus_actor *a, json_t *data);
+    /* Optional, NULL-terminated: subjects whose handlers may wait seconds on something outside
+     * (a DNS lookup with its deadline). They run on the actor's pool of SW_SLOW_THREADS threads
+     * (default 32), never on a NATS delivery thread, so the requests queued behind one on its
+     * subscription (any tenant's) are not held up. */
+    const char *const *slow_subjects;
 } bus_actor_def;
 
 /* Runs the actor until SIGTERM/SIGINT; returns the process exit code. */

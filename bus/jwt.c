@@ -39,8 +39,9 @@ sw_status sw_jwt_issue(char **token, sw_jwt_claims *c, const unsigned char key[S
     if (jwt_add_grant(jwt, "iss", SW_JWT_ISSUER) || jwt_add_grant(jwt, "aud", SW_JWT_AUDIENCE) ||
         jwt_add_grant(jwt, "typ", "access") || jwt_add_grant(jwt, "tid", c->tenant) ||
         jwt_add_grant(jwt, "sub", c->user) || jwt_add_grant(jwt, "role", c->role) ||
-        jwt_add_grant(jwt, "jti", c->jti) || jwt_add_grant_int(jwt, "iat", (long)now) ||
-        jwt_add_grant_int(jwt, "nbf", (long)now) || jwt_add_grant_int(jwt, "exp", (long)c->exp) ||
+        jwt_add_grant(jwt, "jti", c->jti) || (c->sid[0] && jwt_add_grant(jwt, "sid", c->sid)) ||
+        jwt_add_grant_int(jwt, "iat", (long)now) || jwt_add_grant_int(jwt, "nbf", (long)now) ||
+        jwt_add_grant_int(jwt, "exp", (long)c->exp) ||
         jwt_set_alg(jwt, JWT_ALG_HS256, key, SW_JWT_KEY_BYTES))
         goto out;
     *token = jwt_encode_str(jwt);
@@ -145,6 +146,8 @@ sw_status sw_jwt_verify(sw_jwt_claims *out, const char *token,
         claim_str(claims, "jti", c.jti, sizeof(c.jti)))
         goto out;
     if (json_object_get(claims, "nbf") && claim_int(claims, "nbf", &nbf))
+        goto out;
+    if (json_object_get(claims, "sid") && claim_str(claims, "sid", c.sid, sizeof(c.sid)))
         goto out;
     if (c.exp <= now || c.iat > now + SKEW || nbf > now + SKEW ||
         c.exp - c.iat > SW_JWT_ACCESS_TTL || !sw_tenant_id_valid(c.tenant))

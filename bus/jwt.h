@@ -24,6 +24,7 @@ typedef struct sw_jwt_claims {
     char user[48];
     char role[16];
     char jti[40];
+    char sid[40]; /* the session (refresh-token family) it belongs to; "" when none */
     int64_t iat;
     int64_t exp;
 } sw_jwt_claims;

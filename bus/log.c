@@ -15,6 +15,8 @@ static sw_log_level min_level = SW_LOG_INFO;
 static __thread char ctx_request_id[64];
 static __thread char ctx_tenant[64];
 
+static sw_log_hook error_hook;
+
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 void sw_log_init(const char *actor, const char *level)
@@ -36,6 +38,21 @@ void sw_log_ctx_clear(void)
 {
     ctx_request_id[0] = '\0';
     ctx_tenant[0] = '\0';
+}
+
+void sw_log_set_error_hook(sw_log_hook hook)
+{
+    __atomic_store_n(&error_hook, hook, __ATOMIC_RELEASE);
+}
+
+const char *sw_log_ctx_request_id(void)
+{
+    return ctx_request_id;
+}
+
+const char *sw_log_ctx_tenant(void)
+{
+    return ctx_tenant;
 }
 
 int sw_log_key_is_secret(const char *key)
@@ -129,6 +146,10 @@ void sw_logj(sw_log_level level, const char *msg, json_t *fields)
         json_decref(fields);
     }
     char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
+    sw_log_hook hook =
+        level >= SW_LOG_ERROR ? __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE) : NULL;
+    if (hook)
+        hook(line); /* already scrubbed: the event holds what the log line holds */
     json_decref(line);
     if (!text)
         return;

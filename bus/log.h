@@ -23,6 +23,17 @@ void sw_logj(sw_log_level level, const char *msg, json_t *fields);
  * "listen", addr, NULL). */
 void sw_log(sw_log_level level, const char *msg, ...) __attribute__((sentinel));
 
+/* Error tracking (bus/sentry.c) sees every error-level line after scrubbing: hook gets the
+ * line (borrowed, valid during the call) on the logging thread and must not block. NULL removes
+ * it. With no hook set (no SENTRY_DSN) an error line costs one pointer load more. */
+typedef void (*sw_log_hook)(const json_t *line);
+void sw_log_set_error_hook(sw_log_hook hook);
+
+/* This thread's request context (borrowed, "" when none). The buffers are the thread's own, so
+ * a signal handler may read them. */
+const char *sw_log_ctx_request_id(void);
+const char *sw_log_ctx_tenant(void);
+
 /* Scrubbing, exposed for tests and for the edge's access log. */
 int sw_log_key_is_secret(const char *key);
 int sw_log_value_is_secret(const char *value);

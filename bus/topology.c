@@ -23,6 +23,8 @@ static const stream_def streams[] = {
     {BUS_STREAM_RESULTS, {BUS_SUBJ_RESULTS}, js_WorkQueuePolicy, 0},
     {BUS_STREAM_EVENTS, {BUS_SUBJ_EVENTS}, js_LimitsPolicy, BUS_EVENTS_MAX_AGE_S *SEC},
     {BUS_STREAM_DLQ, {BUS_SUBJ_DLQ}, js_LimitsPolicy, BUS_DLQ_MAX_AGE_S *SEC},
+    /* Revoked sessions (bus/revocation.h): kept as long as an access token lives. */
+    {"SW_REVOKED", {"sw.v1.revoked.>"}, js_LimitsPolicy, (900 + 60) * SEC},
     {BUS_STREAM_ADVISORIES,
      {BUS_SUBJ_ADVISORY_MAX_DELIVERIES, BUS_SUBJ_ADVISORY_TERMINATED},
      js_LimitsPolicy,

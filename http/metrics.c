@@ -10,9 +10,12 @@
 #include <strings.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "bus/bus.h"
 #include "bus/gather.h"
+#include "bus/sentry.h"
 #include "bus/log.h"
 #include "bus/messages.h"
 
@@ -48,6 +51,7 @@ struct edge_metrics {
     route_stat routes[MAX_ROUTES];
     int nroutes; /* published with release after the slot is ready */
     uint64_t no_responders, timeouts;
+    double cert_not_after; /* epoch seconds; 0 without TLS */
 };
 
 static const char *methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
@@ -134,6 +138,29 @@ void edge_metrics_bus_error(edge_metrics *m, bool timeout)
         __atomic_add_fetch(timeout ? &m->timeouts : &m->no_responders, 1, __ATOMIC_RELAXED);
 }
 
+sw_status edge_metrics_set_certificate(edge_metrics *m, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *cert = NULL;
+    struct tm tm;
+    sw_status st = SW_EINVAL;
+    if (!f)
+        goto out;
+    cert = PEM_read_X509(f, NULL, NULL, NULL);
+    if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+        goto out;
+    m->cert_not_after = (double)timegm(&tm);
+    st = SW_OK;
+out:
+    if (st != SW_OK)
+        sw_log(SW_LOG_WARN, "metrics: no certificate expiry (cannot read the certificate)", "path",
+               path, NULL);
+    X509_free(cert);
+    if (f)
+        fclose(f);
+    return st;
+}
+
 /* ---------------------------------------------------------------- access */
 
 int edge_metrics_authorize(const char *token, bool production, const char *authorization)
@@ -201,9 +228,20 @@ static int64_t data_int(json_t *data, const char *key)
  * and the gauges the database actors read from the tables they own (sw-tenancy: tenants by
  * plan; sw-scheduler: endpoints by plan and lag; sw-deadletter: the DLQ's size). Several
  * instances of one actor read the same rows, so a gauge takes the largest value reported. */
+/* Per actor name: the processes that answered, and error tracking's counters (bus/sentry.h)
+ * summed over them. */
+#define MAX_ACTORS 32
+typedef struct actor_view {
+    char name[64];
+    int instances;
+    int64_t sentry_sent, sentry_dropped, sentry_failed;
+} actor_view;
+
 typedef struct stats_view {
     region_checks regions[MAX_REGIONS];
     int nregions;
+    actor_view actors[MAX_ACTORS];
+    int nactors;
     json_t *tenants_by_plan;   /* owned: {"free": n, ...} */
     json_t *endpoints_by_plan; /* owned */
     double lag_seconds;        /* < 0 when nobody reported it */
@@ -224,6 +262,19 @@ static void merge_max(json_t **into, json_t *from)
         if (json_is_integer(v) && (!have || json_integer_value(v) > json_integer_value(have)))
             json_object_set(*into, k, v);
     }
+}
+
+static actor_view *actor_get(stats_view *sv, const char *name)
+{
+    for (int k = 0; k < sv->nactors; k++)
+        if (strcmp(sv->actors[k].name, name) == 0)
+            return &sv->actors[k];
+    if (sv->nactors >= MAX_ACTORS)
+        return NULL;
+    actor_view *av = &sv->actors[sv->nactors++];
+    memset(av, 0, sizeof(*av));
+    snprintf(av->name, sizeof(av->name), "%s", name);
+    return av;
 }
 
 static void add_checks(stats_view *sv, const char *region, json_t *data)
@@ -274,8 +325,16 @@ static void gather_stats(const edge_metrics_sources *src, stats_view *sv)
             if (strcmp(str_or_empty(json_object_get(ep, "name")), "worker") == 0)
                 data = json_object_get(ep, "data");
         }
+        actor_view *av = *name ? actor_get(sv, name) : NULL;
+        if (av)
+            av->instances++;
         if (!json_is_object(data))
             continue;
+        if (av) {
+            av->sentry_sent += data_int(data, "sentry_events_sent");
+            av->sentry_dropped += data_int(data, "sentry_events_dropped");
+            av->sentry_failed += data_int(data, "sentry_events_failed");
+        }
         if (strcmp(name, "sw-prober") == 0)
             add_checks(sv, region ? region : "local", data);
         merge_max(&sv->tenants_by_plan, json_object_get(data, "tenants_by_plan"));
@@ -381,6 +440,41 @@ static void put_gauges(FILE *f, const stats_view *sv)
         fprintf(f, "sw_dlq_messages %.0f\n", sv->dlq_messages);
 }
 
+/* sw_actor_instances for every expected actor (0 when none answered: "down" is a value, not a
+ * gap) and the Sentry counters of every actor that answered plus the edge's own. */
+static void put_actors(FILE *f, const stats_view *sv, const char *expected)
+{
+    char want[512], name[128];
+    sw_sentry_stats own;
+    fprintf(f, "# HELP sw_actor_instances Processes of each actor answering $SRV.STATS at "
+               "scrape time (0: the actor is down).\n# TYPE sw_actor_instances gauge\n");
+    snprintf(want, sizeof(want), "%s", expected ? expected : "");
+    char *save = NULL;
+    for (char *a = strtok_r(want, ", ", &save); a; a = strtok_r(NULL, ", ", &save)) {
+        int count = 0;
+        for (int i = 0; i < sv->nactors; i++)
+            if (strcmp(sv->actors[i].name, a) == 0)
+                count = sv->actors[i].instances;
+        edge_metrics_escape(name, sizeof(name), a);
+        fprintf(f, "sw_actor_instances{actor=\"%s\"} %d\n", name, count);
+    }
+    fprintf(f, "# HELP sw_sentry_events_total Error and crash events for Sentry by actor and "
+               "outcome: sent (accepted), dropped (queue full or rate-limited), failed (network "
+               "error or refused); always 0 without SENTRY_DSN.\n"
+               "# TYPE sw_sentry_events_total counter\n");
+    sw_sentry_stats_get(&own);
+    for (int i = 0; i <= sv->nactors; i++) {
+        const actor_view *av = i < sv->nactors ? &sv->actors[i] : NULL;
+        edge_metrics_escape(name, sizeof(name), av ? av->name : "sw-edge");
+        fprintf(f, "sw_sentry_events_total{actor=\"%s\",outcome=\"sent\"} %lld\n", name,
+                (long long)(av ? av->sentry_sent : own.sent));
+        fprintf(f, "sw_sentry_events_total{actor=\"%s\",outcome=\"dropped\"} %lld\n", name,
+                (long long)(av ? av->sentry_dropped : own.dropped));
+        fprintf(f, "sw_sentry_events_total{actor=\"%s\",outcome=\"failed\"} %lld\n", name,
+                (long long)(av ? av->sentry_failed : own.failed));
+    }
+}
+
 static void put_checks(FILE *f, const stats_view *sv)
 {
     const region_checks *rc = sv->regions;
@@ -466,6 +560,13 @@ static void put_http(FILE *f, edge_metrics *m)
             "sw_bus_request_errors_total{kind=\"timeout\"} %llu\n",
             (unsigned long long)__atomic_load_n(&m->no_responders, __ATOMIC_RELAXED),
             (unsigned long long)__atomic_load_n(&m->timeouts, __ATOMIC_RELAXED));
+    /* The family is always declared (so rules and dashboards can name it); the sample is there
+     * when the edge serves HTTPS itself. */
+    fprintf(f, "# HELP sw_edge_tls_certificate_expiry_timestamp_seconds When the edge's TLS "
+               "certificate expires (notAfter, Unix time).\n"
+               "# TYPE sw_edge_tls_certificate_expiry_timestamp_seconds gauge\n");
+    if (m->cert_not_after > 0)
+        fprintf(f, "sw_edge_tls_certificate_expiry_timestamp_seconds %.0f\n", m->cert_not_after);
 }
 
 sw_status edge_metrics_render(char **out, size_t *len, edge_metrics *m,
@@ -483,6 +584,7 @@ sw_status edge_metrics_render(char **out, size_t *len, edge_metrics *m,
     put_http(f, m);
     put_checks(f, &sv);
     put_gauges(f, &sv);
+    put_actors(f, &sv, src->actors);
     json_decref(sv.tenants_by_plan);
     json_decref(sv.endpoints_by_plan);
     if (src->js && src->nc && natsConnection_Status(src->nc) == NATS_CONN_STATUS_CONNECTED)

@@ -23,6 +23,7 @@ typedef struct edge_metrics_sources {
     const char *regions;      /* SW_REGIONS: one probers-<region> consumer each */
     const char *inbox_prefix; /* where STATS replies may arrive (_INBOX_<user>) */
     int timeout_ms;           /* the STATS window at most */
+    const char *actors;       /* SW_READY_ACTORS: each gets sw_actor_instances, 0 when silent */
 } edge_metrics_sources;
 
 /* *out: owned (edge_metrics_free, which accepts NULL). */
@@ -36,6 +37,12 @@ void edge_metrics_observe(edge_metrics *m, const char *route, const char *method
                           double seconds);
 /* Counts a bus request that failed: no responders (false) or a timeout (true). */
 void edge_metrics_bus_error(edge_metrics *m, bool timeout);
+
+/* The edge's TLS certificate: reads the first certificate of the PEM file at path and exposes
+ * its notAfter as sw_edge_tls_certificate_expiry_timestamp_seconds (for the expiry alert). The
+ * edge reads its certificate once at start, so a renewed one shows after the restart that loads
+ * it. Returns SW_EINVAL (logged) when no certificate can be read. */
+sw_status edge_metrics_set_certificate(edge_metrics *m, const char *path);
 
 /* Renders the whole exposition. *out: owned (free), NUL-terminated, length in *len. */
 sw_status edge_metrics_render(char **out, size_t *len, edge_metrics *m,

@@ -18,10 +18,12 @@
 #include "bus/gather.h"
 #include "bus/jwt.h"
 #include "bus/log.h"
+#include "bus/sentry.h"
 #include "bus/topology.h"
 #include "http/edge.h"
 #include "http/guard.h"
 #include "http/metrics.h"
+#include "bus/revocation.h"
 
 #define REFRESH_COOKIE "sw_refresh"
 #define HSTS "max-age=63072000; includeSubDomains"
@@ -36,6 +38,8 @@ typedef struct edge {
     const char *ready_actors;
     int bus_timeout_ms;
     edge_metrics *metrics;
+    sw_revoked_set *revoked;       /* sessions whose access tokens are refused */
+    natsSubscription *revoked_sub; /* keeps `revoked` current (stream SW_REVOKED) */
     jsCtx *js_metrics; /* its Wait bounds each JetStream info call of a scrape */
     const char *metrics_token;
     const char *regions;
@@ -73,7 +77,9 @@ static const char *api_headers[][2] = {
     {"Permissions-Policy", "geolocation=(), camera=(), microphone=(), payment=(), usb=()"},
 };
 
-static const char dashboard_csp[] =
+/* The dashboard's CSP: self only, plus the Sentry ingest origin in connect-src when the
+ * dashboard reports its errors (dashboard_init). Written once before the server starts. */
+static char dashboard_csp[1024] =
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "style-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -84,6 +90,9 @@ static const char docs_csp[] =
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "style-src 'self' 'unsafe-inline'; font-src 'self' data:; worker-src 'self' blob:; "
     "form-action 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/* GET /api/config/: the dashboard's public settings, rendered once (dashboard_init). */
+static char *public_config;
 
 /* Reply headers an actor may set (as Sw-Http-<Name>) and the edge passes on. */
 static const char *forwarded_headers[] = {"Retry-After", "Set-Cookie", "WWW-Authenticate",
@@ -276,7 +285,9 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
                         1);
             return;
         }
-        if (sw_jwt_verify(&claims, token, e->jwt_key, sw_epoch_ms() / 1000) != SW_OK) {
+        int64_t now = sw_epoch_ms() / 1000;
+        if (sw_jwt_verify(&claims, token, e->jwt_key, now) != SW_OK ||
+            sw_revoked_set_check(e->revoked, &claims, now)) {
             send_detail(conn, e, cl, 401, "Given token not valid for any token type.", www_auth, 1);
             return;
         }
@@ -625,13 +636,66 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
                                 .js = e->js_metrics,
                                 .regions = e->regions,
                                 .inbox_prefix = e->inbox_prefix,
-                                .timeout_ms = 300};
+                                .timeout_ms = 300,
+                                .actors = e->ready_actors};
     if (edge_metrics_render(&text, &len, e->metrics, &src) != SW_OK) {
         send_detail(conn, e, cl, 500, sw_status_str(SW_EINTERNAL), NULL, 0);
         return;
     }
     send_typed(conn, e, cl, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, NULL, 0);
     free(text);
+}
+
+/* ---------------------------------------------------------------- dashboard settings */
+
+/* The dashboard reports its own errors to Sentry when a DSN is configured for it:
+ * SW_WEB_SENTRY_DSN, else SENTRY_DSN (a DSN is public by design: it only lets one post events).
+ * Renders GET /api/config/ and adds the DSN's origin to the dashboard CSP's connect-src, and
+ * nothing else. Returns false (logged) for an invalid DSN. */
+static bool dashboard_init(void)
+{
+    sw_sentry_dsn dsn;
+    char why[160];
+    const char *web_dsn = sw_config_str("SW_WEB_SENTRY_DSN", sw_config_str("SENTRY_DSN", NULL));
+    json_t *cfg = NULL;
+    if (!web_dsn) {
+        cfg = json_pack("{s:n}", "sentry");
+    } else {
+        if (!sw_sentry_dsn_parse(&dsn, web_dsn, why, sizeof(why))) {
+            sw_log(SW_LOG_ERROR, "refusing to start", "setting",
+                   getenv("SW_WEB_SENTRY_DSN") && *getenv("SW_WEB_SENTRY_DSN") ? "SW_WEB_SENTRY_DSN"
+                                                                              : "SENTRY_DSN",
+                   "reason", why, NULL);
+            return false;
+        }
+        cfg = json_pack("{s:{s:s,s:s,s:s,s:f}}", "sentry", "dsn", web_dsn, "environment",
+                        sw_config_str("SENTRY_ENVIRONMENT", sw_config_str("SW_ENV", "development")),
+                        "release", sw_release, "traces_sample_rate",
+                        sw_sentry_traces_sample_rate());
+        /* The host was checked by the DSN parser: no quote, space or semicolon can get in. */
+        char *p = strstr(dashboard_csp, "connect-src 'self'");
+        char rest[1024];
+        if (p) {
+            p += strlen("connect-src 'self'");
+            snprintf(rest, sizeof(rest), "%s", p);
+            snprintf(p, sizeof(dashboard_csp) - (size_t)(p - dashboard_csp), " %s://%s%s",
+                     dsn.scheme, dsn.host, rest);
+        }
+    }
+    public_config = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    json_decref(cfg);
+    return public_config != NULL;
+}
+
+static void handle_config(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                          call *cl)
+{
+    if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
+        const char *h[] = {"Allow", "GET, HEAD"};
+        send_detail(conn, e, cl, 405, "Method not allowed.", h, 1);
+        return;
+    }
+    send_json(conn, e, cl, 200, public_config, strlen(public_config), NULL, 0);
 }
 
 /* ---------------------------------------------------------------- HTTPS redirect */
@@ -733,6 +797,9 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         /* Load balancers and Prometheus keep talking plain HTTP to these. */
         cl.route = "https_redirect";
         redirect_https(conn, ri, e, &cl);
+    } else if (strcmp(uri, "/api/config/") == 0) {
+        cl.route = "/api/config/";
+        handle_config(conn, ri, e, &cl);
     } else if (strncmp(uri, "/api/", 5) == 0) {
         handle_api(conn, ri, e, &cl);
     } else if (health) {
@@ -907,6 +974,8 @@ int main(void)
     const char *pem = NULL;
 
     sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
+    if (!sw_sentry_init("sw-edge") || !dashboard_init())
+        return 2;
     if (sodium_init() < 0)
         return 1;
     if (!sw_config_check_env(why, sizeof(why))) {
@@ -966,6 +1035,10 @@ int main(void)
         if (natsConnection_JetStream(&e.js_metrics, e.nc, &jo) != NATS_OK)
             goto out;
     }
+    /* Fail closed: an edge that cannot see revocations would honour ended sessions. */
+    if (sw_revoked_set_new(&e.revoked) != SW_OK ||
+        sw_revoked_set_watch(&e.revoked_sub, e.revoked, e.js, 5000) != SW_OK)
+        goto out;
 
     /* Slow clients (README "Slow clients"): one worker thread per open connection, so a cap
      * per client address well below the thread count, and deadlines for headers and bodies. */
@@ -1012,6 +1085,7 @@ int main(void)
             rc = 2;
             goto out;
         }
+        edge_metrics_set_certificate(e.metrics, cert);
         const char *colon = strrchr(https, ':');
         snprintf(e.https_port, sizeof(e.https_port), "%s", colon ? colon + 1 : https);
         snprintf(ports, sizeof(ports), "%s,%ss", listen, https);
@@ -1058,15 +1132,20 @@ out:
         mg_stop(ctx); /* finishes the requests in flight */
     edge_guard_install(NULL);
     edge_guard_free(e.guard);
+    if (e.revoked_sub)
+        natsSubscription_Unsubscribe(e.revoked_sub);
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
+    natsSubscription_Destroy(e.revoked_sub);
     jsCtx_Destroy(e.js);
     jsCtx_Destroy(e.js_metrics);
     natsConnection_Destroy(e.nc);
     edge_metrics_free(e.metrics);
+    sw_revoked_set_free(e.revoked);
     if (pem_tmp[0])
         unlink(pem_tmp);
     sodium_memzero(e.jwt_key, sizeof(e.jwt_key));
+    free(public_config);
     nats_CloseAndWait(2000);
     return rc;
 }

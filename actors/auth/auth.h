@@ -3,6 +3,7 @@
 #define SW_AUTH_H
 
 #include "bus/bus.h"
+#include "store/store.h"
 
 /* register.c */
 sw_status auth_register(const bus_req *req, bus_reply *rep);
@@ -15,6 +16,15 @@ sw_status auth_refresh(const bus_req *req, bus_reply *rep);
 sw_status auth_logout(const bus_req *req, bus_reply *rep);
 sw_status auth_me(const bus_req *req, bus_reply *rep);
 
+/* revoke.c: sessions that end before their access tokens expire (bus/revocation.h).
+ * auth_revoke_session: the access tokens of one session (refresh-token family) stop working
+ * at every edge within moments; the caller has revoked the family's refresh tokens already.
+ * auth_revoke_user: every session of the user ends: all its refresh tokens are revoked (on c,
+ * in the caller's transaction if one is open) and its access tokens issued before now stop
+ * working; for a password change (and a removed user). Both return SW_EUNAVAILABLE when the
+ * bus did not take the revocation (the caller should answer 503 so the client retries). */
+sw_status auth_revoke_session(const bus_req *req, const char *family);
+sw_status auth_revoke_user(const bus_req *req, store_conn *c, const char *tenant, const char *user);
 /* alerts.c: bus_worker.handle of the endpoint-events consumer: one mail to the owner per
  * incident opened or closed. */
 void auth_alerts_batch(bus_actor *a, void *app, natsMsg **msgs, int n);

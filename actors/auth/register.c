@@ -71,7 +71,7 @@ sw_status auth_register(const bus_req *req, bus_reply *rep)
 {
     actor_app *app = req->app;
     store_conn *c = NULL;
-    char key[96], org[256], email[256], hash[PASSWORD_HASH_LEN], token[64], token_hash[80];
+    char key[96], addr[72], org[256], email[256], hash[PASSWORD_HASH_LEN], token[64], token_hash[80];
     tenant_created made;
     int retry_after = 0;
     sw_status st;
@@ -81,7 +81,8 @@ sw_status auth_register(const bus_req *req, bus_reply *rep)
         return bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
 
     /* Every attempt counts, valid or not, as the original system's throttle did. */
-    snprintf(key, sizeof(key), "register:ip:%s", req->client_ip ? req->client_ip : "-");
+    rate_limit_addr(addr, sizeof(addr), req->client_ip); /* IPv6 by /64 */
+    snprintf(key, sizeof(key), "register:ip:%s", addr);
     st = rate_limit_hit(c, key, app->rate_register, &retry_after);
     if (st == SW_ETHROTTLED) {
         st = rate_limit_reply(rep, req, "register", retry_after);

@@ -108,7 +108,7 @@ sw_status auth_resend_verification(const bus_req *req, bus_reply *rep)
     static const char *answer = "If an account with this email exists and is not verified yet, "
                                 "a new verification email has been sent.";
     actor_app *app = req->app;
-    char email[256], key[320], token[64], hash[80];
+    char email[256], key[320], addr[72], token[64], hash[80];
     json_t *who = NULL, *user = NULL;
     int retry_after = 0;
     sw_status st;
@@ -125,7 +125,8 @@ sw_status auth_resend_verification(const bus_req *req, bus_reply *rep)
     store_conn *c = store_acquire(app->db);
     if (!c)
         return bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
-    snprintf(key, sizeof(key), "sensitive:ip:%s", req->client_ip ? req->client_ip : "-");
+    rate_limit_addr(addr, sizeof(addr), req->client_ip); /* IPv6 by /64 */
+    snprintf(key, sizeof(key), "sensitive:ip:%s", addr);
     st = rate_limit_hit(c, key, app->rate_sensitive, &retry_after);
     if (st == SW_OK) {
         snprintf(key, sizeof(key), "sensitive:acct:%s", email);

@@ -8,6 +8,7 @@
 
 #include "actors/common/app.h"
 #include "bus/bus.h"
+#include <jansson.h>
 
 #define BILLING_SIG_TOLERANCE_S 300
 #define BILLING_STRIPE_API "https://api.stripe.com"
@@ -34,6 +35,16 @@ void billing_app_free(void *app);
  * the setting into why and returns false. Exposed for unit tests. */
 bool billing_config_check(bool production, const char *secret_key, const char *webhook_secret,
                           const char *price_pro, char *why, size_t whylen);
+
+/* stripe.c: one call to the Stripe API at api_base + path ("/v1/checkout/sessions"): a POST
+ * of form (already encoded) when form is not NULL, else a GET; idem: an Idempotency-Key or
+ * NULL. SW_OK when Stripe answered (*http its status, *body its JSON, owned, NULL when not
+ * JSON); SW_EUNAVAILABLE when it could not be reached in time (logged). */
+sw_status billing_stripe_call(const billing_app *app, const char *path, const char *form,
+                              const char *idem, long *http, json_t **body);
+/* Logs what Stripe said about a refused request: status and the error's type, code and param
+ * (never the message, which may quote what we sent). */
+void billing_stripe_log_error(const char *what, long http, const json_t *body);
 
 /* plans.c */
 sw_status billing_plans(const bus_req *req, bus_reply *rep);

@@ -3,9 +3,11 @@
  * public.stripe_events in the same transaction as what the event changes, so a redelivery is
  * a 200 that does nothing. Plan changes are ordered by the event's own `created`: the tenant
  * keeps plan_changed_at, and an event older than the last applied change is recorded and
- * otherwise ignored (Stripe delivers unordered). A plan change is announced as
- * sw.v1.evt.<tenant>.plan.changed after the commit; sw-endpoints pauses (or resumes) its own
- * endpoints from it. */
+ * otherwise ignored (Stripe delivers unordered). A checkout grants Pro only when it is paid (or
+ * needs no payment) and its line items hold the configured Pro price; a delayed payment's
+ * checkout.session.async_payment_succeeded grants it then, and _failed mails the owner. A
+ * plan change is announced as sw.v1.evt.<tenant>.plan.changed after the commit; sw-endpoints
+ * pauses (or resumes) its own endpoints from it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +50,7 @@ static const char *meta_tenant(const json_t *obj)
 static const char *event_tenant_hint(const event *ev)
 {
     const json_t *o = ev->object;
-    if (strcmp(ev->type, "checkout.session.completed") == 0) {
+    if (strncmp(ev->type, "checkout.session.", 17) == 0) {
         const char *t = json_string_value(json_object_get(o, "client_reference_id"));
         return t ? t : meta_tenant(o);
     }
@@ -202,6 +204,8 @@ static sw_status notify_payment_failed(store_conn *c, const bus_req *req, const 
         fl--;
     snprintf(link, sizeof(link), "%.*s/billing", (int)fl, front);
     json_t *due = json_object_get(ev->object, "amount_due");
+    if (!due) /* a checkout session (async_payment_failed) */
+        due = json_object_get(ev->object, "amount_total");
     const char *cur = json_string_value(json_object_get(ev->object, "currency"));
     if (json_is_integer(due) && cur && strlen(cur) == 3) {
         json_int_t v = json_integer_value(due);
@@ -241,6 +245,79 @@ static void publish_plan_changed(const bus_req *req, const char *tenant, const e
     if (st != SW_OK)
         sw_log(SW_LOG_WARN, "plan.changed not published", "status", sw_status_name(st), NULL);
     json_decref(evt);
+}
+
+/* What a checkout session event buys, decided before the transaction (it may ask Stripe). */
+typedef enum checkout_verdict {
+    CHECKOUT_NONE,   /* not a checkout event we act on */
+    CHECKOUT_PRO,    /* paid (or nothing to pay) for the Pro price: Pro */
+    CHECKOUT_NOTHING /* recorded, plan left alone: unpaid yet, not a subscription, other price */
+} checkout_verdict;
+
+/* Whether the session's line items include the configured Pro price. Webhook payloads carry
+ * no line items (Stripe leaves the expandable field out), so they are read from Stripe:
+ * GET /v1/checkout/sessions/{id}/line_items. SW_EUNAVAILABLE when Stripe did not answer (the
+ * event is not recorded and Stripe delivers it again). */
+static sw_status session_buys_pro(const billing_app *app, const char *session_id, bool *pro)
+{
+    char path[400];
+    json_t *list = NULL;
+    long http = 0;
+    *pro = false;
+    if (!session_id || strlen(session_id) > 255 ||
+        strspn(session_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+            strlen(session_id))
+        return SW_OK; /* not a Stripe id: nothing to buy */
+    snprintf(path, sizeof(path), "/v1/checkout/sessions/%s/line_items?limit=100", session_id);
+    sw_status st = billing_stripe_call(app, path, NULL, NULL, &http, &list);
+    if (st == SW_OK && http == 404) {
+        billing_stripe_log_error("checkout session unknown to Stripe: no plan change", http, list);
+    } else if (st == SW_OK && (http < 200 || http >= 300)) {
+        billing_stripe_log_error("Stripe refused the line items of a checkout session", http, list);
+        st = SW_EUNAVAILABLE;
+    } else if (st == SW_OK) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(json_object_get(list, "data"), i, item)
+        {
+            const char *price = ref_id(json_object_get(item, "price"));
+            if (price && app->price_pro && strcmp(price, app->price_pro) == 0)
+                *pro = true;
+        }
+    }
+    json_decref(list);
+    return st;
+}
+
+/* checkout.session.completed and .async_payment_succeeded: Pro only for a subscription
+ * checkout that is paid (or needs no payment: a 100 % coupon, a trial) and buys the Pro
+ * price. A completed session still "unpaid" (a bank debit on its way) waits for
+ * async_payment_succeeded. */
+static sw_status checkout_decide(const billing_app *app, const event *ev, checkout_verdict *v)
+{
+    const json_t *o = ev->object;
+    bool pro = false;
+    *v = CHECKOUT_NONE;
+    if (strcmp(ev->type, "checkout.session.completed") != 0 &&
+        strcmp(ev->type, "checkout.session.async_payment_succeeded") != 0)
+        return SW_OK;
+    *v = CHECKOUT_NOTHING;
+    const char *mode = json_string_value(json_object_get(o, "mode"));
+    const char *paid = json_string_value(json_object_get(o, "payment_status"));
+    if (!mode || strcmp(mode, "subscription") != 0)
+        return SW_OK; /* a one-off payment buys no plan */
+    if (!paid || (strcmp(paid, "paid") != 0 && strcmp(paid, "no_payment_required") != 0)) {
+        sw_log(SW_LOG_INFO, "checkout not paid yet: plan unchanged", "event", ev->id,
+               "payment_status", paid ? paid : "", NULL);
+        return SW_OK;
+    }
+    sw_status st = session_buys_pro(app, ref_id(json_object_get(o, "id")), &pro);
+    if (st == SW_OK && !pro)
+        sw_log(SW_LOG_WARN, "checkout of another price than Pro: plan unchanged", "event", ev->id,
+               NULL);
+    if (st == SW_OK && pro)
+        *v = CHECKOUT_PRO;
+    return st;
 }
 
 /* Reads the parts of an event we use; false when it is not a Stripe event. */
@@ -283,6 +360,13 @@ sw_status billing_webhook(const bus_req *req, bus_reply *rep)
         goto out;
     }
 
+    /* Before any lock: a checkout's line items may have to come from Stripe. */
+    checkout_verdict verdict = CHECKOUT_NONE;
+    st = checkout_decide(app, &ev, &verdict);
+    if (st != SW_OK) {
+        st = bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
+        goto out;
+    }
     c = store_acquire(app->common->db);
     if (!c) {
         st = bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
@@ -315,14 +399,15 @@ sw_status billing_webhook(const bus_req *req, bus_reply *rep)
         /* Recorded, so Stripe stops retrying; there is nothing of ours to change. */
         sw_log(SW_LOG_WARN, "stripe event for no known organization", "event", ev.id, "type",
                ev.type, NULL);
-    } else if (strcmp(ev.type, "checkout.session.completed") == 0) {
-        plan_change ch = {.plan = "pro",
+    } else if (verdict != CHECKOUT_NONE) {
+        plan_change ch = {.plan = verdict == CHECKOUT_PRO ? "pro" : NULL,
                           .customer = ref_id(json_object_get(ev.object, "customer")),
                           .subscription = ref_id(json_object_get(ev.object, "subscription"))};
-        const char *mode = json_string_value(json_object_get(ev.object, "mode"));
-        if (mode && strcmp(mode, "subscription") != 0)
-            ch.plan = NULL; /* a one-off payment buys no plan */
         st = apply_plan(c, &ev, tenant, &ch, &ap);
+    } else if (strcmp(ev.type, "checkout.session.async_payment_failed") == 0) {
+        /* The bank debit of a checkout failed: no Pro (it was never granted); the owner is
+         * told, as for a failed invoice. */
+        st = notify_payment_failed(c, req, &ev, tenant);
     } else if (strcmp(ev.type, "customer.subscription.updated") == 0 ||
                strcmp(ev.type, "customer.subscription.created") == 0) {
         plan_change ch = {.plan = plan_for_subscription(app, ev.object),

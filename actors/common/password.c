@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 
@@ -29,6 +30,78 @@ static const char *common_words[] = {
     "google", "linkedin", "ninja", "jesus", "love", "lovely", "money", "qazwsx", "zaq",
     "xsw", "zaqxsw", "qwe", "qweasd", "asd", "zxc", "aaa", "abc",
 };
+
+/* ------------------------------------------------------------------ breached passwords */
+
+extern const char sw_common_passwords_txt[]; /* password_list.c */
+
+static const char **breached;
+static size_t n_breached;
+static pthread_once_t breached_once = PTHREAD_ONCE_INIT;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Indexes the embedded list once: pointers into a copy with each newline made a NUL, sorted. */
+static void breached_init(void)
+{
+    size_t n = 0, len = strlen(sw_common_passwords_txt);
+    for (size_t i = 0; i < len; i++)
+        n += sw_common_passwords_txt[i] == '\n';
+    char *copy = malloc(len + 1);
+    const char **idx = calloc(n + 1, sizeof(*idx));
+    if (!copy || !idx) {
+        free(copy);
+        free(idx);
+        return; /* the composition rule and the word list below still apply */
+    }
+    memcpy(copy, sw_common_passwords_txt, len + 1);
+    for (char *line = copy, *nl = NULL; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        if (*line)
+            idx[n_breached++] = line;
+    }
+    qsort(idx, n_breached, sizeof(*idx), cmp_str);
+    breached = idx;
+}
+
+static bool is_breached(const char *candidate)
+{
+    pthread_once(&breached_once, breached_init);
+    if (!*candidate || !breached)
+        return false;
+    return bsearch(&candidate, breached, n_breached, sizeof(*breached), cmp_str) != NULL;
+}
+
+/* Lowercased, and with symbols around it, then everything after its last letter, trimmed:
+ * "Password123!" is looked up as "password123!", "password123" and "password". */
+static bool breached_forms(const char *pw)
+{
+    char low[MAX_LEN + 1];
+    size_t n = 0;
+    for (const char *p = pw; *p && n < MAX_LEN; p++)
+        low[n++] = (char)tolower((unsigned char)*p);
+    low[n] = '\0';
+    if (is_breached(low))
+        return true;
+    char *start = low, *end = low + n;
+    while (end > start && !isalnum((unsigned char)end[-1]))
+        end--;
+    while (start < end && !isalnum((unsigned char)*start))
+        start++;
+    *end = '\0';
+    if (is_breached(start))
+        return true;
+    while (end > start && !isalpha((unsigned char)end[-1]))
+        end--;
+    *end = '\0';
+    return is_breached(start);
+}
 
 static bool in_common_list(const char *word)
 {
@@ -152,7 +225,10 @@ bool password_check(const char *pw, const char *email, json_t *errors)
         skeleton(a, sizeof(a), pw);
         letters(b, sizeof(b), pw);
         substituted(full, sizeof(full), pw);
-        if (in_common_list(a) || in_common_list(b) || in_common_list(full))
+        /* Known from breaches (exactly, or under the usual decorations), or built on one of
+         * the words behind most of them. */
+        if (breached_forms(pw) || is_breached(a) || is_breached(b) || is_breached(full) ||
+            in_common_list(a) || in_common_list(b) || in_common_list(full))
             json_array_append_new(errors, json_string("This password is too common."));
         if (email) {
             char local[128];

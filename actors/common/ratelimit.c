@@ -1,7 +1,9 @@
 /* Fixed-window throttle counters in PostgreSQL. */
 #include "actors/common/ratelimit.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <sodium.h>
 
@@ -36,15 +38,51 @@ sw_status rate_limit_hit(store_conn *c, const char *key, sw_rate rate, int *retr
     return count > rate.count ? SW_ETHROTTLED : SW_OK;
 }
 
-sw_status rate_limit_reply(bus_reply *rep, const bus_req *req, const char *what,
-                           int retry_after)
+sw_status rate_limit_refund(store_conn *c, const char *key, sw_rate rate)
+{
+    char window[16];
+    snprintf(window, sizeof(window), "%d", rate.window_s);
+    const char *p[] = {key, window};
+    return store_query(c, NULL, NULL,
+                       "UPDATE public.rate_limits SET count = count - 1"
+                       " WHERE key = $1 AND count > 0 AND window_start ="
+                       "  to_timestamp(floor(extract(epoch FROM now()) / $2::int) * $2::int)",
+                       2, p);
+}
+
+void rate_limit_addr(char *out, size_t len, const char *ip)
+{
+    unsigned char a[16];
+    char text[INET6_ADDRSTRLEN];
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    if (!ip || !*ip) {
+        snprintf(out, len, "-");
+        return;
+    }
+    if (strchr(ip, ':') && inet_pton(AF_INET6, ip, a) == 1) {
+        if (memcmp(a, mapped, sizeof(mapped)) == 0 &&
+            inet_ntop(AF_INET, a + 12, text, sizeof(text))) {
+            snprintf(out, len, "%s", text);
+            return;
+        }
+        memset(a + 8, 0, 8);
+        if (inet_ntop(AF_INET6, a, text, sizeof(text))) {
+            snprintf(out, len, "%s/64", text);
+            return;
+        }
+    }
+    snprintf(out, len, "%.63s", ip);
+}
+
+sw_status rate_limit_reply(bus_reply *rep, const bus_req *req, const char *what, int retry_after)
 {
     char secs[16], detail[128];
     snprintf(secs, sizeof(secs), "%d", retry_after);
     snprintf(detail, sizeof(detail), "Request was throttled. Expected available in %d seconds.",
              retry_after);
     bus_reply_header(rep, "Retry-After", secs);
-    sw_log(SW_LOG_WARN, "security: throttled", "event", "throttle", "scope", what,
-           "retry_after", secs, "client_ip", req->client_ip, NULL);
+    sw_log(SW_LOG_WARN, "security: throttled", "event", "throttle", "scope", what, "retry_after",
+           secs, "client_ip", req->client_ip, NULL);
     return bus_reply_error(rep, SW_ETHROTTLED, "throttled", detail);
 }

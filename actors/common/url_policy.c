@@ -17,6 +17,8 @@
 
 #include <curl/curl.h>
 
+#include "actors/common/resolve.h"
+
 #define URL_MAX_LEN 2048
 #define HOST_MAX_LEN 253
 
@@ -28,7 +30,11 @@ typedef struct net6 {
 struct url_policy {
     net6 *allow;
     size_t n_allow;
+    char *dns_servers;  /* NULL: /etc/resolv.conf */
+    int dns_timeout_ms; /* 0: DNS_TIMEOUT_MS */
 };
+
+#define DNS_TIMEOUT_MS 4000 /* a create answers within the edge's 5 s, even on a dead server */
 
 #define V4(a, b, c, d, len)                                                                        \
     {                                                                                              \
@@ -345,7 +351,30 @@ void url_policy_free(url_policy *p)
     if (!p)
         return;
     free(p->allow);
+    free(p->dns_servers);
     free(p);
+}
+
+sw_status url_policy_set_resolver(url_policy *p, const char *servers, int timeout_ms, char *why,
+                                  size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    if (timeout_ms < 100 || timeout_ms > 4500) {
+        set_why(why, whylen, "%s", "the DNS timeout must be 100-4500 ms");
+        return SW_EINVAL;
+    }
+    if (servers && *servers && !sw_resolve_servers_valid(servers)) {
+        set_why(why, whylen, "%s", "expected name servers like 127.0.0.1:53,[::1]:53");
+        return SW_EINVAL;
+    }
+    char *copy = servers && *servers ? strdup(servers) : NULL;
+    if (servers && *servers && !copy)
+        return SW_EINTERNAL;
+    free(p->dns_servers);
+    p->dns_servers = copy;
+    p->dns_timeout_ms = timeout_ms;
+    return SW_OK;
 }
 
 bool url_policy_has_allowlist(const url_policy *p)
@@ -370,6 +399,8 @@ const char *url_verdict_message(url_verdict v)
         return "The host name could not be resolved.";
     case URL_DENIED_ADDRESS:
         return "The URL points to a private or reserved address and cannot be monitored.";
+    case URL_RESOLVE_TIMEOUT:
+        return "The host name could not be resolved in time: its name server did not answer.";
     }
     return "Enter a valid URL.";
 }
@@ -461,6 +492,7 @@ url_verdict url_policy_check(const url_policy *p, const char *url, char *reason,
     CURLU *h = NULL;
     char *host = NULL, *port = NULL;
     struct addrinfo *res = NULL;
+    sw_addrs addrs = {0, NULL};
     url_verdict v = URL_MALFORMED;
     const char *detail = NULL;
     char name[HOST_MAX_LEN + 2];
@@ -519,16 +551,40 @@ url_verdict url_policy_check(const url_policy *p, const char *url, char *reason,
         goto out;
     const char *lookup = has_suffix(name, ".localhost") ? "localhost" : name;
 
+    /* An IP literal in any spelling inet_aton accepts (2130706433, 0177.0.0.1, 127.1): glibc
+     * parses it without asking the network; anything else is a name for c-ares. */
     struct addrinfo hints;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = numeric ? AI_NUMERICHOST : 0;
-    if (getaddrinfo(lookup, NULL, &hints, &res) != 0 || !res)
+    hints.ai_flags = AI_NUMERICHOST;
+    if (getaddrinfo(lookup, NULL, &hints, &res) != 0 || !res) {
+        if (res)
+            freeaddrinfo(res);
+        res = NULL;
+        if (numeric)
+            goto out;
+    } else {
+        v = URL_OK;
+        for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+            if (!url_policy_addr_allowed(p, ai->ai_addr)) {
+                v = URL_DENIED_ADDRESS;
+                break;
+            }
+        }
+        goto out;
+    }
+    sw_status rs = sw_resolve(&addrs, lookup, p ? p->dns_servers : NULL,
+                              p && p->dns_timeout_ms ? p->dns_timeout_ms : DNS_TIMEOUT_MS);
+    if (rs == SW_ETIMEOUT) {
+        v = URL_RESOLVE_TIMEOUT;
+        detail = "no answer from the name server in time";
+    }
+    if (rs != SW_OK)
         goto out;
     v = URL_OK;
-    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (!url_policy_addr_allowed(p, ai->ai_addr)) {
+    for (size_t i = 0; i < addrs.n; i++) {
+        if (!url_policy_addr_allowed(p, (const struct sockaddr *)&addrs.addr[i])) {
             v = URL_DENIED_ADDRESS;
             break;
         }
@@ -537,6 +593,7 @@ url_verdict url_policy_check(const url_policy *p, const char *url, char *reason,
 out:
     if (res)
         freeaddrinfo(res);
+    sw_addrs_free(&addrs);
     curl_free(port);
     curl_free(host);
     curl_url_cleanup(h);

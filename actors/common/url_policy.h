@@ -16,7 +16,8 @@ typedef enum url_verdict {
     URL_BAD_SCHEME,
     URL_USERINFO,
     URL_UNRESOLVABLE,
-    URL_DENIED_ADDRESS
+    URL_DENIED_ADDRESS,
+    URL_RESOLVE_TIMEOUT /* the name server did not answer by the deadline */
 } url_verdict;
 
 typedef struct url_policy url_policy;
@@ -32,6 +33,12 @@ sw_status url_policy_new(url_policy **out, const char *allow_cidrs, bool product
 /* NULL ok. */
 void url_policy_free(url_policy *p);
 
+/* How url_policy_check resolves names: servers ("127.0.0.1:5353,[::1]:53"; NULL or "" = the
+ * system's /etc/resolv.conf, the default) and a deadline per lookup (default 4000 ms). SW_EINVAL
+ * (reason in why) for a malformed server list or a timeout outside 100-4500 ms. */
+sw_status url_policy_set_resolver(url_policy *p, const char *servers, int timeout_ms, char *why,
+                                  size_t whylen);
+
 /* Whether the allow list holds at least one entry (callers log loudly when it does). */
 bool url_policy_has_allowlist(const url_policy *p);
 
@@ -41,12 +48,13 @@ bool url_policy_has_allowlist(const url_policy *p);
 bool url_policy_addr_allowed(const url_policy *p, const struct sockaddr *sa);
 
 /* Parses url (http/https only, no userinfo, host required, port 1-65535, length <= 2048), resolves
- * the host with getaddrinfo (AF_UNSPEC) and checks EVERY address. IP literals in any spelling
+ * the host (A and AAAA: numeric forms with getaddrinfo, names with c-ares within the resolver's
+ * deadline, actors/common/resolve.h) and checks EVERY address. IP literals in any spelling
  * that inet_aton/getaddrinfo accept (decimal 2130706433, octal 0177.0.0.1, hex 0x7f.1, short 127.1,
  * bracketed IPv6, IPv4-mapped ::ffff:127.0.0.1) are therefore caught by checking resolved
  * addresses, never by string matching. Names like "localhost" or /etc/hosts entries are resolved
  * and checked the same way. reason: a short client-safe sentence (never the resolved IPs); may be
- * NULL. Blocks for as long as name resolution takes. */
+ * NULL. Blocks at most the resolver's deadline (URL_RESOLVE_TIMEOUT past it). */
 url_verdict url_policy_check(const url_policy *p, const char *url, char *reason, size_t len);
 
 /* Client-facing message for a verdict ("Only http and https URLs can be monitored." …); static

@@ -4,6 +4,8 @@
 #ifndef SW_ENDPOINTS_H
 #define SW_ENDPOINTS_H
 
+#include <pthread.h>
+
 #include "actors/common/app.h"
 #include "actors/common/url_policy.h"
 #include "bus/bus.h"
@@ -11,15 +13,26 @@
 #define ENDPOINTS_MAX_REGIONS 16
 
 /* req->app of this actor: the shared context plus what only endpoints needs. */
+#define ENDPOINTS_LOOKUP_SLOTS 64
+
+/* URL checks (a DNS lookup each, up to its deadline) in flight per tenant in this process. */
+typedef struct lookup_slot {
+    char tenant[48];
+    int n;
+} lookup_slot;
+
 typedef struct endpoints_app {
     actor_app *common;    /* owned */
-    url_policy *policy;   /* owned: built once from SW_PROBE_ALLOW_CIDRS and SW_ENV */
+    url_policy *policy;   /* owned: built once from SW_PROBE_ALLOW_CIDRS, SW_ENV, SW_DNS_* */
+    pthread_mutex_t lookups_lock;
+    lookup_slot lookups[ENDPOINTS_LOOKUP_SLOTS];
+    int lookups_per_tenant; /* SW_DNS_TENANT_LOOKUPS */
     char home_region[64]; /* SW_REGION: the default region of a new endpoint */
     char regions[512];    /* SW_REGIONS: the regions probers run in (comma-separated) */
 } endpoints_app;
 
 /* bus_actor_def.app_init / app_free. Refuses to start (naming the setting) on a bad
- * SW_PROBE_ALLOW_CIDRS, SW_REGION or SW_REGIONS. */
+ * SW_PROBE_ALLOW_CIDRS, SW_REGION, SW_REGIONS, SW_DNS_SERVERS or SW_DNS_TIMEOUT_MS. */
 void *endpoints_app_init(bus_actor *a, sw_status *err);
 void endpoints_app_free(void *app);
 

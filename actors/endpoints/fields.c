@@ -61,6 +61,7 @@ void *endpoints_app_init(bus_actor *a, sw_status *err)
         *err = SW_EINTERNAL;
         return NULL;
     }
+    pthread_mutex_init(&app->lookups_lock, NULL);
     app->common = actor_app_init(a, err);
     if (!app->common)
         goto fail;
@@ -92,6 +93,23 @@ void *endpoints_app_init(bus_actor *a, sw_status *err)
                "SW_PROBE_ALLOW_CIDRS is set: endpoints may point at these private addresses "
                "(meant for tests only)",
                "setting", "SW_PROBE_ALLOW_CIDRS", "value", allow, NULL);
+    /* Name lookups of new URLs: the system's name servers unless SW_DNS_SERVERS names others,
+     * each lookup cut off at SW_DNS_TIMEOUT_MS (a create answers within the edge's 5 s). */
+    bool ok = true;
+    long dns_ms = sw_config_long("SW_DNS_TIMEOUT_MS", 4000, 100, 4500, &ok);
+    const char *dns = sw_config_str("SW_DNS_SERVERS", "");
+    if (!ok || url_policy_set_resolver(app->policy, dns, (int)dns_ms, why, sizeof(why)) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting",
+               ok ? "SW_DNS_SERVERS" : "SW_DNS_TIMEOUT_MS", "reason",
+               ok ? why : "expected 100-4500 (milliseconds)", NULL);
+        goto einval;
+    }
+    app->lookups_per_tenant = (int)sw_config_long("SW_DNS_TENANT_LOOKUPS", 4, 1, 64, &ok);
+    if (!ok) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_DNS_TENANT_LOOKUPS", "reason",
+               "expected 1-64", NULL);
+        goto einval;
+    }
     return app;
 einval:
     *err = SW_EINVAL;
@@ -107,6 +125,7 @@ void endpoints_app_free(void *p)
         return;
     url_policy_free(app->policy);
     actor_app_free(app->common);
+    pthread_mutex_destroy(&app->lookups_lock);
     free(app);
 }
 
@@ -249,11 +268,69 @@ static const char *text_field(char *out, size_t len, const char *s, size_t max_c
     return NULL;
 }
 
+/* Takes one of the tenant's lookup places (false: all in use, or no free slot). */
+static bool lookup_enter(endpoints_app *app, const char *tenant)
+{
+    bool ok = false;
+    int free_slot = -1;
+    pthread_mutex_lock(&app->lookups_lock);
+    for (int i = 0; i < ENDPOINTS_LOOKUP_SLOTS; i++) {
+        lookup_slot *s = &app->lookups[i];
+        if (s->n > 0 && strcmp(s->tenant, tenant) == 0) {
+            ok = s->n < app->lookups_per_tenant;
+            if (ok)
+                s->n++;
+            free_slot = -2;
+            break;
+        }
+        if (s->n == 0 && free_slot == -1)
+            free_slot = i;
+    }
+    if (free_slot >= 0) {
+        snprintf(app->lookups[free_slot].tenant, sizeof(app->lookups[0].tenant), "%s", tenant);
+        app->lookups[free_slot].n = 1;
+        ok = true;
+    }
+    pthread_mutex_unlock(&app->lookups_lock);
+    return ok;
+}
+
+static void lookup_leave(endpoints_app *app, const char *tenant)
+{
+    pthread_mutex_lock(&app->lookups_lock);
+    for (int i = 0; i < ENDPOINTS_LOOKUP_SLOTS; i++) {
+        lookup_slot *s = &app->lookups[i];
+        if (s->n > 0 && strcmp(s->tenant, tenant) == 0) {
+            s->n--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&app->lookups_lock);
+}
+
+/* The URL policy's verdict, with at most lookups_per_tenant checks of one tenant at a time
+ * (each may wait for a name server until its deadline): one tenant's unanswered lookups never
+ * take the threads other tenants' creates run on. */
+static const char *check_url(endpoints_app *app, const bus_req *req, const char *url)
+{
+    char reason[256];
+    const char *tenant = req->tenant ? req->tenant : "";
+    if (!lookup_enter(app, tenant))
+        return "Too many addresses are being looked up for your organization right now. Try "
+               "again in a few seconds.";
+    url_verdict verdict = url_policy_check(app->policy, url, reason, sizeof(reason));
+    lookup_leave(app, tenant);
+    if (verdict == URL_OK)
+        return NULL;
+    /* The reason (addresses, resolver errors) is for the log, not the client. */
+    sw_log(SW_LOG_INFO, "endpoint url refused", "reason", reason, NULL);
+    return url_verdict_message(verdict);
+}
+
 bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep, bool url_required)
 {
     endpoints_app *app = req->app;
     const json_t *body = req->body;
-    char reason[256];
     bool ok = true;
     json_t *v;
 
@@ -270,14 +347,8 @@ bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep,
         ok = false;
     } else {
         const char *bad = text_field(in->url, sizeof(in->url), json_string_value(v), 2048);
-        if (!bad) {
-            url_verdict verdict = url_policy_check(app->policy, in->url, reason, sizeof(reason));
-            if (verdict != URL_OK) {
-                /* The reason (addresses, resolver errors) is for the log, not the client. */
-                sw_log(SW_LOG_INFO, "endpoint url refused", "reason", reason, NULL);
-                bad = url_verdict_message(verdict);
-            }
-        }
+        if (!bad)
+            bad = check_url(app, req, in->url);
         if (bad) {
             bus_reply_field_error(rep, "url", bad);
             ok = false;

@@ -13,6 +13,9 @@ static const bus_route routes[] = {
     {"sw.v1.endpoints.uptime", endpoints_uptime, false},
 };
 
+/* A new URL's host is looked up (up to SW_DNS_TIMEOUT_MS): off the delivery threads. */
+static const char *const slow[] = {"sw.v1.endpoints.create", "sw.v1.endpoints.update",
+                                   "sw.v1.endpoints.patch", NULL};
 /* Plan changes from sw-billing: the tenant's endpoints follow its plan. */
 static const bus_worker workers[] = {
     {.stream = BUS_STREAM_EVENTS,
@@ -31,6 +34,7 @@ static const bus_actor_def actor = {
     .nworkers = ARRAY_LEN(workers),
     .app_init = endpoints_app_init,
     .app_free = endpoints_app_free,
+    .slow_subjects = slow,
 };
 
 int main(int argc, char **argv)

@@ -25,6 +25,7 @@ typedef struct check {
 struct probe_engine {
     CURLM *multi;
     bool sandbox;
+    const char *ca_file; /* borrowed; NULL: CA_BUNDLE */
     int max_inflight;
     int inflight;
     const url_policy *policy;
@@ -44,6 +45,11 @@ static bool is_loopback(const struct sockaddr *sa)
 void probe_engine_sandbox(probe_engine *e, bool on)
 {
     e->sandbox = on;
+}
+
+void probe_engine_ca_file(probe_engine *e, const char *path)
+{
+    e->ca_file = path;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -181,7 +187,7 @@ bool probe_engine_add(probe_engine *e, const char *url, int timeout_s, const jso
     /* Debian's default CA path disables libcurl's CA cache (22 ms per TLS check instead of
      * 0.8 ms): use the bundle file. */
     curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
-    curl_easy_setopt(h, CURLOPT_CAINFO, CA_BUNDLE);
+    curl_easy_setopt(h, CURLOPT_CAINFO, e->ca_file ? e->ca_file : CA_BUNDLE);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {

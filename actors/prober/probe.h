@@ -32,6 +32,10 @@ void probe_engine_free(probe_engine *e);
  * blocked), so a test suite never sends a probe off the machine. SW_PROBE_SANDBOX=1. */
 void probe_engine_sandbox(probe_engine *e, bool on);
 
+/* Test-only trust: verify servers against the CA bundle file path (borrowed, outlives the
+ * engine) instead of the system bundle; SW_PROBE_CA_FILE, refused in production (prober.c). */
+void probe_engine_ca_file(probe_engine *e, const char *path);
+
 /* Starts a check of url (timeout in seconds) whose outcome is judged by expected (a JSON
  * string like "2xx-3xx" / "200-299" / "200", or an array of codes; NULL = 2xx-3xx). job is
  * handed back to the done callback. False when the engine is full. */

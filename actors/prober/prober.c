@@ -326,6 +326,22 @@ void *prober_app_init(bus_actor *a, sw_status *err)
         probe_engine_sandbox(p->engine, true);
         sw_log(SW_LOG_WARN, "probe sandbox: only loopback addresses are contacted", NULL);
     }
+    const char *ca_file = sw_config_str("SW_PROBE_CA_FILE", "");
+    if (p->engine && *ca_file) {
+        if (sw_config_is_production()) {
+            sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_PROBE_CA_FILE", "reason",
+                   "a test CA is not for production", NULL);
+            probe_engine_free(p->engine);
+            bus_apub_free(p->results);
+            url_policy_free(p->policy);
+            free(p);
+            *err = SW_EINVAL;
+            return NULL;
+        }
+        probe_engine_ca_file(p->engine, ca_file); /* getenv's string lives as long as we do */
+        sw_log(SW_LOG_WARN, "probe trust: servers are verified against a test CA file", "path",
+               ca_file, NULL);
+    }
     if (!p->engine) {
         probe_engine_free(p->engine);
         bus_apub_free(p->results);

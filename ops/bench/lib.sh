@@ -58,17 +58,20 @@ cpu_snapshot() {
     echo "${out[*]}"
 }
 
-# cpu_delta "before" "after" SECONDS → JSON object {name: {"cpu_s":…, "cores":…}}
+# cpu_delta "before" "after" SECONDS [COUNT] → JSON object {name: {"cpu_s":…, "cores":…}};
+# with COUNT (requests, checks), also "us_per_request": CPU s / COUNT × 1e6 (µs per unit).
 cpu_delta() {
-    python3 - "$1" "$2" "$3" "$CLK_TCK" <<'PY'
+    python3 - "$1" "$2" "$3" "$CLK_TCK" "${4:-0}" <<'PY'
 import json, sys
 b = dict(x.split("=") for x in sys.argv[1].split())
 a = dict(x.split("=") for x in sys.argv[2].split())
-secs, tck = float(sys.argv[3]), float(sys.argv[4])
+secs, tck, count = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 out = {}
 for k in a:
     d = (int(a[k]) - int(b.get(k, 0))) / tck
     out[k] = {"cpu_s": round(d, 2), "cores": round(d / secs, 3) if secs else None}
+    if count > 0:
+        out[k]["us_per_request"] = round(d / count * 1e6, 1)
 print(json.dumps(out))
 PY
 }

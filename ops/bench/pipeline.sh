@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ops/bench/pipeline.sh — run by `ops/sw bench pipeline` on a fresh instance (var/bench).
-#   --endpoints N (10000)  --interval S (30, the schedule's minimum)  --minutes M (5)
+#   --endpoints N (10000)  --interval S (30, the schedule's minimum)  --minutes M (5)  [--tls]
+#   (`ops/sw bench pipeline --help` lists every option.)
 # Offered load: N/S checks per second. The target is nginx on 127.0.0.1 answering 200 to
 # everything (ops/bench/nginx.conf.tmpl); targets.py is measured next to it for comparison.
 # Seeding is direct SQL, for speed: one organization signed up and verified through the API
@@ -15,31 +16,87 @@
 #   duplicates = rows sharing (job_id, attempt) + jobs with more than one successful row
 #   lateness   = checked_at - due_at of first attempts (due → probed → result published)
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+BENCH_PROG="ops/sw bench pipeline"
+. "$(dirname "${BASH_SOURCE[0]}")/args.sh"
 
-N=10000 INTERVAL=30 MINUTES=5 PROBERS=1 SCHEDULERS=1
+usage() {
+    cat <<USAGE
+Usage: ops/sw bench pipeline [--endpoints N] [--interval S] [--minutes M] [--probers K]
+                             [--schedulers K] [--tls]
+
+A fresh instance in var/bench (ports SW_BENCH_PORT_BASE+1.., default 31101-31109): N endpoints
+seeded by SQL on a local nginx, checked by the real scheduler, prober(s) and recorder for M
+minutes; then the books are balanced. Exits 1 on a lost or duplicated check or a died actor.
+
+  --endpoints N    endpoints (1..2000000, default 10000); N/S checks per second are offered
+  --interval S     seconds between checks of an endpoint (30..86400, default 30)
+  --minutes M      length of the run (above 0, at most 120; decimals allowed; default 5)
+  --probers K      copies of sw-prober sharing the consumer (1..9, default 1)
+  --schedulers K   copies of sw-scheduler (1..9, default 1)
+  --tls            HTTPS targets: nginx with a certificate of a local CA the bench makes with
+                   openssl (var/bench-ca/), a full TLS handshake per check; the prober trusts
+                   that CA through SW_PROBE_CA_FILE (test-only: refused when SW_ENV=production)
+  -h, --help       this text (nothing is installed, built or started)
+
+Settings (environment): BENCH_DRAIN_S 180 (1..3600), how long the streams may drain at the end.
+Prints checks/s, lateness p50/p99, lost, duplicates, CPU cores and CPU µs per check of each
+process, and the bytes on disk per recorded check (check results, roll-ups and their indexes)
+with a projection for 100,000 endpoints every 60 s kept 7 and 90 days.
+USAGE
+}
+
+if wants_help "$@"; then usage; exit 0; fi
+N=10000 INTERVAL=30 MINUTES=5 PROBERS=1 SCHEDULERS=1 TLS=0
 while (($#)); do
     case $1 in
-        --probers) PROBERS=$2; shift 2 ;;        # copies of sw-prober (one consumer, shared)
-        --schedulers) SCHEDULERS=$2; shift 2 ;;  # copies of sw-scheduler (SKIP LOCKED)
-        --endpoints) N=$2; shift 2 ;;
-        --interval) INTERVAL=$2; shift 2 ;;
-        --minutes) MINUTES=$2; shift 2 ;;
-        *) bdie "unknown option $1 (--endpoints N --interval S --minutes M [--probers K] [--schedulers K])" ;;
+        --probers) need_value "$@"; PROBERS=$2; shift 2 ;;        # copies of sw-prober (one consumer, shared)
+        --schedulers) need_value "$@"; SCHEDULERS=$2; shift 2 ;;  # copies of sw-scheduler (SKIP LOCKED)
+        --endpoints) need_value "$@"; N=$2; shift 2 ;;
+        --interval) need_value "$@"; INTERVAL=$2; shift 2 ;;
+        --minutes) need_value "$@"; MINUTES=$2; shift 2 ;;
+        --tls) TLS=1; shift ;;
+        *) usage_die "unknown argument '$1'" ;;
     esac
 done
-[[ $N =~ ^[0-9]+$ && $N -ge 1 ]] || bdie "--endpoints must be a positive number"
-[[ $INTERVAL =~ ^[0-9]+$ && $INTERVAL -ge 30 ]] ||
-    bdie "--interval must be >= 30 (public.schedule's CHECK); raise --endpoints for more checks/s"
-[[ $MINUTES =~ ^[0-9]+([.][0-9]+)?$ ]] || bdie "--minutes must be a number"
+check_int --endpoints "$N" 1 2000000
+# 30: public.schedule's CHECK; raise --endpoints for more checks/s.
+check_int --interval "$INTERVAL" 30 86400
+check_num --minutes "$MINUTES" 120
+check_int --probers "$PROBERS" 1 9
+check_int --schedulers "$SCHEDULERS" 1 9
+check_int BENCH_DRAIN_S "${BENCH_DRAIN_S:-180}" 1 3600
+[ "${BENCH_ARGS_ONLY:-0}" = 1 ] && exit 0
+N=$((10#$N)) INTERVAL=$((10#$INTERVAL)) PROBERS=$((10#$PROBERS)) SCHEDULERS=$((10#$SCHEDULERS))
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN_S=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
+((RUN_S >= 1)) || bdie "--minutes $MINUTES is under a second"
 DRAIN_S=${BENCH_DRAIN_S:-180}
 PORT=$SW_BENCH_TARGET_PORT
 NGX=$SW_VAR/nginx
 
 # ---- the target ---------------------------------------------------------------------------
 mkdir -p "$NGX/tmp"
-sed -e "s|@PORT@|$PORT|g" -e "s|@DIR@|$NGX|g" "$BENCH_REPO/ops/bench/nginx.conf.tmpl" >"$NGX/nginx.conf"
+TARGET_URL=http://127.0.0.1:$PORT
+TLS_SED=()
+if [ "$TLS" = 1 ]; then
+    # A local CA and a server certificate for 127.0.0.1 signed by it (RSA 2048, the common
+    # case), made afresh each run; the prober trusts ca.crt through SW_PROBE_CA_FILE (ops/sw).
+    CA=$SW_VAR/bench-ca
+    mkdir -p "$CA"
+    [ "${SW_PROBE_CA_FILE:-}" = "$CA/ca.crt" ] || bdie "--tls needs SW_PROBE_CA_FILE=$CA/ca.crt (ops/sw sets it)"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=StatusWatch bench CA" \
+        -keyout "$CA/ca.key" -out "$CA/ca.crt" >/dev/null 2>&1 || bdie "openssl: the CA failed"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$CA/server.key" \
+        -out "$CA/server.csr" >/dev/null 2>&1 || bdie "openssl: the server key failed"
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$CA/server.ext"
+    openssl x509 -req -in "$CA/server.csr" -CA "$CA/ca.crt" -CAkey "$CA/ca.key" -CAcreateserial \
+        -days 2 -extfile "$CA/server.ext" -out "$CA/server.crt" >/dev/null 2>&1 || bdie "openssl: signing failed"
+    TARGET_URL=https://127.0.0.1:$SW_BENCH_TARGET_TLS_PORT
+    TLS_SED=(-e 's/^#TLS //')
+fi
+sed -e "s|@PORT@|$PORT|g" -e "s|@TLS_PORT@|$SW_BENCH_TARGET_TLS_PORT|g" -e "s|@DIR@|$NGX|g" \
+    "${TLS_SED[@]+"${TLS_SED[@]}"}" "$BENCH_REPO/ops/bench/nginx.conf.tmpl" >"$NGX/nginx.conf"
 setsid nginx -c "$NGX/nginx.conf" -p "$NGX" </dev/null >>"$SW_VAR/log/nginx.log" 2>&1 &
 NGINX_PID=$!
 TARGETS_PID=
@@ -51,21 +108,30 @@ cleanup() {
 trap cleanup EXIT
 for ((i = 0; i < 50; i++)); do curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/ok" 2>/dev/null && break; sleep 0.1; done
 curl -fsS -o /dev/null "http://127.0.0.1:$PORT/ok" || bdie "nginx did not start (see $NGX/error.log)"
+if [ "$TLS" = 1 ]; then
+    curl -fsS -o /dev/null --max-time 5 --cacert "$CA/ca.crt" "$TARGET_URL/ok" ||
+        bdie "the TLS target does not verify against the bench CA (see $NGX/error.log)"
+fi
 
 # How fast each candidate target is, with a new connection per request like the prober
 # (wrk -H 'Connection: close'), 3 s each.
 target_rate() {
     wrk -t1 -c32 -d3s -H 'Connection: close' "$1" 2>/dev/null | awk '/Requests\/sec/ {print $2}'
 }
-setsid python3 "$BENCH_REPO/tests/fakes/targets.py" --host 127.0.0.1 --port "$SW_BENCH_TARGET_TLS_PORT" \
-    --tls-port 0 >"$SW_VAR/log/targets.out" 2>&1 </dev/null &
-TARGETS_PID=$!
-for ((i = 0; i < 50; i++)); do grep -q READY "$SW_VAR/log/targets.out" 2>/dev/null && break; sleep 0.1; done
-NGINX_RATE=$(target_rate "http://127.0.0.1:$PORT/ok")
-TARGETS_RATE=$(target_rate "http://127.0.0.1:$SW_BENCH_TARGET_TLS_PORT/ok")
-kill -- "-$TARGETS_PID" 2>/dev/null || true
-TARGETS_PID=
-bsay "target: nginx ${NGINX_RATE:-?} req/s vs targets.py ${TARGETS_RATE:-?} req/s (new connection each): using nginx"
+if [ "$TLS" = 1 ]; then
+    NGINX_RATE=$(target_rate "$TARGET_URL/ok") TARGETS_RATE=0   # wrk: full handshake each
+    bsay "target: nginx over TLS ${NGINX_RATE:-?} req/s (new connection and full handshake each)"
+else
+    setsid python3 "$BENCH_REPO/tests/fakes/targets.py" --host 127.0.0.1 --port "$SW_BENCH_TARGET_TLS_PORT" \
+        --tls-port 0 >"$SW_VAR/log/targets.out" 2>&1 </dev/null &
+    TARGETS_PID=$!
+    for ((i = 0; i < 50; i++)); do grep -q READY "$SW_VAR/log/targets.out" 2>/dev/null && break; sleep 0.1; done
+    NGINX_RATE=$(target_rate "http://127.0.0.1:$PORT/ok")
+    TARGETS_RATE=$(target_rate "http://127.0.0.1:$SW_BENCH_TARGET_TLS_PORT/ok")
+    kill -- "-$TARGETS_PID" 2>/dev/null || true
+    TARGETS_PID=
+    bsay "target: nginx ${NGINX_RATE:-?} req/s vs targets.py ${TARGETS_RATE:-?} req/s (new connection each): using nginx"
+fi
 
 # ---- seeding ------------------------------------------------------------------------------
 read -r TENANT _ < <(signup "Pipeline Bench")
@@ -82,15 +148,31 @@ CREATE TEMP TABLE seed ON COMMIT DROP AS
            date_trunc('second', now()) + make_interval(secs => 5 + (g % $INTERVAL)) AS first_due
     FROM generate_series(1, $N) g;
 INSERT INTO endpoints (id, name, url, interval_seconds, timeout_seconds, regions)
-    SELECT id, 'bench ' || g, 'http://127.0.0.1:$PORT/e/' || g, $INTERVAL, 5, '{local}' FROM seed;
+    SELECT id, 'bench ' || g, '$TARGET_URL/e/' || g, $INTERVAL, 5, '{local}' FROM seed;
 INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds, regions, next_due_at, url,
                              timeout_seconds)
-    SELECT id, '$TENANT', $INTERVAL, '{local}', first_due, 'http://127.0.0.1:$PORT/e/' || g, 5 FROM seed;
+    SELECT id, '$TENANT', $INTERVAL, '{local}', first_due, '$TARGET_URL/e/' || g, 5 FROM seed;
 COMMIT;
 SQL
 T0=$(bsql -c "SELECT extract(epoch FROM min(next_due_at))::bigint FROM public.schedule")
 T_END=$((T0 + RUN_S))
 bsay "seeded in $(($(date +%s) - T_SEED)) s; first checks due at $(date -u -d "@$T0" +%T), running until $(date -u -d "@$T_END" +%T) UTC"
+
+# Disk of the check history: "results rollups" in bytes, pg_total_relation_size (heap, indexes,
+# TOAST) of every partition of check_results and of the public.check_rollup* tables.
+disk_bytes() {
+    bsql -F ' ' <<'SQL'
+WITH rels AS (
+    SELECT relid AS oid, false AS rollup FROM pg_partition_tree('public.check_results') WHERE isleaf
+    UNION ALL
+    SELECT c.oid, true FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname LIKE 'check\_rollup%')
+SELECT coalesce(sum(pg_total_relation_size(oid)) FILTER (WHERE NOT rollup), 0),
+       coalesce(sum(pg_total_relation_size(oid)) FILTER (WHERE rollup), 0) FROM rels
+SQL
+}
+# Before any check: the empty tables' own pages, subtracted from the figure at the end.
+read -r R0 U0 <<<"$(disk_bytes)"
 
 # ---- the run ------------------------------------------------------------------------------
 # More copies of an actor: `ops/sw actor start NAME 2..9` (same consumer / queue group).
@@ -178,7 +260,21 @@ SELECT json_build_object(
                          FROM public.check_results WHERE ok))
 SQL
 )
-CPU=$(cpu_delta "$CPU0" "$CPU1" "$RUN_S")
+CPU=$(cpu_delta "$CPU0" "$CPU1" "$RUN_S" "$(jq .results_in_window <<<"$stats")")
+# Disk per recorded check: every partition of check_results and the roll-up tables, with
+# their indexes and TOAST (pg_total_relation_size), over the checks recorded (the instance is
+# fresh: all rows are this run's). Projection: 100,000 endpoints every 60 s, kept 7 / 90 days,
+# at this run's bytes per check (linear: roll-ups per endpoint-hour are counted per check too).
+disk=$(disk_bytes)
+read -r R1 U1 <<<"$disk"
+checks_rec=$(bsql -c "SELECT count(*) FROM public.check_results")
+disk=$(jq -n --argjson r0 "$R0" --argjson u0 "$U0" --argjson r1 "$R1" --argjson u1 "$U1" --argjson n "$checks_rec" '
+    (($r1 - $r0) + ($u1 - $u0)) as $b | ($b / ([$n, 1] | max)) as $per |
+    {checks_recorded: $n, results_bytes: ($r1 - $r0), rollups_bytes: ($u1 - $u0),
+     empty_tables_bytes_before: ($r0 + $u0), bytes_per_check: ($per * 10 | round / 10),
+     projection_100k_at_60s: {checks_per_day: (100000 * 1440),
+       gb_7_days: ($per * 100000 * 1440 * 7 / 1e8 | round / 10),
+       gb_90_days: ($per * 100000 * 1440 * 90 / 1e8 | round / 10)}}')
 recorded=$(jq .jobs_recorded <<<"$stats")
 dead=$(jq .dead_letters <<<"$stats")
 # Still queued is not lost: jobs in SW_JOBS and results in SW_RESULTS not yet recorded (the
@@ -188,8 +284,8 @@ CHECKS_S=$(jq --arg s "$RUN_S" '.results_in_window / ($s|tonumber) | . * 10 | ro
 DUPS=$(jq '.dup_job_attempt + .dup_ok_jobs' <<<"$stats")
 OFFERED=$(awk -v n="$N" -v s="$INTERVAL" 'BEGIN{printf "%.1f", n/s}')
 
-result=$(jq -n --argjson stats "$stats" --argjson cpu "$CPU" --argjson machine "$(machine_json)" \
-    --arg at "$(date -u +%FT%TZ)" --arg cmd "ops/sw bench pipeline --endpoints $N --interval $INTERVAL --minutes $MINUTES$( ((PROBERS > 1)) && echo " --probers $PROBERS")$( ((SCHEDULERS > 1)) && echo " --schedulers $SCHEDULERS")" --argjson probers "$PROBERS" --argjson schedulers "$SCHEDULERS" \
+result=$(jq -n --argjson stats "$stats" --argjson cpu "$CPU" --argjson disk "$disk" --argjson tls "$TLS" --argjson machine "$(machine_json)" \
+    --arg at "$(date -u +%FT%TZ)" --arg cmd "ops/sw bench pipeline --endpoints $N --interval $INTERVAL --minutes $MINUTES$( ((TLS)) && echo " --tls")$( ((PROBERS > 1)) && echo " --probers $PROBERS")$( ((SCHEDULERS > 1)) && echo " --schedulers $SCHEDULERS")" --argjson probers "$PROBERS" --argjson schedulers "$SCHEDULERS" \
     --argjson n "$N" --argjson iv "$INTERVAL" --argjson run "$RUN_S" --argjson offered "$OFFERED" \
     --argjson checks "$CHECKS_S" --argjson published "$PUBLISHED" --argjson lost "$LOST" --argjson dups "$DUPS" \
     --argjson backlog "$BACKLOG" --argjson drained "$DRAINED" --argjson drain_s "$DRAIN_TOOK" \
@@ -210,16 +306,16 @@ result=$(jq -n --argjson stats "$stats" --argjson cpu "$CPU" --argjson machine "
                  SW_SCHED_BATCH: (env.SW_SCHED_BATCH // "500 (default)"),
                  SW_SCHED_TICK_MS: (env.SW_SCHED_TICK_MS // "200 (default)"),
                  SW_RECORDER_BATCH: (env.SW_RECORDER_BATCH // "500 (default)"),
-                 SW_PG_OPTIONS: env.SW_PG_OPTIONS, target: "nginx 1 worker, 127.0.0.1, new connection per check",
+                 SW_PG_OPTIONS: env.SW_PG_OPTIONS, target: (if $tls == 1 then "nginx 1 worker, 127.0.0.1, HTTPS (RSA 2048, local CA via SW_PROBE_CA_FILE), new connection + full handshake per check" else "nginx 1 worker, 127.0.0.1, new connection per check" end),
                  seeding: "1 tenant via API sign-up + mail verification; endpoints + public.schedule by SQL"},
       target_rates_req_per_s: {nginx: ($nr|tonumber), targets_py: ($tr|tonumber)},
       budget: {checks_per_s_min: 4000, lateness_p99_ms_max_at_100k: 1000, lost: 0, duplicates: 0},
-      cpu: $cpu, loadavg_start: $la0, loadavg_end: $la1, machine: $machine, db: $stats}')
-f=$(write_result "pipeline-$N$( ((PROBERS > 1 || SCHEDULERS > 1)) && echo "-p$PROBERS-s$SCHEDULERS")" "$result")
+      disk: $disk, tls: ($tls == 1), cpu: $cpu, loadavg_start: $la0, loadavg_end: $la1, machine: $machine, db: $stats}')
+f=$(write_result "pipeline-$N$( ((TLS)) && echo -tls)$( ((PROBERS > 1 || SCHEDULERS > 1)) && echo "-p$PROBERS-s$SCHEDULERS")" "$result")
 
 cat >&2 <<REPORT
 
-================ pipeline: $N endpoints every ${INTERVAL}s for ${MINUTES} min ($PROBERS prober(s), $SCHEDULERS scheduler(s)) ================
+================ pipeline: $N $([ "$TLS" = 1 ] && echo "HTTPS ")endpoints every ${INTERVAL}s for ${MINUTES} min ($PROBERS prober(s), $SCHEDULERS scheduler(s)) ================
   offered            $OFFERED checks/s
   checks/s           $CHECKS_S            (budget >= 4000 sustained)
   lateness p50/p99   $(jq -r '"\(.lateness_ms.p50) / \(.lateness_ms.p99) ms (max \(.lateness_ms.max))"' <<<"$stats")   (budget p99 <= 1000 ms at 100k)
@@ -232,6 +328,9 @@ cat >&2 <<REPORT
   JetStream at end   jobs $JOBS_PEND pending + $JOBS_ACK unacked, results $RES_PEND + $RES_ACK; drained: $DRAINED in ${DRAIN_TOOK}s
   prober RSS         max $((RSS_MAX / 1024)) MB sampled, VmHWM $((RSS_HWM / 1024)) MB
   CPU (cores)        $(jq -r '[to_entries[] | select(.value.cpu_s > 0.5) | "\(.key) \(.value.cores)"] | join(", ")' <<<"$CPU")
+  CPU µs per check   $(jq -r '[to_entries[] | select(.value.cpu_s > 0.5) | "\(.key) \(.value.us_per_request // "?")"] | join(", ")' <<<"$CPU")   ($([ "$TLS" = 1 ] && echo "HTTPS, a full handshake each" || echo "plain HTTP"))
+  disk per check     $(jq -r '"\(.bytes_per_check) bytes (results \(.results_bytes), roll-ups \(.rollups_bytes) bytes incl. indexes, over \(.checks_recorded) checks)"' <<<"$disk")   (budget <= 100)
+  disk, 100k at 60 s $(jq -r '"\(.projection_100k_at_60s.gb_7_days) GB kept 7 days, \(.projection_100k_at_60s.gb_90_days) GB kept 90 days (\(.projection_100k_at_60s.checks_per_day) checks/day, linear)"' <<<"$disk")
   load average       $LA_START at start, $LA_END at end
   results            ${f#"$BENCH_REPO"/}
 REPORT

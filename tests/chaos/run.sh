@@ -19,12 +19,39 @@
 #     a 5xx of another kind or a refused connection (except while the edge itself is down)
 # Bounded: CHAOS_MAX_S (300) in all, then it stops. Exits 1 on any violation.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../../ops/bench/lib.sh"
+BENCH_PROG="ops/sw chaos"
+. "$(dirname "${BASH_SOURCE[0]}")/../../ops/bench/args.sh"
 
+usage() {
+    cat <<USAGE
+Usage: ops/sw chaos
+
+A fresh instance in var/chaos (ports SW_CHAOS_PORT_BASE+1.., default 31301-31309), steady
+probing and API requests, then: kill -9 of each actor, of nats-server and of the edge, a
+PostgreSQL restart and a prober full of hanging checks. Exits 1 on a lost or duplicated check,
+an API that hangs or does not recover. Takes no arguments.
+
+  -h, --help       this text (nothing is installed, built or started)
+
+Settings (environment): CHAOS_ENDPOINTS 300 (1..100000) steady endpoints, CHAOS_HANG 1000
+(1..100000) hanging ones, CHAOS_RECOVER_S 10 (1..600) allowed to answer 200 again after a
+restart, CHAOS_MAX_S 300 (30..3600) for the whole run.
+USAGE
+}
+
+if wants_help "$@"; then usage; exit 0; fi
+(($# == 0)) || usage_die "unknown argument '$1' (chaos takes no arguments; settings are CHAOS_* variables)"
 STEADY=${CHAOS_ENDPOINTS:-300}
 HANG=${CHAOS_HANG:-1000}
 RECOVER_S=${CHAOS_RECOVER_S:-10}
 MAX_S=${CHAOS_MAX_S:-300}
+check_int CHAOS_ENDPOINTS "$STEADY" 1 100000
+check_int CHAOS_HANG "$HANG" 1 100000
+check_int CHAOS_RECOVER_S "$RECOVER_S" 1 600
+check_int CHAOS_MAX_S "$MAX_S" 30 3600
+[ "${BENCH_ARGS_ONLY:-0}" = 1 ] && exit 0
+STEADY=$((10#$STEADY)) HANG=$((10#$HANG)) RECOVER_S=$((10#$RECOVER_S)) MAX_S=$((10#$MAX_S))
+. "$(dirname "${BASH_SOURCE[0]}")/../../ops/bench/lib.sh"
 INTERVAL=30
 DIR=$SW_VAR/chaos
 mkdir -p "$DIR"

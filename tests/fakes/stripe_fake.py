@@ -13,6 +13,11 @@ only (Debian's /usr/bin/python3):
                                params with the same key are a 400 idempotency_error.
                                Returns a checkout.session object like Stripe's.
   GET  /v1/checkout/sessions/<id>
+  GET  /v1/checkout/sessions/<id>/line_items
+                               the session's line items as Stripe lists them ({"object":
+                               "list", "data": [{"object": "item", "price": {"id", ...},
+                               "quantity"}], "has_more", "url"}); 404 resource_missing for
+                               an unknown session. Webhook payloads never carry line items.
   GET  /checkout/<id>          the "hosted checkout page": a form with a Pay button
                                (no script at all).
   POST /checkout/<id>/pay      completes the session, sends a signed
@@ -226,6 +231,15 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__requests":
             with self.st.lock:
                 return self.send(200, {"requests": list(self.st.requests)})
+        if path.startswith("/v1/checkout/sessions/") and path.endswith("/line_items"):
+            if not self.authorized():
+                return
+            sid = path[len("/v1/checkout/sessions/"):-len("/line_items")]
+            with self.st.lock:
+                s = self.st.sessions.get(sid)
+            if not s:
+                return self.send(404, stripe_error("id", "No such checkout.session", code="resource_missing"))
+            return self.send(200, line_items(s))
         if path.startswith("/v1/checkout/sessions/"):
             if not self.authorized():
                 return
@@ -346,6 +360,7 @@ class Handler(BaseHTTPRequestHandler):
             "url": f"http://127.0.0.1:{self.st.port}/checkout/{sid}",
             # Kept for the completion event; Stripe copies it onto the Subscription.
             "_price": p["line_items[0][price]"],
+            "_quantity": qty,
             "_subscription_metadata": sub_metadata,
         }
         with self.st.lock:
@@ -405,6 +420,37 @@ class Handler(BaseHTTPRequestHandler):
         event = make_event(etype, obj, req.get("created"), req.get("id"))
         status, body = self.st.deliver(event)
         self.send(200, {"event": event, "status": status, "body": body})
+
+
+def line_items(session: dict) -> dict:
+    """GET /v1/checkout/sessions/<id>/line_items: a list object of line items (Stripe API
+    2024-06-20 shapes), one per session here, with its price expanded as Stripe does."""
+    amount = 1900
+    item = {
+        "id": "li_" + session["id"][-24:],
+        "object": "item",
+        "amount_discount": 0,
+        "amount_subtotal": amount,
+        "amount_tax": 0,
+        "amount_total": amount,
+        "currency": "usd",
+        "description": "StatusWatch Pro",
+        "price": {
+            "id": session["_price"],
+            "object": "price",
+            "active": True,
+            "billing_scheme": "per_unit",
+            "currency": "usd",
+            "livemode": False,
+            "product": "prod_statuswatch",
+            "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"},
+            "type": "recurring",
+            "unit_amount": amount,
+        },
+        "quantity": int(session.get("_quantity", 1)),
+    }
+    return {"object": "list", "data": [item], "has_more": False,
+            "url": f"/v1/checkout/sessions/{session['id']}/line_items"}
 
 
 def public(session: dict) -> dict:

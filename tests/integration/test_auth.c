@@ -12,6 +12,7 @@
 
 #include "actors/common/validate.h"
 #include "bus/jwt.h"
+#include "bus/revocation.h"
 
 static char *register_only(char *email, size_t len)
 {
@@ -200,6 +201,21 @@ static long me_status(const char *token, it_resp **out)
     return st;
 }
 
+/* Polls GET /api/auth/me/ with token until it answers want or 5 s pass (what issue 14 promises
+ * for revocations); returns the last status. */
+static long me_status_within_5s(const char *token, long want)
+{
+    long st = 0;
+    for (int i = 0; i < 50; i++) {
+        st = me_status(token, NULL);
+        if (st == want)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return st;
+}
+
 static void test_access_token_attacks(void **state)
 {
     char email[160], payload[1024];
@@ -334,10 +350,14 @@ static void test_refresh_rotation_and_reuse(void **state)
     it_resp *after = it_post_json("/api/auth/token/refresh/", json_pack("{s:s}", "refresh", t2),
                                   NULL);
     assert_int_equal(after->status, 401);
+    /* The family's access tokens stop working too (at the edge, within 5 s). */
+    assert_int_equal(me_status_within_5s(a1, 401), 401);
 
     /* A second login is a separate family and still works. */
     it_resp *login2 = it_login(email, IT_PASSWORD);
     assert_int_equal(login2->status, 200);
+    assert_int_equal(me_status(json_string_value(json_object_get(login2->body, "access")), NULL),
+                     200);
     it_resp *ok = it_post_json("/api/auth/token/refresh/",
                                json_pack("{s:s}", "refresh",
                                          json_string_value(json_object_get(login2->body,
@@ -384,8 +404,120 @@ static void test_logout(void **state)
                               NULL);
     assert_int_equal(r->status, 401);
     it_resp_free(r);
-    /* The access token lives out its short life. */
-    assert_int_equal(me_status(access, NULL), 200);
+    /* The session's access token stops working within 5 s, with the usual 401. */
+    assert_int_equal(me_status_within_5s(access, 401), 401);
+    me_status(access, &r);
+    assert_non_null(it_header(r, "WWW-Authenticate"));
+    it_resp_free(r);
+    /* Its access token cannot even log out again. */
+    out = it_http("POST", "/api/auth/logout/", body, auth, "Content-Type: application/json", NULL);
+    assert_int_equal(out->status, 401);
+    it_resp_free(out);
+    it_resp_free(login);
+    free(tid);
+}
+
+/* Revocations survive an edge restart (the startup load from stream SW_REVOKED); a user-wide
+ * revocation (what a password change publishes, auth_revoke_user) ends the tokens issued before
+ * it and not the ones after; other sessions of the user are not touched by a logout. */
+static void test_revocations_outlive_edge_restart(void **state)
+{
+    char email[160], body[256], auth[1200];
+    char *tid = it_signup_verified(email, sizeof(email), "Revoke");
+    it_resp *s1 = it_login(email, IT_PASSWORD), *s2 = it_login(email, IT_PASSWORD);
+    assert_int_equal(s1->status, 200);
+    assert_int_equal(s2->status, 200);
+    const char *a1 = json_string_value(json_object_get(s1->body, "access"));
+    const char *a2 = json_string_value(json_object_get(s2->body, "access"));
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a1);
+    snprintf(body, sizeof(body), "{\"refresh\":\"%s\"}",
+             json_string_value(json_object_get(s1->body, "refresh")));
+    it_resp *out =
+        it_http("POST", "/api/auth/logout/", body, auth, "Content-Type: application/json", NULL);
+    assert_int_equal(out->status, 205);
+    it_resp_free(out);
+    assert_int_equal(me_status_within_5s(a1, 401), 401);
+    assert_int_equal(me_status(a2, NULL), 200); /* the other session lives on */
+
+    /* A new edge process knows about the logout before it serves anything. */
+    assert_int_equal(it_ops("actor restart edge"), 0);
+    assert_true(it_wait_ready(20000));
+    assert_int_equal(me_status(a1, NULL), 401);
+    assert_int_equal(me_status(a2, NULL), 200);
+
+    /* Every session of the user, as a password change does: published the way sw-auth's
+     * auth_revoke_user publishes it (the message's one encoder). */
+    it_resp *me = NULL;
+    assert_int_equal(me_status(a2, &me), 200);
+    sw_revocation rv = {.kind = SW_REVOKE_USER, .before = (int64_t)time(NULL) + 1};
+    snprintf(rv.id, sizeof(rv.id), "%s", json_string_value(json_object_get(me->body, "id")));
+    it_resp_free(me);
+    char subject[128];
+    json_t *msg = NULL;
+    assert_true(sw_revocation_encode(subject, sizeof(subject), &msg, &rv));
+    char *text = json_dumps(msg, JSON_COMPACT);
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    jsPubAck *ack = NULL;
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    assert_int_equal(js_Publish(&ack, js, subject, text, (int)strlen(text), NULL, NULL), NATS_OK);
+    jsPubAck_Destroy(ack);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    free(text);
+    json_decref(msg);
+    assert_int_equal(me_status_within_5s(a2, 401), 401);
+    /* A login after the cut-off is a new token that works. */
+    struct timespec ts = {2, 0};
+    nanosleep(&ts, NULL);
+    it_resp *s3 = it_login(email, IT_PASSWORD);
+    assert_int_equal(s3->status, 200);
+    assert_int_equal(me_status(json_string_value(json_object_get(s3->body, "access")), NULL), 200);
+    it_resp_free(s3);
+    it_resp_free(s2);
+    it_resp_free(s1);
+    free(tid);
+}
+
+/* A refresh family ends 30 days after its login, however often it was refreshed. */
+static void test_refresh_family_absolute_lifetime(void **state)
+{
+    char email[160];
+    char *tid = it_signup_verified(email, sizeof(email), "Absolute");
+    it_resp *login = it_login(email, IT_PASSWORD);
+    assert_int_equal(login->status, 200);
+    const char *r0 = json_string_value(json_object_get(login->body, "refresh"));
+    assert_non_null(strstr(it_header(login, "Set-Cookie"), "Max-Age=2592000"));
+    /* As if the login was 29 days and 23 hours ago: one hour left. */
+    char hash[80];
+    token_hash_bytea(hash, sizeof(hash), r0);
+    const char *ph[] = {hash};
+    json_decref(it_sql("UPDATE public.refresh_tokens SET expires_at = now() + interval '1 hour'"
+                       " WHERE token_hash = $1::bytea",
+                       1, ph));
+    it_resp *r1 = it_post_json("/api/auth/token/refresh/", json_pack("{s:s}", "refresh", r0), NULL);
+    assert_int_equal(r1->status, 200);
+    const char *t1 = json_string_value(json_object_get(r1->body, "refresh"));
+    /* The new token and its cookie end with the family, not 30 days from now. */
+    const char *cookie = it_header(r1, "Set-Cookie");
+    const char *ma = strstr(cookie, "Max-Age=");
+    assert_non_null(ma);
+    long max_age = atol(ma + 8);
+    assert_true(max_age > 3000 && max_age <= 3600);
+    token_hash_bytea(hash, sizeof(hash), t1);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.refresh_tokens WHERE"
+                    " token_hash = $1::bytea AND expires_at <= now() + interval '1 hour'",
+                    1, ph),
+        1);
+    /* Past the end, the family's newest token is refused. */
+    json_decref(it_sql("UPDATE public.refresh_tokens SET expires_at = now() - interval '1 second'"
+                       " WHERE token_hash = $1::bytea",
+                       1, ph));
+    it_resp *r2 = it_post_json("/api/auth/token/refresh/", json_pack("{s:s}", "refresh", t1), NULL);
+    assert_int_equal(r2->status, 401);
+    it_resp_free(r2);
+    it_resp_free(r1);
     it_resp_free(login);
     free(tid);
 }
@@ -458,6 +590,136 @@ static void test_login_throttle_shared_by_two_instances(void **state)
     free(tid);
 }
 
+static it_resp *login_from(const char *email, const char *password, const char *ip)
+{
+    return it_post_json("/api/auth/token/",
+                        json_pack("{s:s,s:s}", "email", email, "password", password), ip);
+}
+
+/* A random IPv6 /64 prefix in 2001:db8::/32 (documentation range), "2001:db8:x:y". */
+static void fresh_v6_prefix(char *out, size_t len)
+{
+    uint32_t r = randombytes_random();
+    snprintf(out, len, "2001:db8:%x:%x", (r >> 16) & 0xffff, r & 0xffff);
+}
+
+static void test_lockout_spares_known_address(void **state)
+{
+    char email[160], home[64], cafe[64], sql[512];
+    char *tid = it_signup_verified(email, sizeof(email), "Lockout");
+    /* The owner logs in from home once (an IPv6 address: its /64 is what is remembered). */
+    char prefix[40];
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    snprintf(home, sizeof(home), "%s::1", prefix);
+    it_resp *r = login_from(email, IT_PASSWORD, home);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    char lower[160];
+    validate_email(lower, sizeof(lower), email);
+    const char *pk[] = {lower};
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.login_known_addresses"
+                                 " WHERE email = $1 AND addr LIKE '2001:db8:%/64'",
+                                 1, pk),
+                     1);
+
+    /* Ten strangers each fail once: the account-wide bucket is full. */
+    for (int i = 0; i < 10; i++) {
+        r = login_from(email, "Wrong-Password-99", NULL);
+        assert_int_equal(r->status, 401);
+        it_resp_free(r);
+    }
+    snprintf(cafe, sizeof(cafe), "%s", it_fresh_ip());
+    r = login_from(email, IT_PASSWORD, cafe);
+    assert_int_equal(r->status, 429);
+    assert_non_null(it_header(r, "Retry-After"));
+    assert_true(atoi(it_header(r, "Retry-After")) > 0);
+    it_resp_free(r);
+
+    /* The owner at home (another address of the same /64) still gets in. */
+    snprintf(home, sizeof(home), "%s:1234:5678:9abc:def0", prefix);
+    r = login_from(email, IT_PASSWORD, home);
+    assert_int_equal(r->status, 200);
+    assert_non_null(json_object_get(r->body, "access"));
+    it_resp_free(r);
+    /* Successful logins are not failures: many in a row from home never throttle. */
+    for (int i = 0; i < 11; i++) {
+        r = login_from(email, IT_PASSWORD, home);
+        assert_int_equal(r->status, 200);
+        it_resp_free(r);
+    }
+
+    /* Failures from the known address are still limited (its address bucket fills first, at the
+     * same rate), and they count on that address's own bucket for the account, not on the
+     * account-wide one the strangers filled. */
+    for (int i = 0; i < 10; i++) {
+        snprintf(home, sizeof(home), "%s::%x", prefix, 0x100 + i);
+        r = login_from(email, "Wrong-Password-99", home);
+        assert_int_equal(r->status, 401);
+        it_resp_free(r);
+    }
+    r = login_from(email, IT_PASSWORD, home);
+    assert_int_equal(r->status, 429);
+    assert_non_null(it_header(r, "Retry-After"));
+    it_resp_free(r);
+    snprintf(sql, sizeof(sql), "login:acct:%s:from:%s::/64", lower, prefix);
+    const char *pb[] = {sql};
+    assert_int_equal(it_sql_long("SELECT max(count) FROM public.rate_limits WHERE key = $1", 1, pb),
+                     10);
+    snprintf(sql, sizeof(sql), "login:acct:%s", lower);
+    assert_int_equal(it_sql_long("SELECT max(count) FROM public.rate_limits WHERE key = $1", 1, pb),
+                     11); /* ten strangers and the refused try from the cafe */
+    free(tid);
+}
+
+static void test_throttles_group_ipv6_by_64(void **state)
+{
+    char prefix[40], ip[80];
+    /* Login: ten failures from ten addresses of one /64, then the whole /64 waits. */
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    for (int i = 0; i < 10; i++) {
+        snprintf(ip, sizeof(ip), "%s:%x::1", prefix, i + 1);
+        it_resp *r = login_from(it_fresh_email("v6"), "Wrong-Password-99", ip);
+        assert_int_equal(r->status, 401);
+        it_resp_free(r);
+    }
+    snprintf(ip, sizeof(ip), "%s:ffff:ffff:ffff:ffff", prefix);
+    it_resp *r = login_from(it_fresh_email("v6"), "Wrong-Password-99", ip);
+    assert_int_equal(r->status, 429);
+    assert_non_null(it_header(r, "Retry-After"));
+    it_resp_free(r);
+    /* Another /64 is someone else. */
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    snprintf(ip, sizeof(ip), "%s::1", prefix);
+    r = login_from(it_fresh_email("v6"), "Wrong-Password-99", ip);
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+
+    /* Sign-up: 5 an hour per /64. */
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    for (int i = 0; i < 6; i++) {
+        snprintf(ip, sizeof(ip), "%s:%x::%x", prefix, i + 1, i + 7);
+        r = it_post_json("/api/auth/register/",
+                         json_pack("{s:s,s:s,s:s,s:s}", "organization_name", "Six", "email",
+                                   it_fresh_email("v6reg"), "password", "short",
+                                   "password_confirm", "short"),
+                         ip);
+        assert_int_equal(r->status, i < 5 ? 400 : 429);
+        if (i == 5)
+            assert_non_null(it_header(r, "Retry-After"));
+        it_resp_free(r);
+    }
+
+    /* Resend verification (a sensitive route): 3 an hour per /64. */
+    fresh_v6_prefix(prefix, sizeof(prefix));
+    for (int i = 0; i < 4; i++) {
+        snprintf(ip, sizeof(ip), "%s::%x", prefix, 0xa0 + i);
+        r = it_post_json("/api/auth/resend-verification/",
+                         json_pack("{s:s}", "email", it_fresh_email("v6rs")), ip);
+        assert_int_equal(r->status, i < 3 ? 200 : 429);
+        it_resp_free(r);
+    }
+}
+
 static void test_security_log(void **state)
 {
     char email[160], path[512], cmd[1024];
@@ -501,7 +763,11 @@ int main(void)
         cmocka_unit_test(test_access_token_attacks),
         cmocka_unit_test(test_refresh_rotation_and_reuse),
         cmocka_unit_test(test_logout),
+        cmocka_unit_test(test_revocations_outlive_edge_restart),
+        cmocka_unit_test(test_refresh_family_absolute_lifetime),
         cmocka_unit_test(test_login_throttle_shared_by_two_instances),
+        cmocka_unit_test(test_lockout_spares_known_address),
+        cmocka_unit_test(test_throttles_group_ipv6_by_64),
         cmocka_unit_test(test_security_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

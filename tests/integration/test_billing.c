@@ -228,17 +228,60 @@ static long stripe_events(const char *id)
     return it_sql_long("SELECT count(*) FROM public.stripe_events WHERE id = $1", 1, p);
 }
 
-/* checkout.session.completed for the tenant, signed by the test, created at `created`. */
+/* A Checkout Session for price created at the double through its API, as sw-billing creates
+ * them (so the double can answer for its line items); its id goes into out. */
+static void fake_session(char *out, size_t len, const char *tenant, const char *price)
+{
+    char form[600], bearer[300], url[300];
+    fbuf rb = {0};
+    long status = 0;
+    snprintf(form, sizeof(form),
+             "mode=subscription&line_items%%5B0%%5D%%5Bprice%%5D=%s&line_items%%5B0%%5D%%5B"
+             "quantity%%5D=1&client_reference_id=%s&metadata%%5Btenant_id%%5D=%s"
+             "&success_url=http%%3A%%2F%%2F127.0.0.1%%2Fok&cancel_url=http%%3A%%2F%%2F127.0.0.1",
+             price, tenant, tenant);
+    snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", env("STRIPE_SECRET_KEY"));
+    snprintf(url, sizeof(url), "%s/v1/checkout/sessions", env("STRIPE_API_BASE"));
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = curl_slist_append(NULL, bearer);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fcollect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &rb);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    assert_int_equal(status, 200);
+    json_t *o = json_loads(rb.data, 0, NULL);
+    snprintf(out, len, "%s", json_string_value(json_object_get(o, "id")));
+    json_decref(o);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hl);
+    free(rb.data);
+}
+
+/* A checkout.session object as Stripe sends it in events, for session sid. */
+static json_t *session_obj(const char *sid, const char *tenant, const char *cus, const char *sub,
+                           const char *payment_status)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s},s:I,s:s}", "id", sid, "object",
+                     "checkout.session", "mode", "subscription", "status", "complete",
+                     "payment_status", payment_status, "customer", cus, "subscription", sub,
+                     "client_reference_id", tenant, "metadata", "tenant_id", tenant, "amount_total",
+                     (json_int_t)1900, "currency", "usd");
+}
+
+/* checkout.session.completed (paid, Pro price) for the tenant, signed by the test, created at
+ * `created`. */
 static void complete_checkout(const char *tenant, const char *cus, const char *sub, long created)
 {
-    char id[64];
+    char id[64], sid[120];
     random_id(id, sizeof(id), "evt_test_");
-    char *body = event_body(
-        id, "checkout.session.completed", created,
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s}}", "id", "cs_test_x", "object",
-                  "checkout.session", "mode", "subscription", "status", "complete", "customer",
-                  cus, "subscription", sub, "client_reference_id", tenant, "metadata",
-                  "tenant_id", tenant));
+    fake_session(sid, sizeof(sid), tenant, env("STRIPE_PRICE_PRO"));
+    char *body = event_body(id, "checkout.session.completed", created,
+                            session_obj(sid, tenant, cus, sub, "paid"));
     assert_int_equal(post_signed(body), 200);
     free(body);
     assert_plan(tenant, "pro");
@@ -460,15 +503,13 @@ static void test_checkout_owner_only(void **state)
 static void test_webhook_signatures(void **state)
 {
     owner o;
-    char id[64], sig[65], h[400], other[65];
+    char id[64], sig[65], h[400], other[65], sid[120];
     owner_new(&o, "Signed Co");
     random_id(id, sizeof(id), "evt_test_");
     long now = (long)time(NULL);
-    char *body = event_body(
-        id, "checkout.session.completed", now,
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s}}", "id", "cs_test_sig", "object",
-                  "checkout.session", "customer", "cus_sig", "subscription", "sub_sig",
-                  "client_reference_id", o.tenant, "metadata", "tenant_id", o.tenant));
+    fake_session(sid, sizeof(sid), o.tenant, env("STRIPE_PRICE_PRO"));
+    char *body = event_body(id, "checkout.session.completed", now,
+                            session_obj(sid, o.tenant, "cus_sig", "sub_sig", "paid"));
     const char *secret = env("STRIPE_WEBHOOK_SECRET");
 
     /* Missing header. */
@@ -513,6 +554,75 @@ static void test_webhook_signatures(void **state)
     assert_int_equal(stripe_events(id), 1);
     free(cus);
     free(body);
+    owner_free(&o);
+}
+
+/* Pro only for a paid (or no-payment-required) checkout of the Pro price; a delayed payment
+ * waits for async_payment_succeeded, and async_payment_failed tells the owner. */
+static void test_checkout_must_be_paid_for_pro(void **state)
+{
+    owner o;
+    char id[64], sid[120], other[120];
+    owner_new(&o, "Paid Co");
+    long now = (long)time(NULL);
+
+    /* Completed but unpaid (a bank debit under way): recorded, still Free. */
+    fake_session(sid, sizeof(sid), o.tenant, env("STRIPE_PRICE_PRO"));
+    random_id(id, sizeof(id), "evt_test_");
+    char *body = event_body(id, "checkout.session.completed", now,
+                            session_obj(sid, o.tenant, "cus_async", "sub_async", "unpaid"));
+    assert_int_equal(post_signed(body), 200);
+    free(body);
+    assert_int_equal(stripe_events(id), 1);
+    assert_plan(o.tenant, "free");
+    /* The debit fails: still Free, and the owner gets the payment-failed mail (only that one
+     * is waited for: the verification mail goes first). */
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "grep -l 'To: <%s>' %s/*.eml | xargs -r rm -f", o.email,
+             env("SW_MAIL_DIR"));
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fake_send_event(json_pack(
+                         "{s:s,s:I,s:{s:o}}", "type", "checkout.session.async_payment_failed",
+                         "created", (json_int_t)(now + 1), "data", "object",
+                         session_obj(sid, o.tenant, "cus_async", "sub_async", "unpaid"))),
+                     200);
+    assert_plan(o.tenant, "free");
+    char *mail = it_mail_wait(o.email, 15000);
+    assert_non_null(mail);
+    assert_non_null(strstr(mail, "Payment failed"));
+    assert_non_null(strstr(mail, "19.00 USD"));
+    free(mail);
+    /* Another checkout whose debit goes through: async_payment_succeeded grants Pro. */
+    fake_session(sid, sizeof(sid), o.tenant, env("STRIPE_PRICE_PRO"));
+    assert_int_equal(fake_send_event(json_pack(
+                         "{s:s,s:I,s:{s:o}}", "type", "checkout.session.async_payment_succeeded",
+                         "created", (json_int_t)(now + 2), "data", "object",
+                         session_obj(sid, o.tenant, "cus_async", "sub_async", "paid"))),
+                     200);
+    assert_plan(o.tenant, "pro");
+    owner_free(&o);
+
+    /* Paid, but for another price of the same Stripe account: no Pro. */
+    owner_new(&o, "Other Price Co");
+    fake_session(other, sizeof(other), o.tenant, "price_something_else");
+    assert_int_equal(fake_send_event(json_pack(
+                         "{s:s,s:{s:o}}", "type", "checkout.session.completed", "data", "object",
+                         session_obj(other, o.tenant, "cus_o", "sub_o", "paid"))),
+                     200);
+    assert_plan(o.tenant, "free");
+    /* A session Stripe does not know (made-up id): no Pro. */
+    assert_int_equal(fake_send_event(json_pack(
+                         "{s:s,s:{s:o}}", "type", "checkout.session.completed", "data", "object",
+                         session_obj("cs_test_unknown", o.tenant, "cus_o", "sub_o", "paid"))),
+                     200);
+    assert_plan(o.tenant, "free");
+    /* no_payment_required (a 100 % coupon) for the Pro price: Pro. */
+    fake_session(sid, sizeof(sid), o.tenant, env("STRIPE_PRICE_PRO"));
+    assert_int_equal(fake_send_event(json_pack(
+                         "{s:s,s:{s:o}}", "type", "checkout.session.completed", "data", "object",
+                         session_obj(sid, o.tenant, "cus_o", "sub_o", "no_payment_required"))),
+                     200);
+    assert_plan(o.tenant, "pro");
     owner_free(&o);
 }
 
@@ -793,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_checkout_and_pay),
         cmocka_unit_test(test_checkout_owner_only),
         cmocka_unit_test(test_webhook_signatures),
+        cmocka_unit_test(test_checkout_must_be_paid_for_pro),
         cmocka_unit_test(test_out_of_order_events),
         cmocka_unit_test(test_downgrade_pauses_extra_endpoints),
         cmocka_unit_test(test_payment_failed_mails_owner),

@@ -58,9 +58,16 @@ static int setup(void **state)
     return 0;
 }
 
+/* The edge a test starts for itself; stopped here too, should the test fail half-way. */
+static int extra_pid;
+static char saved_listen[128];
+
 static int teardown(void **state)
 {
     it_edge_stop(slow_pid);
+    it_edge_stop(extra_pid);
+    if (saved_listen[0])
+        setenv("SW_HTTP_LISTEN", saved_listen, 1);
     return 0;
 }
 
@@ -434,10 +441,10 @@ static void test_enforce_https_behind_proxy_and_allowed_hosts(void **state)
 {
     static const char *const env[] = {"ENFORCE_HTTPS=1",
                                       "ALLOWED_HOSTS=app.example.test,.example.org", NULL};
-    char listen[64], saved[128];
+    char listen[64];
     int port = 0;
-    int pid = it_edge_start("edge-hosts", &port, env);
-    snprintf(saved, sizeof(saved), "%s", getenv("SW_HTTP_LISTEN"));
+    extra_pid = it_edge_start("edge-hosts", &port, env);
+    snprintf(saved_listen, sizeof(saved_listen), "%s", getenv("SW_HTTP_LISTEN"));
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
     setenv("SW_HTTP_LISTEN", listen, 1); /* it_http talks to this edge now */
 
@@ -485,8 +492,10 @@ static void test_enforce_https_behind_proxy_and_allowed_hosts(void **state)
     assert_non_null(it_header(r, "Strict-Transport-Security"));
     assert_non_null(json_string_value(json_object_get(r->body, "detail")));
     it_resp_free(r);
-    setenv("SW_HTTP_LISTEN", saved, 1);
-    it_edge_stop(pid);
+    setenv("SW_HTTP_LISTEN", saved_listen, 1);
+    saved_listen[0] = '\0';
+    it_edge_stop(extra_pid);
+    extra_pid = 0;
 }
 
 /* Fails closed: an SW_ENV that is not development, test or production stops every process

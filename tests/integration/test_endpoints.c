@@ -4,8 +4,12 @@
  * job on SW_JOBS. Nothing is fetched: the URLs are public IP literals. */
 #include "tests/support/it.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -115,14 +119,20 @@ static void test_crud_with_defaults(void **state)
     assert_non_null(str(e, "created_at"));
     it_resp_free(r);
 
-    /* The schedule row committed with it, due now, for this tenant. */
+    /* The schedule row committed with it, due at its creation, for this tenant (or one
+     * interval later: the scheduler claims a due-now row within its 200 ms tick). created_at
+     * is the insert's clock time, a moment after the transaction's now(). */
     const char *p[] = {id, t.id};
-    assert_int_equal(it_sql_long("SELECT count(*) FROM public.schedule WHERE endpoint_id = $1"
-                                 " AND tenant_id = $2 AND interval_seconds = 60"
-                                 " AND next_due_at BETWEEN now() - interval '2 minutes'"
-                                 " AND now() + interval '1 second'",
-                                 2, p),
-                     1);
+    char sql[600];
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT count(*) FROM public.schedule s JOIN \"%s\".endpoints e ON e.id = s.endpoint_id"
+        " WHERE s.endpoint_id = $1 AND s.tenant_id = $2 AND s.interval_seconds = 60"
+        " AND (s.next_due_at BETWEEN e.created_at - interval '5 seconds' AND e.created_at"
+        "  OR s.next_due_at BETWEEN e.created_at + interval '55 seconds'"
+        "   AND e.created_at + interval '60 seconds')",
+        t.id);
+    assert_int_equal(it_sql_long(sql, 2, p), 1);
 
     r = on_id(&t, "GET", id, NULL);
     assert_int_equal(r->status, 200);
@@ -579,15 +589,19 @@ static void test_event_and_first_job(void **state)
     /* The first check went out at once for the home region, with its dedupe id: the prober
      * consumed it and its result is stored under that job id (the test sandbox never contacts
      * 8.8.8.8, so the check itself reports "blocked"). */
-    const char *p[] = {id};
-    long due = it_sql_long("SELECT floor(extract(epoch FROM next_due_at))::bigint"
-                           " FROM public.schedule WHERE endpoint_id = $1",
-                           1, p);
-    char want[160];
-    snprintf(want, sizeof(want), "%s:%ld:%s", id, due, home_region());
-    const char *pj[] = {want};
-    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
-                              pj, 1, 15000) >= 1);
+    /* Its due time is the create's (the endpoint's created_at, within a second); the schedule
+     * row's next_due_at may have moved on already (the scheduler claims a row that is due now
+     * within its 200 ms tick), so the job id is built from the stored result's own due time. */
+    char sql[600];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM public.check_results r JOIN \"%s\".endpoints e"
+             " ON e.id = r.endpoint_id WHERE r.endpoint_id = $1::uuid"
+             " AND r.job_id = r.endpoint_id || ':' || floor(extract(epoch FROM r.due_at))::bigint"
+             "   || ':' || $2"
+             " AND r.due_at BETWEEN e.created_at - interval '5 seconds' AND e.created_at",
+             t.id);
+    const char *pj[] = {id, home_region()};
+    assert_true(it_wait_count(sql, 2, pj, 1, 15000) >= 1);
     (void)js;
     (void)m;
     (void)jerr;
@@ -613,6 +627,160 @@ static void test_event_and_first_job(void **state)
     free(t.id);
 }
 
+/* ---------------------------------------------------------------- a name server that never
+ * answers: it reads every query and says nothing. */
+typedef struct blackhole {
+    int fd;
+    int port;
+    int queries; /* read with __atomic */
+    pthread_t thread;
+} blackhole;
+
+static void *blackhole_main(void *arg)
+{
+    blackhole *b = arg;
+    char buf[1500];
+    while (recv(b->fd, buf, sizeof(buf), 0) > 0)
+        __atomic_add_fetch(&b->queries, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void blackhole_start(blackhole *b)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    b->queries = 0;
+    b->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(b->fd >= 0);
+    assert_int_equal(bind(b->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(b->fd, (struct sockaddr *)&a, &len), 0);
+    b->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&b->thread, NULL, blackhole_main, b), 0);
+}
+
+static void blackhole_stop(blackhole *b)
+{
+    shutdown(b->fd, SHUT_RDWR);
+    close(b->fd);
+    pthread_join(b->thread, NULL);
+}
+
+typedef struct hang_call {
+    const tenant *t;
+    char url[128];
+    it_resp *r;
+    int *done; /* counts finished calls, __atomic */
+} hang_call;
+
+static void *hang_main(void *arg)
+{
+    hang_call *c = arg;
+    c->r = create(c->t, json_pack("{s:s}", "url", c->url));
+    __atomic_add_fetch(c->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void restart_endpoints(void)
+{
+    assert_int_equal(it_ops("actor restart endpoints"), 0);
+    assert_true(it_wait_ready(20000));
+}
+
+/* Hosts whose name server never answers get a field error (well within the edge's 5 s: a 400,
+ * not a 504), and while their lookups hang, another tenant's creates are answered. */
+static void test_unanswered_dns_is_bounded(void **state)
+{
+    enum { NHANG = 6 }; /* more than the actor's delivery threads per route (SW_CONCURRENCY 4) */
+    blackhole b;
+    tenant a1, a2, other;
+    hang_call calls[NHANG];
+    pthread_t th[NHANG];
+    int done = 0;
+    char servers[64];
+
+    tenant_new(&a1, "Hang One");
+    tenant_new(&a2, "Hang Two");
+    tenant_new(&other, "Bystander");
+    tenant_set_plan(&a1, "pro");
+    tenant_set_plan(&a2, "pro");
+    blackhole_start(&b);
+    snprintf(servers, sizeof(servers), "127.0.0.1:%d", b.port);
+    setenv("SW_DNS_SERVERS", servers, 1);
+    restart_endpoints();
+
+    for (int i = 0; i < NHANG; i++) {
+        calls[i].t = i % 2 ? &a2 : &a1;
+        snprintf(calls[i].url, sizeof(calls[i].url), "http://h%d-%u.never-answers.test/", i,
+                 (unsigned)randombytes_random());
+        calls[i].done = &done;
+        calls[i].r = NULL;
+        assert_int_equal(pthread_create(&th[i], NULL, hang_main, &calls[i]), 0);
+    }
+    /* Every hanging create has asked the name server (A and AAAA each) before we go on. */
+    for (int i = 0; i < 200 && __atomic_load_n(&b.queries, __ATOMIC_RELAXED) < 2 * NHANG; i++)
+        usleep(20 * 1000);
+    assert_true(__atomic_load_n(&b.queries, __ATOMIC_RELAXED) >= 2 * NHANG);
+
+    /* Meanwhile the bystander's creates (IP literals: no lookup) are all answered, before any
+     * of the hanging ones has its answer. */
+    char *ids[3];
+    ids[0] = create_ok(&other, "http://1.1.1.1/dns-bystander-1");
+    ids[1] = create_ok(&other, "http://1.1.1.1/dns-bystander-2");
+    ids[2] = create_ok(&other, "http://8.8.8.8/dns-bystander-3");
+    assert_int_equal(__atomic_load_n(&done, __ATOMIC_ACQUIRE), 0);
+
+    for (int i = 0; i < NHANG; i++) {
+        pthread_join(th[i], NULL);
+        it_resp *r = calls[i].r;
+        if (r->status != 400)
+            fail_msg("%s: %ld %s", calls[i].url, r->status, r->raw);
+        const char *msg = json_string_value(json_array_get(json_object_get(r->body, "url"), 0));
+        assert_non_null(msg);
+        assert_non_null(strstr(msg, "name server did not answer"));
+        it_resp_free(r);
+    }
+    /* Nothing was stored for them. */
+    assert_int_equal(count_rows(&a1), 0);
+    assert_int_equal(count_rows(&a2), 0);
+
+    /* One tenant holds at most SW_DNS_TENANT_LOOKUPS (4) lookups at once: a fifth create while
+     * four hang is answered at once with a field error of its own. */
+    enum { NCAP = 5 };
+    hang_call capped[NCAP];
+    pthread_t tc[NCAP];
+    int cap_done = 0, busy = 0, timed_out = 0;
+    for (int i = 0; i < NCAP; i++) {
+        capped[i].t = &a1;
+        snprintf(capped[i].url, sizeof(capped[i].url), "http://c%d-%u.never-answers.test/", i,
+                 (unsigned)randombytes_random());
+        capped[i].done = &cap_done;
+        capped[i].r = NULL;
+        assert_int_equal(pthread_create(&tc[i], NULL, hang_main, &capped[i]), 0);
+    }
+    for (int i = 0; i < NCAP; i++) {
+        pthread_join(tc[i], NULL);
+        it_resp *r = capped[i].r;
+        assert_int_equal(r->status, 400);
+        const char *msg = json_string_value(json_array_get(json_object_get(r->body, "url"), 0));
+        assert_non_null(msg);
+        busy += strstr(msg, "being looked up") != NULL;
+        timed_out += strstr(msg, "name server did not answer") != NULL;
+        it_resp_free(r);
+    }
+    assert_true(busy >= 1);
+    assert_int_equal(busy + timed_out, NCAP);
+
+    blackhole_stop(&b);
+    unsetenv("SW_DNS_SERVERS");
+    restart_endpoints();
+    for (int i = 0; i < 3; i++)
+        free(ids[i]);
+    free(a1.id);
+    free(a2.id);
+    free(other.id);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -627,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_free_plan_limit),
         cmocka_unit_test(test_concurrent_creates_respect_limit),
         cmocka_unit_test(test_event_and_first_job),
+        cmocka_unit_test(test_unanswered_dns_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

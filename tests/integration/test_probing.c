@@ -709,6 +709,22 @@ static void test_uptime_and_retention(void **state)
     json_decref(it_sql("DELETE FROM public.check_results WHERE job_id = 'old-pro'", 0, NULL));
 }
 
+/* SW_PROBE_CA_FILE (the test CA of `ops/sw bench pipeline --tls`) is refused in production:
+ * sw-prober exits naming the setting instead of trusting another CA. */
+static void test_probe_ca_file_refused_in_production(void **state)
+{
+    char pw[128], env[512], *err = NULL;
+    it_secret(pw, sizeof(pw), "NATS_PW_PROBER");
+    snprintf(env, sizeof(env),
+             "SW_ENV=production SW_NATS_USER=prober SW_NATS_PASSWORD=%s SW_PROBE_SANDBOX=0"
+             " SW_PROBE_ALLOW_CIDRS= SW_PROBE_CA_FILE=/etc/ssl/certs/ca-certificates.crt",
+             pw);
+    int rc = it_run_bin("sw-prober", env, &err);
+    if (rc == 0 || !strstr(err, "\"setting\":\"SW_PROBE_CA_FILE\""))
+        fail_msg("sw-prober with SW_PROBE_CA_FILE in production: exit %d, stderr: %s", rc, err);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -725,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_uptime_and_retention),
         cmocka_unit_test(test_prober_killed_mid_batch_loses_nothing),
         cmocka_unit_test(test_poison_results_do_not_sink_their_batch),
+        cmocka_unit_test(test_probe_ca_file_refused_in_production),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

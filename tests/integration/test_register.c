@@ -128,6 +128,8 @@ static void test_validation_errors(void **state)
         {"Acme", email, "No-Digits-Here!", "No-Digits-Here!", "password", "number"},
         {"Acme", email, "NoSpecials12345", "NoSpecials12345", "password", "special"},
         {"Acme", email, "Password1234!", "Password1234!", "password", "too common"},
+        /* From the breached-password list (it passes every composition rule). */
+        {"Acme", email, "Mailcreated5240!", "Mailcreated5240!", "password", "too common"},
         {"Acme", email, IT_PASSWORD, "Sturdy-Lamp-43x", "password_confirm", "do not match"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -20,7 +20,8 @@
 #define ENV_COMMON                                                                                 \
     "PATH LANG SW_ENV NATS_URL SW_LOG_LEVEL SW_REGION SW_CONCURRENCY SW_JS_DOMAIN "                \
     "SW_NATS_INBOX_PREFIX SW_DRAIN_TIMEOUT_MS ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS "            \
-    "SW_NATS_USER SW_NATS_PASSWORD"
+    "SW_NATS_USER SW_NATS_PASSWORD SENTRY_DSN SENTRY_ENVIRONMENT SENTRY_TRACES_SAMPLE_RATE "       \
+    "SW_SENTRY_SPOOL_DIR SW_SENTRY_QUEUE SW_SENTRY_FLUSH_MS SW_SENTRY_TIMEOUT_MS"
 /* What actor_app_init reads (the database actors built on it). */
 #define ENV_APP                                                                                    \
     "FRONTEND_URL ENFORCE_HTTPS SW_COOKIE_SECURE SW_TENANT_DOMAIN SW_DB_POOL "                     \
@@ -35,11 +36,14 @@ static const struct {
      "SECRET_KEY SW_HTTP_LISTEN SW_HTTPS_LISTEN SW_WEB_ROOT SW_TRUSTED_PROXIES ENFORCE_HTTPS "
      "ALLOWED_HOSTS CORS_ALLOWED_ORIGINS FRONTEND_URL SW_METRICS_TOKEN SW_TLS_CERT SW_TLS_KEY "
      "SW_REGIONS SW_BUS_TIMEOUT_MS SW_HTTP_THREADS SW_HTTP_MAX_CONN_PER_CLIENT "
-     "SW_HTTP_HEADER_TIMEOUT_MS SW_HTTP_BODY_TIMEOUT_MS SW_READY_ACTORS TMPDIR",
+     "SW_HTTP_HEADER_TIMEOUT_MS SW_HTTP_BODY_TIMEOUT_MS SW_READY_ACTORS TMPDIR SW_WEB_SENTRY_DSN",
      false},
     {"auth", "SECRET_KEY " ENV_APP " SW_PWHASH_CONCURRENCY", true},
     {"tenancy", ENV_APP, true},
-    {"endpoints", ENV_APP " SW_REGIONS SW_PROBE_ALLOW_CIDRS", true},
+    {"endpoints",
+     ENV_APP " SW_REGIONS SW_PROBE_ALLOW_CIDRS SW_DNS_SERVERS SW_DNS_TIMEOUT_MS"
+             " SW_DNS_TENANT_LOOKUPS SW_SLOW_THREADS",
+     true},
     {"billing",
      ENV_APP " STRIPE_SECRET_KEY STRIPE_PUBLIC_KEY STRIPE_WEBHOOK_SECRET STRIPE_PRICE_PRO "
              "STRIPE_API_BASE SW_STRIPE_TIMEOUT_MS SW_BUS_TIMEOUT_MS SW_RETENTION_FREE_DAYS "
@@ -50,7 +54,9 @@ static const struct {
      "DEFAULT_FROM_EMAIL SW_MAIL_RETRY_MS",
      false},
     {"scheduler", "SW_SCHED_BATCH SW_SCHED_TICK_MS", true},
-    {"prober", "SW_PROBE_ALLOW_CIDRS SW_PROBE_SANDBOX SW_PROBE_CONCURRENCY SW_PROBE_RETRY_MS",
+    {"prober",
+     "SW_PROBE_ALLOW_CIDRS SW_PROBE_SANDBOX SW_PROBE_CONCURRENCY SW_PROBE_RETRY_MS "
+     "SW_PROBE_CA_FILE",
      false},
     {"recorder", "SW_RECORDER_BATCH SW_RETENTION_FREE_DAYS SW_RETENTION_PRO_DAYS", true},
     {"deadletter", "", true},
@@ -182,6 +188,7 @@ static const struct {
     {"sw_auth", "public.user_directory", "SELECT INSERT"},
     {"sw_auth", "public.refresh_tokens", "SELECT INSERT UPDATE"},
     {"sw_auth", "public.rate_limits", "SELECT INSERT UPDATE DELETE"},
+    {"sw_auth", "public.login_known_addresses", "SELECT INSERT UPDATE DELETE"},
     {"sw_auth", "tenant.users", "SELECT INSERT UPDATE"},
     {"sw_auth", "tenant.email_tokens", "SELECT INSERT UPDATE"},
 

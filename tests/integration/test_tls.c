@@ -6,6 +6,8 @@
  * HSTS; a login over HTTPS sets a Secure refresh cookie. */
 #include "tests/support/it.h"
 
+#include <time.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -268,6 +270,20 @@ static void test_login_over_https_sets_secure_cookie(void **state)
     free(tenant);
 }
 
+/* /metrics tells when the edge's certificate expires (the expiry alert's input): the pair made
+ * in setup is valid for 2 days. */
+static void test_metrics_show_certificate_expiry(void **state)
+{
+    resp *r = call("GET", false, "/metrics", NULL, NULL);
+    assert_int_equal(r->status, 200);
+    const char *p = strstr(r->body, "\nsw_edge_tls_certificate_expiry_timestamp_seconds ");
+    if (!p)
+        fail_msg("no certificate expiry in /metrics of the TLS edge");
+    double left = strtod(p + 50, NULL) - (double)time(NULL);
+    assert_true(left > 86400 && left <= 2 * 86400 + 60);
+    resp_free(r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -276,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_http_redirects_to_https),
         cmocka_unit_test(test_http_health_and_metrics_stay_plain),
         cmocka_unit_test(test_login_over_https_sets_secure_cookie),
+        cmocka_unit_test(test_metrics_show_certificate_expiry),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();

@@ -4,7 +4,8 @@
  * token, the tests' passwords, a JWT, an Argon2id hash, or a 43-character token next to the
  * word "refresh" or "token". Every line of an actor's log (not PostgreSQL's, NATS's or the
  * fakes') must also be one JSON object with time, level, actor and msg; ops/sw's own
- * "===== … starting" marker lines are the only exception. */
+ * "===== … starting" marker lines are the only exception. What the Sentry ingest double received
+ * (SW_SENTRY_DIR: every error event and crash the run sent) is held to the same secret checks. */
 #include "tests/support/it.h"
 
 #include <ctype.h>
@@ -100,8 +101,8 @@ static bool has_token_after_word(const char *line)
  * held to one JSON object per line. */
 static bool is_actor_log(const char *file)
 {
-    const char *others[] = {"postgres", "initdb", "nats", "smtp", "stripe", "migrate", "targets",
-                            "build"};
+    const char *others[] = {"postgres", "initdb",  "nats",    "smtp", "stripe",
+                            "sentry",   "migrate", "targets", "build"};
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
         if (strncmp(file, others[i], strlen(others[i])) == 0)
             return false;
@@ -126,6 +127,28 @@ static int check_json_line(const char *file, int lineno, const char *line, char 
     }
     json_decref(o);
     return bad;
+}
+
+/* The secrets, JWTs and tokens in one line, each reported (never the value); returns how many. */
+static int secret_problems(const char *file, int lineno, const char *line, const regex_t *jwt)
+{
+    int problems = 0;
+    for (int s = 0; s < nsecrets; s++) {
+        if (strstr(line, secrets[s].value)) {
+            print_error("%s:%d contains %s\n", file, lineno, secrets[s].name);
+            problems++;
+        }
+    }
+    if (regexec(jwt, line, 0, NULL, 0) == 0) {
+        print_error("%s:%d contains a JWT\n", file, lineno);
+        problems++;
+    }
+    if (has_token_after_word(line)) {
+        print_error("%s:%d contains a 43-character token after \"refresh\"/\"token\"\n", file,
+                    lineno);
+        problems++;
+    }
+    return problems;
 }
 
 static void test_logs_hold_no_secrets_and_are_json(void **state)
@@ -163,21 +186,7 @@ static void test_logs_hold_no_secrets_and_are_json(void **state)
             lines++;
             if (n > 0 && line[n - 1] == '\n')
                 line[n - 1] = '\0';
-            for (int s = 0; s < nsecrets; s++) {
-                if (strstr(line, secrets[s].value)) {
-                    print_error("%s:%d contains %s\n", de->d_name, lineno, secrets[s].name);
-                    problems++;
-                }
-            }
-            if (regexec(&jwt, line, 0, NULL, 0) == 0) {
-                print_error("%s:%d contains a JWT\n", de->d_name, lineno);
-                problems++;
-            }
-            if (has_token_after_word(line)) {
-                print_error("%s:%d contains a 43-character token after \"refresh\"/\"token\"\n",
-                            de->d_name, lineno);
-                problems++;
-            }
+            problems += secret_problems(de->d_name, lineno, line, &jwt);
             if (actor && strncmp(line, "===== ", 6) != 0 &&
                 check_json_line(de->d_name, lineno, line, why, sizeof(why))) {
                 print_error("%s\n", why);
@@ -194,6 +203,50 @@ static void test_logs_hold_no_secrets_and_are_json(void **state)
     assert_int_equal(problems, 0);
 }
 
+/* Every event the Sentry ingest double accepted (a .json file per envelope in SW_SENTRY_DIR) and
+ * every refusal it logged: no secret of the run in any of them. */
+static void test_sentry_events_hold_no_secrets(void **state)
+{
+    const char *dir = getenv("SW_SENTRY_DIR");
+    char path[1024];
+    regex_t jwt;
+    int problems = 0, files = 0;
+
+    if (!dir || !*dir) {
+        print_message("no Sentry double in this run (SENTRY_DSN set by the caller): skipped\n");
+        return;
+    }
+    if (nsecrets == 0)
+        load_secrets();
+    assert_int_equal(regcomp(&jwt, "eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        files++;
+        char *line = NULL;
+        size_t cap = 0;
+        int lineno = 0;
+        while (getline(&line, &cap, f) >= 0)
+            problems += secret_problems(de->d_name, ++lineno, line, &jwt);
+        free(line);
+        fclose(f);
+    }
+    closedir(d);
+    regfree(&jwt);
+    print_message("checked %d files of the Sentry double for %d secrets\n", files, nsecrets);
+    assert_true(files >= 1); /* test_sentry made the services send some */
+    assert_int_equal(problems, 0);
+}
+
 /* The checker itself finds what it must (a test that cannot fail is a defect). */
 static void test_checker_catches_leaks(void **state)
 {
@@ -203,15 +256,16 @@ static void test_checker_catches_leaks(void **state)
     assert_true(has_token_after_word("token=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"));
     assert_false(has_token_after_word("{\"refresh\":\"[redacted]\"}"));
     assert_false(has_token_after_word("{\"request_id\":\"9ec0245fa6815074345545c89471419c\"}"));
-    assert_int_equal(check_json_line("t", 1, "{\"time\":\"t\",\"level\":\"info\",\"actor\":\"sw-x\","
-                                              "\"msg\":\"m\"}",
+    assert_int_equal(check_json_line("t", 1,
+                                     "{\"time\":\"t\",\"level\":\"info\",\"actor\":\"sw-x\","
+                                     "\"msg\":\"m\"}",
                                      why, sizeof(why)),
                      0);
     assert_int_equal(check_json_line("t", 1, "plain text", why, sizeof(why)), 1);
-    assert_int_equal(check_json_line("t", 1, "{\"time\":\"t\",\"level\":\"info\"}", why,
-                                     sizeof(why)),
-                     1);
+    assert_int_equal(
+        check_json_line("t", 1, "{\"time\":\"t\",\"level\":\"info\"}", why, sizeof(why)), 1);
     assert_false(is_actor_log("postgres.log"));
+    assert_false(is_actor_log("sentry.log"));
     assert_false(is_actor_log("nats-leaf-euw.log"));
     assert_true(is_actor_log("prober-euw.log"));
     assert_true(is_actor_log("edge.log"));
@@ -222,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checker_catches_leaks),
         cmocka_unit_test(test_logs_hold_no_secrets_and_are_json),
+        cmocka_unit_test(test_sentry_events_hold_no_secrets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,21 @@ static void password_like_the_email_is_refused(void **state)
     assert_accepted("correct-Horse7-battery-al", "al@example.com");
 }
 
+/* Passwords of the breached-password list (data/common-passwords.txt) that satisfy every
+ * composition rule and no common word: refused as themselves and under the usual decorations
+ * (capital first letter, a symbol or digits after it). Their neighbours are not. */
+static void breached_passwords_are_refused(void **state)
+{
+    (void)state;
+    assert_refused_with("Mailcreated5240!", NULL, MSG_COMMON, NULL);
+    assert_refused_with("#Polniypizdec0211", NULL, MSG_COMMON, NULL);
+    assert_refused_with("Sojdlg123aljg!2024", NULL, MSG_COMMON, NULL);
+    json_t *errors = json_array();
+    assert_true(password_check("Mailcreated5240!-Violet-Tram", NULL, errors));
+    assert_true(password_check("Sturdy-Lamp-42x", NULL, errors));
+    json_decref(errors);
+}
+
 static void strong_password_is_accepted(void **state)
 {
     assert_accepted("correct-Horse7-battery", NULL);
@@ -220,6 +235,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_rule_has_its_message),
+        cmocka_unit_test(breached_passwords_are_refused),
         cmocka_unit_test(appends_to_existing_errors),
         cmocka_unit_test(length_limits),
         cmocka_unit_test(common_passwords_are_refused),

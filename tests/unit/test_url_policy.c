@@ -1,7 +1,8 @@
 /* SSRF URL policy (actors/common/url_policy.h): which monitor URLs are refused and why, every
  * deny range by an address inside it and the public addresses just outside, alternative
  * spellings of internal addresses, and the loopback allow list used by the integration tests.
- * No network: only IP literals, "localhost" and the reserved .invalid name are resolved. */
+ * No network: only IP literals, "localhost" and the reserved .invalid name are resolved, and
+ * one name is asked of a loopback name server of the test's own that never answers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +13,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 #include <time.h>
 #include <cmocka.h>
 
@@ -537,6 +540,40 @@ static void sockaddrs_are_checked_directly(void **state)
     url_policy_free(def);
 }
 
+/* A name server that reads and never answers: the lookup ends at the resolver's deadline with
+ * its own verdict; a malformed server list or deadline is refused up front. */
+static void unanswered_lookup_times_out(void **state)
+{
+    (void)state;
+    url_policy *p = NULL;
+    char why[128], reason[256], servers[64];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    snprintf(servers, sizeof(servers), "127.0.0.1:%d", ntohs(a.sin_port));
+
+    assert_int_equal(url_policy_new(&p, "", false, why, sizeof(why)), SW_OK);
+    assert_int_equal(url_policy_set_resolver(p, "not a server list", 300, why, sizeof(why)),
+                     SW_EINVAL);
+    assert_int_equal(url_policy_set_resolver(p, servers, 50, why, sizeof(why)), SW_EINVAL);
+    assert_int_equal(url_policy_set_resolver(p, servers, 300, why, sizeof(why)), SW_OK);
+    assert_int_equal(url_policy_check(p, "http://a.never-answers.test/", reason, sizeof(reason)),
+                     URL_RESOLVE_TIMEOUT);
+    assert_non_null(strstr(url_verdict_message(URL_RESOLVE_TIMEOUT), "did not answer"));
+    /* The query did reach the name server. */
+    char buf[512];
+    assert_true(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 12);
+    /* Literals and /etc/hosts never ask it. */
+    assert_int_equal(url_policy_check(p, "http://1.1.1.1/", NULL, 0), URL_OK);
+    assert_int_equal(url_policy_check(p, "http://localhost/", NULL, 0), URL_DENIED_ADDRESS);
+    url_policy_free(p);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +589,7 @@ int main(void)
         cmocka_unit_test(production_refuses_any_allow_list),
         cmocka_unit_test(accepted_allow_list),
         cmocka_unit_test(sockaddrs_are_checked_directly),
+        cmocka_unit_test(unanswered_lookup_times_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@ import { AuthShell } from '../components/AuthShell';
 import { Field } from '../components/ui/input';
 import { Button } from '../components/ui/button';
 import { Alert } from '../components/ui/alert';
+import { PasswordStrength } from '../components/PasswordStrength';
 
 const FIELDS = ['organization_name', 'email', 'password', 'password_confirm'] as const;
 
@@ -33,6 +34,8 @@ export default function RegisterPage() {
     mode: 'onSubmit',
   });
   const password = watch('password') ?? '';
+  const email = watch('email') ?? '';
+  const organization = watch('organization_name') ?? '';
 
   const onSubmit = handleSubmit(async (values) => {
     setFormError([]);
@@ -62,6 +65,7 @@ export default function RegisterPage() {
           autoComplete="new-password"
           error={errors.password?.message}
           hint={
+            <>
             <ul className="pw-rules" aria-label="Password requirements">
               {passwordRules.map((r) => {
                 const ok = r.test(password);
@@ -73,6 +77,8 @@ export default function RegisterPage() {
                 );
               })}
             </ul>
+            <PasswordStrength password={password} userInputs={[email, organization, 'statuswatch']} />
+            </>
           }
           {...register('password')}
         />

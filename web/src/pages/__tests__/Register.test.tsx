@@ -37,6 +37,23 @@ describe('RegisterPage', () => {
     for (const r of [/12–128/, /uppercase/, /lowercase/, /digit/, /special/]) expect(rule(r)).toHaveAttribute('data-ok', 'true');
   });
 
+  it('rates the password with zxcvbn-ts (loaded on first use), as advice only', async () => {
+    const user = userEvent.setup();
+    renderApp('/register');
+    const pw = await screen.findByLabelText('Password', { selector: 'input' });
+    expect(screen.queryByRole('meter', { name: 'Password strength' })).not.toBeInTheDocument();
+    // A breached password that passes every composition rule: rated weak, with a warning.
+    await user.type(pw, 'Qwerty123456!');
+    const meter = await screen.findByRole('meter', { name: 'Password strength' }, { timeout: 10000 });
+    await waitFor(() => expect(Number(meter.getAttribute('aria-valuenow'))).toBeLessThanOrEqual(1));
+    expect(meter.closest('.pw-strength')?.textContent).toMatch(/Strength: (Very weak|Weak)/);
+    await user.clear(pw);
+    await user.type(pw, 'Gravel-Otter-Sings-Nightly-83');
+    await waitFor(() =>
+      expect(Number(screen.getByRole('meter', { name: 'Password strength' }).getAttribute('aria-valuenow'))).toBeGreaterThanOrEqual(3),
+    );
+  }, 20000);
+
   it('validates on the client: weak password and mismatch, nothing sent', async () => {
     const user = userEvent.setup();
     renderApp('/register');
