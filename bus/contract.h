@@ -22,6 +22,9 @@
 #define BUS_H_CLIENT_IP "Sw-Client-Ip"
 #define BUS_H_PARAM_ID "Sw-Param-Id"
 #define BUS_H_QUERY "Sw-Query"
+/* The scheme and host the client used ("https://status.example.com"), for absolute URLs in
+ * replies (pagination links); see edge_request_base() in http/edge.h. */
+#define BUS_H_BASE_URL "Sw-Base-Url"
 #define BUS_H_STATUS "Sw-Status"
 /* Reply headers named Sw-Http-<Name> become HTTP response header <Name> at the edge (for an
  * allow-listed set of names: Retry-After, Set-Cookie, WWW-Authenticate, Location). */

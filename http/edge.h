@@ -16,6 +16,7 @@ typedef enum edge_auth {
 
 #define EDGE_RAW 1u            /* body passed through as bytes (Stripe webhooks) */
 #define EDGE_REFRESH_COOKIE 2u /* the refresh cookie is passed on as Sw-Refresh-Cookie */
+#define EDGE_LOCAL 4u          /* answered by the edge itself (subject NULL): schema, docs */
 
 typedef struct edge_route {
     const char *method;
@@ -57,6 +58,21 @@ bool edge_is_json_type(const char *content_type);
 /* The media type of a Content-Type value (before any ';', trimmed) for a message: printable
  * ASCII only, cut to fit out. "" for NULL. */
 void edge_media_type(char *out, size_t len, const char *content_type);
+
+/* The scheme and host a client used, "https://status.example.com", for the absolute URLs of
+ * replies (DRF's request.build_absolute_uri: pagination links). scheme is https when tls, and
+ * host the Host header; a peer among the trusted proxies may override them with
+ * X-Forwarded-Proto and X-Forwarded-Host (the last value of each). A host that is malformed,
+ * or not in allowed_hosts (ALLOWED_HOSTS, see edge_host_allowed) when that is set, is replaced
+ * by the first concrete entry of allowed_hosts, else by fallback_host (the listener's address).
+ * Any argument but out may be NULL. */
+void edge_request_base(char *out, size_t len, bool tls, const char *host, const char *xf_proto,
+                       const char *xf_host, const char *peer, const char *trusted,
+                       const char *allowed_hosts, const char *fallback_host);
+
+/* The REST contract (http/openapi.yaml as compact JSON), generated at build time. */
+extern const char edge_openapi_json[];
+extern const size_t edge_openapi_json_len;
 
 /* The value of cookie name in a Cookie header, copied into out; false when absent. */
 bool edge_cookie(char *out, size_t len, const char *cookie_header, const char *name);

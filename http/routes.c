@@ -26,6 +26,8 @@ static const edge_route routes[] = {
     {"DELETE", "/api/endpoints/{id}/", "sw.v1.endpoints.delete", EDGE_ACCESS, 0},
     {"GET", "/api/endpoints/{id}/checks/", "sw.v1.endpoints.checks", EDGE_ACCESS, 0},
     {"GET", "/api/endpoints/{id}/uptime/", "sw.v1.endpoints.uptime", EDGE_ACCESS, 0},
+    {"GET", "/api/schema/", NULL, EDGE_PUBLIC, EDGE_LOCAL},
+    {"GET", "/api/docs/", NULL, EDGE_PUBLIC, EDGE_LOCAL},
 };
 
 /* Matches one pattern; a {id} segment accepts 1-64 characters of [A-Za-z0-9_-]. */
@@ -251,4 +253,106 @@ bool edge_cookie(char *out, size_t len, const char *header, const char *name)
         p += strcspn(p, ";");
     }
     return false;
+}
+
+/* The last comma-separated value of a header, trimmed, into out; false when empty. */
+static bool last_value(char *out, size_t len, const char *h)
+{
+    if (!h)
+        return false;
+    const char *p = strrchr(h, ',');
+    p = p ? p + 1 : h;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n >= len)
+        return false;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* A Host header value we are willing to echo into a URL: a name or IPv4 address of
+ * [A-Za-z0-9.-], or a bracketed IPv6 address, with an optional :port. */
+static bool host_valid(const char *h)
+{
+    size_t n = strlen(h), i = 0;
+    if (n == 0 || n > 260)
+        return false;
+    if (h[0] == '[') {
+        i = 1;
+        while (i < n && h[i] != ']') {
+            char ch = h[i];
+            if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                  (ch >= 'A' && ch <= 'F') || ch == ':' || ch == '.'))
+                return false;
+            i++;
+        }
+        if (i == n || i == 1)
+            return false;
+        i++; /* the ']' */
+    } else {
+        while (i < n && h[i] != ':') {
+            char ch = h[i];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-'))
+                return false;
+            i++;
+        }
+        if (i == 0)
+            return false;
+    }
+    if (i == n)
+        return true;
+    if (h[i] != ':' || i + 1 == n || n - i - 1 > 5)
+        return false;
+    return strspn(h + i + 1, "0123456789") == n - i - 1;
+}
+
+/* The first entry of allowed_hosts that names one host (not "*", not ".domain"). */
+static bool first_concrete_host(char *out, size_t len, const char *allowed_hosts)
+{
+    for (const char *p = allowed_hosts; p && *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n && n < len && p[0] != '.' && p[0] != '*') {
+            memcpy(out, p, n);
+            out[n] = '\0';
+            if (host_valid(out))
+                return true;
+        }
+        p += n;
+    }
+    return false;
+}
+
+void edge_request_base(char *out, size_t len, bool tls, const char *host, const char *xf_proto,
+                       const char *xf_host, const char *peer, const char *trusted,
+                       const char *allowed_hosts, const char *fallback_host)
+{
+    char proto[8] = "", fwd[272] = "", chosen[272] = "";
+    const char *scheme = tls ? "https" : "http";
+    const char *h = host;
+    bool via_proxy = peer && *peer && trusted && *trusted && edge_ip_listed(peer, trusted);
+
+    if (via_proxy && last_value(proto, sizeof(proto), xf_proto)) {
+        if (strcasecmp(proto, "https") == 0)
+            scheme = "https";
+        else if (strcasecmp(proto, "http") == 0)
+            scheme = "http";
+    }
+    if (via_proxy && last_value(fwd, sizeof(fwd), xf_host))
+        h = fwd;
+    /* The edge has already refused a Host outside ALLOWED_HOSTS (400); a forwarded host still
+     * has to pass here. */
+    if (h && host_valid(h) &&
+        (!allowed_hosts || !*allowed_hosts || edge_host_allowed(h, allowed_hosts)))
+        snprintf(chosen, sizeof(chosen), "%s", h);
+    else if (!first_concrete_host(chosen, sizeof(chosen), allowed_hosts))
+        snprintf(chosen, sizeof(chosen), "%s",
+                 fallback_host && host_valid(fallback_host) ? fallback_host : "localhost");
+    snprintf(out, len, "%s://%s", scheme, chosen);
 }

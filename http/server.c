@@ -34,6 +34,7 @@ typedef struct edge {
     unsigned char jwt_key[SW_JWT_KEY_BYTES];
     const char *web_root;
     const char *trusted_proxies;
+    const char *listen;        /* SW_HTTP_LISTEN: the host of absolute URLs when nothing else is */
     const char *ready_actors;
     int bus_timeout_ms;
     edge_metrics *metrics;
@@ -82,6 +83,13 @@ static char dashboard_csp[1024] =
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "style-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/* /api/docs/ (Redoc) only: its styled-components insert <style> elements, so styles may be
+ * inline there; scripts stay self-only. Its search index runs in a blob: worker. */
+static const char docs_csp[] =
+    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; font-src 'self' data:; worker-src 'self' blob:; "
+    "form-action 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /* GET /api/config/: the dashboard's public settings, rendered once (dashboard_init). */
 static char *public_config;
@@ -196,6 +204,37 @@ static long read_body(struct mg_connection *conn, const struct mg_request_info *
     return (long)len;
 }
 
+/* GET /api/schema/ (the REST contract as JSON, embedded at build time) and GET /api/docs/
+ * (web/docs.html from the dashboard build, which renders it, under a CSP of its own). */
+static void handle_local(struct mg_connection *conn, edge *e, call *cl, const edge_route *r)
+{
+    char path[1024], headers[1200];
+    if (strcmp(r->pattern, "/api/schema/") == 0) {
+        send_json(conn, e, cl, 200, edge_openapi_json, edge_openapi_json_len, NULL, 0);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/docs.html", e->web_root);
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        send_detail(conn, e, cl, 404, "The API docs page has not been built (npm run build).", NULL,
+                    0);
+        return;
+    }
+    snprintf(headers, sizeof(headers),
+             "X-Request-Id: %s\r\n"
+             "X-Content-Type-Options: nosniff\r\n"
+             "X-Frame-Options: DENY\r\n"
+             "Referrer-Policy: no-referrer\r\n"
+             "Permissions-Policy: geolocation=(), camera=(), microphone=(), payment=(), usb=()\r\n"
+             "Cache-Control: no-cache\r\n"
+             "Content-Security-Policy: %s\r\n"
+             "%s",
+             cl->request_id, docs_csp,
+             cl->tls ? "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n" : "");
+    cl->status = 200;
+    mg_send_mime_file2(conn, path, "text/html; charset=utf-8", headers);
+}
+
 static bool bearer_token(const char *authz, const char **token)
 {
     if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
@@ -230,6 +269,11 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
         } else {
             send_detail(conn, e, cl, 404, "Not found.", NULL, 0);
         }
+        return;
+    }
+
+    if (r->flags & EDGE_LOCAL) {
+        handle_local(conn, e, cl, r);
         return;
     }
 
@@ -301,6 +345,14 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
         natsMsgHeader_Set(req, BUS_H_PARAM_ID, param);
     if (ri->query_string && *ri->query_string && strlen(ri->query_string) < 1024)
         natsMsgHeader_Set(req, BUS_H_QUERY, ri->query_string);
+    {
+        char base[300];
+        edge_request_base(base, sizeof(base), cl->tls, mg_get_header(conn, "Host"),
+                          mg_get_header(conn, "X-Forwarded-Proto"),
+                          mg_get_header(conn, "X-Forwarded-Host"), ri->remote_addr,
+                          e->trusted_proxies, e->allowed_hosts, e->listen);
+        natsMsgHeader_Set(req, BUS_H_BASE_URL, base);
+    }
     if (r->auth == EDGE_ACCESS) {
         natsMsgHeader_Set(req, BUS_H_TENANT, claims.tenant);
         natsMsgHeader_Set(req, BUS_H_USER, claims.user);
@@ -356,6 +408,15 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
             extra[2 * nextra + 1] = v;
             nextra++;
         }
+    }
+    /* Every 401 names its scheme (RFC 9110 §15.5.2), also when an actor did not. */
+    bool has_www_auth = false;
+    for (int i = 0; i < nextra; i++)
+        has_www_auth |= strcmp(extra[2 * i], "WWW-Authenticate") == 0;
+    if (status == 401 && !has_www_auth && nextra < (int)ARRAY_LEN(forwarded_headers)) {
+        extra[2 * nextra] = www_auth[0];
+        extra[2 * nextra + 1] = www_auth[1];
+        nextra++;
     }
     if (status == 205 || status == 204)
         send_json(conn, e, cl, status, "", 0, extra, nextra);
@@ -997,6 +1058,7 @@ int main(void)
     snprintf(threads, sizeof(threads), "%ld", nthreads);
     snprintf(header_timeout, sizeof(header_timeout), "%ld", header_ms);
     const char *listen = sw_config_str("SW_HTTP_LISTEN", "127.0.0.1:8080");
+    e.listen = listen;
     const char *lcolon = strrchr(listen, ':');
     /* civetweb's queue of accepted connections waiting for a worker (connection_queue, 20)
      * and the worker threads: that many addresses at most hold a connection at once. */

@@ -239,13 +239,20 @@ static long positive(const char *s)
     return v > 0 ? v : -1;
 }
 
-static json_t *page_link(long page, long size, bool size_given)
+/* An absolute link to another page, as DRF builds it (request.build_absolute_uri): the scheme
+ * and host come from the edge's Sw-Base-Url (the client's Host, or a trusted proxy's
+ * X-Forwarded-Host/-Proto, checked against ALLOWED_HOSTS); a request without it (swctl, a
+ * test on the bus) gets the bare path. */
+static json_t *page_link(const bus_req *req, long page, long size, bool size_given)
 {
-    char link[96];
+    char link[512];
+    const char *base = bus_req_header(req, BUS_H_BASE_URL);
+    if (!base || strlen(base) > 300 || strpbrk(base, "\"\\ \r\n"))
+        base = "";
     if (size_given)
-        snprintf(link, sizeof(link), "/api/endpoints/?page=%ld&page_size=%ld", page, size);
+        snprintf(link, sizeof(link), "%s/api/endpoints/?page=%ld&page_size=%ld", base, page, size);
     else
-        snprintf(link, sizeof(link), "/api/endpoints/?page=%ld", page);
+        snprintf(link, sizeof(link), "%s/api/endpoints/?page=%ld", base, page);
     return json_string(link);
 }
 
@@ -315,9 +322,9 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
     bus_reply_json(
         rep,
         json_pack("{s:I,s:o,s:o,s:o}", "count", (json_int_t)count, "next",
-                  page < pages ? page_link(page + 1, size, size_given) : json_null(), "previous",
-                  page > 1 ? page_link(page - 1, size, size_given) : json_null(), "results",
-                  results));
+                  page < pages ? page_link(req, page + 1, size, size_given) : json_null(),
+                  "previous", page > 1 ? page_link(req, page - 1, size, size_given) : json_null(),
+                  "results", results));
     st = SW_OK;
 out:
     json_decref(rows);

@@ -306,6 +306,14 @@ static void test_duplicate_url(void **state)
     free(u.id);
 }
 
+/* DRF's absolute pagination links: scheme and host of the request (here the test edge). */
+static const char *abs_link(const char *path)
+{
+    static char buf[512];
+    snprintf(buf, sizeof(buf), "http://%s%s", getenv("SW_HTTP_LISTEN"), path);
+    return buf;
+}
+
 static void test_pagination(void **state)
 {
     tenant t;
@@ -324,7 +332,7 @@ static void test_pagination(void **state)
     assert_int_equal(r->status, 200);
     assert_int_equal(num(r->body, "count"), 25);
     assert_int_equal(json_array_size(json_object_get(r->body, "results")), 20);
-    assert_string_equal(str(r->body, "next"), "/api/endpoints/?page=2");
+    assert_string_equal(str(r->body, "next"), abs_link("/api/endpoints/?page=2"));
     assert_true(json_is_null(json_object_get(r->body, "previous")));
     /* Oldest first. */
     assert_string_equal(str(json_array_get(json_object_get(r->body, "results"), 0), "id"), first);
@@ -336,7 +344,7 @@ static void test_pagination(void **state)
     assert_int_equal(r->status, 200);
     assert_int_equal(json_array_size(json_object_get(r->body, "results")), 5);
     assert_true(json_is_null(json_object_get(r->body, "next")));
-    assert_string_equal(str(r->body, "previous"), "/api/endpoints/?page=1");
+    assert_string_equal(str(r->body, "previous"), abs_link("/api/endpoints/?page=1"));
     it_resp_free(r);
 
     r = api(&t, "GET", "/api/endpoints/?page=3", NULL);
@@ -350,7 +358,7 @@ static void test_pagination(void **state)
     r = api(&t, "GET", "/api/endpoints/?page_size=7&page=2", NULL);
     assert_int_equal(r->status, 200);
     assert_int_equal(json_array_size(json_object_get(r->body, "results")), 7);
-    assert_string_equal(str(r->body, "next"), "/api/endpoints/?page=3&page_size=7");
+    assert_string_equal(str(r->body, "next"), abs_link("/api/endpoints/?page=3&page_size=7"));
     it_resp_free(r);
 
     /* "last" names the last page, whatever its number (DRF's last_page_strings). */
@@ -359,12 +367,12 @@ static void test_pagination(void **state)
     assert_int_equal(num(r->body, "count"), 25);
     assert_int_equal(json_array_size(json_object_get(r->body, "results")), 5);
     assert_true(json_is_null(json_object_get(r->body, "next")));
-    assert_string_equal(str(r->body, "previous"), "/api/endpoints/?page=1");
+    assert_string_equal(str(r->body, "previous"), abs_link("/api/endpoints/?page=1"));
     it_resp_free(r);
     r = api(&t, "GET", "/api/endpoints/?page_size=7&page=last", NULL);
     assert_int_equal(r->status, 200);
     assert_int_equal(json_array_size(json_object_get(r->body, "results")), 4);
-    assert_string_equal(str(r->body, "previous"), "/api/endpoints/?page=3&page_size=7");
+    assert_string_equal(str(r->body, "previous"), abs_link("/api/endpoints/?page=3&page_size=7"));
     it_resp_free(r);
 
     /* page_size is capped at 100. */
@@ -379,7 +387,24 @@ static void test_pagination(void **state)
     assert_int_equal(r->status, 200);
     assert_int_equal(num(r->body, "count"), 125);
     assert_int_equal(json_array_size(json_object_get(r->body, "results")), 100);
-    assert_string_equal(str(r->body, "next"), "/api/endpoints/?page=2&page_size=100");
+    assert_string_equal(str(r->body, "next"), abs_link("/api/endpoints/?page=2&page_size=100"));
+    it_resp_free(r);
+
+    /* The host the client named, and a trusted proxy's X-Forwarded-Proto/-Host (the test
+     * edge trusts 127.0.0.1, where every request of this suite comes from). */
+    r = it_http("GET", "/api/endpoints/?page_size=7", NULL, t.auth, "Host: status.example.test",
+                NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(str(r->body, "next"),
+                        "http://status.example.test/api/endpoints/?page=2&page_size=7");
+    it_resp_free(r);
+    r = it_http("GET", "/api/endpoints/?page=2&page_size=7", NULL, t.auth,
+                "X-Forwarded-Proto: https", "X-Forwarded-Host: public.example.test:8443", NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(str(r->body, "next"),
+                        "https://public.example.test:8443/api/endpoints/?page=3&page_size=7");
+    assert_string_equal(str(r->body, "previous"),
+                        "https://public.example.test:8443/api/endpoints/?page=1&page_size=7");
     it_resp_free(r);
     free(t.id);
 }

@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -78,6 +80,60 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
     return add;
 }
 
+/* With SW_CONTRACT_LOG set (ops/sw test sets it), every exchange with the edge is appended to
+ * that file as one JSON line: the test, method, path (with query), status, response headers
+ * and body. web/scripts/contract.mjs then checks each one against http/openapi.yaml, so a
+ * route, status or shape the document lacks fails the suite. One write(2) per line with
+ * O_APPEND: lines of concurrent tests never interleave. */
+static void contract_log(const char *method, const char *path, const it_resp *r)
+{
+    const char *file = getenv("SW_CONTRACT_LOG");
+    if (!file || !*file)
+        return;
+    json_t *headers = json_object();
+    for (const char *line = r->headers; line && *line;) {
+        size_t n = strcspn(line, "\r\n");
+        const char *colon = memchr(line, ':', n);
+        if (colon && colon > line) {
+            char name[128];
+            size_t nl = (size_t)(colon - line);
+            if (nl < sizeof(name)) {
+                for (size_t i = 0; i < nl; i++)
+                    name[i] = (char)((line[i] >= 'A' && line[i] <= 'Z') ? line[i] + 32 : line[i]);
+                name[nl] = '\0';
+                const char *v = colon + 1;
+                while (*v == ' ')
+                    v++;
+                /* A redirect or 100-continue leaves earlier blocks: the last value wins. */
+                json_object_set_new(headers, name, json_stringn(v, n - (size_t)(v - line)));
+            }
+        }
+        line += n;
+        while (*line == '\r' || *line == '\n')
+            line++;
+    }
+    json_t *body = json_stringn(r->raw, r->raw_len); /* NULL when not UTF-8 */
+    json_t *entry = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "source", program_invocation_short_name,
+                              "method", method, "path", path, "status", (json_int_t)r->status,
+                              "headers", headers, "body", body ? body : json_null());
+    char *text = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+    json_decref(entry);
+    if (!text)
+        fail_msg("contract log: cannot encode %s %s", method, path);
+    char *line = NULL;
+    int len = asprintf(&line, "%s\n", text);
+    free(text);
+    if (len < 0)
+        fail_msg("contract log: out of memory");
+    int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, line, (size_t)len) == (ssize_t)len;
+    if (fd >= 0)
+        close(fd);
+    free(line);
+    if (!ok)
+        fail_msg("contract log %s: cannot append", file);
+}
+
 static __thread long http_timeout_ms = 30000;
 
 void it_http_timeout(long timeout_ms)
@@ -131,6 +187,7 @@ it_resp *it_http_v(const char *method, const char *path, const char *body, va_li
     r->raw_len = rb.len;
     r->headers = hb.data ? hb.data : strdup("");
     r->body = json_loadb(r->raw, r->raw_len, 0, NULL);
+    contract_log(method, path, r);
     return r;
 }
 

@@ -367,6 +367,105 @@ static void too_long_cookie_is_not_truncated(void **state)
     assert_string_equal(v, "0123456789abcde");
 }
 
+/* ---- absolute URLs: the scheme and host a client used (DRF build_absolute_uri) ---- */
+
+static const char *base(bool tls, const char *host, const char *proto, const char *fhost,
+                        const char *peer, const char *trusted, const char *allowed)
+{
+    static char out[300];
+    memset(out, 'x', sizeof(out));
+    edge_request_base(out, sizeof(out), tls, host, proto, fhost, peer, trusted, allowed,
+                      "127.0.0.1:8080");
+    return out;
+}
+
+static void base_is_scheme_and_host_header(void **state)
+{
+    (void)state;
+    assert_string_equal(base(false, "127.0.0.1:28080", NULL, NULL, "10.0.0.9", "", ""),
+                        "http://127.0.0.1:28080");
+    assert_string_equal(base(true, "Status.Example.com", NULL, NULL, "10.0.0.9", "", ""),
+                        "https://Status.Example.com");
+    assert_string_equal(base(false, "[::1]:8080", NULL, NULL, "10.0.0.9", "", ""),
+                        "http://[::1]:8080");
+}
+
+static void forwarded_headers_count_only_from_trusted_proxies(void **state)
+{
+    (void)state;
+    /* From a trusted proxy: its (last) values win. */
+    assert_string_equal(
+        base(false, "10.0.0.2:8080", "https", "status.example.com", "127.0.0.1", "127.0.0.1", ""),
+        "https://status.example.com");
+    assert_string_equal(base(false, "10.0.0.2", "http, https", "evil.test, status.example.com",
+                             "127.0.0.1", "10.0.0.1, 127.0.0.1", ""),
+                        "https://status.example.com");
+    /* From anyone else: ignored. */
+    assert_string_equal(
+        base(false, "status.example.com", "https", "evil.test", "10.9.9.9", "127.0.0.1", ""),
+        "http://status.example.com");
+    /* A proto that is neither http nor https changes nothing. */
+    assert_string_equal(base(true, "a.example", "gopher", NULL, "127.0.0.1", "127.0.0.1", ""),
+                        "https://a.example");
+}
+
+static void malformed_hosts_are_never_echoed(void **state)
+{
+    (void)state;
+    const char *bad[] = {"evil.test/x", "a b",     "x\"y", "host:port",         "h:123456",
+                         "[::1",        "[zz::1]", "",     "user@host.example", "a.example:80:1",
+                         "<script>",    NULL};
+    for (int i = 0; bad[i]; i++) {
+        assert_string_equal(base(false, bad[i], NULL, NULL, "10.0.0.9", "", ""),
+                            "http://127.0.0.1:8080");
+        assert_false(edge_host_allowed(bad[i], ""));
+    }
+    assert_string_equal(base(false, NULL, NULL, NULL, NULL, NULL, NULL), "http://127.0.0.1:8080");
+}
+
+static void allowed_hosts_follow_django(void **state)
+{
+    (void)state;
+    const char *allowed = "status.example.com, .example.org";
+    assert_true(edge_host_allowed("status.example.com", allowed));
+    assert_true(edge_host_allowed("STATUS.example.com:8443", allowed));
+    assert_true(edge_host_allowed("status.example.com.", allowed));
+    assert_true(edge_host_allowed("example.org", allowed));
+    assert_true(edge_host_allowed("a.b.example.org", allowed));
+    assert_false(edge_host_allowed("badexample.org", allowed));
+    assert_false(edge_host_allowed("example.com", allowed));
+    assert_false(edge_host_allowed("status.example.com.evil.test", allowed));
+    assert_true(edge_host_allowed("anything.test", "*"));
+    /* A host outside the list becomes the first concrete entry, also when a trusted proxy
+     * sent it. */
+    assert_string_equal(base(true, "evil.test", NULL, NULL, "10.0.0.9", "", allowed),
+                        "https://status.example.com");
+    assert_string_equal(
+        base(false, "status.example.com", "https", "evil.test", "127.0.0.1", "127.0.0.1", allowed),
+        "https://status.example.com");
+    assert_string_equal(base(false, "evil.test", NULL, NULL, "10.0.0.9", "", ".example.org"),
+                        "http://127.0.0.1:8080");
+}
+
+static void schema_and_docs_are_local_routes(void **state)
+{
+    (void)state;
+    char param[72];
+    bool wrong = false;
+    const edge_route *r = edge_route_find("GET", "/api/schema/", param, sizeof(param), &wrong);
+    assert_non_null(r);
+    assert_null(r->subject);
+    assert_true(r->flags & EDGE_LOCAL);
+    r = edge_route_find("GET", "/api/docs", param, sizeof(param), &wrong);
+    assert_non_null(r);
+    assert_true(r->flags & EDGE_LOCAL);
+    assert_null(edge_route_find("POST", "/api/schema/", param, sizeof(param), &wrong));
+    assert_true(wrong);
+    /* The embedded document is the 3.1 JSON of http/openapi.yaml. */
+    assert_true(edge_openapi_json_len > 1000);
+    assert_memory_equal(edge_openapi_json, "{\"openapi\":\"3.1.", 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +485,11 @@ int main(void)
         cmocka_unit_test(cookie_is_found_in_any_position),
         cmocka_unit_test(absent_or_lookalike_cookie_is_not_found),
         cmocka_unit_test(too_long_cookie_is_not_truncated),
+        cmocka_unit_test(base_is_scheme_and_host_header),
+        cmocka_unit_test(forwarded_headers_count_only_from_trusted_proxies),
+        cmocka_unit_test(malformed_hosts_are_never_echoed),
+        cmocka_unit_test(allowed_hosts_follow_django),
+        cmocka_unit_test(schema_and_docs_are_local_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,7 @@
 // Prints one TAP line per step and "# pass N / # fail N / # skip N" at the end; a step
 // that needs an earlier one that failed is skipped. Screenshots: e2e/artifacts/.
 import { chromium } from 'playwright-core';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,43 @@ const ORG = `E2E Org ${stamp}`;
 // contacts (they show Down, "blocked").
 const SELF_URL = `http://${process.env.SW_HTTP_LISTEN || '127.0.0.1:28080'}/health/`;
 const URLS = [SELF_URL, 'http://1.0.0.1/', 'http://8.8.8.8/', 'http://9.9.9.9/', 'http://8.8.4.4/'];
+
+// Every response the browser gets from the edge's API (/api/, /health, /metrics) is appended
+// to SW_CONTRACT_LOG, which `ops/sw test` then checks against http/openapi.yaml
+// (scripts/contract.mjs).
+const CONTRACT_LOG = process.env.SW_CONTRACT_LOG || '';
+const exchanges = [];
+
+function recordExchange(res) {
+  let u;
+  try {
+    u = new URL(res.url());
+  } catch {
+    return;
+  }
+  if (u.origin !== new URL(BASE).origin || !/^\/(api\/|api$|health|metrics)/.test(u.pathname)) return;
+  exchanges.push(
+    (async () => {
+      // The browser drops the body of a response whose page navigated away meanwhile (the
+      // checkout redirect): then only status and headers are checked.
+      let body = null;
+      try {
+        body = await res.text();
+      } catch {
+        body = null;
+      }
+      const headers = await res.allHeaders();
+      return { source: 'e2e', method: res.request().method(), path: u.pathname + u.search, status: res.status(), headers, body, body_unavailable: body === null };
+    })(),
+  );
+}
+
+async function flushExchanges() {
+  if (!CONTRACT_LOG) return;
+  const done = (await Promise.allSettled(exchanges)).filter((r) => r.status === 'fulfilled').map((r) => JSON.stringify(r.value));
+  if (done.length) appendFileSync(CONTRACT_LOG, done.join('\n') + '\n', { mode: 0o600 });
+  console.log(`# ${done.length} API responses logged to ${CONTRACT_LOG} for the contract check`);
+}
 
 const results = [];
 let n = 0;
@@ -145,6 +182,7 @@ async function main() {
     if (/Content Security Policy|Refused to (execute|load|apply|connect)/i.test(t) && page.url().startsWith(BASE)) cspViolations.push(t);
   });
   page.on('pageerror', (e) => pageErrors.push(String(e)));
+  context.on('response', recordExchange);
 
   try {
     await step('register', [], async () => {
@@ -284,11 +322,30 @@ async function main() {
       await shot(page, 'logged-out');
     });
 
+    await step('the API reference renders (/api/docs/, Redoc, no CDN)', [], async () => {
+      const external = [];
+      const onRequest = (req) => {
+        if (!req.url().startsWith(BASE) && !req.url().startsWith('data:') && !req.url().startsWith('blob:')) external.push(req.url());
+      };
+      page.on('request', onRequest);
+      try {
+        await page.goto(`${BASE}/api/docs/`);
+        await expectVisible(page.getByRole('heading', { name: /StatusWatch REST API/ }), 'the document title rendered by Redoc', 30000);
+        await expectVisible(page.getByRole('heading', { name: 'Sign up an organization and its owner' }), 'the first operation (POST /api/auth/register/)');
+        await page.locator('#redoc[data-ready="true"]').waitFor({ state: 'attached' });
+        await shot(page, 'api-docs');
+      } finally {
+        page.off('request', onRequest);
+      }
+      if (external.length) throw new Error(`the docs page fetched from elsewhere: ${external.slice(0, 3).join(', ')}`);
+    });
+
     await step('no CSP violations or page errors', [], async () => {
       if (cspViolations.length || pageErrors.length)
         throw new Error([...cspViolations, ...pageErrors].slice(0, 5).join('\n'));
     });
   } finally {
+    await flushExchanges().catch((e) => console.log(`# contract log failed: ${e.message}`));
     await context.close().catch(() => {});
     rmSync(profile, { recursive: true, force: true });
   }

@@ -4,15 +4,17 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { z } from 'zod';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { api, applyFieldErrors, parseApiError } from '../lib/api';
-import type { Endpoint } from '../lib/types';
+import { applyFieldErrors, parseApiError } from '../lib/api';
+import { apiRequest } from '../lib/contract';
+import type { EndpointCreate } from '../lib/types';
 import { Dialog } from './ui/dialog';
 import { Field } from './ui/input';
 import { Button } from './ui/button';
 import { Alert } from './ui/alert';
 
 const schema = z.object({
-  name: z.string().trim().min(1, 'Give the endpoint a name.').max(100, 'At most 100 characters.'),
+  // Optional, as the server has it: left empty, the endpoint is named after the URL's host.
+  name: z.string().trim().max(200, 'At most 200 characters.'),
   url: z
     .string()
     .trim()
@@ -48,7 +50,11 @@ export function AddEndpointDialog({ open, onClose }: { open: boolean; onClose: (
   } = form;
 
   const create = useMutation({
-    mutationFn: async (values: Values) => (await api.post<Endpoint>('/endpoints/', values)).data,
+    mutationFn: (values: Values) => {
+      const body: EndpointCreate = { url: values.url, interval_seconds: values.interval_seconds };
+      if (values.name) body.name = values.name;
+      return apiRequest('post', '/api/endpoints/', { body });
+    },
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ['endpoints'] });
       close();
@@ -90,7 +96,7 @@ export function AddEndpointDialog({ open, onClose }: { open: boolean; onClose: (
             )}
           </Alert>
         )}
-        <Field label="Name" placeholder="Marketing site" error={errors.name?.message} {...register('name')} />
+        <Field label="Name" hint="Optional: the URL's host when left empty" placeholder="Marketing site" error={errors.name?.message} {...register('name')} />
         <Field label="URL" type="url" inputMode="url" placeholder="https://example.com/health" error={errors.url?.message} {...register('url')} />
         <div className="field">
           <label htmlFor="interval" className="label">

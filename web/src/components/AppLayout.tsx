@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useRouter } from '@tanstack/react-router';
-import { api } from '../lib/api';
+import { apiRequest } from '../lib/contract';
 import { useAuth } from '../lib/auth';
 import { meQuery } from '../lib/queries';
 import { Button } from './ui/button';
@@ -18,7 +18,7 @@ export function AppLayout() {
     setLeaving(true);
     try {
       // Revokes the refresh-token family; the cookie goes along (Path=/api/auth/).
-      await api.post('/auth/logout/', {});
+      await apiRequest('post', '/api/auth/logout/', { body: {} });
     } catch {
       // The local session ends anyway; an expired server session is already gone.
     }

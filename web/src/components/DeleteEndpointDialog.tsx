@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api, parseApiError } from '../lib/api';
+import { parseApiError } from '../lib/api';
+import { apiRequest } from '../lib/contract';
 import type { Endpoint } from '../lib/types';
 import { Dialog } from './ui/dialog';
 import { Button } from './ui/button';
@@ -19,7 +20,7 @@ export function DeleteEndpointDialog({
   const cancelRef = useRef<HTMLButtonElement>(null);
   const del = useMutation({
     mutationFn: async (id: string) => {
-      await api.delete(`/endpoints/${id}/`);
+      await apiRequest('delete', '/api/endpoints/{id}/', { params: { id } });
     },
     onSuccess: async (_d, id) => {
       queryClient.removeQueries({ queryKey: ['checks', id] });

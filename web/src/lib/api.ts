@@ -1,5 +1,6 @@
 import axios, { AxiosError, type AxiosRequestConfig, type InternalAxiosRequestConfig } from 'axios';
 import { useAuth } from './auth';
+import type { components } from './api-schema';
 
 // The one Axios instance of the app. Same origin as the dashboard: the edge serves both.
 export const api = axios.create({
@@ -29,7 +30,7 @@ let refreshing: Promise<string> | null = null;
 export function refreshAccessToken(): Promise<string> {
   if (!refreshing) {
     refreshing = api
-      .post<{ access: string }>('/auth/token/refresh/', {}, { withCredentials: true, _noRefresh: true } as AxiosRequestConfig)
+      .post<components['schemas']['TokenPair']>('/auth/token/refresh/', {}, { withCredentials: true, _noRefresh: true } as AxiosRequestConfig)
       .then((res) => {
         useAuth.getState().setAccessToken(res.data.access);
         return res.data.access;

@@ -12,13 +12,6 @@ export function timeAgo(iso: string | null | undefined, now = Date.now()): strin
   return `${Math.round(h / 24)}d ago`;
 }
 
-export function formatPrice(price: string | number | null | undefined): string | null {
-  if (price == null || price === '') return null;
-  const n = typeof price === 'number' ? price : Number(price);
-  if (Number.isFinite(n)) return n === 0 ? '$0' : `$${n % 1 ? n.toFixed(2) : n}`;
-  return String(price);
-}
-
 /** A same-origin path to go back to after login; anything else becomes /dashboard. */
 export function safeRedirect(target: unknown): string {
   if (typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\'))

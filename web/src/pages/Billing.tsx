@@ -1,7 +1,8 @@
 import { useQuery, useMutation } from '@tanstack/react-query';
-import { api, parseApiError } from '../lib/api';
+import { parseApiError } from '../lib/api';
+import { apiRequest } from '../lib/contract';
 import { meQuery, plansQuery } from '../lib/queries';
-import { formatPrice, redirectBrowser } from '../lib/format';
+import { redirectBrowser } from '../lib/format';
 import { Card } from '../components/ui/card';
 import { Button } from '../components/ui/button';
 import { Badge } from '../components/ui/badge';
@@ -12,7 +13,7 @@ export default function BillingPage() {
   const me = useQuery(meQuery());
   const plans = useQuery(plansQuery());
   const checkout = useMutation({
-    mutationFn: async () => (await api.post<{ url: string }>('/billing/create-checkout-session/', {})).data,
+    mutationFn: () => apiRequest('post', '/api/billing/create-checkout-session/', { body: {} }),
     onSuccess: (data) => {
       if (data?.url) redirectBrowser(data.url);
     },
@@ -48,13 +49,14 @@ export default function BillingPage() {
                 </h2>
                 {isCurrent && <Badge tone="success">Current plan</Badge>}
               </div>
-              {formatPrice(plan.price) != null ? (
+              {/* The price lives in Stripe (STRIPE_PRICE_PRO); the plans route does not quote it. */}
+              {isPro ? (
+                <p className="plan-price muted">Monthly subscription, paid securely with Stripe</p>
+              ) : (
                 <p className="plan-price">
-                  <span className="plan-amount">{formatPrice(plan.price)}</span>
+                  <span className="plan-amount">$0</span>
                   <span className="muted"> / month</span>
                 </p>
-              ) : (
-                <p className="plan-price muted">{isPro ? 'Monthly subscription, paid securely with Stripe' : ''}</p>
               )}
               <p className="plan-limit">
                 {plan.endpoint_limit == null ? 'Unlimited endpoints' : `Up to ${plan.endpoint_limit} endpoints`}

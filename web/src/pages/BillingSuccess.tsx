@@ -1,8 +1,7 @@
 import { useRef } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { api } from '../lib/api';
-import type { Me } from '../lib/types';
+import { apiRequest } from '../lib/contract';
 import { Card } from '../components/ui/card';
 import { Badge } from '../components/ui/badge';
 
@@ -17,7 +16,7 @@ export default function BillingSuccessPage() {
     queryKey: ['me'],
     queryFn: async () => {
       tries.current += 1;
-      return (await api.get<Me>('/auth/me/')).data;
+      return apiRequest('get', '/api/auth/me/');
     },
     staleTime: 0,
     refetchOnMount: 'always',

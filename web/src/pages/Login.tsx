@@ -4,7 +4,8 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { z } from 'zod';
 import { Link, useRouter, useSearch } from '@tanstack/react-router';
 import { useQueryClient } from '@tanstack/react-query';
-import { api, applyFieldErrors, parseApiError } from '../lib/api';
+import { applyFieldErrors, parseApiError } from '../lib/api';
+import { apiRequest } from '../lib/contract';
 import { useAuth } from '../lib/auth';
 import { safeRedirect } from '../lib/format';
 import { AuthShell } from '../components/AuthShell';
@@ -37,7 +38,7 @@ export default function LoginPage() {
     setFormError([]);
     setUnverified(false);
     try {
-      const { data } = await api.post<{ access: string; refresh: string }>('/auth/token/', values);
+      const data = await apiRequest('post', '/api/auth/token/', { body: values });
       queryClient.clear();
       useAuth.getState().setAccessToken(data.access);
       router.history.push(safeRedirect(search.redirect));
@@ -51,7 +52,7 @@ export default function LoginPage() {
   async function resendVerification() {
     setResend('sending');
     try {
-      await api.post('/auth/resend-verification/', { email: getValues('email') });
+      await apiRequest('post', '/api/auth/resend-verification/', { body: { email: getValues('email') } });
       setResend('sent');
     } catch {
       setResend('error');

@@ -3,7 +3,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { Link, useNavigate } from '@tanstack/react-router';
-import { api, applyFieldErrors, parseApiError } from '../lib/api';
+import { applyFieldErrors, parseApiError } from '../lib/api';
+import { apiRequest } from '../lib/contract';
 import { plansQuery } from '../lib/queries';
 import { passwordRules, registerSchema, type RegisterValues } from '../lib/password';
 import { AuthShell } from '../components/AuthShell';
@@ -39,7 +40,7 @@ export default function RegisterPage() {
   const onSubmit = handleSubmit(async (values) => {
     setFormError([]);
     try {
-      await api.post('/auth/register/', values);
+      await apiRequest('post', '/api/auth/register/', { body: values });
       // The banner is in the URL so it survives a refresh of /login.
       await navigate({ to: '/login', search: { registered: '1' } });
     } catch (err) {

@@ -4,7 +4,8 @@ import { Link, useSearch } from '@tanstack/react-router';
 import { useForm } from 'react-hook-form';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { z } from 'zod';
-import { api, applyFieldErrors, parseApiError } from '../lib/api';
+import { applyFieldErrors, parseApiError } from '../lib/api';
+import { apiRequest } from '../lib/contract';
 import { AuthShell } from '../components/AuthShell';
 import { Field } from '../components/ui/input';
 import { Button } from '../components/ui/button';
@@ -35,7 +36,7 @@ export default function VerifyEmailPage() {
   // A query (not an effect) so the single-use token is posted once, even in StrictMode.
   const verify = useQuery({
     queryKey: ['verify-email', token],
-    queryFn: async () => (await api.post<{ detail: string }>('/auth/verify-email/', { token })).data,
+    queryFn: () => apiRequest('post', '/api/auth/verify-email/', { body: { token: token ?? '' } }), // enabled only with a token
     enabled: !!token,
     retry: false,
     staleTime: Infinity,
@@ -99,7 +100,7 @@ function ResendForm() {
   const onSubmit = handleSubmit(async (values) => {
     setFormError([]);
     try {
-      await api.post('/auth/resend-verification/', values);
+      await apiRequest('post', '/api/auth/resend-verification/', { body: values });
       setSent(true);
     } catch (err) {
       setFormError(applyFieldErrors(parseApiError(err), ['email'], setError));

@@ -44,7 +44,7 @@ export const endpoint = (over: Partial<Endpoint> = {}): Endpoint => {
     url: `https://site${n}.example.com/`,
     interval_seconds: 60,
     timeout_seconds: 10,
-    expected_status: 200,
+    expected_status: '2xx-3xx',
     regions: ['local'],
     failure_threshold: 3,
     recovery_threshold: 2,

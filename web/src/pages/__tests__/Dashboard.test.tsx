@@ -131,10 +131,18 @@ describe('DashboardPage', () => {
     await user.clear(within(dialog).getByLabelText('URL'));
     await user.type(within(dialog).getByLabelText('URL'), 'ftp://x');
     await user.click(within(dialog).getByRole('button', { name: 'Add endpoint' }));
-    expect(await within(dialog).findByText('Give the endpoint a name.')).toBeInTheDocument();
-    expect(within(dialog).getByText('Enter a full http:// or https:// URL.')).toBeInTheDocument();
+    // The name is optional (the server names the endpoint after the URL's host) and may have
+    // 200 characters, as http/openapi.yaml says.
+    expect(await within(dialog).findByText('Enter a full http:// or https:// URL.')).toBeInTheDocument();
+    expect(name).not.toHaveAttribute('aria-invalid', 'true');
+    expect(posts).toBe(0);
+    await user.click(name);
+    await user.paste('x'.repeat(201));
+    await user.click(within(dialog).getByRole('button', { name: 'Add endpoint' }));
+    expect(await within(dialog).findByText('At most 200 characters.')).toBeInTheDocument();
     expect(posts).toBe(0);
 
+    await user.clear(name);
     await user.type(name, 'Cloudflare');
     await user.clear(within(dialog).getByLabelText('URL'));
     await user.type(within(dialog).getByLabelText('URL'), 'http://1.1.1.1/');
@@ -154,7 +162,7 @@ describe('DashboardPage', () => {
     mock.onGet(/\/checks\/$/).reply(404, {});
     mock.onGet('/endpoints/').reply(200, page([endpoint(), endpoint(), endpoint()]));
     mock.onPost('/endpoints/').reply(403, { detail: 'The Free plan allows 3 endpoints. Upgrade to Pro for more.', code: 'plan_limit' });
-    mock.onGet('/billing/plans/').reply(200, []);
+    mock.onGet('/billing/plans/').reply(200, { plans: [] });
     const { router } = renderApp('/dashboard', { token: 'T' });
     await user.click(await screen.findByRole('button', { name: '+ Add endpoint' }));
     const dialog = await screen.findByRole('dialog');

@@ -18,7 +18,7 @@ describe('LoginPage', () => {
     const user = userEvent.setup();
     mock.onPost('/auth/token/').reply(200, { access: 'ACCESS', refresh: 'R' });
     mock.onGet('/auth/me/').reply(200, me());
-    mock.onGet('/billing/plans/').reply(200, { results: [] });
+    mock.onGet('/billing/plans/').reply(200, { plans: [] });
     const { router } = renderApp('/login?redirect=%2Fbilling');
     await login(user);
     await waitFor(() => expect(router.state.location.pathname).toBe('/billing'));
