@@ -38,8 +38,8 @@ sw_status actor_require_role(const bus_req *req, bus_reply *rep, sw_role min)
     char detail[96];
     snprintf(detail, sizeof(detail), "This action needs the %s role or higher.",
              sw_role_name(min) ? sw_role_name(min) : "viewer");
-    sw_log(SW_LOG_INFO, "role too low", "subject", req && req->subject ? req->subject : "",
-           "role", sw_role_name(have) ? sw_role_name(have) : "none", "needs",
+    sw_log(SW_LOG_INFO, "role too low", "subject", req && req->subject ? req->subject : "", "role",
+           sw_role_name(have) ? sw_role_name(have) : "none", "needs",
            sw_role_name(min) ? sw_role_name(min) : "none", NULL);
     bus_reply_clear(rep);
     return bus_reply_error(rep, SW_EFORBIDDEN, "role_required", detail);

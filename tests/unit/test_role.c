@@ -27,7 +27,9 @@ static void test_parse_and_name(void **state)
 
 static sw_status require(const char *tenant, const char *role, sw_role min, bus_reply *rep)
 {
-    bus_req req = {.subject = "sw.v1.test", .request_id = "", .tenant = tenant,
+    bus_req req = {.subject = "sw.v1.test",
+                   .request_id = "",
+                   .tenant = tenant,
                    .user = tenant ? "3f0c2a6e-1111-4222-8333-444455556666" : NULL,
                    .role = role};
     memset(rep, 0, sizeof(*rep));
