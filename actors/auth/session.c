@@ -9,6 +9,7 @@
 #include "actors/common/app.h"
 #include "actors/common/password.h"
 #include "actors/common/ratelimit.h"
+#include "actors/common/role.h"
 #include "actors/common/validate.h"
 #include "bus/log.h"
 #include "bus/jwt.h"
@@ -420,6 +421,8 @@ sw_status auth_logout(const bus_req *req, bus_reply *rep)
 
 sw_status auth_me(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     actor_app *app = req->app;
     json_t *row = NULL;
     store_conn *c = store_acquire_tenant(app->db, req->tenant);

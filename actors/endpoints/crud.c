@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "actors/common/plans.h"
+#include "actors/common/role.h"
 #include "actors/endpoints/endpoints.h"
 #include "bus/log.h"
 
@@ -243,6 +244,8 @@ static json_t *page_link(const bus_req *req, long page, long size, bool size_giv
 
 sw_status endpoints_list(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     char val[32], lim[24];
     json_t *rows = NULL;
@@ -321,6 +324,8 @@ out:
 
 sw_status endpoints_create(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     endpoint_input in;
     json_t *created = NULL, *row = NULL;
@@ -437,6 +442,8 @@ out:
 
 sw_status endpoints_get(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     json_t *row = NULL;
     sw_status st;
@@ -598,11 +605,15 @@ out:
 
 sw_status endpoints_update(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     return update(req, rep, true);
 }
 
 sw_status endpoints_patch(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     return update(req, rep, false);
 }
 
@@ -610,6 +621,8 @@ sw_status endpoints_patch(const bus_req *req, bus_reply *rep)
 
 sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     json_t *row = NULL;
     sw_status st;
