@@ -7,8 +7,10 @@
 #include <pthread.h>
 
 #include "actors/common/app.h"
+#include "actors/common/plans.h"
 #include "actors/common/url_policy.h"
 #include "bus/bus.h"
+#include "store/store.h"
 
 #define ENDPOINTS_MAX_REGIONS 16
 
@@ -43,6 +45,14 @@ sw_status endpoints_get(const bus_req *req, bus_reply *rep);
 sw_status endpoints_update(const bus_req *req, bus_reply *rep);
 sw_status endpoints_patch(const bus_req *req, bus_reply *rep);
 sw_status endpoints_delete(const bus_req *req, bus_reply *rep);
+
+/* plan.c: inside the caller's tenant transaction, takes the tenant's advisory lock (class
+ * ENDPOINTS_PLAN_LOCK_CLASS; creates, plan changes and resumes of one tenant queue behind it,
+ * so a count of its endpoints stays true until the commit) and returns its plan from
+ * sw-billing's public.subscriptions ("free" without a row; *plan NULL for a plan not in
+ * actors/common/plans.h, which then limits nothing). */
+#define ENDPOINTS_PLAN_LOCK_CLASS "21335" /* 0x5357, "SW" */
+sw_status endpoints_lock_plan(store_conn *c, const char *tenant, const sw_plan **plan);
 
 /* plan.c: bus_worker.handle of the plan.changed consumer: pauses what the tenant's plan no
  * longer allows, resumes what a downgrade paused once the plan allows it again. */

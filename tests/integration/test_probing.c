@@ -30,8 +30,7 @@ static int setup(void **state)
     snprintf(tenant, sizeof(tenant), "%s", tid);
     free(tid);
     /* Pro: more than 3 endpoints in this suite. */
-    const char *p[] = {tenant};
-    json_decref(it_sql("UPDATE public.tenants SET plan = 'pro' WHERE id = $1", 1, p));
+    it_set_plan(tenant, "pro");
     it_resp *r = it_login(owner_email, IT_PASSWORD);
     assert_int_equal(r->status, 200);
     snprintf(access_tok, sizeof(access_tok), "%s",
