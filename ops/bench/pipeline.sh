@@ -155,17 +155,22 @@ bsql <<SQL >/dev/null
 BEGIN;
 SET LOCAL search_path TO "$TENANT", public;
 CREATE TEMP TABLE seed ON COMMIT DROP AS
-    SELECT gen_random_uuid() AS id, g,
-           date_trunc('second', now()) + make_interval(secs => 5 + (g % $INTERVAL)) AS first_due
-    FROM generate_series(1, $N) g;
+    SELECT gen_random_uuid() AS id, g FROM generate_series(1, $N) g;
 INSERT INTO endpoints (id, name, url, interval_seconds, timeout_seconds, regions)
     SELECT id, 'bench ' || g, '$TARGET_URL/e/' || g, $INTERVAL, 5, '{local}' FROM seed;
+-- The first due times count from when the endpoints are in (clock_timestamp, once), plus
+-- room for this insert and the commit (N/10,000 s), so the run never starts with a backlog.
 INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds, regions, next_due_at, url,
                              timeout_seconds)
-    SELECT id, '$TENANT', $INTERVAL, '{local}', first_due, '$TARGET_URL/e/' || g, 5 FROM seed;
+    WITH b AS MATERIALIZED (SELECT date_trunc('second', clock_timestamp())
+                                   + make_interval(secs => 10 + $N / 10000) AS base)
+    SELECT id, '$TENANT', $INTERVAL, '{local}',
+           b.base + make_interval(secs => g % $INTERVAL), '$TARGET_URL/e/' || g, 5
+    FROM seed, b;
 COMMIT;
 SQL
 T0=$(bsql -c "SELECT extract(epoch FROM min(next_due_at))::bigint FROM public.schedule")
+(($(date +%s) < T0)) || bsay "WARNING: seeding overran the first due time by $(($(date +%s) - T0)) s: the run starts with a backlog"
 T_END=$((T0 + RUN_S))
 bsay "seeded in $(($(date +%s) - T_SEED)) s; first checks due at $(date -u -d "@$T0" +%T), running until $(date -u -d "@$T_END" +%T) UTC"
 

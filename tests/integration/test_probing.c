@@ -866,8 +866,25 @@ static void test_uptime_and_retention(void **state)
                        " (now() - interval '91 days', 'pro', 'ancient', 1, $1, gen_random_uuid(),"
                        "  'local', now() - interval '91 days', true)",
                        1, p));
+    /* The runs of successes too (tagged by their region). */
+    json_decref(it_sql("INSERT INTO public.check_runs (window_start, endpoint_id, n, last_due,"
+                       " retention, region, tenant_id, data) VALUES"
+                       " (date_trunc('hour', now() - interval '8 days'), gen_random_uuid(), 0, 0,"
+                       "  'free', 'old-free', $1, ''),"
+                       " (date_trunc('hour', now() - interval '8 days'), gen_random_uuid(), 0, 0,"
+                       "  'pro', 'old-pro', $1, ''),"
+                       " (date_trunc('hour', now() - interval '91 days'), gen_random_uuid(), 0, 0,"
+                       "  'pro', 'ancient', $1, '')",
+                       1, p));
     long dropped = it_sql_long("SELECT public.drop_expired_check_partitions(7, 90)", 0, NULL);
-    assert_true(dropped >= 2);
+    assert_true(dropped >= 4);
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_runs WHERE region IN "
+                                 "('old-free', 'ancient')",
+                                 0, NULL),
+                     0);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_runs WHERE region = 'old-pro'", 0, NULL), 1);
+    json_decref(it_sql("DELETE FROM public.check_runs WHERE region = 'old-pro'", 0, NULL));
     assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id IN "
                                  "('old-free', 'ancient')",
                                  0, NULL),
