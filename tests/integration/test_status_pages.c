@@ -643,7 +643,7 @@ static void test_deleted_endpoint_leaves_the_page(void **state)
 {
     (void)state;
     char id[64], s2[64], path[160];
-    create_endpoint(id, sizeof(id), access_tok, "/ok", "short-lived");
+    create_endpoint(id, sizeof(id), access_tok, "/ok?short-lived", "short-lived");
     random_slug(s2, sizeof(s2), "shortlived");
     it_resp *r = it_auth("POST", "/api/status-pages/", access_tok,
                          json_pack("{s:s,s:s,s:[{s:s}]}", "name", "Short", "slug", s2,
