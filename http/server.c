@@ -42,9 +42,7 @@ typedef struct edge {
     edge_metrics *metrics;
     sw_revoked_set *revoked;       /* sessions whose access tokens are refused */
     natsSubscription *revoked_sub; /* keeps `revoked` current (stream SW_REVOKED) */
-    jsCtx *js_metrics; /* its Wait bounds each JetStream info call of a scrape */
     const char *metrics_token;
-    const char *regions;
     char inbox_prefix[96];
     bool production;
     bool enforce_https;  /* redirect plain HTTP to the HTTPS listener (when there is one) */
@@ -638,8 +636,6 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
         return;
     }
     edge_metrics_sources src = {.nc = e->nc,
-                                .js = e->js_metrics,
-                                .regions = e->regions,
                                 .inbox_prefix = e->inbox_prefix,
                                 .timeout_ms = 300,
                                 .actors = e->ready_actors};
@@ -1168,7 +1164,6 @@ int main(void)
     e.bus_timeout_ms = (int)sw_config_long("SW_BUS_TIMEOUT_MS", 5000, 100, 120000, NULL);
     e.metrics_token = sw_config_str("SW_METRICS_TOKEN", NULL);
     e.production = sw_config_is_production();
-    e.regions = sw_config_str("SW_REGIONS", "local");
     e.enforce_https = sw_config_bool("ENFORCE_HTTPS", false);
     e.allowed_hosts = sw_config_str("ALLOWED_HOSTS", NULL);
     if (e.production && !e.allowed_hosts) {
@@ -1195,13 +1190,6 @@ int main(void)
     if (bus_connect(&e.nc, "sw-edge", 0) != SW_OK ||
         natsConnection_JetStream(&e.js, e.nc, NULL) != NATS_OK)
         goto out;
-    {
-        jsOptions jo;
-        jsOptions_Init(&jo);
-        jo.Wait = 300;
-        if (natsConnection_JetStream(&e.js_metrics, e.nc, &jo) != NATS_OK)
-            goto out;
-    }
     /* Fail closed: an edge that cannot see revocations would honour ended sessions. */
     if (sw_revoked_set_new(&e.revoked) != SW_OK ||
         sw_revoked_set_watch(&e.revoked_sub, e.revoked, e.js, 5000) != SW_OK)
@@ -1327,7 +1315,6 @@ out:
     natsSubscription_Destroy(e.status_subs[0]);
     natsSubscription_Destroy(e.status_subs[1]);
     jsCtx_Destroy(e.js);
-    jsCtx_Destroy(e.js_metrics);
     natsConnection_Destroy(e.nc);
     edge_metrics_free(e.metrics);
     edge_status_cache_free(e.status);
