@@ -75,6 +75,20 @@ sw_status endpoints_history_checks(store_conn *c, const char *tenant, const char
                                    const endpoints_checks_filter *f, json_t **rows);
 sw_status endpoints_uptime(const bus_req *req, bus_reply *rep);
 
+/* status_pages.c: GET/POST /api/status-pages/, GET/PATCH/DELETE /api/status-pages/{id}/
+ * (owner and admins). */
+sw_status status_pages_list(const bus_req *req, bus_reply *rep);
+sw_status status_pages_create(const bus_req *req, bus_reply *rep);
+sw_status status_pages_get(const bus_req *req, bus_reply *rep);
+sw_status status_pages_patch(const bus_req *req, bus_reply *rep);
+sw_status status_pages_delete(const bus_req *req, bus_reply *rep);
+/* 3-63 characters of [a-z0-9-]. */
+bool status_slug_valid(const char *slug);
+
+/* status_public.c: BUS_SUBJ_STATUS_PUBLIC, one public document of a page ({"slug", "path"}),
+ * for the edge's cache. */
+sw_status status_public(const bus_req *req, bus_reply *rep);
+
 /* fields.c: the writable fields of an endpoint, checked. Members are owned by the struct
  * (endpoint_input_free); has_* tells which ones the request carried. */
 typedef struct endpoint_input {

@@ -36,7 +36,8 @@ static const struct {
      "SECRET_KEY SW_HTTP_LISTEN SW_HTTPS_LISTEN SW_WEB_ROOT SW_TRUSTED_PROXIES ENFORCE_HTTPS "
      "ALLOWED_HOSTS CORS_ALLOWED_ORIGINS FRONTEND_URL SW_METRICS_TOKEN SW_TLS_CERT SW_TLS_KEY "
      "SW_BUS_TIMEOUT_MS SW_HTTP_THREADS SW_HTTP_MAX_CONN_PER_CLIENT "
-     "SW_HTTP_HEADER_TIMEOUT_MS SW_HTTP_BODY_TIMEOUT_MS SW_READY_ACTORS TMPDIR SW_WEB_SENTRY_DSN",
+     "SW_HTTP_HEADER_TIMEOUT_MS SW_HTTP_BODY_TIMEOUT_MS SW_READY_ACTORS TMPDIR SW_WEB_SENTRY_DSN "
+     "SW_STATUS_CACHE_TTL_MS SW_STATUS_CACHE_ENTRIES SW_STATUS_MAX_AGE_S",
      false},
     {"auth", "SECRET_KEY " ENV_APP " SW_PWHASH_CONCURRENCY", true},
     {"tenancy", ENV_APP, true},
@@ -208,6 +209,10 @@ static const struct {
     {"sw_endpoints", "public.check_history", "SELECT"},
     {"sw_endpoints", "public.check_rollups_hourly", "SELECT"},
     {"sw_endpoints", "tenant.endpoints", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "public.status_page_slugs", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "tenant.status_pages", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "tenant.status_page_components", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "tenant.incidents", "SELECT"}, /* shown on status pages */
 
     {"sw_billing", "public.tenants", "SELECT"},
     {"sw_billing", "public.subscriptions", "SELECT INSERT UPDATE"},
