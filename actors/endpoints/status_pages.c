@@ -176,8 +176,10 @@ static bool components_field(page_input *in, const json_t *v, bus_reply *rep)
             continue;
         }
         if (!uuid_valid(eid)) {
-            snprintf(msg, sizeof(msg), "Item %zu: endpoint_id must be the id of one of your "
-                                       "endpoints.", i + 1);
+            snprintf(msg, sizeof(msg),
+                     "Item %zu: endpoint_id must be the id of one of your "
+                     "endpoints.",
+                     i + 1);
             bus_reply_field_error(rep, "components", msg);
             ok = false;
             continue;
@@ -190,8 +192,8 @@ static bool components_field(page_input *in, const json_t *v, bus_reply *rep)
         if (nv && !json_is_null(nv)) {
             bus_reply scratch = {0};
             if (!text_field(name, sizeof(name), nv, "name", 200, true, &scratch)) {
-                snprintf(msg, sizeof(msg),
-                         "Item %zu: name must be text of at most 200 characters.", i + 1);
+                snprintf(msg, sizeof(msg), "Item %zu: name must be text of at most 200 characters.",
+                         i + 1);
                 bus_reply_field_error(rep, "components", msg);
                 item_ok = false;
             }
@@ -296,8 +298,7 @@ static bool page_input_read(page_input *in, const bus_req *req, bus_reply *rep, 
 }
 
 /* A begun tenant transaction and the tenant's quoted schema, or an error reply. */
-static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep, char *schema,
-                       size_t len)
+static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep, char *schema, size_t len)
 {
     sw_status st = store_tx_begin_tenant(c, req->tenant);
     if (st == SW_OK)
@@ -375,15 +376,14 @@ static sw_status write_components(store_conn *c, const char *page_id, const json
 static sw_status write_failed(store_conn *c, bus_reply *rep, sw_status st)
 {
     const char *k = store_last_constraint(c);
-    if (st == SW_ECONFLICT && (strcmp(k, "status_page_slugs_pkey") == 0 ||
-                               strcmp(k, "status_pages_slug_key") == 0)) {
+    if (st == SW_ECONFLICT &&
+        (strcmp(k, "status_page_slugs_pkey") == 0 || strcmp(k, "status_pages_slug_key") == 0)) {
         bus_reply_clear(rep);
         bus_reply_field_error(rep, "slug", slug_taken);
         return SW_EINVAL;
     }
     if (st == SW_EINVAL) {
-        sw_log(SW_LOG_WARN, "status page write refused by a database check", "constraint", k,
-               NULL);
+        sw_log(SW_LOG_WARN, "status page write refused by a database check", "constraint", k, NULL);
         bus_reply_clear(rep);
         return bus_reply_error(rep, SW_EINVAL, NULL, "Invalid input.");
     }
@@ -401,8 +401,8 @@ static void publish_changed(const bus_req *req, const char *page_id)
         return;
     snprintf(msg_id, sizeof(msg_id), BUS_ID_STATUS_PAGE_EVT_FMT, page_id,
              req->request_id && *req->request_id ? req->request_id : now_ms);
-    json_t *evt = json_pack("{s:s,s:s,s:I}", "page_id", page_id, "tenant_id", req->tenant,
-                            "at_ms", (json_int_t)sw_epoch_ms());
+    json_t *evt = json_pack("{s:s,s:s,s:I}", "page_id", page_id, "tenant_id", req->tenant, "at_ms",
+                            (json_int_t)sw_epoch_ms());
     sw_status st =
         (js && evt) ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
     if (st != SW_OK)
@@ -486,8 +486,9 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
         st = bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
         goto out;
     }
-    snprintf(sql, sizeof(sql), PAGE_SELECT " ORDER BY p.created_at, p.id LIMIT $1::int OFFSET $2::int",
-             schema, schema);
+    snprintf(sql, sizeof(sql),
+             PAGE_SELECT " ORDER BY p.created_at, p.id LIMIT $1::int OFFSET $2::int", schema,
+             schema);
     snprintf(lim, sizeof(lim), "%ld", size);
     snprintf(off, sizeof(off), "%ld", (page - 1) * size);
     const char *p[] = {lim, off};
@@ -502,10 +503,10 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
     {
         json_object_set_new(r, "url", page_url(req, json_string_value(json_object_get(r, "slug"))));
     }
-    bus_reply_json(rep, json_pack("{s:I,s:o,s:o,s:O}", "count", (json_int_t)count, "next",
-                                  page < pages ? list_link(req, page + 1, size) : json_null(),
-                                  "previous", page > 1 ? list_link(req, page - 1, size) : json_null(),
-                                  "results", rows));
+    bus_reply_json(
+        rep, json_pack("{s:I,s:o,s:o,s:O}", "count", (json_int_t)count, "next",
+                       page < pages ? list_link(req, page + 1, size) : json_null(), "previous",
+                       page > 1 ? list_link(req, page - 1, size) : json_null(), "results", rows));
     st = SW_OK;
 out:
     json_decref(rows);
