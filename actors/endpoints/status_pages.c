@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actors/common/role.h"
 #include "actors/common/validate.h"
 #include "actors/endpoints/endpoints.h"
 #include "bus/log.h"
@@ -77,12 +78,6 @@ bool status_slug_valid(const char *s)
         if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
             return false;
     return true;
-}
-
-/* Status pages are the organization's public face: its owner and admins edit them. */
-static bool may_edit(const bus_req *req)
-{
-    return req->role && (strcmp(req->role, "owner") == 0 || strcmp(req->role, "admin") == 0);
 }
 
 static void page_input_free(page_input *in)
@@ -411,11 +406,6 @@ static void publish_changed(const bus_req *req, const char *page_id)
     json_decref(evt);
 }
 
-static sw_status forbidden(bus_reply *rep)
-{
-    return bus_reply_error(rep, SW_EFORBIDDEN, "permission_denied",
-                           "You do not have permission to perform this action.");
-}
 
 /* ---- list -------------------------------------------------------------------------------- */
 
@@ -454,8 +444,9 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
     json_t *rows = NULL;
     store_conn *c = NULL;
     sw_status st;
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     long size = query_long(req->query, "page_size", PAGE_SIZE_DEFAULT);
     long page = query_long(req->query, "page", 1);
     if (size < 1)
@@ -526,8 +517,9 @@ sw_status status_pages_create(const bus_req *req, bus_reply *rep)
     sw_status st;
     char page_id[40] = "";
 
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!page_input_read(&in, req, rep, true)) {
         st = SW_EINVAL;
         goto out;
@@ -599,8 +591,9 @@ sw_status status_pages_get(const bus_req *req, bus_reply *rep)
     char schema[64];
     json_t *row = NULL;
     sw_status st;
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
         return not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
@@ -635,8 +628,9 @@ sw_status status_pages_patch(const bus_req *req, bus_reply *rep)
     store_conn *c = NULL;
     sw_status st;
 
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
         return not_found(rep);
     if (!page_input_read(&in, req, rep, false)) {
@@ -714,8 +708,9 @@ sw_status status_pages_delete(const bus_req *req, bus_reply *rep)
     char schema[64];
     long n = 0;
     sw_status st;
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
         return not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);

@@ -185,6 +185,7 @@ static const struct {
     const char *privileges;
 } grant_table[] = {
     {"sw_auth", "public.tenants", "SELECT INSERT"},
+    {"sw_auth", "public.subscriptions", "SELECT"},
     {"sw_auth", "public.domains", "SELECT INSERT"},
     {"sw_auth", "public.user_directory", "SELECT INSERT"},
     {"sw_auth", "public.refresh_tokens", "SELECT INSERT UPDATE"},
@@ -194,11 +195,13 @@ static const struct {
     {"sw_auth", "tenant.email_tokens", "SELECT INSERT UPDATE"},
 
     {"sw_tenancy", "public.tenants", "SELECT"},
+    {"sw_tenancy", "public.subscriptions", "SELECT"},
     {"sw_tenancy", "public.domains", "SELECT"},
     {"sw_tenancy", "public.user_directory", "SELECT"},
     {"sw_tenancy", "public.schema_migrations", "SELECT"},
 
-    {"sw_endpoints", "public.tenants", "SELECT UPDATE"}, /* UPDATE: the row lock only */
+    {"sw_endpoints", "public.tenants", "SELECT"},
+    {"sw_endpoints", "public.subscriptions", "SELECT"},
     {"sw_endpoints", "public.schedule", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "public.endpoint_state", "SELECT"},
     {"sw_endpoints", "public.check_results", "SELECT"},
@@ -209,12 +212,14 @@ static const struct {
     {"sw_endpoints", "tenant.status_page_components", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "tenant.incidents", "SELECT"}, /* shown on status pages */
 
-    {"sw_billing", "public.tenants", "SELECT UPDATE"},
+    {"sw_billing", "public.tenants", "SELECT"},
+    {"sw_billing", "public.subscriptions", "SELECT INSERT UPDATE"},
     {"sw_billing", "public.stripe_events", "SELECT INSERT"},
     {"sw_billing", "tenant.users", "SELECT"},
 
     {"sw_scheduler", "public.schedule", "SELECT UPDATE"},
     {"sw_scheduler", "public.tenants", "SELECT"},
+    {"sw_scheduler", "public.subscriptions", "SELECT"},
 
     {"sw_recorder", "public.check_results", "SELECT INSERT"},
     {"sw_recorder", "public.check_rollups_hourly", "SELECT INSERT UPDATE"},
@@ -222,6 +227,7 @@ static const struct {
     {"sw_recorder", "public.endpoint_state", "SELECT INSERT UPDATE DELETE"},
     {"sw_recorder", "public.schedule", "SELECT"},
     {"sw_recorder", "public.tenants", "SELECT"},
+    {"sw_recorder", "public.subscriptions", "SELECT"},
     {"sw_recorder", "tenant.incidents", "SELECT INSERT UPDATE"},
 
     {"sw_deadletter", "public.dead_letters", "SELECT INSERT"},

@@ -274,7 +274,8 @@ static void test_crud_and_validation(void **state)
     it_resp_free(r);
 }
 
-/* Status pages are the owner's and admins': a member is refused every route. */
+/* Status pages are the owner's and admins': a member is refused every route (the role
+ * table of every route and role is in test_team.c). */
 static void test_members_may_not_edit(void **state)
 {
     (void)state;
@@ -287,6 +288,7 @@ static void test_members_may_not_edit(void **state)
     char *t = login_token(email);
     it_resp *r = it_auth("GET", "/api/status-pages/", t, NULL);
     assert_int_equal(r->status, 403);
+    assert_string_equal(json_string_value(json_object_get(r->body, "code")), "role_required");
     it_resp_free(r);
     r = it_auth("POST", "/api/status-pages/", t,
                 json_pack("{s:s,s:s}", "name", "x", "slug", "member-made"));

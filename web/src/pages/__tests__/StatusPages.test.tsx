@@ -113,7 +113,7 @@ describe('StatusPagesPage', () => {
   it('tells a member that only owners and admins manage status pages', async () => {
     mock.onGet('/auth/me/').reply(200, me({ role: 'member' }));
     mock.onGet('/endpoints/').reply(200, page([]));
-    mock.onGet('/status-pages/').reply(403, { detail: 'You do not have permission to perform this action.', code: 'permission_denied' });
+    mock.onGet('/status-pages/').reply(403, { detail: 'This action needs the admin role or higher.', code: 'role_required' });
     renderApp('/status-pages', { token: 'T' });
     expect(await screen.findByText('Only the owner and admins manage status pages.', {}, { timeout: 10000 })).toBeInTheDocument();
   }, 60000);
