@@ -200,6 +200,7 @@ static const struct {
     {"sw_endpoints", "public.tenants", "SELECT UPDATE"}, /* UPDATE: the row lock only */
     {"sw_endpoints", "public.schedule", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "public.endpoint_state", "SELECT"},
+    {"sw_endpoints", "public.endpoint_versions", "SELECT"},
     {"sw_endpoints", "public.check_results", "SELECT"},
     {"sw_endpoints", "public.check_rollups_hourly", "SELECT"},
     {"sw_endpoints", "tenant.endpoints", "SELECT INSERT UPDATE DELETE"},
