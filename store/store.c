@@ -194,6 +194,19 @@ static json_t *cell(PGresult *res, int row, int col)
     }
 }
 
+static json_t *rows_json(PGresult *res)
+{
+    json_t *arr = json_array();
+    int nr = PQntuples(res), nf = PQnfields(res);
+    for (int r = 0; r < nr; r++) {
+        json_t *o = json_object();
+        for (int f = 0; f < nf; f++)
+            json_object_set_new(o, PQfname(res, f), cell(res, r, f));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *sql, int nparams,
                       const char *const *params)
 {
@@ -224,17 +237,8 @@ sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *
         const char *n = PQcmdTuples(res);
         *affected = (n && *n) ? strtol(n, NULL, 10) : 0;
     }
-    if (rows) {
-        json_t *arr = json_array();
-        int nr = PQntuples(res), nf = PQnfields(res);
-        for (int r = 0; r < nr; r++) {
-            json_t *o = json_object();
-            for (int f = 0; f < nf; f++)
-                json_object_set_new(o, PQfname(res, f), cell(res, r, f));
-            json_array_append_new(arr, o);
-        }
-        *rows = arr;
-    }
+    if (rows)
+        *rows = rows_json(res);
 out:
     PQclear(res);
     return st;
@@ -350,6 +354,18 @@ sw_status store_query_prepared(store_conn *c, store_rows **out, const char *name
     r->res = res;
     *out = r;
     return SW_OK;
+}
+
+sw_status store_query_prepared_json(store_conn *c, json_t **rows, const char *name, const char *sql,
+                                    int nparams, const char *const *params)
+{
+    store_rows *r = NULL;
+    *rows = NULL;
+    sw_status st = store_query_prepared(c, &r, name, sql, nparams, params);
+    if (st == SW_OK)
+        *rows = rows_json(r->res);
+    store_rows_free(r);
+    return st;
 }
 
 int store_rows_count(const store_rows *r)

@@ -50,6 +50,9 @@ typedef struct store_rows store_rows;
  * sql for a name. *out: owned. At most 32 names per process. */
 sw_status store_query_prepared(store_conn *c, store_rows **out, const char *name, const char *sql,
                                int nparams, const char *const *params);
+/* The same, with the rows as store_query gives them (*rows: owned JSON array). */
+sw_status store_query_prepared_json(store_conn *c, json_t **rows, const char *name, const char *sql,
+                                    int nparams, const char *const *params);
 int store_rows_count(const store_rows *r);
 /* The text of a column (NULL for SQL NULL or out of range); valid until store_rows_free. */
 const char *store_rows_value(const store_rows *r, int row, int col);

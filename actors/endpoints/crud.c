@@ -440,6 +440,26 @@ static sw_status read_current(store_conn *c, const bus_req *req, pick *pk,
     return st;
 }
 
+sw_status endpoints_owned(store_conn *c, const bus_req *req, bool *owned)
+{
+    endpoints_snapshot *snap = NULL;
+    store_rows *state = NULL;
+    pick pk = {0};
+    char id[40];
+    *owned = false;
+    if (!uuid_valid(req->param_id))
+        return SW_OK;
+    snprintf(id, sizeof(id), "%s", req->param_id);
+    for (char *p = id; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    pk.id = id;
+    sw_status st = read_current(c, req, &pk, &snap, &state);
+    *owned = st == SW_OK && pk.n == 1;
+    store_rows_free(state);
+    endpoints_snapshot_release(snap);
+    return st;
+}
+
 sw_status endpoints_list(const bus_req *req, bus_reply *rep)
 {
     endpoints_app *app = req->app;

@@ -67,6 +67,10 @@ void endpoints_snapshot_release(endpoints_snapshot *s);
 const endpoints_row *endpoints_snapshot_find(const endpoints_snapshot *s, const char *id);
 
 /* crud.c */
+/* Whether req->param_id is one of the tenant's endpoints, as committed now (the read model,
+ * checked against the tenant's version in one prepared statement). SW_ENOTFOUND/SW_EUNAUTH:
+ * no such tenant. */
+sw_status endpoints_owned(store_conn *c, const bus_req *req, bool *owned);
 /* The API fields that come from the endpoints table (alias e), in response order: the
  * snapshot's columns. The state fields (last_status, …) follow them. */
 const char *endpoints_fields(void);

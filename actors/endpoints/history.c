@@ -9,8 +9,8 @@
 #include "actors/endpoints/endpoints.h"
 
 /* Upper bounds (ms) of the roll-up histogram buckets (schema/public/0005_probing.sql). */
-static const double bucket_upper[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
-                                      10000, 30000};
+static const double bucket_upper[] = {1,   2,   5,    10,   20,   50,    100,
+                                      200, 500, 1000, 2000, 5000, 10000, 30000};
 
 static bool id_valid(const char *s)
 {
@@ -25,17 +25,13 @@ static bool id_valid(const char *s)
     return true;
 }
 
-/* Begins a tenant transaction and checks the endpoint is the tenant's. */
+/* Checks the endpoint is the tenant's (the read model: one prepared statement, no
+ * transaction; the telemetry reads below filter on the tenant anyway). */
 static sw_status own_endpoint(store_conn *c, const bus_req *req)
 {
-    json_t *row = NULL;
-    sw_status st = store_tx_begin_tenant(c, req->tenant);
-    if (st != SW_OK)
-        return st;
-    const char *p[] = {req->param_id};
-    st = store_query_one(c, &row, "SELECT 1 AS x FROM endpoints WHERE id = $1::uuid", 1, p);
-    json_decref(row);
-    return st;
+    bool owned = false;
+    sw_status st = endpoints_owned(c, req, &owned);
+    return st == SW_OK && !owned ? SW_ENOTFOUND : st;
 }
 
 static long query_int(const char *query, const char *name, long def, long min, long max)
@@ -87,19 +83,20 @@ sw_status endpoints_checks(const bus_req *req, bus_reply *rep)
         return st;
     snprintf(limit, sizeof(limit), "%ld", query_int(req->query, "limit", 50, 1, 500));
     const char *p[] = {req->tenant, req->param_id, limit};
-    st = store_query(c, &rows, NULL,
-                     "SELECT to_char(checked_at AT TIME ZONE 'UTC',"
-                     "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS checked_at,"
-                     " region, attempt, ok, http_status, error,"
-                     " round(total_ms)::int AS latency_ms, dns_ms, connect_ms, tls_ms, ttfb_ms"
-                     " FROM public.check_results WHERE tenant_id = $1 AND endpoint_id = $2::uuid"
-                     " ORDER BY checked_at DESC LIMIT $3::int",
-                     3, p);
+    st = store_query_prepared_json(
+        c, &rows, "endpoints_checks",
+        "SELECT to_char(checked_at AT TIME ZONE 'UTC',"
+        "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS checked_at,"
+        " region, attempt, ok, http_status, error,"
+        " round(total_ms)::int AS latency_ms, dns_ms, connect_ms, tls_ms, ttfb_ms"
+        " FROM public.check_results WHERE tenant_id = $1 AND endpoint_id = $2::uuid"
+        " ORDER BY checked_at DESC LIMIT $3::int",
+        3, p);
     store_release(app->common->db, c);
     if (st != SW_OK)
         return bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
-    bus_reply_json(rep, json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(rows),
-                                  "results", rows));
+    bus_reply_json(
+        rep, json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(rows), "results", rows));
     return SW_OK;
 }
 
@@ -130,8 +127,8 @@ sw_status endpoints_uptime(const bus_req *req, bus_reply *rep)
     if (st != SW_OK)
         return st;
     const char *p[] = {req->tenant, req->param_id};
-    st = store_query(
-        c, &rows, NULL,
+    st = store_query_prepared_json(
+        c, &rows, "endpoints_uptime",
         "SELECT w.name, coalesce(sum(h.checks), 0)::bigint AS checks,"
         " coalesce(sum(h.failures), 0)::bigint AS failures,"
         " coalesce(sum(h.latency_sum), 0) AS latency_sum,"
@@ -157,14 +154,13 @@ sw_status endpoints_uptime(const bus_req *req, bus_reply *rep)
         json_int_t failures = json_integer_value(json_object_get(r, "failures"));
         double sum = json_number_value(json_object_get(r, "latency_sum"));
         json_int_t ok = checks - failures;
-        json_t *lat = json_pack("{s:o,s:o,s:o}", "avg", ok > 0 ? json_real(sum / (double)ok)
-                                                              : json_null(),
-                                "p50", percentile(json_object_get(r, "buckets"), 0.50), "p95",
-                                percentile(json_object_get(r, "buckets"), 0.95));
+        json_t *lat =
+            json_pack("{s:o,s:o,s:o}", "avg", ok > 0 ? json_real(sum / (double)ok) : json_null(),
+                      "p50", percentile(json_object_get(r, "buckets"), 0.50), "p95",
+                      percentile(json_object_get(r, "buckets"), 0.95));
         json_object_set_new(
             windows, json_string_value(json_object_get(r, "name")),
-            json_pack("{s:I,s:I,s:o,s:o}", "checks", checks, "failures", failures,
-                      "uptime_percent",
+            json_pack("{s:I,s:I,s:o,s:o}", "checks", checks, "failures", failures, "uptime_percent",
                       checks > 0 ? json_real(100.0 * (double)ok / (double)checks) : json_null(),
                       "latency_ms", lat));
     }
