@@ -221,7 +221,7 @@ sw_status sw_jwt_verify(sw_jwt_claims *out, const char *token,
     if (!sw_tenant_id_valid(c.tenant))
         goto out;
     if (strcmp(c.role, "owner") != 0 && strcmp(c.role, "admin") != 0 &&
-        strcmp(c.role, "member") != 0)
+        strcmp(c.role, "member") != 0 && strcmp(c.role, "viewer") != 0)
         goto out;
     /* Everything but the time is now known good for this token text. */
     verified_put(mac, token, len, &c, nbf);
