@@ -11,7 +11,8 @@ static sw_status publish(const bus_req *req, sw_revocation_kind kind, const char
 {
     char subject[128], msg_id[160];
     json_t *body = NULL;
-    sw_revocation r = {.kind = kind, .before = sw_epoch_ms() / 1000};
+    int64_t now_ms = sw_epoch_ms();
+    sw_revocation r = {.kind = kind, .before = now_ms / 1000, .before_ms = now_ms};
     snprintf(r.id, sizeof(r.id), "%s", id ? id : "");
     if (!sw_revocation_encode(subject, sizeof(subject), &body, &r))
         return SW_EINTERNAL;
@@ -45,4 +46,9 @@ sw_status auth_revoke_user(const bus_req *req, store_conn *c, const char *tenant
         sw_log(SW_LOG_INFO, "security: every session of a user revoked", "event",
                "sessions_revoked", "user_id", user, "tenant_id", tenant, NULL);
     return st;
+}
+
+sw_status auth_revoke_access(const bus_req *req, const char *user)
+{
+    return publish(req, SW_REVOKE_USER, user);
 }
