@@ -16,7 +16,7 @@ static sw_status publish(const bus_req *req, sw_revocation_kind kind, const char
     snprintf(r.id, sizeof(r.id), "%s", id ? id : "");
     if (!sw_revocation_encode(subject, sizeof(subject), &body, &r))
         return SW_EINTERNAL;
-    snprintf(msg_id, sizeof(msg_id), "revoked:%s:%lld", subject + 14, (long long)r.before);
+    snprintf(msg_id, sizeof(msg_id), "revoked:%s:%lld", subject + 14, (long long)r.before_ms);
     jsCtx *js = bus_actor_js(req->actor);
     sw_status st =
         js ? bus_js_publish(js, subject, body, msg_id, req->request_id) : SW_EUNAVAILABLE;
