@@ -156,7 +156,7 @@ export default function DashboardPage() {
           </div>
           <h2>No endpoints yet</h2>
           <p>Add a URL and StatusWatch will check it around the clock.</p>
-          <Button onClick={() => setAdding(true)}>Add your first endpoint</Button>
+          {canEdit && <Button onClick={() => setAdding(true)}>Add your first endpoint</Button>}
         </div>
       ) : (
         <>
