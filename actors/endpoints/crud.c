@@ -119,21 +119,6 @@ static sw_status fetch(store_conn *c, const bus_req *req, const char *id, json_t
     return store_query_one(c, row, SELECT_ENDPOINT " WHERE e.id = $2::uuid", 2, p);
 }
 
-/* Locks the tenant row (serialising creates of one tenant) and returns its plan (*plan NULL
- * for a plan not in actors/common/plans.h, which then limits nothing). */
-static sw_status lock_plan(store_conn *c, const char *tenant, const sw_plan **plan)
-{
-    json_t *row = NULL;
-    const char *p[] = {tenant};
-    *plan = NULL;
-    sw_status st =
-        store_query_one(c, &row, "SELECT plan FROM public.tenants WHERE id = $1 FOR UPDATE", 1, p);
-    if (st == SW_OK)
-        *plan = sw_plan_find(json_string_value(json_object_get(row, "plan")));
-    json_decref(row);
-    return st;
-}
-
 static long count_where(store_conn *c, const char *sql, int n, const char *const *p, sw_status *st)
 {
     json_t *row = NULL;
@@ -394,7 +379,7 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
         goto out;
     /* Race-free limit: concurrent creates of one tenant queue on its row, so each counts
      * what the previous one committed. */
-    st = lock_plan(c, req->tenant, &plan);
+    st = endpoints_lock_plan(c, req->tenant, &plan);
     if (st != SW_OK) {
         st = fail(rep, st);
         goto out;
@@ -544,7 +529,7 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
     if (was_paused && !paused) {
         /* Resuming counts against the plan like a create (a downgrade pauses the extras). */
         const sw_plan *plan = NULL;
-        st = lock_plan(c, req->tenant, &plan);
+        st = endpoints_lock_plan(c, req->tenant, &plan);
         bool limited = plan && plan->endpoint_limit >= 0;
         long n = 0;
         if (st == SW_OK && limited)

@@ -56,8 +56,7 @@ static char *user_add(const char *tenant, const char *role, char *email, size_t 
 static void org_new(org *o, const char *name)
 {
     o->id = it_signup_verified(o->email[OWNER], sizeof(o->email[OWNER]), name);
-    const char *p[] = {o->id};
-    json_decref(it_sql("UPDATE public.tenants SET plan = 'pro' WHERE id = $1", 1, p));
+    it_set_plan(o->id, "pro");
     for (int r = VIEWER; r < OWNER; r++)
         free(user_add(o->id, role_names[r], o->email[r], sizeof(o->email[r])));
     for (int r = VIEWER; r < NROLES; r++)

@@ -130,6 +130,12 @@ const accountRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/Account')),
 });
 
+const statusPagesRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/status-pages',
+  component: lazyRouteComponent(() => import('./pages/StatusPages')),
+});
+
 const routeTree = rootRoute.addChildren([
   indexRoute,
   loginRoute,
@@ -138,7 +144,16 @@ const routeTree = rootRoute.addChildren([
   acceptInvitationRoute,
   forgotPasswordRoute,
   resetPasswordRoute,
-  authedRoute.addChildren([dashboardRoute, billingRoute, billingSuccessRoute, teamRoute, tokensRoute, auditRoute, accountRoute]),
+  authedRoute.addChildren([
+    dashboardRoute,
+    statusPagesRoute,
+    billingRoute,
+    billingSuccessRoute,
+    teamRoute,
+    tokensRoute,
+    auditRoute,
+    accountRoute,
+  ]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient, history?: RouterHistory) {

@@ -43,6 +43,11 @@ export function AppLayout() {
             <Link to="/dashboard" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
               Dashboard
             </Link>
+            {atLeast(role, 'admin') && (
+              <Link to="/status-pages" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+                Status pages
+              </Link>
+            )}
             {atLeast(role, 'owner') && (
               <Link to="/billing" className="topnav-link" activeProps={{ className: 'topnav-link active' }} activeOptions={{ exact: true }}>
                 Billing
