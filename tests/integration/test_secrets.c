@@ -187,12 +187,15 @@ static const struct {
     {"sw_auth", "public.tenants", "SELECT INSERT"},
     {"sw_auth", "public.subscriptions", "SELECT"},
     {"sw_auth", "public.domains", "SELECT INSERT"},
-    {"sw_auth", "public.user_directory", "SELECT INSERT"},
+    {"sw_auth", "public.user_directory", "SELECT INSERT DELETE"},
     {"sw_auth", "public.refresh_tokens", "SELECT INSERT UPDATE"},
     {"sw_auth", "public.rate_limits", "SELECT INSERT UPDATE DELETE"},
     {"sw_auth", "public.login_known_addresses", "SELECT INSERT UPDATE DELETE"},
-    {"sw_auth", "tenant.users", "SELECT INSERT UPDATE"},
+    {"sw_auth", "tenant.users", "SELECT INSERT UPDATE DELETE"},
     {"sw_auth", "tenant.email_tokens", "SELECT INSERT UPDATE"},
+    {"sw_auth", "tenant.invitations", "SELECT INSERT UPDATE"},
+    {"sw_auth", "tenant.api_tokens", "SELECT INSERT UPDATE"},
+    {"sw_auth", "tenant.audit_log", "SELECT INSERT"}, /* append-only: no UPDATE, no DELETE */
 
     {"sw_tenancy", "public.tenants", "SELECT"},
     {"sw_tenancy", "public.subscriptions", "SELECT"},
