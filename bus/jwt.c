@@ -10,6 +10,7 @@
 #include <jwt.h>
 #include <sodium.h>
 
+#include "bus/clock.h"
 #include "bus/ids.h"
 
 #define SKEW 30 /* seconds of clock difference tolerated for iat / nbf */
@@ -35,6 +36,9 @@ sw_status sw_jwt_issue(char **token, sw_jwt_claims *c, const unsigned char key[S
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(c->jti, sizeof(c->jti), rnd, sizeof(rnd));
     c->iat = now;
+    c->iat_ms = sw_epoch_ms();
+    if (c->iat_ms / 1000 != now)
+        c->iat_ms = now * 1000;
     c->exp = now + SW_JWT_ACCESS_TTL;
     if (jwt_new(&jwt) != 0)
         return SW_EINTERNAL;
@@ -43,6 +47,7 @@ sw_status sw_jwt_issue(char **token, sw_jwt_claims *c, const unsigned char key[S
         jwt_add_grant(jwt, "sub", c->user) || jwt_add_grant(jwt, "role", c->role) ||
         jwt_add_grant(jwt, "jti", c->jti) || (c->sid[0] && jwt_add_grant(jwt, "sid", c->sid)) ||
         jwt_add_grant_int(jwt, "iat", (long)now) || jwt_add_grant_int(jwt, "nbf", (long)now) ||
+        jwt_add_grant_int(jwt, "ims", (long)c->iat_ms) ||
         jwt_add_grant_int(jwt, "exp", (long)c->exp) ||
         jwt_set_alg(jwt, JWT_ALG_HS256, key, SW_JWT_KEY_BYTES))
         goto out;
@@ -217,6 +222,10 @@ sw_status sw_jwt_verify(sw_jwt_claims *out, const char *token,
     if (json_object_get(claims, "nbf") && claim_int(claims, "nbf", &nbf))
         goto out;
     if (json_object_get(claims, "sid") && claim_str(claims, "sid", c.sid, sizeof(c.sid)))
+        goto out;
+    c.iat_ms = c.iat * 1000;
+    if (json_object_get(claims, "ims") &&
+        (claim_int(claims, "ims", &c.iat_ms) || c.iat_ms / 1000 != c.iat))
         goto out;
     if (!sw_tenant_id_valid(c.tenant))
         goto out;

@@ -26,6 +26,7 @@
 #include "http/status_cache.h"
 #include "bus/messages.h"
 #include "bus/revocation.h"
+#include "bus/apitoken.h"
 
 #define REFRESH_COOKIE "sw_refresh"
 #define HSTS "max-age=63072000; includeSubDomains"
@@ -42,6 +43,8 @@ typedef struct edge {
     edge_metrics *metrics;
     sw_revoked_set *revoked;       /* sessions whose access tokens are refused */
     natsSubscription *revoked_sub; /* keeps `revoked` current (stream SW_REVOKED) */
+    sw_apitoken_set *apitokens;     /* API tokens accepted (stream SW_API_TOKENS) */
+    natsSubscription *apitokens_sub;
     const char *metrics_token;
     char inbox_prefix[96];
     bool production;
@@ -248,6 +251,21 @@ static bool bearer_token(const char *authz, const char **token)
     return **token != '\0';
 }
 
+/* Tells sw-auth an API token is in use (at most once a minute per token and edge), for the
+ * list's "last used": a publish, nobody waits for it. */
+static void report_apitoken_use(edge *e, const sw_apitoken *t)
+{
+    natsMsg *m = NULL;
+    char body[64];
+    int n = snprintf(body, sizeof(body), "{\"id\":\"%s\"}", t->id);
+    if (natsMsg_Create(&m, BUS_SUBJ_AUTH_TOKEN_USED, NULL, body, n) != NATS_OK)
+        return;
+    natsMsgHeader_Set(m, "Content-Type", "application/json");
+    natsMsgHeader_Set(m, BUS_H_TENANT, t->tenant);
+    natsConnection_PublishMsg(e->nc, m);
+    natsMsg_Destroy(m);
+}
+
 static void handle_api(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
                        call *cl)
 {
@@ -257,6 +275,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     char *body = NULL;
     natsMsg *req = NULL, *reply = NULL;
     sw_jwt_claims claims;
+    sw_apitoken apitoken;
+    bool by_apitoken = false;
     json_t *parsed = NULL;
     long len = 0;
 
@@ -289,8 +309,29 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
             return;
         }
         int64_t now = sw_epoch_ms() / 1000;
-        if (sw_jwt_verify(&claims, token, e->jwt_key, now) != SW_OK ||
-            sw_revoked_set_check(e->revoked, &claims, now)) {
+        if (strncmp(token, SW_APITOKEN_PREFIX, strlen(SW_APITOKEN_PREFIX)) == 0) {
+            /* An API token (bus/apitoken.h): one hash and a lookup in memory, no database.
+             * Not for the auth routes: a token cannot log out, change a password or see "me". */
+            bool report_use = false;
+            if (strncmp(r->pattern, "/api/auth/", 10) == 0) {
+                send_detail(conn, e, cl, 401, "API tokens are not accepted on this route.",
+                            www_auth, 1);
+                return;
+            }
+            if (!sw_apitoken_set_check(e->apitokens, token, now, &apitoken, &report_use)) {
+                send_detail(conn, e, cl, 401, "Given token not valid for any token type.",
+                            www_auth, 1);
+                return;
+            }
+            memset(&claims, 0, sizeof(claims));
+            snprintf(claims.tenant, sizeof(claims.tenant), "%s", apitoken.tenant);
+            snprintf(claims.user, sizeof(claims.user), "%s", apitoken.user);
+            snprintf(claims.role, sizeof(claims.role), "%s", apitoken.role);
+            by_apitoken = true;
+            if (report_use)
+                report_apitoken_use(e, &apitoken);
+        } else if (sw_jwt_verify(&claims, token, e->jwt_key, now) != SW_OK ||
+                   sw_revoked_set_check(e->revoked, &claims, now)) {
             send_detail(conn, e, cl, 401, "Given token not valid for any token type.", www_auth, 1);
             return;
         }
@@ -360,6 +401,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
         natsMsgHeader_Set(req, BUS_H_TENANT, claims.tenant);
         natsMsgHeader_Set(req, BUS_H_USER, claims.user);
         natsMsgHeader_Set(req, BUS_H_ROLE, claims.role);
+        if (by_apitoken)
+            natsMsgHeader_Set(req, BUS_H_API_TOKEN, apitoken.id);
     }
     if (r->flags & EDGE_REFRESH_COOKIE) {
         char cookie[128];
@@ -1196,6 +1239,9 @@ int main(void)
     if (sw_revoked_set_new(&e.revoked) != SW_OK ||
         sw_revoked_set_watch(&e.revoked_sub, e.revoked, e.js, 5000) != SW_OK)
         goto out;
+    if (sw_apitoken_set_new(&e.apitokens) != SW_OK ||
+        sw_apitoken_set_watch(&e.apitokens_sub, e.apitokens, e.js, 5000) != SW_OK)
+        goto out;
 
     /* Slow clients (README "Slow clients"): one worker thread per open connection, so a cap
      * per client address well below the thread count, and deadlines for headers and bodies. */
@@ -1307,6 +1353,8 @@ out:
     edge_guard_free(e.guard);
     if (e.revoked_sub)
         natsSubscription_Unsubscribe(e.revoked_sub);
+    if (e.apitokens_sub)
+        natsSubscription_Unsubscribe(e.apitokens_sub);
     for (int i = 0; i < 2; i++) {
         if (e.status_subs[i])
             natsSubscription_Unsubscribe(e.status_subs[i]);
@@ -1314,6 +1362,7 @@ out:
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
     natsSubscription_Destroy(e.revoked_sub);
+    natsSubscription_Destroy(e.apitokens_sub);
     natsSubscription_Destroy(e.status_subs[0]);
     natsSubscription_Destroy(e.status_subs[1]);
     jsCtx_Destroy(e.js);
@@ -1321,6 +1370,7 @@ out:
     edge_metrics_free(e.metrics);
     edge_status_cache_free(e.status);
     sw_revoked_set_free(e.revoked);
+    sw_apitoken_set_free(e.apitokens);
     if (pem_tmp[0])
         unlink(pem_tmp);
     sodium_memzero(e.jwt_key, sizeof(e.jwt_key));
