@@ -103,6 +103,7 @@ typedef struct endpoints_checks_filter {
     int ok;             /* -1: all, 0: failed attempts only, 1: successful ones only */
     int64_t before_ms;  /* > 0: only checks made before this epoch ms */
     int limit;          /* 1..500 */
+    int64_t since_ms;   /* > 0: only checks made at or after this epoch ms */
 } endpoints_checks_filter;
 /* The checks list of the tenant's endpoint (both history tables: the exceptions and the runs
  * of successes, schema/public/0013_1_check_runs.sql), newest first, inside the caller's

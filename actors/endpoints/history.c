@@ -78,7 +78,7 @@ static sw_status start(const bus_req *req, bus_reply *rep, store_conn **out)
  * many of the newest runs as can hold the rows asked for (cumulative count; a run cut by
  * `before` counts as none, so it never starves the list), expanded, merged, newest first.
  * $1 tenant $2 endpoint $3 region|NULL $4 ok|NULL $5 before (epoch s)|NULL $6 limit
- * $7 how far back (an interval). */
+ * $7 how far back (an interval) $8 since (epoch s)|NULL. */
 // clang-format off
 static const char *checks_sql =
     "WITH raw AS ("
@@ -88,6 +88,7 @@ static const char *checks_sql =
     "    AND ($4::boolean IS NULL OR ok = $4)"
     "    AND ($5::float8 IS NULL OR checked_at < to_timestamp($5::float8))"
     "    AND due_at >= now() - $7::interval"
+    "    AND ($8::float8 IS NULL OR checked_at >= to_timestamp($8::float8))"
     "  ORDER BY checked_at DESC LIMIT $6::int),"
     " runs AS ("
     "  SELECT window_start, region, data FROM ("
@@ -99,6 +100,8 @@ static const char *checks_sql =
     "        AND coalesce($4::boolean, true)"
     "        AND ($5::float8 IS NULL OR window_start < to_timestamp($5::float8))"
     "        AND window_start >= now() - $7::interval - interval '10 minutes'"
+    "        AND ($8::float8 IS NULL"
+    "             OR window_start >= to_timestamp($8::float8) - interval '10 minutes')"
     "      ORDER BY window_start DESC LIMIT $6::int) x) y"
     "  WHERE cum - n < $6::int),"
     " all_rows AS ("
@@ -112,28 +115,36 @@ static const char *checks_sql =
     " SELECT to_char(checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
     "   AS checked_at, region, attempt, ok, http_status, error,"
     "   round(total_ms)::int AS latency_ms, dns_ms, connect_ms, tls_ms, ttfb_ms"
-    " FROM all_rows WHERE $5::float8 IS NULL OR checked_at < to_timestamp($5::float8)"
+    " FROM all_rows WHERE ($5::float8 IS NULL OR checked_at < to_timestamp($5::float8))"
+    "   AND ($8::float8 IS NULL OR checked_at >= to_timestamp($8::float8))"
     " ORDER BY all_rows.checked_at DESC LIMIT $6::int";
 // clang-format on
 
 sw_status endpoints_history_checks(store_conn *c, const char *tenant, const char *endpoint,
                                    const endpoints_checks_filter *f, json_t **rows)
 {
-    char limit[16], before[32];
+    char limit[16], before[32], since[32];
     const char *ok = f->ok < 0 ? NULL : f->ok ? "true" : "false";
     *rows = NULL;
     snprintf(limit, sizeof(limit), "%d", f->limit < 1 ? 1 : f->limit > 500 ? 500 : f->limit);
     snprintf(before, sizeof(before), "%.3f", (double)f->before_ms / 1000.0);
+    snprintf(since, sizeof(since), "%.3f", (double)f->since_ms / 1000.0);
     /* The last day first (it prunes the older day partitions); all of the history when that
      * day holds fewer rows than asked for. */
-    const char *p[] = {tenant, endpoint, f->region, ok, f->before_ms > 0 ? before : NULL,
-                       limit,  "1 day"};
-    sw_status st = store_query_prepared_json(c, rows, "endpoints_history_checks", checks_sql, 7, p);
+    const char *p[] = {tenant,
+                       endpoint,
+                       f->region,
+                       ok,
+                       f->before_ms > 0 ? before : NULL,
+                       limit,
+                       "1 day",
+                       f->since_ms > 0 ? since : NULL};
+    sw_status st = store_query_prepared_json(c, rows, "endpoints_history_checks", checks_sql, 8, p);
     if (st == SW_OK && json_array_size(*rows) < (size_t)atoi(limit)) {
         json_decref(*rows);
         *rows = NULL;
         p[6] = "100 years";
-        st = store_query_prepared_json(c, rows, "endpoints_history_checks", checks_sql, 7, p);
+        st = store_query_prepared_json(c, rows, "endpoints_history_checks", checks_sql, 8, p);
     }
     return st;
 }
@@ -148,7 +159,8 @@ sw_status endpoints_checks(const bus_req *req, bus_reply *rep)
     sw_status st = start(req, rep, &c);
     if (st != SW_OK)
         return st;
-    endpoints_checks_filter f = {NULL, -1, 0, (int)query_int(req->query, "limit", 50, 1, 500)};
+    endpoints_checks_filter f = {
+        .region = NULL, .ok = -1, .limit = (int)query_int(req->query, "limit", 50, 1, 500)};
     st = endpoints_history_checks(c, req->tenant, req->param_id, &f, &rows);
     store_release(app->common->db, c);
     if (st != SW_OK)
