@@ -16,19 +16,23 @@ typedef struct stream_def {
     const char *subjects[2];
     jsRetentionPolicy retention;
     int64_t max_age; /* ns; 0 = unlimited */
+    int64_t max_per_subject; /* messages kept per subject; 0 = unlimited */
 } stream_def;
 
 static const stream_def streams[] = {
-    {BUS_STREAM_JOBS, {BUS_SUBJ_JOBS}, js_WorkQueuePolicy, 0},
-    {BUS_STREAM_RESULTS, {BUS_SUBJ_RESULTS}, js_WorkQueuePolicy, 0},
-    {BUS_STREAM_EVENTS, {BUS_SUBJ_EVENTS}, js_LimitsPolicy, BUS_EVENTS_MAX_AGE_S *SEC},
-    {BUS_STREAM_DLQ, {BUS_SUBJ_DLQ}, js_LimitsPolicy, BUS_DLQ_MAX_AGE_S *SEC},
+    {BUS_STREAM_JOBS, {BUS_SUBJ_JOBS}, js_WorkQueuePolicy, 0, 0},
+    {BUS_STREAM_RESULTS, {BUS_SUBJ_RESULTS}, js_WorkQueuePolicy, 0, 0},
+    {BUS_STREAM_EVENTS, {BUS_SUBJ_EVENTS}, js_LimitsPolicy, BUS_EVENTS_MAX_AGE_S *SEC, 0},
+    {BUS_STREAM_DLQ, {BUS_SUBJ_DLQ}, js_LimitsPolicy, BUS_DLQ_MAX_AGE_S *SEC, 0},
     /* Revoked sessions (bus/revocation.h): kept as long as an access token lives. */
-    {"SW_REVOKED", {"sw.v1.revoked.>"}, js_LimitsPolicy, (900 + 60) * SEC},
+    {"SW_REVOKED", {"sw.v1.revoked.>"}, js_LimitsPolicy, (900 + 60) * SEC, 0},
+    /* API tokens (bus/apitoken.h): the last record of each token, as long as it exists. */
+    {BUS_STREAM_API_TOKENS, {BUS_SUBJ_API_TOKENS}, js_LimitsPolicy, 0, 1},
     {BUS_STREAM_ADVISORIES,
      {BUS_SUBJ_ADVISORY_MAX_DELIVERIES, BUS_SUBJ_ADVISORY_TERMINATED},
      js_LimitsPolicy,
-     BUS_DLQ_MAX_AGE_S *SEC},
+     BUS_DLQ_MAX_AGE_S *SEC,
+     0},
 };
 
 static int is_not_ready(natsStatus s, jsErrCode jerr)
@@ -56,6 +60,8 @@ static sw_status apply_stream(jsCtx *js, const stream_def *d, int replicas, int 
     sc.Storage = js_FileStorage;
     sc.Replicas = replicas;
     sc.MaxAge = d->max_age;
+    if (d->max_per_subject > 0)
+        sc.MaxMsgsPerSubject = d->max_per_subject;
     sc.Duplicates =
         BUS_DUPLICATE_WINDOW_S * SEC; /* the window in which a repeated Nats-Msg-Id is dropped */
     for (int waited = 0;; waited += 250) {

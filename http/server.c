@@ -26,6 +26,7 @@
 #include "http/status_cache.h"
 #include "bus/messages.h"
 #include "bus/revocation.h"
+#include "bus/apitoken.h"
 
 #define REFRESH_COOKIE "sw_refresh"
 #define HSTS "max-age=63072000; includeSubDomains"
@@ -36,23 +37,25 @@ typedef struct edge {
     unsigned char jwt_key[SW_JWT_KEY_BYTES];
     const char *web_root;
     const char *trusted_proxies;
-    const char *listen;        /* SW_HTTP_LISTEN: the host of absolute URLs when nothing else is */
+    const char *listen; /* SW_HTTP_LISTEN: the host of absolute URLs when nothing else is */
     const char *ready_actors;
     int bus_timeout_ms;
     edge_metrics *metrics;
     sw_revoked_set *revoked;       /* sessions whose access tokens are refused */
     natsSubscription *revoked_sub; /* keeps `revoked` current (stream SW_REVOKED) */
+    sw_apitoken_set *apitokens;     /* API tokens accepted (stream SW_API_TOKENS) */
+    natsSubscription *apitokens_sub;
     const char *metrics_token;
     char inbox_prefix[96];
     bool production;
-    bool enforce_https;  /* redirect plain HTTP to the HTTPS listener (when there is one) */
-    char https_port[8];  /* "" without TLS */
-    edge_guard *guard;   /* connections per client address */
+    bool enforce_https;        /* redirect plain HTTP to the HTTPS listener (when there is one) */
+    char https_port[8];        /* "" without TLS */
+    edge_guard *guard;         /* connections per client address */
     const char *allowed_hosts; /* ALLOWED_HOSTS; NULL: any Host */
     char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
-    int body_timeout_ms; /* the whole body must arrive within this after the headers */
-    int header_timeout_ms; /* request line + headers (civetweb's request_timeout_ms) */
-    edge_status_cache *status;        /* public status documents (http/status_cache.h) */
+    int body_timeout_ms;       /* the whole body must arrive within this after the headers */
+    int header_timeout_ms;     /* request line + headers (civetweb's request_timeout_ms) */
+    edge_status_cache *status; /* public status documents (http/status_cache.h) */
     natsSubscription *status_subs[2]; /* the events that make them stale */
     int status_max_age_s;             /* Cache-Control max-age of public status documents */
 } edge;
@@ -248,6 +251,21 @@ static bool bearer_token(const char *authz, const char **token)
     return **token != '\0';
 }
 
+/* Tells sw-auth an API token is in use (at most once a minute per token and edge), for the
+ * list's "last used": a publish, nobody waits for it. */
+static void report_apitoken_use(edge *e, const sw_apitoken *t)
+{
+    natsMsg *m = NULL;
+    char body[64];
+    int n = snprintf(body, sizeof(body), "{\"id\":\"%s\"}", t->id);
+    if (natsMsg_Create(&m, BUS_SUBJ_AUTH_TOKEN_USED, NULL, body, n) != NATS_OK)
+        return;
+    natsMsgHeader_Set(m, "Content-Type", "application/json");
+    natsMsgHeader_Set(m, BUS_H_TENANT, t->tenant);
+    natsConnection_PublishMsg(e->nc, m);
+    natsMsg_Destroy(m);
+}
+
 static void handle_api(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
                        call *cl)
 {
@@ -257,6 +275,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     char *body = NULL;
     natsMsg *req = NULL, *reply = NULL;
     sw_jwt_claims claims;
+    sw_apitoken apitoken;
+    bool by_apitoken = false;
     json_t *parsed = NULL;
     long len = 0;
 
@@ -289,8 +309,29 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
             return;
         }
         int64_t now = sw_epoch_ms() / 1000;
-        if (sw_jwt_verify(&claims, token, e->jwt_key, now) != SW_OK ||
-            sw_revoked_set_check(e->revoked, &claims, now)) {
+        if (strncmp(token, SW_APITOKEN_PREFIX, strlen(SW_APITOKEN_PREFIX)) == 0) {
+            /* An API token (bus/apitoken.h): one hash and a lookup in memory, no database.
+             * Not for the auth routes: a token cannot log out, change a password or see "me". */
+            bool report_use = false;
+            if (strncmp(r->pattern, "/api/auth/", 10) == 0) {
+                send_detail(conn, e, cl, 401, "API tokens are not accepted on this route.",
+                            www_auth, 1);
+                return;
+            }
+            if (!sw_apitoken_set_check(e->apitokens, token, now, &apitoken, &report_use)) {
+                send_detail(conn, e, cl, 401, "Given token not valid for any token type.",
+                            www_auth, 1);
+                return;
+            }
+            memset(&claims, 0, sizeof(claims));
+            snprintf(claims.tenant, sizeof(claims.tenant), "%s", apitoken.tenant);
+            snprintf(claims.user, sizeof(claims.user), "%s", apitoken.user);
+            snprintf(claims.role, sizeof(claims.role), "%s", apitoken.role);
+            by_apitoken = true;
+            if (report_use)
+                report_apitoken_use(e, &apitoken);
+        } else if (sw_jwt_verify(&claims, token, e->jwt_key, now) != SW_OK ||
+                   sw_revoked_set_check(e->revoked, &claims, now)) {
             send_detail(conn, e, cl, 401, "Given token not valid for any token type.", www_auth, 1);
             return;
         }
@@ -360,6 +401,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
         natsMsgHeader_Set(req, BUS_H_TENANT, claims.tenant);
         natsMsgHeader_Set(req, BUS_H_USER, claims.user);
         natsMsgHeader_Set(req, BUS_H_ROLE, claims.role);
+        if (by_apitoken)
+            natsMsgHeader_Set(req, BUS_H_API_TOKEN, apitoken.id);
     }
     if (r->flags & EDGE_REFRESH_COOKIE) {
         char cookie[128];
@@ -635,10 +678,8 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
         send_detail(conn, e, cl, 405, "Method not allowed.", h, 1);
         return;
     }
-    edge_metrics_sources src = {.nc = e->nc,
-                                .inbox_prefix = e->inbox_prefix,
-                                .timeout_ms = 300,
-                                .actors = e->ready_actors};
+    edge_metrics_sources src = {
+        .nc = e->nc, .inbox_prefix = e->inbox_prefix, .timeout_ms = 300, .actors = e->ready_actors};
     if (edge_metrics_render(&text, &len, e->metrics, &src) != SW_OK) {
         send_detail(conn, e, cl, 500, sw_status_str(SW_EINTERNAL), NULL, 0);
         return;
@@ -665,14 +706,14 @@ static bool dashboard_init(void)
         if (!sw_sentry_dsn_parse(&dsn, web_dsn, why, sizeof(why))) {
             sw_log(SW_LOG_ERROR, "refusing to start", "setting",
                    getenv("SW_WEB_SENTRY_DSN") && *getenv("SW_WEB_SENTRY_DSN") ? "SW_WEB_SENTRY_DSN"
-                                                                              : "SENTRY_DSN",
+                                                                               : "SENTRY_DSN",
                    "reason", why, NULL);
             return false;
         }
-        cfg = json_pack("{s:{s:s,s:s,s:s,s:f}}", "sentry", "dsn", web_dsn, "environment",
-                        sw_config_str("SENTRY_ENVIRONMENT", sw_config_str("SW_ENV", "development")),
-                        "release", sw_release, "traces_sample_rate",
-                        sw_sentry_traces_sample_rate());
+        cfg =
+            json_pack("{s:{s:s,s:s,s:s,s:f}}", "sentry", "dsn", web_dsn, "environment",
+                      sw_config_str("SENTRY_ENVIRONMENT", sw_config_str("SW_ENV", "development")),
+                      "release", sw_release, "traces_sample_rate", sw_sentry_traces_sample_rate());
         /* The host was checked by the DSN parser: no quote, space or semicolon can get in. */
         char *p = strstr(dashboard_csp, "connect-src 'self'");
         char rest[1024];
@@ -952,8 +993,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         cl.route = "bad_host";
         const char *h[] = {"Connection", "close"};
         send_detail(conn, e, &cl, 400, "Invalid Host header.", h, 1);
-    } else if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready &&
-               !metrics) {
+    } else if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready && !metrics) {
         /* Load balancers and Prometheus keep talking plain HTTP to these. */
         cl.route = "https_redirect";
         redirect_https(conn, ri, e, &cl);
@@ -1052,8 +1092,9 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
     char code[8];
     snprintf(code, sizeof(code), "%d", status);
     sw_log_ctx_set(id, NULL);
-    sw_log(SW_LOG_INFO, status == 408 ? "request headers timed out" : "request refused by the server",
-           "status", code, "peer", ri ? ri->remote_addr : NULL, NULL);
+    sw_log(SW_LOG_INFO,
+           status == 408 ? "request headers timed out" : "request refused by the server", "status",
+           code, "peer", ri ? ri->remote_addr : NULL, NULL);
     sw_log_ctx_clear();
     return 0;
 }
@@ -1136,6 +1177,11 @@ int main(void)
     const char *pem = NULL;
 
     sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
+    /* Up to SW_HTTP_THREADS workers make requests on one NATS connection: a worker that finds
+     * its lock taken sleeps at once instead of spinning (libnats spins 2000 times by default),
+     * which on a small machine burns the cores the lock holder needs. */
+    if (nats_Open(0) != NATS_OK)
+        return 1;
     if (!sw_sentry_init("sw-edge") || !dashboard_init())
         return 2;
     if (sodium_init() < 0)
@@ -1192,6 +1238,9 @@ int main(void)
     /* Fail closed: an edge that cannot see revocations would honour ended sessions. */
     if (sw_revoked_set_new(&e.revoked) != SW_OK ||
         sw_revoked_set_watch(&e.revoked_sub, e.revoked, e.js, 5000) != SW_OK)
+        goto out;
+    if (sw_apitoken_set_new(&e.apitokens) != SW_OK ||
+        sw_apitoken_set_watch(&e.apitokens_sub, e.apitokens, e.js, 5000) != SW_OK)
         goto out;
 
     /* Slow clients (README "Slow clients"): one worker thread per open connection, so a cap
@@ -1304,6 +1353,8 @@ out:
     edge_guard_free(e.guard);
     if (e.revoked_sub)
         natsSubscription_Unsubscribe(e.revoked_sub);
+    if (e.apitokens_sub)
+        natsSubscription_Unsubscribe(e.apitokens_sub);
     for (int i = 0; i < 2; i++) {
         if (e.status_subs[i])
             natsSubscription_Unsubscribe(e.status_subs[i]);
@@ -1311,6 +1362,7 @@ out:
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
     natsSubscription_Destroy(e.revoked_sub);
+    natsSubscription_Destroy(e.apitokens_sub);
     natsSubscription_Destroy(e.status_subs[0]);
     natsSubscription_Destroy(e.status_subs[1]);
     jsCtx_Destroy(e.js);
@@ -1318,6 +1370,7 @@ out:
     edge_metrics_free(e.metrics);
     edge_status_cache_free(e.status);
     sw_revoked_set_free(e.revoked);
+    sw_apitoken_set_free(e.apitokens);
     if (pem_tmp[0])
         unlink(pem_tmp);
     sodium_memzero(e.jwt_key, sizeof(e.jwt_key));

@@ -108,7 +108,7 @@ function decodeQP(s) {
   return s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
 }
 
-async function waitForMail(to, timeoutMs = 20000) {
+async function waitForMail(to, timeoutMs = 20000, linkPath = '/verify-email') {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (existsSync(MAIL_DIR)) {
@@ -120,13 +120,13 @@ async function waitForMail(to, timeoutMs = 20000) {
         const raw = readFileSync(f, 'utf8');
         const text = /quoted-printable/i.test(raw) ? decodeQP(raw) : raw;
         if (!text.toLowerCase().includes(`to: <${to.toLowerCase()}>`) && !new RegExp(`^to:.*${to.replace(/[.+]/g, '\\$&')}`, 'im').test(text)) continue;
-        const m = text.match(/https?:\/\/[^\s"'<>]*\/verify-email\?token=[A-Za-z0-9_\-%.~]+/);
+        const m = text.match(new RegExp(`https?://[^\\s"'<>]*${linkPath}\\?token=[A-Za-z0-9_\\-%.~]+`));
         if (m) return { file: f, link: m[0] };
       }
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`no verification mail to ${to} in ${MAIL_DIR} after ${timeoutMs} ms`);
+  throw new Error(`no mail with a ${linkPath} link to ${to} in ${MAIL_DIR} after ${timeoutMs} ms`);
 }
 
 async function expectVisible(locator, what, timeout = STEP_TIMEOUT) {
@@ -371,6 +371,86 @@ async function main() {
       await page.setViewportSize({ width: 1280, height: 860 });
       if (overflow > 1) throw new Error(`the page is ${overflow}px wider than the viewport`);
     });
+
+    // The team (issue 21): a second browser profile is the invited colleague.
+    const MEMBER = `member-${Date.now()}@example.test`;
+    const MEMBER_PW = 'Colleague-Lamp-77k';
+    let page2 = null;
+    let context2 = null;
+    await step('invite a member by mail', ['log in'], async () => {
+      await page.goto(`${BASE}/team`);
+      await expectVisible(page.getByRole('heading', { name: 'Invite someone' }), 'the invite form');
+      await page.getByLabel('Email').fill(MEMBER);
+      await page.getByLabel('Role', { exact: true }).selectOption('member');
+      await page.getByRole('button', { name: 'Send invitation' }).click();
+      await expectVisible(page.getByText(`Invitation sent to ${MEMBER}`), 'the invitation confirmation');
+      await expectVisible(page.getByRole('table', { name: 'Pending invitations' }).getByText(MEMBER), 'the pending invitation');
+      await shot(page, 'team-invited');
+    });
+    await step('accept the invitation from the mail', ['invite a member by mail'], async () => {
+      const { link } = await waitForMail(MEMBER, 20000, '/accept-invitation');
+      context2 = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sw-e2e-chromium-2-')), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
+        viewport: { width: 1280, height: 860 },
+      });
+      context2.setDefaultTimeout(STEP_TIMEOUT);
+      context2.on('response', recordExchange);
+      page2 = context2.pages()[0] ?? (await context2.newPage());
+      await page2.goto(link);
+      await expectVisible(page2.getByRole('heading', { name: 'Join your team' }), 'the accept-invitation page');
+      await page2.getByLabel('New password').fill(MEMBER_PW);
+      await page2.getByLabel('Confirm password').fill(MEMBER_PW);
+      await page2.getByRole('button', { name: 'Accept invitation' }).click();
+      await expectVisible(page2.getByRole('heading', { name: 'Welcome aboard' }), '"Welcome aboard"');
+    });
+    await step('log in as the member: endpoints can be added', ['accept the invitation from the mail'], async () => {
+      await page2.goto(`${BASE}/login`);
+      await page2.getByLabel('Email').fill(MEMBER);
+      await page2.getByLabel('Password').fill(MEMBER_PW);
+      await page2.getByRole('button', { name: 'Log in' }).click();
+      await page2.waitForURL(/\/dashboard/);
+      await expectVisible(page2.getByRole('button', { name: /Add (your first )?endpoint/ }), 'the add button for a member');
+      if (await page2.getByRole('link', { name: 'API tokens' }).isVisible()) throw new Error('a member sees the API tokens page link');
+      await shot(page2, 'member-dashboard');
+    });
+    await step('after a role change to viewer the controls are gone', ['log in as the member: endpoints can be added'], async () => {
+      await page.goto(`${BASE}/team`);
+      await page.getByLabel(`Role of ${MEMBER}`).selectOption('viewer');
+      await expectVisible(page.getByRole('row').filter({ hasText: MEMBER }).getByLabel(`Role of ${MEMBER}`), 'the member row');
+      await page.waitForFunction((m) => {
+        const sel = document.querySelector(`select[aria-label="Role of ${m}"]`);
+        return sel && sel.value === 'viewer';
+      }, MEMBER);
+      await page2.goto(`${BASE}/dashboard`);
+      await expectVisible(page2.getByRole('heading', { name: 'Endpoints' }), 'the viewer dashboard');
+      await page2.waitForFunction(() => ![...document.querySelectorAll('button')].some((b) => /Add (your first )?endpoint/.test(b.textContent || '')), null, { timeout: 15000 });
+      if (await page2.getByRole('button', { name: /^Delete / }).count()) throw new Error('a viewer sees Delete buttons');
+      await page2.goto(`${BASE}/team`);
+      await expectVisible(page2.getByRole('table', { name: 'Members' }), 'the members list');
+      if (await page2.getByRole('heading', { name: 'Invite someone' }).isVisible()) throw new Error('a viewer sees the invite form');
+      await shot(page2, 'viewer-team');
+    });
+    await step('reset a forgotten password by mail', ['accept the invitation from the mail'], async () => {
+      await page2.goto(`${BASE}/forgot-password`);
+      await page2.getByLabel('Email').fill(MEMBER);
+      await page2.getByRole('button', { name: 'Send the reset link' }).click();
+      await expectVisible(page2.getByText(/a link to reset its password is on its way/), 'the reset confirmation');
+      const { link } = await waitForMail(MEMBER, 20000, '/reset-password');
+      await page2.goto(link);
+      await page2.getByLabel('New password').fill('Reset-Lamp-88m!');
+      await page2.getByLabel('Confirm password').fill('Reset-Lamp-88m!');
+      await page2.getByRole('button', { name: 'Set password' }).click();
+      await expectVisible(page2.getByRole('heading', { name: 'Password changed' }), '"Password changed"');
+      await page2.goto(`${BASE}/login`);
+      await page2.getByLabel('Email').fill(MEMBER);
+      await page2.getByLabel('Password').fill('Reset-Lamp-88m!');
+      await page2.getByRole('button', { name: 'Log in' }).click();
+      await page2.waitForURL(/\/dashboard/);
+      await shot(page2, 'after-reset');
+    });
+    if (context2) await context2.close().catch(() => {});
 
     await step('log out revokes the session', ['log in'], async () => {
       if (!page.url().includes('/dashboard')) await page.goto(`${BASE}/dashboard`);
