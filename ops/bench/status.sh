@@ -120,6 +120,7 @@ freshness() {
 }
 
 routes_json='{}' fresh_json='null'
+mkdir -p "$SW_VAR/bench"
 printf '\n%-42s %9s %8s %8s %7s   %s\n' ROUTE 'REQ/S' 'P50 ms' 'P99 ms' ERRORS \
     'CPU µs/request: edge, endpoints, nats-server, postgres' >&2
 for route in "${ROUTE_LIST[@]}"; do
@@ -145,7 +146,6 @@ for route in "${ROUTE_LIST[@]}"; do
         ) &
         fresh_pid=$!
     fi
-    mkdir -p "$SW_VAR/bench"
     out=$(BENCH_PATH=$path BENCH_ETAG=$etag wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WRK_DIR/status.lua" "$BASE_URL" 2>&1) ||
         { printf '%s\n' "$out" >&2; bdie "wrk failed on $label"; }
     after=$(cpu_snapshot)
