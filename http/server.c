@@ -55,9 +55,9 @@ typedef struct edge {
     char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
     int body_timeout_ms; /* the whole body must arrive within this after the headers */
     int header_timeout_ms; /* request line + headers (civetweb's request_timeout_ms) */
-    edge_status_cache *status;       /* public status documents (http/status_cache.h) */
+    edge_status_cache *status;        /* public status documents (http/status_cache.h) */
     natsSubscription *status_subs[2]; /* the events that make them stale */
-    int status_max_age_s;            /* Cache-Control max-age of public status documents */
+    int status_max_age_s;             /* Cache-Control max-age of public status documents */
 } edge;
 
 typedef struct call {
@@ -806,7 +806,6 @@ static void redirect_origin(edge *e, const char *https_listen)
              port ? ":" : "", port ? e->https_port : "");
 }
 
-
 /* ---------------------------------------------------------------- public status pages */
 
 /* Security headers of the public documents: no script anywhere; the page's styles are inline. */
@@ -840,8 +839,8 @@ static void status_send(struct mg_connection *conn, const struct mg_request_info
     char clen[24], cache[64];
     bool html = strncmp(d->content_type, "text/html", 9) == 0;
     bool head = strcmp(ri->request_method, "HEAD") == 0;
-    bool not_modified = d->status == 200 && etag_matches(mg_get_header(conn, "If-None-Match"),
-                                                         d->etag);
+    bool not_modified =
+        d->status == 200 && etag_matches(mg_get_header(conn, "If-None-Match"), d->etag);
     snprintf(cache, sizeof(cache), "public, max-age=%d", e->status_max_age_s);
     start_response(conn, e, cl, not_modified ? 304 : d->status, false);
     mg_response_header_add(conn, "Cache-Control", cache, -1);
@@ -876,8 +875,8 @@ static edge_status_doc *status_fetch(edge *e, call *cl, const char *slug, const 
     json_t *body = json_pack("{s:s,s:s}", "slug", slug, "path", rest);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     *st = SW_EINTERNAL;
-    if (!text || natsMsg_Create(&req, BUS_SUBJ_STATUS_PUBLIC, NULL, text, (int)strlen(text)) !=
-                     NATS_OK)
+    if (!text ||
+        natsMsg_Create(&req, BUS_SUBJ_STATUS_PUBLIC, NULL, text, (int)strlen(text)) != NATS_OK)
         goto out;
     natsMsgHeader_Set(req, "Content-Type", "application/json");
     natsMsgHeader_Set(req, BUS_H_REQUEST_ID, cl->request_id);
@@ -1257,8 +1256,8 @@ int main(void)
             SW_OK ||
         natsConnection_Subscribe(&e.status_subs[0], e.nc, BUS_SUBJ_EVT_ENDPOINT_ANY,
                                  on_status_event, &e) != NATS_OK ||
-        natsConnection_Subscribe(&e.status_subs[1], e.nc, BUS_SUBJ_EVT_STATUS_PAGE,
-                                 on_status_event, &e) != NATS_OK)
+        natsConnection_Subscribe(&e.status_subs[1], e.nc, BUS_SUBJ_EVT_STATUS_PAGE, on_status_event,
+                                 &e) != NATS_OK)
         goto out;
     if (!setting_long(&nthreads, "SW_HTTP_THREADS", 256, 2, 4096) ||
         !setting_long(&per_client, "SW_HTTP_MAX_CONN_PER_CLIENT", 64, 1, 4096) ||

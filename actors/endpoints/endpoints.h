@@ -60,6 +60,19 @@ void endpoints_plan_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 
 /* history.c */
 sw_status endpoints_checks(const bus_req *req, bus_reply *rep);
+/* Which checks of an endpoint to list (endpoints_history_checks). */
+typedef struct endpoints_checks_filter {
+    const char *region; /* borrowed; NULL: every region */
+    int ok;             /* -1: all, 0: failed attempts only, 1: successful ones only */
+    int64_t before_ms;  /* > 0: only checks made before this epoch ms */
+    int limit;          /* 1..500 */
+} endpoints_checks_filter;
+/* The checks list of the tenant's endpoint (both history tables: the exceptions and the runs
+ * of successes, schema/public/0013_1_check_runs.sql), newest first, inside the caller's
+ * tenant transaction. *rows owned: objects {checked_at, region, attempt, ok, http_status,
+ * error, latency_ms, dns_ms, connect_ms, tls_ms, ttfb_ms}. */
+sw_status endpoints_history_checks(store_conn *c, const char *tenant, const char *endpoint,
+                                   const endpoints_checks_filter *f, json_t **rows);
 sw_status endpoints_uptime(const bus_req *req, bus_reply *rep);
 
 /* status_pages.c: GET/POST /api/status-pages/, GET/PATCH/DELETE /api/status-pages/{id}/

@@ -593,7 +593,7 @@ static void test_event_and_first_job(void **state)
      * within its 200 ms tick), so the job id is built from the stored result's own due time. */
     char sql[600];
     snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM public.check_results r JOIN \"%s\".endpoints e"
+             "SELECT count(*) FROM public.check_history r JOIN \"%s\".endpoints e"
              " ON e.id = r.endpoint_id WHERE r.endpoint_id = $1::uuid"
              " AND r.job_id = r.endpoint_id || ':' || floor(extract(epoch FROM r.due_at))::bigint"
              "   || ':' || $2"

@@ -208,6 +208,8 @@ static const struct {
     {"sw_endpoints", "public.schedule", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "public.endpoint_state", "SELECT"},
     {"sw_endpoints", "public.check_results", "SELECT"},
+    {"sw_endpoints", "public.check_runs", "SELECT"},
+    {"sw_endpoints", "public.check_history", "SELECT"},
     {"sw_endpoints", "public.check_rollups_hourly", "SELECT"},
     {"sw_endpoints", "tenant.endpoints", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "public.status_page_slugs", "SELECT INSERT UPDATE DELETE"},
@@ -225,6 +227,7 @@ static const struct {
     {"sw_scheduler", "public.subscriptions", "SELECT"},
 
     {"sw_recorder", "public.check_results", "SELECT INSERT"},
+    {"sw_recorder", "public.check_runs", "SELECT INSERT UPDATE"},
     {"sw_recorder", "public.check_rollups_hourly", "SELECT INSERT UPDATE"},
     {"sw_recorder", "public.endpoint_region_state", "SELECT INSERT UPDATE DELETE"},
     {"sw_recorder", "public.endpoint_state", "SELECT INSERT UPDATE DELETE"},

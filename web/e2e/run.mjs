@@ -5,6 +5,7 @@
 // Prints one TAP line per step and "# pass N / # fail N / # skip N" at the end; a step
 // that needs an earlier one that failed is skipped. Screenshots: e2e/artifacts/.
 import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,7 +43,7 @@ function recordExchange(res) {
   } catch {
     return;
   }
-  if (u.origin !== new URL(BASE).origin || !/^\/(api\/|api$|health|metrics)/.test(u.pathname)) return;
+  if (u.origin !== new URL(BASE).origin || !/^\/(api\/|api$|health|metrics|status\/)/.test(u.pathname)) return;
   exchanges.push(
     (async () => {
       // The browser drops the body of a response whose page navigated away meanwhile (the
@@ -146,6 +147,33 @@ async function addEndpoint(page, name, url) {
   await dialogOpen.getByLabel('URL').fill(url);
   await dialogOpen.getByRole('button', { name: 'Add endpoint' }).click();
   return dialogOpen;
+}
+
+// A probe target this run controls (loopback is allowed on the test instance): the status page
+// steps take it down and watch the public page follow.
+let targetCode = 200;
+const target = createServer((req, res) => {
+  res.statusCode = targetCode;
+  res.end('e2e target\n');
+});
+async function startTarget() {
+  await new Promise((ok) => target.listen(0, '127.0.0.1', ok));
+  return `http://127.0.0.1:${target.address().port}/checkout`;
+}
+
+// The REST API straight from node (not through the browser), as the logged-in user.
+async function apiAs(method, path, body) {
+  const tok = await fetch(`${BASE}/api/auth/token/`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+  }).then((r) => r.json());
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${tok.access}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: res.status === 204 ? null : await res.json() };
 }
 
 async function main() {
@@ -302,6 +330,38 @@ async function main() {
       await page.getByRole('row').filter({ hasText: 'StatusWatch API' }).waitFor({ state: 'detached' });
     });
 
+
+    let statusUrl = '';
+    let checkoutId = '';
+    await step('publish a status page (pick an endpoint, preview, badge snippets)', ['log in'], async () => {
+      const url = await startTarget();
+      if (!page.url().includes('/dashboard')) await page.goto(`${BASE}/dashboard`);
+      const dialog = await addEndpoint(page, 'Checkout', url);
+      await dialog.waitFor({ state: 'hidden' });
+      await expectVisible(page.getByRole('row').filter({ hasText: 'Checkout' }).getByText(/^Up$/), 'Checkout up', 30000);
+      await page.getByRole('link', { name: 'Status pages' }).click();
+      await expectVisible(page.getByRole('heading', { name: 'Status pages' }), 'the status pages page');
+      await page.getByRole('button', { name: 'New status page' }).click();
+      await page.getByLabel('Page name').fill(`E2E Status ${stamp}`);
+      await page.getByLabel('Show Checkout').check();
+      const preview = page.getByRole('region', { name: 'Preview' });
+      await expectVisible(preview.getByText('Checkout'), 'Checkout in the preview');
+      await expectVisible(preview.getByText('All Systems Operational'), 'the preview banner');
+      await shot(page, 'status-page-editor');
+      await page.getByRole('button', { name: 'Publish page' }).click();
+      const link = page.getByRole('link', { name: new RegExp(`/status/e2e-status-${stamp}/`) });
+      await expectVisible(link, 'the published page in the list');
+      statusUrl = await link.getAttribute('href');
+      await expectVisible(page.getByRole('button', { name: /Copy Markdown for Checkout status/ }), 'the Markdown badge snippet');
+      await expectVisible(page.getByRole('button', { name: /Copy HTML for Checkout status/ }), 'the HTML badge snippet');
+      const md = await page.locator('code', { hasText: '[![Checkout status](' }).first().innerText();
+      if (!md.includes(`/status/e2e-status-${stamp}/badge/`)) throw new Error(`unexpected snippet ${md}`);
+      await shot(page, 'status-page-badges');
+      const list = await apiAs('GET', '/api/endpoints/?page_size=100');
+      checkoutId = list.body.results.find((e) => e.name === 'Checkout')?.id ?? '';
+      if (!checkoutId) throw new Error('Checkout not in the endpoint list');
+    });
+
     await step('phone width (375 px) renders the dashboard', ['log in'], async () => {
       await page.setViewportSize({ width: 375, height: 780 });
       await page.goto(`${BASE}/dashboard`);
@@ -402,6 +462,40 @@ async function main() {
       await shot(page, 'logged-out');
     });
 
+
+    await step('the status page, logged out, shows the endpoint going down within 5 s', ['publish a status page (pick an endpoint, preview, badge snippets)', 'log out revokes the session'], async () => {
+      await page.setViewportSize({ width: 375, height: 780 }); // a phone
+      await page.goto(`${BASE}${statusUrl}`);
+      const comp = page.locator('.comp', { hasText: 'Checkout' });
+      await expectVisible(comp.getByText('Operational'), 'Checkout operational on the public page');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 1) throw new Error(`the status page is ${overflow}px wider than a phone`);
+      await shot(page, 'status-page-public-up');
+      // Down, and checked at once (an update schedules the endpoint now); one failure is enough.
+      targetCode = 500;
+      const patched = await apiAs('PATCH', `/api/endpoints/${checkoutId}/`, { failure_threshold: 1 });
+      if (patched.status !== 200) throw new Error(`PATCH endpoint: ${patched.status}`);
+      const deadline = Date.now() + 60000;
+      let downAt = 0;
+      while (!downAt && Date.now() < deadline) {
+        const ep = await apiAs('GET', `/api/endpoints/${checkoutId}/`);
+        if (ep.body?.last_status === 'down') downAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 500));
+      }
+      if (!downAt) throw new Error('the recorder never marked Checkout down');
+      let shown = false;
+      while (!shown && Date.now() - downAt <= 5000) {
+        await page.reload();
+        shown = await comp.getByText('Major outage').isVisible();
+        if (!shown) await new Promise((r) => setTimeout(r, 250));
+      }
+      await shot(page, 'status-page-public-down');
+      await page.setViewportSize({ width: 1280, height: 860 });
+      if (!shown) throw new Error('the public page did not show the outage within 5 s of the state change');
+      await expectVisible(page.getByText('Open incidents'), 'the open incident');
+      targetCode = 200;
+    });
+
     await step('the API reference renders (/api/docs/, Redoc, no CDN)', [], async () => {
       const external = [];
       const onRequest = (req) => {
@@ -427,6 +521,7 @@ async function main() {
   } finally {
     await flushExchanges().catch((e) => console.log(`# contract log failed: ${e.message}`));
     await context.close().catch(() => {});
+    target.close();
     rmSync(profile, { recursive: true, force: true });
   }
 
