@@ -37,7 +37,7 @@ typedef struct edge {
     unsigned char jwt_key[SW_JWT_KEY_BYTES];
     const char *web_root;
     const char *trusted_proxies;
-    const char *listen;        /* SW_HTTP_LISTEN: the host of absolute URLs when nothing else is */
+    const char *listen; /* SW_HTTP_LISTEN: the host of absolute URLs when nothing else is */
     const char *ready_actors;
     int bus_timeout_ms;
     edge_metrics *metrics;
@@ -48,14 +48,14 @@ typedef struct edge {
     const char *metrics_token;
     char inbox_prefix[96];
     bool production;
-    bool enforce_https;  /* redirect plain HTTP to the HTTPS listener (when there is one) */
-    char https_port[8];  /* "" without TLS */
-    edge_guard *guard;   /* connections per client address */
+    bool enforce_https;        /* redirect plain HTTP to the HTTPS listener (when there is one) */
+    char https_port[8];        /* "" without TLS */
+    edge_guard *guard;         /* connections per client address */
     const char *allowed_hosts; /* ALLOWED_HOSTS; NULL: any Host */
     char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
-    int body_timeout_ms; /* the whole body must arrive within this after the headers */
-    int header_timeout_ms; /* request line + headers (civetweb's request_timeout_ms) */
-    edge_status_cache *status;        /* public status documents (http/status_cache.h) */
+    int body_timeout_ms;       /* the whole body must arrive within this after the headers */
+    int header_timeout_ms;     /* request line + headers (civetweb's request_timeout_ms) */
+    edge_status_cache *status; /* public status documents (http/status_cache.h) */
     natsSubscription *status_subs[2]; /* the events that make them stale */
     int status_max_age_s;             /* Cache-Control max-age of public status documents */
 } edge;
@@ -678,10 +678,8 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
         send_detail(conn, e, cl, 405, "Method not allowed.", h, 1);
         return;
     }
-    edge_metrics_sources src = {.nc = e->nc,
-                                .inbox_prefix = e->inbox_prefix,
-                                .timeout_ms = 300,
-                                .actors = e->ready_actors};
+    edge_metrics_sources src = {
+        .nc = e->nc, .inbox_prefix = e->inbox_prefix, .timeout_ms = 300, .actors = e->ready_actors};
     if (edge_metrics_render(&text, &len, e->metrics, &src) != SW_OK) {
         send_detail(conn, e, cl, 500, sw_status_str(SW_EINTERNAL), NULL, 0);
         return;
@@ -708,14 +706,14 @@ static bool dashboard_init(void)
         if (!sw_sentry_dsn_parse(&dsn, web_dsn, why, sizeof(why))) {
             sw_log(SW_LOG_ERROR, "refusing to start", "setting",
                    getenv("SW_WEB_SENTRY_DSN") && *getenv("SW_WEB_SENTRY_DSN") ? "SW_WEB_SENTRY_DSN"
-                                                                              : "SENTRY_DSN",
+                                                                               : "SENTRY_DSN",
                    "reason", why, NULL);
             return false;
         }
-        cfg = json_pack("{s:{s:s,s:s,s:s,s:f}}", "sentry", "dsn", web_dsn, "environment",
-                        sw_config_str("SENTRY_ENVIRONMENT", sw_config_str("SW_ENV", "development")),
-                        "release", sw_release, "traces_sample_rate",
-                        sw_sentry_traces_sample_rate());
+        cfg =
+            json_pack("{s:{s:s,s:s,s:s,s:f}}", "sentry", "dsn", web_dsn, "environment",
+                      sw_config_str("SENTRY_ENVIRONMENT", sw_config_str("SW_ENV", "development")),
+                      "release", sw_release, "traces_sample_rate", sw_sentry_traces_sample_rate());
         /* The host was checked by the DSN parser: no quote, space or semicolon can get in. */
         char *p = strstr(dashboard_csp, "connect-src 'self'");
         char rest[1024];
@@ -995,8 +993,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         cl.route = "bad_host";
         const char *h[] = {"Connection", "close"};
         send_detail(conn, e, &cl, 400, "Invalid Host header.", h, 1);
-    } else if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready &&
-               !metrics) {
+    } else if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready && !metrics) {
         /* Load balancers and Prometheus keep talking plain HTTP to these. */
         cl.route = "https_redirect";
         redirect_https(conn, ri, e, &cl);
@@ -1095,8 +1092,9 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
     char code[8];
     snprintf(code, sizeof(code), "%d", status);
     sw_log_ctx_set(id, NULL);
-    sw_log(SW_LOG_INFO, status == 408 ? "request headers timed out" : "request refused by the server",
-           "status", code, "peer", ri ? ri->remote_addr : NULL, NULL);
+    sw_log(SW_LOG_INFO,
+           status == 408 ? "request headers timed out" : "request refused by the server", "status",
+           code, "peer", ri ? ri->remote_addr : NULL, NULL);
     sw_log_ctx_clear();
     return 0;
 }
@@ -1179,6 +1177,11 @@ int main(void)
     const char *pem = NULL;
 
     sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
+    /* Up to SW_HTTP_THREADS workers make requests on one NATS connection: a worker that finds
+     * its lock taken sleeps at once instead of spinning (libnats spins 2000 times by default),
+     * which on a small machine burns the cores the lock holder needs. */
+    if (nats_Open(0) != NATS_OK)
+        return 1;
     if (!sw_sentry_init("sw-edge") || !dashboard_init())
         return 2;
     if (sodium_init() < 0)

@@ -445,14 +445,16 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
         return SW_EFORBIDDEN;
     actor_app *app = req->app;
     json_t *row = NULL;
+    char schema[64], sql[1024];
     store_conn *c = store_acquire_tenant(app->db, req->tenant);
     if (!c)
         return unavailable(rep, SW_EUNAVAILABLE);
-    sw_status st = store_tx_begin_tenant(c, req->tenant);
+    /* One statement on the tenant's schema named outright (the schema from the verified
+     * Sw-Tenant header, cached per process): no transaction, no search_path. */
+    sw_status st = store_tenant_schema(c, req->tenant, schema, sizeof(schema));
     if (st == SW_OK) {
-        const char *p[] = {req->user, req->tenant};
-        st = store_query_one(
-            c, &row,
+        snprintf(
+            sql, sizeof(sql),
             "SELECT u.id::text AS id, u.email, u.role, u.verified_at IS NOT NULL AS is_verified,"
             " to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
             "   AS date_joined,"
@@ -461,10 +463,13 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
             "   'domain', (SELECT host FROM public.domains d WHERE d.tenant_id = t.id"
             "              ORDER BY is_primary DESC, host LIMIT 1)) AS tenant,"
             " coalesce(sub.plan, 'free') AS plan"
-            " FROM users u JOIN public.tenants t ON t.id = $2"
+            " FROM %s.users u JOIN public.tenants t ON t.id = $2"
             " LEFT JOIN public.subscriptions sub ON sub.tenant_id = t.id WHERE u.id = $1::uuid",
-            2, p);
-        store_tx_rollback(c);
+            schema);
+        const char *p[] = {req->user, req->tenant};
+        st = store_query_one(c, &row, sql, 2, p);
+        if (st != SW_OK && st != SW_ENOTFOUND)
+            store_tenant_schema_forget(req->tenant); /* in case the schema is gone */
     }
     store_release(app->db, c);
     if (st == SW_ENOTFOUND || st == SW_EUNAUTH)

@@ -38,7 +38,44 @@ typedef struct endpoints_app {
 void *endpoints_app_init(bus_actor *a, sw_status *err);
 void endpoints_app_free(void *app);
 
+/* cache.c: the read model (see the file's comment). A snapshot of one tenant's endpoints in
+ * list order (created_at, id), each row the API object of its table columns as compact JSON
+ * without the closing brace, so a reader appends the live state fields and '}'. */
+typedef struct endpoints_row {
+    char id[40];
+    bool paused;
+    char *json; /* owned */
+    size_t len; /* of json without its closing brace */
+} endpoints_row;
+
+typedef struct endpoints_snapshot {
+    int refs; /* under the cache's lock */
+    char tenant[48];
+    char schema[48];   /* unquoted */
+    long long version; /* public.endpoint_versions of the schema when loaded (0: no row) */
+    size_t n;
+    endpoints_row *rows; /* owned, list order */
+    size_t *by_id;       /* owned: indexes of rows sorted by id */
+} endpoints_snapshot;
+
+/* The tenant's snapshot (*out: one reference, endpoints_snapshot_release), from memory unless
+ * reload or absent, else loaded on c (the schema from public.tenants) and kept. The caller
+ * checks it against the version its own statement sees. SW_ENOTFOUND/SW_EUNAUTH: no such
+ * tenant. */
+sw_status endpoints_snapshot_get(store_conn *c, const char *tenant, bool reload,
+                                 endpoints_snapshot **out);
+void endpoints_snapshot_release(endpoints_snapshot *s);
+/* The row with this id, or NULL. */
+const endpoints_row *endpoints_snapshot_find(const endpoints_snapshot *s, const char *id);
+
 /* crud.c */
+/* Whether req->param_id is one of the tenant's endpoints, as committed now (the read model,
+ * checked against the tenant's version in one prepared statement). SW_ENOTFOUND/SW_EUNAUTH:
+ * no such tenant. */
+sw_status endpoints_owned(store_conn *c, const bus_req *req, bool *owned);
+/* The API fields that come from the endpoints table (alias e), in response order: the
+ * snapshot's columns. The state fields (last_status, …) follow them. */
+const char *endpoints_fields(void);
 sw_status endpoints_list(const bus_req *req, bus_reply *rep);
 sw_status endpoints_create(const bus_req *req, bus_reply *rep);
 sw_status endpoints_get(const bus_req *req, bus_reply *rep);

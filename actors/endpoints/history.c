@@ -26,17 +26,13 @@ static bool id_valid(const char *s)
     return true;
 }
 
-/* Begins a tenant transaction and checks the endpoint is the tenant's. */
+/* Checks the endpoint is the tenant's (the read model: one prepared statement, no
+ * transaction; the telemetry reads below filter on the tenant anyway). */
 static sw_status own_endpoint(store_conn *c, const bus_req *req)
 {
-    json_t *row = NULL;
-    sw_status st = store_tx_begin_tenant(c, req->tenant);
-    if (st != SW_OK)
-        return st;
-    const char *p[] = {req->param_id};
-    st = store_query_one(c, &row, "SELECT 1 AS x FROM endpoints WHERE id = $1::uuid", 1, p);
-    json_decref(row);
-    return st;
+    bool owned = false;
+    sw_status st = endpoints_owned(c, req, &owned);
+    return st == SW_OK && !owned ? SW_ENOTFOUND : st;
 }
 
 static long query_int(const char *query, const char *name, long def, long min, long max)
@@ -132,12 +128,12 @@ sw_status endpoints_history_checks(store_conn *c, const char *tenant, const char
      * day holds fewer rows than asked for. */
     const char *p[] = {tenant, endpoint, f->region, ok, f->before_ms > 0 ? before : NULL,
                        limit,  "1 day"};
-    sw_status st = store_query(c, rows, NULL, checks_sql, 7, p);
+    sw_status st = store_query_prepared_json(c, rows, "endpoints_history_checks", checks_sql, 7, p);
     if (st == SW_OK && json_array_size(*rows) < (size_t)atoi(limit)) {
         json_decref(*rows);
         *rows = NULL;
         p[6] = "100 years";
-        st = store_query(c, rows, NULL, checks_sql, 7, p);
+        st = store_query_prepared_json(c, rows, "endpoints_history_checks", checks_sql, 7, p);
     }
     return st;
 }
@@ -191,8 +187,8 @@ sw_status endpoints_uptime(const bus_req *req, bus_reply *rep)
     if (st != SW_OK)
         return st;
     const char *p[] = {req->tenant, req->param_id};
-    st = store_query(
-        c, &rows, NULL,
+    st = store_query_prepared_json(
+        c, &rows, "endpoints_uptime",
         "SELECT w.name, coalesce(sum(h.checks), 0)::bigint AS checks,"
         " coalesce(sum(h.failures), 0)::bigint AS failures,"
         " coalesce(sum(h.latency_sum), 0) AS latency_sum,"

@@ -207,6 +207,7 @@ static const struct {
     {"sw_endpoints", "public.subscriptions", "SELECT"},
     {"sw_endpoints", "public.schedule", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "public.endpoint_state", "SELECT"},
+    {"sw_endpoints", "public.endpoint_versions", "SELECT"},
     {"sw_endpoints", "public.check_results", "SELECT"},
     {"sw_endpoints", "public.check_runs", "SELECT"},
     {"sw_endpoints", "public.check_history", "SELECT"},

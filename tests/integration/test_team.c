@@ -105,6 +105,12 @@ static const route_case cases[] = {
     {"PATCH", "/api/endpoints/{other}/", "{\"name\":\"x\"}", {403, 404, 404, 404}},
     {"DELETE", "/api/endpoints/{other}/", NULL, {403, 404, 404, 404}},
     {"GET", "/api/endpoints/{other}/checks/", NULL, {404, 404, 404, 404}},
+    /* Status pages are the admins' (the role is checked before the body: 400 only for them). */
+    {"GET", "/api/status-pages/", NULL, {403, 403, 200, 200}},
+    {"POST", "/api/status-pages/", "{\"name\":\"x\"}", {403, 403, 400, 400}},
+    {"GET", "/api/status-pages/{other}/", NULL, {403, 403, 404, 404}},
+    {"PATCH", "/api/status-pages/{other}/", "{\"name\":\"x\"}", {403, 403, 404, 404}},
+    {"DELETE", "/api/status-pages/{other}/", NULL, {403, 403, 404, 404}},
     /* The team: reads for everyone, changes for admins (the target here is a fresh viewer). */
     {"GET", "/api/team/members/", NULL, {200, 200, 200, 200}},
     {"PATCH", "/api/team/members/{viewer}/", "{\"role\":\"member\"}", {403, 403, 200, 200}},
@@ -119,12 +125,6 @@ static const route_case cases[] = {
     {"POST", "/api/tokens/", "{\"name\":\"ci\",\"role\":\"viewer\"}", {403, 403, 201, 201}},
     {"GET", "/api/audit-log/", NULL, {403, 403, 200, 200}},
     {"POST", "/api/auth/password-change/", "{}", {400, 400, 400, 400}},
-    /* Status pages are the admins' (the role is checked before the body: 400 only for them). */
-    {"GET", "/api/status-pages/", NULL, {403, 403, 200, 200}},
-    {"POST", "/api/status-pages/", "{\"name\":\"x\"}", {403, 403, 400, 400}},
-    {"GET", "/api/status-pages/{other}/", NULL, {403, 403, 404, 404}},
-    {"PATCH", "/api/status-pages/{other}/", "{\"name\":\"x\"}", {403, 403, 404, 404}},
-    {"DELETE", "/api/status-pages/{other}/", NULL, {403, 403, 404, 404}},
     /* Billing is the owner's (a Pro organization has nothing to buy: 400, not 403). */
     {"POST", "/api/billing/create-checkout-session/", "{}", {403, 403, 403, -1}},
 };
