@@ -96,12 +96,12 @@ bool sw_apitoken_decode(sw_apitoken *out, const char *subject, const char *data,
     json_t *exp = json_object_get(o, "expires_at");
     json_t *rev = json_object_get(o, "revoked");
     size_t bin_len = 0;
-    bool ok = hex && strlen(hex) == 2 * SW_APITOKEN_HASH_BYTES &&
-              sodium_hex2bin(out->hash, sizeof(out->hash), hex, strlen(hex), NULL, &bin_len,
-                             NULL) == 0 &&
-              bin_len == SW_APITOKEN_HASH_BYTES && is_uuid(user) && role &&
-              strlen(role) < sizeof(out->role) && role_valid(role) && json_is_integer(exp) &&
-              json_is_boolean(rev);
+    bool ok =
+        hex && strlen(hex) == 2 * SW_APITOKEN_HASH_BYTES &&
+        sodium_hex2bin(out->hash, sizeof(out->hash), hex, strlen(hex), NULL, &bin_len, NULL) == 0 &&
+        bin_len == SW_APITOKEN_HASH_BYTES && is_uuid(user) && role &&
+        strlen(role) < sizeof(out->role) && role_valid(role) && json_is_integer(exp) &&
+        json_is_boolean(rev);
     if (ok) {
         snprintf(out->user, sizeof(out->user), "%s", user);
         snprintf(out->role, sizeof(out->role), "%s", role);
@@ -235,20 +235,18 @@ static void on_record(natsConnection *nc, natsSubscription *sub, natsMsg *m, voi
     jsMsgMetaData *meta = NULL;
     (void)nc;
     (void)sub;
-    if (sw_apitoken_decode(&t, natsMsg_GetSubject(m), natsMsg_GetData(m),
-                           natsMsg_GetDataLength(m)))
+    if (sw_apitoken_decode(&t, natsMsg_GetSubject(m), natsMsg_GetData(m), natsMsg_GetDataLength(m)))
         sw_apitoken_set_put(s, &t);
     else
-        sw_log(SW_LOG_WARN, "malformed API-token record ignored", "subject",
-               natsMsg_GetSubject(m), NULL);
+        sw_log(SW_LOG_WARN, "malformed API-token record ignored", "subject", natsMsg_GetSubject(m),
+               NULL);
     if (natsMsg_GetMetaData(&meta, m) == NATS_OK)
         __atomic_store_n(&s->loaded_seq, meta->Sequence.Stream, __ATOMIC_RELEASE);
     jsMsgMetaData_Destroy(meta);
     natsMsg_Destroy(m);
 }
 
-sw_status sw_apitoken_set_watch(natsSubscription **sub, sw_apitoken_set *s, jsCtx *js,
-                                int wait_ms)
+sw_status sw_apitoken_set_watch(natsSubscription **sub, sw_apitoken_set *s, jsCtx *js, int wait_ms)
 {
     jsSubOptions so;
     jsStreamInfo *si = NULL;

@@ -74,7 +74,6 @@ size_t sw_apitoken_set_count(sw_apitoken_set *s);
 /* Watches stream SW_API_TOKENS (an ordered consumer from its first retained message) into s,
  * waiting up to wait_ms for what the stream held at start to be loaded. The subscription
  * lives until *sub is destroyed; s must outlive it. */
-sw_status sw_apitoken_set_watch(natsSubscription **sub, sw_apitoken_set *s, jsCtx *js,
-                                int wait_ms);
+sw_status sw_apitoken_set_watch(natsSubscription **sub, sw_apitoken_set *s, jsCtx *js, int wait_ms);
 
 #endif

@@ -21,8 +21,8 @@ sw_status auth_audit(store_conn *c, const bus_req *req, const char *actor_user, 
     const char *token = bus_req_header(req, BUS_H_API_TOKEN);
     char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     const char *user = actor_user ? actor_user : req->user;
-    const char *p[] = {user,        token,        action, target_type, target_id,
-                       target_label, req->client_ip, text ? text : "{}"};
+    const char *p[] = {user,      token,        action,         target_type,
+                       target_id, target_label, req->client_ip, text ? text : "{}"};
     /* The actor's label is kept with the entry: it outlives a removed member or a token. */
     sw_status st = store_query(
         c, NULL, NULL,
@@ -85,8 +85,7 @@ static json_t *link(const bus_req *req, const char *path, long page, long size)
 {
     const char *base = bus_req_header(req, BUS_H_BASE_URL);
     char out[512];
-    snprintf(out, sizeof(out), "%s%s?page=%ld&page_size=%ld", base ? base : "", path, page,
-             size);
+    snprintf(out, sizeof(out), "%s%s?page=%ld&page_size=%ld", base ? base : "", path, page, size);
     return json_string(out);
 }
 

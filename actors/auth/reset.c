@@ -121,12 +121,11 @@ sw_status auth_password_reset(const bus_req *req, bus_reply *rep)
         st = store_tx_commit(c);
     if (st != SW_OK)
         goto fail;
-    snprintf(link, sizeof(link), "%s/reset-password?token=%s.%s", app->frontend_url, tenant,
-             token);
+    snprintf(link, sizeof(link), "%s/reset-password?token=%s.%s", app->frontend_url, tenant, token);
     snprintf(msg_id, sizeof(msg_id), "reset:%.40s", hash + 2);
-    vars = json_pack("{s:s,s:s,s:i}", "organization",
-                     json_string_value(json_object_get(who, "name")), "link", link,
-                     "expires_hours", RESET_HOURS);
+    vars =
+        json_pack("{s:s,s:s,s:i}", "organization", json_string_value(json_object_get(who, "name")),
+                  "link", link, "expires_hours", RESET_HOURS);
     if (!vars || mail_enqueue(bus_actor_js(req->actor), "password_reset", email, vars, msg_id,
                               req->request_id) != SW_OK)
         sw_log(SW_LOG_ERROR, "password reset mail not queued", "tenant_id", tenant, NULL);
@@ -175,13 +174,14 @@ sw_status auth_password_reset_confirm(const bus_req *req, bus_reply *rep)
     }
     if (st != SW_OK)
         goto fail;
-    st = store_query_one(c, &row,
-                         "SELECT t.user_id::text AS user_id, u.email, t.used_at IS NOT NULL AS used,"
-                         " t.expires_at <= now() AS expired"
-                         " FROM email_tokens t JOIN users u ON u.id = t.user_id"
-                         " WHERE t.token_hash = $1::bytea AND t.purpose = 'password_reset'"
-                         " FOR UPDATE OF t",
-                         1, (const char *[]){hash});
+    st =
+        store_query_one(c, &row,
+                        "SELECT t.user_id::text AS user_id, u.email, t.used_at IS NOT NULL AS used,"
+                        " t.expires_at <= now() AS expired"
+                        " FROM email_tokens t JOIN users u ON u.id = t.user_id"
+                        " WHERE t.token_hash = $1::bytea AND t.purpose = 'password_reset'"
+                        " FOR UPDATE OF t",
+                        1, (const char *[]){hash});
     if (st == SW_ENOTFOUND) {
         st = bus_reply_error(rep, SW_EINVAL, "token_invalid", "This reset link is invalid.");
         goto out;
@@ -189,7 +189,8 @@ sw_status auth_password_reset_confirm(const bus_req *req, bus_reply *rep)
     if (st != SW_OK)
         goto fail;
     if (json_is_true(json_object_get(row, "used"))) {
-        st = bus_reply_error(rep, SW_EINVAL, "token_used", "This reset link has already been used.");
+        st =
+            bus_reply_error(rep, SW_EINVAL, "token_used", "This reset link has already been used.");
         goto out;
     }
     if (json_is_true(json_object_get(row, "expired"))) {

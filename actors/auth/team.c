@@ -40,7 +40,8 @@ static bool uuid_shaped(const char *s)
         char ch = s[i];
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
         if (dash ? ch != '-'
-                 : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+                 : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                     (ch >= 'A' && ch <= 'F')))
             return false;
     }
     return true;
@@ -68,9 +69,11 @@ sw_status auth_members_list(const bus_req *req, bus_reply *rep)
     return auth_list_page(
         req, rep, "/api/team/members/",
         "SELECT count(*) OVER () AS total_count, id::text AS id, email, role,"
-        " verified_at IS NOT NULL AS is_verified, " TS("created_at") " AS date_joined"
-        " FROM users ORDER BY array_position(ARRAY['owner','admin','member','viewer'], role),"
-        "  created_at, id LIMIT $1::int OFFSET $2::int",
+        " verified_at IS NOT NULL AS is_verified, " TS(
+            "created_at") " AS date_joined"
+                          " FROM users ORDER BY "
+                          "array_position(ARRAY['owner','admin','member','viewer'], role),"
+                          "  created_at, id LIMIT $1::int OFFSET $2::int",
         0, NULL, page, size);
 }
 
@@ -150,8 +153,8 @@ sw_status auth_members_patch(const bus_req *req, bus_reply *rep)
         st = unavailable(rep, SW_EUNAVAILABLE);
         goto out;
     }
-    sw_log(SW_LOG_INFO, "security: role changed", "event", "role_changed", "user_id",
-           req->param_id, "from", old, "to", role, "by", req->user, NULL);
+    sw_log(SW_LOG_INFO, "security: role changed", "event", "role_changed", "user_id", req->param_id,
+           "from", old, "to", role, "by", req->user, NULL);
     json_object_set_new(row, "role", json_string(role));
     bus_reply_json(rep, row);
     row = NULL;
@@ -272,7 +275,8 @@ sw_status auth_transfer_ownership(const bus_req *req, bus_reply *rep)
                               "SELECT id::text AS id, email, role FROM users"
                               " WHERE id = $1::uuid AND verified_at IS NOT NULL FOR UPDATE",
                               1, (const char *[]){uid})) == SW_ENOTFOUND) {
-        bus_reply_field_error(rep, "user_id", "Choose another verified member of the organization.");
+        bus_reply_field_error(rep, "user_id",
+                              "Choose another verified member of the organization.");
         st = SW_EINVAL;
         goto out;
     }
@@ -297,8 +301,8 @@ sw_status auth_transfer_ownership(const bus_req *req, bus_reply *rep)
         st = unavailable(rep, SW_EUNAVAILABLE);
         goto out;
     }
-    sw_log(SW_LOG_INFO, "security: ownership transferred", "event", "ownership_transferred",
-           "from", req->user, "to", uid, NULL);
+    sw_log(SW_LOG_INFO, "security: ownership transferred", "event", "ownership_transferred", "from",
+           req->user, "to", uid, NULL);
     bus_reply_json(rep, json_pack("{s:s,s:s}", "detail", "Ownership transferred.", "owner", uid));
     st = SW_OK;
     goto out;
@@ -325,10 +329,12 @@ sw_status auth_invitations_list(const bus_req *req, bus_reply *rep)
         req, rep, "/api/team/invitations/",
         "SELECT count(*) OVER () AS total_count, i.id::text AS id, i.email, i.role,"
         " json_build_object('id', i.invited_by, 'email', u.email) AS invited_by,"
-        " " TS("i.created_at") " AS created_at, " TS("i.expires_at") " AS expires_at"
-        " FROM invitations i LEFT JOIN users u ON u.id = i.invited_by"
-        " WHERE i.accepted_at IS NULL AND i.withdrawn_at IS NULL AND i.expires_at > now()"
-        " ORDER BY i.created_at DESC, i.id LIMIT $1::int OFFSET $2::int",
+        " " TS("i.created_at") " AS created_at, " TS(
+            "i.expires_at") " AS expires_at"
+                            " FROM invitations i LEFT JOIN users u ON u.id = i.invited_by"
+                            " WHERE i.accepted_at IS NULL AND i.withdrawn_at IS NULL AND "
+                            "i.expires_at > now()"
+                            " ORDER BY i.created_at DESC, i.id LIMIT $1::int OFFSET $2::int",
         0, NULL, page, size);
 }
 
@@ -382,13 +388,17 @@ sw_status auth_invitations_create(const bus_req *req, bus_reply *rep)
         st = store_query_one(
             c, &row,
             "WITH i AS (INSERT INTO invitations (email, role, token_hash, invited_by, expires_at)"
-            " VALUES ($1, $2, $3::bytea, $4::uuid, now() + interval '" STR(INVITE_DAYS) " days')"
-            " RETURNING *)"
-            " SELECT i.id::text AS id, i.email, i.role,"
-            "  json_build_object('id', i.invited_by, 'email', u.email) AS invited_by,"
-            "  " TS("i.created_at") " AS created_at, " TS("i.expires_at") " AS expires_at,"
-            "  (SELECT name FROM public.tenants WHERE id = $5) AS org"
-            " FROM i LEFT JOIN users u ON u.id = i.invited_by",
+            " VALUES ($1, $2, $3::bytea, $4::uuid, now() + interval '" STR(
+                INVITE_DAYS) " days')"
+                             " RETURNING *)"
+                             " SELECT i.id::text AS id, i.email, i.role,"
+                             "  json_build_object('id', i.invited_by, 'email', u.email) AS "
+                             "invited_by,"
+                             "  " TS("i.created_at") " AS created_at, " TS(
+                                 "i.expires_at") " AS expires_at,"
+                                                 "  (SELECT name FROM public.tenants WHERE id = "
+                                                 "$5) AS org"
+                                                 " FROM i LEFT JOIN users u ON u.id = i.invited_by",
             5, (const char *[]){email, role, hash, req->user, req->tenant});
     if (st != SW_OK)
         goto fail;
@@ -399,15 +409,15 @@ sw_status auth_invitations_create(const bus_req *req, bus_reply *rep)
         st = store_tx_commit(c);
     if (st != SW_OK)
         goto fail;
-    snprintf(link, sizeof(link), "%s/accept-invitation?token=%s.%s", app->frontend_url,
-             req->tenant, token);
+    snprintf(link, sizeof(link), "%s/accept-invitation?token=%s.%s", app->frontend_url, req->tenant,
+             token);
     snprintf(msg_id, sizeof(msg_id), "invite:%.40s", hash + 2);
-    const char *inviter = json_string_value(
-        json_object_get(json_object_get(row, "invited_by"), "email"));
-    vars = json_pack("{s:s,s:s,s:s,s:s,s:i}", "organization",
-                     json_string_value(json_object_get(row, "org")), "link", link, "role", role,
-                     "inviter", inviter ? inviter : "A colleague", "expires_hours",
-                     INVITE_DAYS * 24);
+    const char *inviter =
+        json_string_value(json_object_get(json_object_get(row, "invited_by"), "email"));
+    vars =
+        json_pack("{s:s,s:s,s:s,s:s,s:i}", "organization",
+                  json_string_value(json_object_get(row, "org")), "link", link, "role", role,
+                  "inviter", inviter ? inviter : "A colleague", "expires_hours", INVITE_DAYS * 24);
     if (!vars || mail_enqueue(bus_actor_js(req->actor), "invitation", email, vars, msg_id,
                               req->request_id) != SW_OK)
         sw_log(SW_LOG_ERROR, "invitation mail not queued", "invitation_id", id, NULL);
@@ -545,7 +555,8 @@ sw_status auth_accept_invitation(const bus_req *req, bus_reply *rep)
                          "  (SELECT count(*) FROM d) AS listed FROM u",
                          4, (const char *[]){email, pwhash, role, tenant});
     sodium_memzero(pwhash, sizeof(pwhash));
-    if (st == SW_ECONFLICT || (st == SW_OK && json_integer_value(json_object_get(user, "listed")) == 0)) {
+    if (st == SW_ECONFLICT ||
+        (st == SW_OK && json_integer_value(json_object_get(user, "listed")) == 0)) {
         store_tx_rollback(c);
         bus_reply_field_error(rep, "email", "A user with this email already exists.");
         st = SW_EINVAL;
@@ -554,9 +565,9 @@ sw_status auth_accept_invitation(const bus_req *req, bus_reply *rep)
     if (st != SW_OK)
         goto fail;
     const char *uid = json_string_value(json_object_get(user, "id"));
-    st = store_query(c, NULL, NULL,
-                     "UPDATE invitations SET accepted_at = now() WHERE id = $1::uuid", 1,
-                     (const char *[]){inv_id});
+    st =
+        store_query(c, NULL, NULL, "UPDATE invitations SET accepted_at = now() WHERE id = $1::uuid",
+                    1, (const char *[]){inv_id});
     if (st == SW_OK) {
         bus_req as = *req;
         as.tenant = tenant;
@@ -566,11 +577,11 @@ sw_status auth_accept_invitation(const bus_req *req, bus_reply *rep)
         st = store_tx_commit(c);
     if (st != SW_OK)
         goto fail;
-    sw_log(SW_LOG_INFO, "security: invitation accepted", "event", "invitation_accepted",
-           "user_id", uid, "tenant_id", tenant, NULL);
+    sw_log(SW_LOG_INFO, "security: invitation accepted", "event", "invitation_accepted", "user_id",
+           uid, "tenant_id", tenant, NULL);
     json_object_del(user, "listed");
-    bus_reply_json(rep, json_pack("{s:s,s:O}", "detail", "Welcome aboard. You can now log in.",
-                                  "user", user));
+    bus_reply_json(
+        rep, json_pack("{s:s,s:O}", "detail", "Welcome aboard. You can now log in.", "user", user));
     st = SW_CREATED;
     goto out;
 fail:

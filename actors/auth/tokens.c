@@ -18,8 +18,9 @@
 #define TOKEN_COLUMNS                                                                              \
     "t.id::text AS id, t.name, t.role, t.prefix,"                                                  \
     " json_build_object('id', t.created_by, 'email', u.email) AS created_by,"                      \
-    " " TS("t.created_at") " AS created_at, " TS("t.last_used_at") " AS last_used_at,"             \
-    " " TS("t.expires_at") " AS expires_at"
+    " " TS("t.created_at") " AS created_at, " TS(                                                  \
+        "t.last_used_at") " AS last_used_at,"                                                      \
+                          " " TS("t.expires_at") " AS expires_at"
 
 static sw_status unavailable(bus_reply *rep, sw_status st)
 {
@@ -39,14 +40,14 @@ sw_status auth_apitoken_publish(const bus_req *req, const char *id, const char *
     snprintf(t.tenant, sizeof(t.tenant), "%s", req->tenant);
     snprintf(t.user, sizeof(t.user), "%s", user);
     snprintf(t.role, sizeof(t.role), "%s", role);
-    if (!hash_hex || sodium_hex2bin(t.hash, sizeof(t.hash), hash_hex, strlen(hash_hex), NULL, &n,
-                                    NULL) != 0 ||
+    if (!hash_hex ||
+        sodium_hex2bin(t.hash, sizeof(t.hash), hash_hex, strlen(hash_hex), NULL, &n, NULL) != 0 ||
         n != sizeof(t.hash) || !sw_apitoken_encode(subject, sizeof(subject), &body, &t))
         return SW_EINTERNAL;
     snprintf(msg_id, sizeof(msg_id), "apitoken:%s:%s", id, revoked ? "revoked" : "created");
     jsCtx *js = bus_actor_js(req->actor);
-    sw_status st = js ? bus_js_publish(js, subject, body, msg_id, req->request_id)
-                      : SW_EUNAVAILABLE;
+    sw_status st =
+        js ? bus_js_publish(js, subject, body, msg_id, req->request_id) : SW_EUNAVAILABLE;
     json_decref(body);
     if (st != SW_OK)
         sw_log(SW_LOG_ERROR, "API token record not published", "token_id", id, "revoked",
@@ -171,7 +172,8 @@ sw_status auth_tokens_create(const bus_req *req, bus_reply *rep)
     st = store_tx_begin_tenant(c, req->tenant);
     if (st != SW_OK)
         goto fail;
-    const char *p[] = {name, role, prefix, bytea, req->user, exp_j && !json_is_null(exp_j) ? expires : NULL};
+    const char *p[] = {name,  role,      prefix,
+                       bytea, req->user, exp_j && !json_is_null(exp_j) ? expires : NULL};
     st = store_query_one(c, &row,
                          "WITH t AS (INSERT INTO api_tokens (name, role, prefix, token_hash,"
                          "  created_by, expires_at)"
@@ -200,10 +202,9 @@ sw_status auth_tokens_create(const bus_req *req, bus_reply *rep)
     json_decref(detail);
     /* The edges learn it before the client does: a token works as soon as it is shown. */
     if (st == SW_OK)
-        st = auth_apitoken_publish(req, id, req->user, role, hex,
-                                   (long long)json_integer_value(
-                                       json_object_get(row, "expires_epoch")),
-                                   false);
+        st = auth_apitoken_publish(
+            req, id, req->user, role, hex,
+            (long long)json_integer_value(json_object_get(row, "expires_epoch")), false);
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {

@@ -46,8 +46,8 @@ static char *user_add(const char *tenant, const char *role, char *email, size_t 
              tenant);
     const char *p[] = {email, hash, role, tenant};
     json_decref(it_sql(sql, 4, p));
-    json_t *rows = it_sql("SELECT user_id::text AS id FROM public.user_directory WHERE email = $1",
-                          1, p);
+    json_t *rows =
+        it_sql("SELECT user_id::text AS id FROM public.user_directory WHERE email = $1", 1, p);
     char *id = strdup(json_string_value(json_object_get(json_array_get(rows, 0), "id")));
     json_decref(rows);
     return id;
@@ -117,7 +117,9 @@ static const route_case cases[] = {
     {"DELETE", "/api/team/members/{viewer}/", NULL, {403, 403, 204, 204}},
     {"GET", "/api/team/invitations/", NULL, {403, 403, 200, 200}},
     {"POST", "/api/team/invitations/", "{invite}", {403, 403, 201, 201}},
-    {"POST", "/api/team/transfer-ownership/", "{\"user_id\":\"x\",\"password\":\"x\"}",
+    {"POST",
+     "/api/team/transfer-ownership/",
+     "{\"user_id\":\"x\",\"password\":\"x\"}",
      {403, 403, 403, 400}},
     {"GET", "/api/tokens/", NULL, {403, 403, 200, 200}},
     {"POST", "/api/tokens/", "{\"name\":\"ci\",\"role\":\"viewer\"}", {403, 403, 201, 201}},
@@ -325,6 +327,17 @@ static void test_api_tokens(void **state)
     r = api(bearer, "GET", "/api/tokens/", NULL);
     assert_int_equal(r->status, 403);
     it_resp_free(r);
+    /* The list shows when it was last used (the edge reports a use, at most once a minute). */
+    bool used = false;
+    for (int i = 0; i < 50 && !used; i++) {
+        r = api(o.auth[ADMIN], "GET", "/api/tokens/", NULL);
+        used = json_is_string(json_object_get(
+            json_array_get(json_object_get(r->body, "results"), 0), "last_used_at"));
+        it_resp_free(r);
+        if (!used)
+            usleep(100 * 1000);
+    }
+    assert_true(used);
     /* ... never on the auth routes ... */
     r = api(bearer, "GET", "/api/auth/me/", NULL);
     assert_int_equal(r->status, 401);
@@ -372,12 +385,13 @@ static void test_api_tokens(void **state)
     struct tm tm;
     gmtime_r(&at, &tm);
     strftime(soon, sizeof(soon), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    r = json_call(o.auth[ADMIN], "POST", "/api/tokens/",
-                  json_pack("{s:s,s:s,s:s}", "name", "short", "role", "viewer", "expires_at",
-                            soon));
+    r = json_call(
+        o.auth[ADMIN], "POST", "/api/tokens/",
+        json_pack("{s:s,s:s,s:s}", "name", "short", "role", "viewer", "expires_at", soon));
     assert_int_equal(r->status, 201);
     char short_bearer[128], short_id[64];
-    snprintf(short_bearer, sizeof(short_bearer), "Authorization: Bearer %s", jstr(r->body, "token"));
+    snprintf(short_bearer, sizeof(short_bearer), "Authorization: Bearer %s",
+             jstr(r->body, "token"));
     snprintf(short_id, sizeof(short_id), "%s", jstr(r->body, "id"));
     it_resp_free(r);
     assert_int_equal(wait_status(short_bearer, "/api/endpoints/", 200), 200);

@@ -3,8 +3,9 @@
  * the run used: SECRET_KEY, every NATS_PW_*, SW_PG_PASSWORD, the Stripe secrets, the metrics
  * token, the tests' passwords, a JWT, an Argon2id hash, an API token ("swt_" + 43 characters,
  * issue 21), or a 43-character token next to the word "refresh" or "token" (refresh tokens and
- * the links of verification, invitation and password-reset mails). Every line of an actor's log (not PostgreSQL's, NATS's or the
- * fakes') must also be one JSON object with time, level, actor and msg; ops/sw's own
+ * the links of verification, invitation and password-reset mails). Every line of an actor's log
+ * (not PostgreSQL's, NATS's or the fakes') must also be one JSON object with time, level, actor and
+ * msg; ops/sw's own
  * "===== … starting" marker lines are the only exception. What the Sentry ingest double received
  * (SW_SENTRY_DIR: every error event and crash the run sent) is held to the same secret checks. */
 #include "tests/support/it.h"
@@ -273,7 +274,8 @@ static void test_checker_catches_leaks(void **state)
         "{\"msg\":\"x\",\"refresh\":\"Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWp\"}"));
     assert_true(has_token_after_word("token=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"));
     assert_false(has_token_after_word("{\"refresh\":\"[redacted]\"}"));
-    assert_true(has_api_token("Authorization: Bearer swt_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"));
+    assert_true(
+        has_api_token("Authorization: Bearer swt_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"));
     assert_false(has_api_token("{\"prefix\":\"swt_AbCdEfGh\"}"));
     assert_false(has_token_after_word("{\"request_id\":\"9ec0245fa6815074345545c89471419c\"}"));
     assert_int_equal(check_json_line("t", 1,

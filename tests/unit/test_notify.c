@@ -146,7 +146,7 @@ static void assert_einval(json_t *job)
 static void unknown_kind_is_einval(void **state)
 {
     json_t *job = verify_job("alice@example.com", "Acme");
-    json_object_set_new(job, "kind", json_string("no_such_kind"));
+    json_object_set_new(job, "kind", json_string("password_reminder"));
     assert_einval(job);
     job = verify_job("alice@example.com", "Acme");
     json_object_set_new(job, "kind", json_string(""));
@@ -236,6 +236,41 @@ static void link_with_line_breaks_is_refused(void **state)
 }
 
 /* sw-billing's payment_failed job: to the owner, with the billing link, one line each. */
+/* Issue 21: the invitation and password-reset mails carry their link, and nothing an inviter
+ * types can add a header. */
+static void team_mails_render(void **state)
+{
+    (void)state;
+    char *msg = NULL;
+    json_t *job = json_pack(
+        "{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:i}}", "kind", "invitation", "to", "new@example.com", "vars",
+        "organization", "Acme\r\nBcc: x@y.z", "link",
+        "https://app.statuswatch.local/accept-invitation?token=t_x.abc", "role", "member",
+        "inviter", "boss@example.com", "expires_hours", 168);
+    assert_int_equal(notify_render(&msg, job, FROM, "inv.1"), SW_OK);
+    assert_crlf_only(msg);
+    assert_non_null(strstr(msg, "\r\nTo: <new@example.com>\r\n"));
+    assert_int_equal(lines_starting_with(msg, "Bcc:"), 0);
+    assert_non_null(strstr(msg, "https://app.statuswatch.local/accept-invitation?token=t_x.abc\r\n"));
+    assert_non_null(strstr(msg, "as member"));
+    assert_non_null(strstr(msg, "expires in 7 days"));
+    free(msg);
+    json_object_del(json_object_get(job, "vars"), "role");
+    assert_einval(job);
+
+    job = json_pack("{s:s,s:s,s:{s:s,s:s,s:i}}", "kind", "password_reset", "to", "a@example.com",
+                    "vars", "organization", "Acme", "link",
+                    "https://app.statuswatch.local/reset-password?token=t_x.def", "expires_hours",
+                    1);
+    assert_int_equal(notify_render(&msg, job, FROM, "rst.1"), SW_OK);
+    assert_non_null(strstr(msg, "\r\nSubject: Reset your StatusWatch password\r\n"));
+    assert_non_null(strstr(msg, "https://app.statuswatch.local/reset-password?token=t_x.def\r\n"));
+    assert_non_null(strstr(msg, "expires in 1 hour."));
+    free(msg);
+    json_object_set_new(json_object_get(job, "vars"), "link", json_string("https://x/\r\nBcc: y"));
+    assert_einval(job);
+}
+
 static void payment_failed_renders(void **state)
 {
     char *msg = NULL;
@@ -279,6 +314,7 @@ int main(void)
         cmocka_unit_test(organization_name_cannot_inject_headers),
         cmocka_unit_test(link_with_line_breaks_is_refused),
         cmocka_unit_test(payment_failed_renders),
+        cmocka_unit_test(team_mails_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,7 +133,7 @@ export default function TeamPage() {
             {sent && <Alert tone="success">Invitation sent to {sent}.</Alert>}
             <form onSubmit={submit} className="form" noValidate>
               <Field label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
-              <label className="field-label" htmlFor="invite-role">
+              <label className="label" htmlFor="invite-role">
                 Role
               </label>
               <select id="invite-role" value={inviteRole} onChange={(e) => setInviteRole(e.target.value as Role)}>

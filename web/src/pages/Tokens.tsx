@@ -86,7 +86,7 @@ export default function TokensPage() {
         <CardContent>
           <form onSubmit={submit} className="form" noValidate>
             <Field label="Name" value={name} onChange={(e) => setName(e.target.value)} />
-            <label className="field-label" htmlFor="token-role">
+            <label className="label" htmlFor="token-role">
               Role
             </label>
             <select id="token-role" value={tokenRole} onChange={(e) => setTokenRole(e.target.value as Role)}>
