@@ -15,20 +15,25 @@ typedef struct stream_def {
     const char *name;
     const char *subjects[2];
     jsRetentionPolicy retention;
-    int64_t max_age; /* ns; 0 = unlimited */
+    int64_t max_age;         /* ns; 0 = unlimited */
+    int64_t max_per_subject; /* 0 = unlimited */
 } stream_def;
 
 static const stream_def streams[] = {
-    {BUS_STREAM_JOBS, {BUS_SUBJ_JOBS}, js_WorkQueuePolicy, 0},
-    {BUS_STREAM_RESULTS, {BUS_SUBJ_RESULTS}, js_WorkQueuePolicy, 0},
-    {BUS_STREAM_EVENTS, {BUS_SUBJ_EVENTS}, js_LimitsPolicy, BUS_EVENTS_MAX_AGE_S *SEC},
-    {BUS_STREAM_DLQ, {BUS_SUBJ_DLQ}, js_LimitsPolicy, BUS_DLQ_MAX_AGE_S *SEC},
+    {BUS_STREAM_JOBS, {BUS_SUBJ_JOBS}, js_WorkQueuePolicy, 0, 0},
+    {BUS_STREAM_RESULTS, {BUS_SUBJ_RESULTS}, js_WorkQueuePolicy, 0, 0},
+    {BUS_STREAM_EVENTS, {BUS_SUBJ_EVENTS}, js_LimitsPolicy, BUS_EVENTS_MAX_AGE_S *SEC, 0},
+    {BUS_STREAM_DLQ, {BUS_SUBJ_DLQ}, js_LimitsPolicy, BUS_DLQ_MAX_AGE_S *SEC, 0},
     /* Revoked sessions (bus/revocation.h): kept as long as an access token lives. */
-    {"SW_REVOKED", {"sw.v1.revoked.>"}, js_LimitsPolicy, (900 + 60) * SEC},
+    {"SW_REVOKED", {"sw.v1.revoked.>"}, js_LimitsPolicy, (900 + 60) * SEC, 0},
+    /* Heartbeat pings for the recorder; ping keys for the edge, the last one of each key. */
+    {BUS_STREAM_PINGS, {BUS_SUBJ_PINGS}, js_WorkQueuePolicy, 0, 0},
+    {BUS_STREAM_PING_KEYS, {BUS_SUBJ_PING_KEYS}, js_LimitsPolicy, 0, 1},
     {BUS_STREAM_ADVISORIES,
      {BUS_SUBJ_ADVISORY_MAX_DELIVERIES, BUS_SUBJ_ADVISORY_TERMINATED},
      js_LimitsPolicy,
-     BUS_DLQ_MAX_AGE_S *SEC},
+     BUS_DLQ_MAX_AGE_S *SEC,
+     0},
 };
 
 static int is_not_ready(natsStatus s, jsErrCode jerr)
@@ -56,6 +61,8 @@ static sw_status apply_stream(jsCtx *js, const stream_def *d, int replicas, int 
     sc.Storage = js_FileStorage;
     sc.Replicas = replicas;
     sc.MaxAge = d->max_age;
+    if (d->max_per_subject)
+        sc.MaxMsgsPerSubject = d->max_per_subject;
     sc.Duplicates =
         BUS_DUPLICATE_WINDOW_S * SEC; /* the window in which a repeated Nats-Msg-Id is dropped */
     for (int waited = 0;; waited += 250) {
@@ -115,6 +122,9 @@ static const consumer_def consumers[] = {
     /* Results: the recorder writes batches; a failed batch is nak'd and comes back. */
     {BUS_STREAM_RESULTS, BUS_CONSUMER_RECORDER, NULL, BUS_RESULT_ACK_WAIT_S, 0,
      BUS_RESULT_MAX_ACK_PENDING, false},
+    /* Heartbeat pings: the recorder stores them in batches; a failed batch comes back. */
+    {BUS_STREAM_PINGS, BUS_CONSUMER_RECORDER_PINGS, NULL, BUS_PING_ACK_WAIT_S, 0,
+     BUS_PING_MAX_ACK_PENDING, false},
     /* Advisories: every max-delivery / terminate advisory of SW_JOBS waits here for the
      * dead-letter actor, even while it is down. */
     {BUS_STREAM_ADVISORIES, BUS_CONSUMER_DEADLETTER, NULL, BUS_DEADLETTER_ACK_WAIT_S, 0, 0, false},

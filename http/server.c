@@ -23,6 +23,7 @@
 #include "http/edge.h"
 #include "http/guard.h"
 #include "http/metrics.h"
+#include "http/pings.h"
 #include "bus/revocation.h"
 
 #define REFRESH_COOKIE "sw_refresh"
@@ -34,24 +35,26 @@ typedef struct edge {
     unsigned char jwt_key[SW_JWT_KEY_BYTES];
     const char *web_root;
     const char *trusted_proxies;
-    const char *listen;        /* SW_HTTP_LISTEN: the host of absolute URLs when nothing else is */
+    const char *listen; /* SW_HTTP_LISTEN: the host of absolute URLs when nothing else is */
     const char *ready_actors;
     int bus_timeout_ms;
     edge_metrics *metrics;
-    sw_revoked_set *revoked;       /* sessions whose access tokens are refused */
-    natsSubscription *revoked_sub; /* keeps `revoked` current (stream SW_REVOKED) */
-    jsCtx *js_metrics; /* its Wait bounds each JetStream info call of a scrape */
+    sw_revoked_set *revoked;         /* sessions whose access tokens are refused */
+    natsSubscription *revoked_sub;   /* keeps `revoked` current (stream SW_REVOKED) */
+    edge_ping_keys *ping_keys;       /* ping key hash → tenant, endpoint (heartbeats) */
+    natsSubscription *ping_keys_sub; /* keeps `ping_keys` current (stream SW_PING_KEYS) */
+    jsCtx *js_metrics;               /* its Wait bounds each JetStream info call of a scrape */
     const char *metrics_token;
     const char *regions;
     char inbox_prefix[96];
     bool production;
-    bool enforce_https;  /* redirect plain HTTP to the HTTPS listener (when there is one) */
-    char https_port[8];  /* "" without TLS */
-    edge_guard *guard;   /* connections per client address */
+    bool enforce_https;        /* redirect plain HTTP to the HTTPS listener (when there is one) */
+    char https_port[8];        /* "" without TLS */
+    edge_guard *guard;         /* connections per client address */
     const char *allowed_hosts; /* ALLOWED_HOSTS; NULL: any Host */
     char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
-    int body_timeout_ms; /* the whole body must arrive within this after the headers */
-    int header_timeout_ms; /* request line + headers (civetweb's request_timeout_ms) */
+    int body_timeout_ms;       /* the whole body must arrive within this after the headers */
+    int header_timeout_ms;     /* request line + headers (civetweb's request_timeout_ms) */
 } edge;
 
 typedef struct call {
@@ -431,6 +434,107 @@ out:
     free(body);
 }
 
+/* ---------------------------------------------------------------- heartbeat pings */
+
+static void send_text(struct mg_connection *conn, const edge *e, call *cl, int status,
+                      const char *text, bool head, const char *const *extra, int nextra)
+{
+    char clen[24];
+    start_response(conn, e, cl, status, true);
+    mg_response_header_add(conn, "Content-Type", "text/plain; charset=utf-8", -1);
+    for (int i = 0; i + 1 < nextra * 2; i += 2)
+        mg_response_header_add(conn, extra[i], extra[i + 1], -1);
+    snprintf(clen, sizeof(clen), "%zu", strlen(text));
+    mg_response_header_add(conn, "Content-Length", clen, -1);
+    mg_response_header_send(conn);
+    if (!head)
+        mg_write(conn, text, strlen(text));
+}
+
+/* GET|POST|HEAD /ping/<uuid>[/start|/fail|/<exit status>]: public, no token (the uuid is the
+ * secret). 200 "OK" once JetStream holds the ping for the recorder (the edge writes nothing
+ * else anywhere); 404 "not found" for a uuid no heartbeat has; 429 past BUS_PING_RATE_PER_S a
+ * second for one check. A POST body is kept up to BUS_PING_BODY_MAX bytes. */
+static void handle_ping(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                        call *cl)
+{
+    char uuid[BUS_UUID_LEN + 1], tenant[BUS_TENANT_MAX], endpoint[BUS_UUID_LEN + 1];
+    char subject[BUS_SUBJECT_MAX], msg_id[64], ua[257];
+    const char *kind = NULL;
+    int exit_status = -1;
+    char *body = NULL;
+    json_t *msg = NULL;
+    const char *m = ri->request_method;
+    bool head = strcmp(m, "HEAD") == 0;
+
+    cl->route = "/ping/{uuid}";
+    if (!head && strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0) {
+        const char *h[] = {"Allow", "GET, POST, HEAD"};
+        send_text(conn, e, cl, 405, "method not allowed", false, h, 1);
+        return;
+    }
+    if (!edge_ping_path(ri->local_uri, uuid, &kind, &exit_status)) {
+        send_text(conn, e, cl, 404, "not found", head, NULL, 0);
+        return;
+    }
+    edge_ping_verdict v =
+        edge_ping_keys_take(e->ping_keys, uuid, sw_epoch_ms() / 1000, tenant, endpoint);
+    if (v == EDGE_PING_UNKNOWN) {
+        send_text(conn, e, cl, 404, "not found", head, NULL, 0);
+        return;
+    }
+    if (v == EDGE_PING_LIMITED) {
+        const char *h[] = {"Retry-After", "1"};
+        send_text(conn, e, cl, 429, "rate limited", head, h, 1);
+        return;
+    }
+    bool has_body = ri->content_length > 0 ||
+                    (ri->content_length < 0 && mg_get_header(conn, "Transfer-Encoding"));
+    long len = has_body && strcmp(m, "POST") == 0 ? read_body(conn, ri, e, cl->t0, &body) : 0;
+    if (len == -1) {
+        send_text(conn, e, cl, 413, "request body too large", false, NULL, 0);
+        goto out;
+    }
+    if (len < 0) {
+        const char *h[] = {"Connection", "close"};
+        send_text(conn, e, cl, 400, "the request body could not be read", false, h, 1);
+        goto out;
+    }
+    if (len > BUS_PING_BODY_MAX)
+        len = BUS_PING_BODY_MAX;
+    if (body) {
+        len = (long)edge_utf8_clean(body, (size_t)len);
+        body[len] = '\0';
+    }
+    const char *agent = mg_get_header(conn, "User-Agent");
+    snprintf(ua, sizeof(ua), "%s", agent ? agent : "");
+    ua[edge_utf8_clean(ua, strlen(ua))] = '\0';
+    bus_ping p = {.ping_id = cl->request_id,
+                  .endpoint_id = endpoint,
+                  .kind = kind,
+                  .exit_status = exit_status,
+                  .received_at_ms = sw_epoch_ms(),
+                  .method = m,
+                  .client_ip = cl->client_ip,
+                  .user_agent = ua,
+                  .body = body ? body : ""};
+    snprintf(p.tenant_id, sizeof(p.tenant_id), "%s", tenant);
+    snprintf(msg_id, sizeof(msg_id), BUS_ID_PING_FMT, cl->request_id);
+    msg = bus_subject_ping(subject, sizeof(subject), tenant) ? bus_ping_encode(&p) : NULL;
+    sw_status st = msg ? bus_js_publish(e->js, subject, msg, msg_id, cl->request_id) : SW_EINTERNAL;
+    if (st != SW_OK) {
+        const char *h[] = {"Retry-After", "5"};
+        sw_log(SW_LOG_WARN, "ping not stored", "endpoint_id", endpoint, "status",
+               sw_status_name(st), NULL);
+        send_text(conn, e, cl, 503, "unavailable, try again shortly", head, h, 1);
+        goto out;
+    }
+    send_text(conn, e, cl, 200, "OK", head, NULL, 0);
+out:
+    json_decref(msg);
+    free(body);
+}
+
 /* ---------------------------------------------------------------- health */
 
 /* The edge holds no database connection: sw-tenancy answers the database and migration checks
@@ -664,14 +768,14 @@ static bool dashboard_init(void)
         if (!sw_sentry_dsn_parse(&dsn, web_dsn, why, sizeof(why))) {
             sw_log(SW_LOG_ERROR, "refusing to start", "setting",
                    getenv("SW_WEB_SENTRY_DSN") && *getenv("SW_WEB_SENTRY_DSN") ? "SW_WEB_SENTRY_DSN"
-                                                                              : "SENTRY_DSN",
+                                                                               : "SENTRY_DSN",
                    "reason", why, NULL);
             return false;
         }
-        cfg = json_pack("{s:{s:s,s:s,s:s,s:f}}", "sentry", "dsn", web_dsn, "environment",
-                        sw_config_str("SENTRY_ENVIRONMENT", sw_config_str("SW_ENV", "development")),
-                        "release", sw_release, "traces_sample_rate",
-                        sw_sentry_traces_sample_rate());
+        cfg =
+            json_pack("{s:{s:s,s:s,s:s,s:f}}", "sentry", "dsn", web_dsn, "environment",
+                      sw_config_str("SENTRY_ENVIRONMENT", sw_config_str("SW_ENV", "development")),
+                      "release", sw_release, "traces_sample_rate", sw_sentry_traces_sample_rate());
         /* The host was checked by the DSN parser: no quote, space or semicolon can get in. */
         char *p = strstr(dashboard_csp, "connect-src 'self'");
         char rest[1024];
@@ -792,8 +896,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         cl.route = "bad_host";
         const char *h[] = {"Connection", "close"};
         send_detail(conn, e, &cl, 400, "Invalid Host header.", h, 1);
-    } else if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready &&
-               !metrics) {
+    } else if (e->enforce_https && e->https_port[0] && !cl.tls && !health && !ready && !metrics) {
         /* Load balancers and Prometheus keep talking plain HTTP to these. */
         cl.route = "https_redirect";
         redirect_https(conn, ri, e, &cl);
@@ -802,6 +905,8 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         handle_config(conn, ri, e, &cl);
     } else if (strncmp(uri, "/api/", 5) == 0) {
         handle_api(conn, ri, e, &cl);
+    } else if (strncmp(uri, EDGE_PING_PREFIX, strlen(EDGE_PING_PREFIX)) == 0) {
+        handle_ping(conn, ri, e, &cl);
     } else if (health) {
         cl.route = "/health/";
         handle_health(conn, e, &cl, false);
@@ -890,8 +995,9 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
     char code[8];
     snprintf(code, sizeof(code), "%d", status);
     sw_log_ctx_set(id, NULL);
-    sw_log(SW_LOG_INFO, status == 408 ? "request headers timed out" : "request refused by the server",
-           "status", code, "peer", ri ? ri->remote_addr : NULL, NULL);
+    sw_log(SW_LOG_INFO,
+           status == 408 ? "request headers timed out" : "request refused by the server", "status",
+           code, "peer", ri ? ri->remote_addr : NULL, NULL);
     sw_log_ctx_clear();
     return 0;
 }
@@ -1039,6 +1145,10 @@ int main(void)
     if (sw_revoked_set_new(&e.revoked) != SW_OK ||
         sw_revoked_set_watch(&e.revoked_sub, e.revoked, e.js, 5000) != SW_OK)
         goto out;
+    /* Heartbeat pings are answered from memory: which endpoint each ping key names. */
+    if (edge_ping_keys_new(&e.ping_keys) != SW_OK ||
+        edge_ping_keys_watch(&e.ping_keys_sub, e.ping_keys, e.js, 5000) != SW_OK)
+        goto out;
 
     /* Slow clients (README "Slow clients"): one worker thread per open connection, so a cap
      * per client address well below the thread count, and deadlines for headers and bodies. */
@@ -1134,14 +1244,18 @@ out:
     edge_guard_free(e.guard);
     if (e.revoked_sub)
         natsSubscription_Unsubscribe(e.revoked_sub);
+    if (e.ping_keys_sub)
+        natsSubscription_Unsubscribe(e.ping_keys_sub);
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
     natsSubscription_Destroy(e.revoked_sub);
+    natsSubscription_Destroy(e.ping_keys_sub);
     jsCtx_Destroy(e.js);
     jsCtx_Destroy(e.js_metrics);
     natsConnection_Destroy(e.nc);
     edge_metrics_free(e.metrics);
     sw_revoked_set_free(e.revoked);
+    edge_ping_keys_free(e.ping_keys);
     if (pem_tmp[0])
         unlink(pem_tmp);
     sodium_memzero(e.jwt_key, sizeof(e.jwt_key));
