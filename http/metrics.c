@@ -246,6 +246,7 @@ typedef struct stats_view {
     json_t *endpoints_by_plan; /* owned */
     double lag_seconds;        /* < 0 when nobody reported it */
     double dlq_messages;       /* < 0 when nobody reported it */
+    json_t *consumers;         /* owned: "<stream>\n<consumer>" -> {pending, ack_pending, ...} */
 } stats_view;
 
 static void merge_max(json_t **into, json_t *from)
@@ -302,6 +303,36 @@ static void add_checks(stats_view *sv, const char *region, json_t *data)
     rc->buckets[NCHECK_BUCKETS] += data_int(data, BUS_CHECK_MS_COUNTER_INF);
 }
 
+/* Consumer backlogs as sw-deadletter reports them ({"stream", "consumer", "pending", ...}).
+ * Two instances report the same JetStream state a moment apart: the larger value stays. */
+static void add_consumers(stats_view *sv, json_t *list)
+{
+    size_t i;
+    json_t *c;
+    if (!json_is_array(list))
+        return;
+    if (!sv->consumers)
+        sv->consumers = json_object();
+    json_array_foreach(list, i, c)
+    {
+        const char *stream = json_string_value(json_object_get(c, "stream"));
+        const char *name = json_string_value(json_object_get(c, "consumer"));
+        char key[256];
+        if (!stream || !name || json_object_size(sv->consumers) >= 256)
+            continue;
+        snprintf(key, sizeof(key), "%s\n%s", stream, name);
+        json_t *have = json_object_get(sv->consumers, key);
+        if (!have) {
+            json_object_set_new(sv->consumers, key, json_deep_copy(c));
+            continue;
+        }
+        const char *fields[] = {"pending", "ack_pending", "redelivered"};
+        for (size_t f = 0; f < 3; f++)
+            if (data_int(c, fields[f]) > data_int(have, fields[f]))
+                json_object_set(have, fields[f], json_object_get(c, fields[f]));
+    }
+}
+
 /* One $SRV.STATS to every actor (bus_gather, a short window so a scrape stays fast). */
 static void gather_stats(const edge_metrics_sources *src, stats_view *sv)
 {
@@ -345,57 +376,39 @@ static void gather_stats(const edge_metrics_sources *src, stats_view *sv)
         json_t *dlq = json_object_get(data, "dlq_messages");
         if (json_is_integer(dlq) && (double)json_integer_value(dlq) > sv->dlq_messages)
             sv->dlq_messages = (double)json_integer_value(dlq);
+        add_consumers(sv, json_object_get(data, "consumers"));
     }
     json_decref(replies);
 }
 
-/* False when JetStream did not answer in time: the scrape then skips the other calls, so one
- * outage costs one wait, not one per consumer. */
-static bool put_consumer(FILE *f, FILE *f2, jsCtx *js, const char *stream, const char *consumer)
+/* sw_jetstream_consumer_* from sw-deadletter's backlog snapshot. The families are always
+ * declared; a consumer's samples are missing while no sw-deadletter answers (alert on
+ * absent(sw_jetstream_consumer_pending) for that, see ops/prometheus/). */
+static void put_jetstream(FILE *f, const stats_view *sv)
 {
-    jsConsumerInfo *ci = NULL;
-    jsErrCode jerr = 0;
-    char s[96], c[160];
-    natsStatus st = js_GetConsumerInfo(&ci, js, stream, consumer, NULL, &jerr);
-    if (st != NATS_OK || !ci) {
-        sw_log(SW_LOG_DEBUG, "metrics: consumer info unavailable", "consumer", consumer, NULL);
-        return st != NATS_TIMEOUT;
+    static const struct {
+        const char *field, *name, *help;
+    } fam[] = {
+        {"pending", "sw_jetstream_consumer_pending",
+         "Messages in the stream not yet delivered to the consumer."},
+        {"ack_pending", "sw_jetstream_consumer_ack_pending",
+         "Messages delivered to the consumer and not acknowledged yet."},
+        {"redelivered", "sw_jetstream_consumer_redelivered",
+         "Messages delivered to the consumer more than once and not acknowledged yet."},
+    };
+    for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+        const char *key;
+        json_t *c;
+        fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", fam[k].name, fam[k].help, fam[k].name);
+        json_object_foreach(sv->consumers, key, c)
+        {
+            char s[96], n[160];
+            edge_metrics_escape(s, sizeof(s), str_or_empty(json_object_get(c, "stream")));
+            edge_metrics_escape(n, sizeof(n), str_or_empty(json_object_get(c, "consumer")));
+            fprintf(f, "%s{stream=\"%s\",consumer=\"%s\"} %lld\n", fam[k].name, s, n,
+                    (long long)data_int(c, fam[k].field));
+        }
     }
-    edge_metrics_escape(s, sizeof(s), stream);
-    edge_metrics_escape(c, sizeof(c), consumer);
-    fprintf(f, "sw_jetstream_consumer_pending{stream=\"%s\",consumer=\"%s\"} %llu\n", s, c,
-            (unsigned long long)ci->NumPending);
-    fprintf(f2, "sw_jetstream_consumer_ack_pending{stream=\"%s\",consumer=\"%s\"} %lld\n", s, c,
-            (long long)ci->NumAckPending);
-    jsConsumerInfo_Destroy(ci);
-    return true;
-}
-
-static void put_jetstream(FILE *f, const edge_metrics_sources *src)
-{
-    char *acks = NULL, regions[512];
-    size_t acks_len = 0;
-    FILE *f2 = open_memstream(&acks, &acks_len);
-    if (!f2)
-        return;
-    fprintf(f, "# HELP sw_jetstream_consumer_pending Messages in the stream not yet delivered to "
-               "the consumer.\n# TYPE sw_jetstream_consumer_pending gauge\n");
-    fprintf(f2, "# HELP sw_jetstream_consumer_ack_pending Messages delivered to the consumer and "
-                "not acknowledged yet.\n# TYPE sw_jetstream_consumer_ack_pending gauge\n");
-    bool up = put_consumer(f, f2, src->js, BUS_STREAM_JOBS, BUS_CONSUMER_MAILER);
-    snprintf(regions, sizeof(regions), "%s",
-             src->regions && *src->regions ? src->regions : "local");
-    char *save = NULL;
-    for (char *r = strtok_r(regions, ", ", &save); r && up; r = strtok_r(NULL, ", ", &save)) {
-        char durable[96];
-        bus_consumer_probers(durable, sizeof(durable), r);
-        up = put_consumer(f, f2, src->js, BUS_STREAM_JOBS, durable);
-    }
-    up = up && put_consumer(f, f2, src->js, BUS_STREAM_RESULTS, BUS_CONSUMER_RECORDER);
-    up = up && put_consumer(f, f2, src->js, BUS_STREAM_ADVISORIES, BUS_CONSUMER_DEADLETTER);
-    fclose(f2);
-    fwrite(acks, 1, acks_len, f);
-    free(acks);
 }
 
 /* Writes one "name{plan=...} n" line per plan of by_plan ({"free": n, ...}), free and pro
@@ -585,10 +598,10 @@ sw_status edge_metrics_render(char **out, size_t *len, edge_metrics *m,
     put_checks(f, &sv);
     put_gauges(f, &sv);
     put_actors(f, &sv, src->actors);
+    put_jetstream(f, &sv);
     json_decref(sv.tenants_by_plan);
     json_decref(sv.endpoints_by_plan);
-    if (src->js && src->nc && natsConnection_Status(src->nc) == NATS_CONN_STATUS_CONNECTED)
-        put_jetstream(f, src);
+    json_decref(sv.consumers);
     if (fclose(f) != 0) {
         free(buf);
         return SW_EINTERNAL;

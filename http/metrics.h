@@ -3,8 +3,9 @@
  * everything else is collected at scrape time with a few cheap calls, each bounded by a
  * timeout: one $SRV.STATS to every actor (the probers' check counters and check durations,
  * summed per region; the gauges sw-tenancy, sw-scheduler and sw-deadletter read from what they
- * own: tenants and endpoints by plan, scheduler lag, DLQ size) and JetStream consumer info.
- * The edge holds no database connection. */
+ * own: tenants and endpoints by plan, scheduler lag, DLQ size; sw-deadletter's snapshot of
+ * every durable consumer's backlog). The edge holds no database connection and asks JetStream
+ * nothing for a scrape. */
 #ifndef SW_METRICS_H
 #define SW_METRICS_H
 
@@ -19,8 +20,6 @@ typedef struct edge_metrics edge_metrics;
 /* Where a scrape reads from; all borrowed for the duration of the call. */
 typedef struct edge_metrics_sources {
     natsConnection *nc;       /* $SRV.STATS of every actor */
-    jsCtx *js;                /* consumer info; its Wait bounds each call */
-    const char *regions;      /* SW_REGIONS: one probers-<region> consumer each */
     const char *inbox_prefix; /* where STATS replies may arrive (_INBOX_<user>) */
     int timeout_ms;           /* the STATS window at most */
     const char *actors;       /* SW_READY_ACTORS: each gets sw_actor_instances, 0 when silent */

@@ -43,9 +43,7 @@ typedef struct edge {
     natsSubscription *revoked_sub;   /* keeps `revoked` current (stream SW_REVOKED) */
     edge_ping_keys *ping_keys;       /* ping key hash → tenant, endpoint (heartbeats) */
     natsSubscription *ping_keys_sub; /* keeps `ping_keys` current (stream SW_PING_KEYS) */
-    jsCtx *js_metrics;               /* its Wait bounds each JetStream info call of a scrape */
     const char *metrics_token;
-    const char *regions;
     char inbox_prefix[96];
     bool production;
     bool enforce_https;        /* redirect plain HTTP to the HTTPS listener (when there is one) */
@@ -741,8 +739,6 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
         return;
     }
     edge_metrics_sources src = {.nc = e->nc,
-                                .js = e->js_metrics,
-                                .regions = e->regions,
                                 .inbox_prefix = e->inbox_prefix,
                                 .timeout_ms = 300,
                                 .actors = e->ready_actors};
@@ -1111,7 +1107,6 @@ int main(void)
     e.bus_timeout_ms = (int)sw_config_long("SW_BUS_TIMEOUT_MS", 5000, 100, 120000, NULL);
     e.metrics_token = sw_config_str("SW_METRICS_TOKEN", NULL);
     e.production = sw_config_is_production();
-    e.regions = sw_config_str("SW_REGIONS", "local");
     e.enforce_https = sw_config_bool("ENFORCE_HTTPS", false);
     e.allowed_hosts = sw_config_str("ALLOWED_HOSTS", NULL);
     if (e.production && !e.allowed_hosts) {
@@ -1138,13 +1133,6 @@ int main(void)
     if (bus_connect(&e.nc, "sw-edge", 0) != SW_OK ||
         natsConnection_JetStream(&e.js, e.nc, NULL) != NATS_OK)
         goto out;
-    {
-        jsOptions jo;
-        jsOptions_Init(&jo);
-        jo.Wait = 300;
-        if (natsConnection_JetStream(&e.js_metrics, e.nc, &jo) != NATS_OK)
-            goto out;
-    }
     /* Fail closed: an edge that cannot see revocations would honour ended sessions. */
     if (sw_revoked_set_new(&e.revoked) != SW_OK ||
         sw_revoked_set_watch(&e.revoked_sub, e.revoked, e.js, 5000) != SW_OK)
@@ -1255,7 +1243,6 @@ out:
     natsSubscription_Destroy(e.revoked_sub);
     natsSubscription_Destroy(e.ping_keys_sub);
     jsCtx_Destroy(e.js);
-    jsCtx_Destroy(e.js_metrics);
     natsConnection_Destroy(e.nc);
     edge_metrics_free(e.metrics);
     sw_revoked_set_free(e.revoked);

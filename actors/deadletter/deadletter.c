@@ -1,6 +1,7 @@
 /* Advisory -> stored dead letter -> SW_DLQ -> removed from SW_JOBS. Every step is idempotent
  * (primary key, Nats-Msg-Id, delete of a deleted message), so an advisory handled twice
  * changes nothing. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 
 typedef struct deadletter {
     store_pool *db;
+    pthread_mutex_t lock;
+    json_t *consumers; /* owned, under lock: the last backlog snapshot (consumer_gauges_turn) */
 } deadletter;
 
 /* Handles one advisory; false when it should be retried later. */
@@ -117,10 +120,94 @@ void deadletter_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
     }
 }
 
+/* ---------------------------------------------------------------- consumer backlogs */
+
+/* JetStream's answer to one info or list call bounds a snapshot; a server that does not answer
+ * ends the snapshot at the first call instead of one wait per stream. */
+#define GAUGES_JS_WAIT_MS 1000
+#define GAUGES_EVERY_MS 2000
+#define GAUGES_MAX_CONSUMERS 256
+
+/* {"stream", "consumer", "pending", "ack_pending", "redelivered"} of every durable consumer
+ * of every stream, or NULL when JetStream did not answer. New reference. */
+static json_t *snapshot_consumers(jsCtx *js)
+{
+    jsStreamNamesList *names = NULL;
+    jsErrCode jerr = 0;
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Wait = GAUGES_JS_WAIT_MS;
+    if (js_StreamNames(&names, js, &o, &jerr) != NATS_OK || !names)
+        return NULL;
+    json_t *out = json_array();
+    for (int i = 0; i < names->Count && json_array_size(out) < GAUGES_MAX_CONSUMERS; i++) {
+        jsConsumerInfoList *list = NULL;
+        natsStatus s = js_Consumers(&list, js, names->List[i], &o, &jerr);
+        if (s == NATS_TIMEOUT) {
+            json_decref(out);
+            out = NULL;
+            break;
+        }
+        for (int k = 0; s == NATS_OK && list && k < list->Count; k++) {
+            const jsConsumerInfo *ci = list->List[k];
+            /* Ephemeral consumers (the edge's ordered watch of SW_REVOKED, a CLI's peek) come
+             * and go with their clients: only the topology's durables are series. */
+            if (!ci->Config || !ci->Config->Durable || !*ci->Config->Durable ||
+                json_array_size(out) >= GAUGES_MAX_CONSUMERS)
+                continue;
+            json_array_append_new(out, json_pack("{s:s,s:s,s:I,s:I,s:I}", "stream", ci->Stream,
+                                                 "consumer", ci->Name, "pending",
+                                                 (json_int_t)ci->NumPending, "ack_pending",
+                                                 (json_int_t)ci->NumAckPending, "redelivered",
+                                                 (json_int_t)ci->NumRedelivered));
+        }
+        jsConsumerInfoList_Destroy(list);
+    }
+    jsStreamNamesList_Destroy(names);
+    return out;
+}
+
+void deadletter_gauges_turn(bus_actor *a, void *app, natsMsg **msgs, int n)
+{
+    (void)msgs;
+    (void)n;
+    deadletter *d = app;
+    json_t *snap = snapshot_consumers(bus_actor_js(a));
+    pthread_mutex_lock(&d->lock);
+    json_decref(d->consumers);
+    d->consumers = snap; /* NULL: JetStream silent, the gauges are left out rather than stale */
+    pthread_mutex_unlock(&d->lock);
+    for (int waited = 0; waited < GAUGES_EVERY_MS && !bus_actor_stopping(a); waited += 100)
+        nats_Sleep(100);
+}
+
+void deadletter_stats(bus_actor *a, json_t *data)
+{
+    deadletter *d = bus_actor_app(a);
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Wait = 400; /* the micro thread answers STATS: never wait long for JetStream */
+    if (js_GetStreamInfo(&si, bus_actor_js(a), "SW_DLQ", &o, &jerr) == NATS_OK && si)
+        json_object_set_new(data, "dlq_messages", json_integer((json_int_t)si->State.Msgs));
+    jsStreamInfo_Destroy(si);
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->lock);
+    if (d->consumers)
+        json_object_set_new(data, "consumers", json_deep_copy(d->consumers));
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
 void *deadletter_app_init(bus_actor *a, sw_status *err)
 {
     (void)a;
     deadletter *d = calloc(1, sizeof(*d));
+    if (d)
+        pthread_mutex_init(&d->lock, NULL);
     if (!d || store_pool_new(&d->db, sw_config_str("DATABASE_URL", ""), 1) != SW_OK) {
         deadletter_app_free(d);
         *err = SW_EINTERNAL;
@@ -135,17 +222,7 @@ void deadletter_app_free(void *arg)
     if (!d)
         return;
     store_pool_free(d->db);
+    json_decref(d->consumers);
+    pthread_mutex_destroy(&d->lock);
     free(d);
-}
-
-void deadletter_stats(bus_actor *a, json_t *data)
-{
-    jsStreamInfo *si = NULL;
-    jsErrCode jerr = 0;
-    jsOptions o;
-    jsOptions_Init(&o);
-    o.Wait = 400; /* the micro thread answers STATS: never wait long for JetStream */
-    if (js_GetStreamInfo(&si, bus_actor_js(a), "SW_DLQ", &o, &jerr) == NATS_OK && si)
-        json_object_set_new(data, "dlq_messages", json_integer((json_int_t)si->State.Msgs));
-    jsStreamInfo_Destroy(si);
 }

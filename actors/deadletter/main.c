@@ -2,7 +2,7 @@
  * advisories captured in SW_ADVISORIES (so none is lost while this actor is down), fetches the
  * original job from SW_JOBS by stream sequence, stores it with the reason in
  * public.dead_letters, republishes it to SW_DLQ (sw.v1.dlq.SW_JOBS) and removes it from
- * SW_JOBS. */
+ * SW_JOBS. It also reports every durable consumer's backlog for /metrics. */
 #include "actors/deadletter/deadletter.h"
 
 static const bus_worker workers[] = {
@@ -11,6 +11,7 @@ static const bus_worker workers[] = {
      .batch = 64,
      .wait_ms = 500,
      .handle = deadletter_batch},
+    {.stream = NULL, .handle = deadletter_gauges_turn},
 };
 
 static const bus_actor_def actor = {

@@ -249,6 +249,7 @@ static void test_format_and_families(void **state)
         "# TYPE sw_scheduler_lag_seconds gauge",
         "# TYPE sw_jetstream_consumer_pending gauge",
         "# TYPE sw_jetstream_consumer_ack_pending gauge",
+        "# TYPE sw_jetstream_consumer_redelivered gauge",
         "# TYPE sw_dlq_messages gauge",
         "# TYPE sw_tenants gauge",
         "# TYPE sw_endpoints gauge",
@@ -261,7 +262,9 @@ static void test_format_and_families(void **state)
     const char *consumers[] = {"SW_JOBS\",consumer=\"mailer", "SW_JOBS\",consumer=\"probers-local",
                                "SW_JOBS\",consumer=\"probers-eu-west",
                                "SW_RESULTS\",consumer=\"recorder",
-                               "SW_ADVISORIES\",consumer=\"deadletter"};
+                               "SW_ADVISORIES\",consumer=\"deadletter",
+                               /* every durable is reported (sw-deadletter lists them) */
+                               "SW_EVENTS\",consumer=\"auth-alerts"};
     for (size_t i = 0; i < sizeof(consumers) / sizeof(consumers[0]); i++) {
         char s[160];
         snprintf(s, sizeof(s), "sw_jetstream_consumer_pending{stream=\"%s\"}", consumers[i]);
