@@ -26,6 +26,9 @@ static const edge_route routes[] = {
     {"DELETE", "/api/endpoints/{id}/", "sw.v1.endpoints.delete", EDGE_ACCESS, 0},
     {"GET", "/api/endpoints/{id}/checks/", "sw.v1.endpoints.checks", EDGE_ACCESS, 0},
     {"GET", "/api/endpoints/{id}/uptime/", "sw.v1.endpoints.uptime", EDGE_ACCESS, 0},
+    {"GET", "/api/endpoints/{id}/pings/", "sw.v1.endpoints.pings", EDGE_ACCESS, 0},
+    {"POST", "/api/endpoints/{id}/rotate-ping-url/", "sw.v1.endpoints.rotate_ping_url", EDGE_ACCESS,
+     0},
     {"GET", "/api/schema/", NULL, EDGE_PUBLIC, EDGE_LOCAL},
     {"GET", "/api/docs/", NULL, EDGE_PUBLIC, EDGE_LOCAL},
 };

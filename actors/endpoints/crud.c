@@ -22,9 +22,13 @@
     " e.recovery_threshold, e.paused, " TS("e.created_at") " AS created_at,"                   \
     " " TS("e.updated_at") " AS updated_at,"                                                    \
     " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS last_status,"  \
-    " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status"
+    " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status,"  \
+    " e.ping_key::text AS ping_key, e.period_seconds, e.cron, e.tz, e.grace_seconds,"          \
+    " " TS("hs.next_expected_at") " AS next_ping_at, " TS("hs.last_ping_at") " AS last_ping_at"
+/* The recorder's state of the endpoint (and, for a heartbeat, of its pings). */
 #define ENDPOINT_STATE_JOIN                                                                     \
-    " LEFT JOIN public.endpoint_state s ON s.endpoint_id = e.id AND s.tenant_id = $1"
+    " LEFT JOIN public.endpoint_state s ON s.endpoint_id = e.id AND s.tenant_id = $1"           \
+    " LEFT JOIN public.heartbeat_state hs ON hs.endpoint_id = e.id AND hs.tenant_id = $1"
 #define SELECT_ENDPOINT ENDPOINT_COLUMNS " FROM endpoints e" ENDPOINT_STATE_JOIN
 
 /* A page of the list and the total in one statement, on the schema named outright (%s: the
@@ -112,10 +116,18 @@ static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
     return st == SW_OK ? SW_OK : fail(rep, st);
 }
 
+sw_status endpoints_fetch(store_conn *c, const char *const p[2], json_t **row)
+{
+    return store_query_one(c, row, SELECT_ENDPOINT " WHERE e.id = $2::uuid", 2, p);
+}
+
 static sw_status fetch(store_conn *c, const bus_req *req, const char *id, json_t **row)
 {
     const char *p[] = {req->tenant, id};
-    return store_query_one(c, row, SELECT_ENDPOINT " WHERE e.id = $2::uuid", 2, p);
+    sw_status st = endpoints_fetch(c, p, row);
+    if (st == SW_OK)
+        endpoints_heartbeat_shape(req, *row);
+    return st;
 }
 
 /* Locks the tenant row (serialising creates of one tenant) and returns its plan (*plan NULL
@@ -140,6 +152,18 @@ static long count_where(store_conn *c, const char *sql, int n, const char *const
     long v = *st == SW_OK ? (long)json_integer_value(json_object_get(row, "n")) : 0;
     json_decref(row);
     return v;
+}
+
+sw_status endpoints_check_limit(store_conn *c, const bus_req *req, bus_reply *rep)
+{
+    const sw_plan *plan = NULL;
+    sw_status st = lock_plan(c, req->tenant, &plan);
+    if (st == SW_OK && plan && plan->endpoint_limit >= 0) {
+        long n = count_where(c, "SELECT count(*) AS n FROM endpoints", 0, NULL, &st);
+        if (st == SW_OK && n >= plan->endpoint_limit)
+            return plan_limit(rep, plan);
+    }
+    return st == SW_OK ? SW_OK : fail(rep, st);
 }
 
 /* The schedule row follows the endpoint: due now after every create or update, absent while
@@ -317,6 +341,7 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
         if (json_is_null(json_object_get(r, "id")))
             continue; /* the row of an empty page */
         json_object_del(r, "total_count");
+        endpoints_heartbeat_shape(req, r);
         json_array_append(results, r);
     }
     bus_reply_json(
@@ -346,6 +371,8 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
     const sw_plan *plan = NULL;
     sw_status st;
 
+    if (endpoints_heartbeat_requested(req))
+        return endpoints_heartbeat_create(req, rep);
     if (!endpoint_input_read(&in, req, rep, true)) {
         st = SW_EINVAL;
         goto out;
@@ -494,6 +521,8 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
 
     if (!uuid_valid(req->param_id))
         return not_found(rep);
+    if (endpoints_heartbeat_update(req, rep, &st))
+        return st;
     /* Field errors wait until the row is known to be the caller's: 404 comes first. */
     bool valid = endpoint_input_read(&in, req, rep, put);
 
@@ -638,7 +667,10 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
     if (st != SW_OK)
         goto out;
     const char *pid[] = {req->param_id};
-    st = store_query_one(c, &row, "DELETE FROM endpoints WHERE id = $1::uuid RETURNING id", 1, pid);
+    st = store_query_one(c, &row,
+                         "DELETE FROM endpoints WHERE id = $1::uuid"
+                         " RETURNING id, ping_key::text AS ping_key",
+                         1, pid);
     if (st == SW_ENOTFOUND) {
         st = not_found(rep);
         goto out;
@@ -653,12 +685,20 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
                          " AND tenant_id = $2",
                          2, p);
     if (st == SW_OK)
+        st = store_query(c, NULL, NULL,
+                         "DELETE FROM public.heartbeats WHERE endpoint_id = $1::uuid"
+                         " AND tenant_id = $2",
+                         2, p);
+    if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
         st = fail(rep, st);
         goto out;
     }
     sw_log(SW_LOG_INFO, "endpoint deleted", "endpoint_id", req->param_id, NULL);
+    if (json_is_string(json_object_get(row, "ping_key")))
+        endpoints_publish_ping_key(req, req->param_id,
+                                   json_string_value(json_object_get(row, "ping_key")), true);
     endpoints_publish_event(req, req->param_id, "deleted");
     st = SW_NO_CONTENT;
 out:

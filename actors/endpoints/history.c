@@ -9,8 +9,8 @@
 #include "actors/endpoints/endpoints.h"
 
 /* Upper bounds (ms) of the roll-up histogram buckets (schema/public/0005_probing.sql). */
-static const double bucket_upper[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
-                                      10000, 30000};
+static const double bucket_upper[] = {1,   2,   5,    10,   20,   50,    100,
+                                      200, 500, 1000, 2000, 5000, 10000, 30000};
 
 static bool id_valid(const char *s)
 {
@@ -98,8 +98,8 @@ sw_status endpoints_checks(const bus_req *req, bus_reply *rep)
     store_release(app->common->db, c);
     if (st != SW_OK)
         return bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
-    bus_reply_json(rep, json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(rows),
-                                  "results", rows));
+    bus_reply_json(
+        rep, json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(rows), "results", rows));
     return SW_OK;
 }
 
@@ -157,14 +157,13 @@ sw_status endpoints_uptime(const bus_req *req, bus_reply *rep)
         json_int_t failures = json_integer_value(json_object_get(r, "failures"));
         double sum = json_number_value(json_object_get(r, "latency_sum"));
         json_int_t ok = checks - failures;
-        json_t *lat = json_pack("{s:o,s:o,s:o}", "avg", ok > 0 ? json_real(sum / (double)ok)
-                                                              : json_null(),
-                                "p50", percentile(json_object_get(r, "buckets"), 0.50), "p95",
-                                percentile(json_object_get(r, "buckets"), 0.95));
+        json_t *lat =
+            json_pack("{s:o,s:o,s:o}", "avg", ok > 0 ? json_real(sum / (double)ok) : json_null(),
+                      "p50", percentile(json_object_get(r, "buckets"), 0.50), "p95",
+                      percentile(json_object_get(r, "buckets"), 0.95));
         json_object_set_new(
             windows, json_string_value(json_object_get(r, "name")),
-            json_pack("{s:I,s:I,s:o,s:o}", "checks", checks, "failures", failures,
-                      "uptime_percent",
+            json_pack("{s:I,s:I,s:o,s:o}", "checks", checks, "failures", failures, "uptime_percent",
                       checks > 0 ? json_real(100.0 * (double)ok / (double)checks) : json_null(),
                       "latency_ms", lat));
     }

@@ -11,6 +11,8 @@ static const bus_route routes[] = {
     {"sw.v1.endpoints.delete", endpoints_delete, false},
     {"sw.v1.endpoints.checks", endpoints_checks, false},
     {"sw.v1.endpoints.uptime", endpoints_uptime, false},
+    {"sw.v1.endpoints.pings", endpoints_pings, false},
+    {"sw.v1.endpoints.rotate_ping_url", endpoints_rotate_ping_url, false},
 };
 
 /* A new URL's host is looked up (up to SW_DNS_TIMEOUT_MS): off the delivery threads. */

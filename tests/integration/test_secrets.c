@@ -203,6 +203,9 @@ static const struct {
     {"sw_endpoints", "public.check_results", "SELECT"},
     {"sw_endpoints", "public.check_rollups_hourly", "SELECT"},
     {"sw_endpoints", "tenant.endpoints", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "public.heartbeats", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "public.heartbeat_state", "SELECT"},
+    {"sw_endpoints", "public.heartbeat_pings", "SELECT"},
 
     {"sw_billing", "public.tenants", "SELECT UPDATE"},
     {"sw_billing", "public.stripe_events", "SELECT INSERT"},
@@ -218,6 +221,9 @@ static const struct {
     {"sw_recorder", "public.schedule", "SELECT"},
     {"sw_recorder", "public.tenants", "SELECT"},
     {"sw_recorder", "tenant.incidents", "SELECT INSERT UPDATE"},
+    {"sw_recorder", "public.heartbeats", "SELECT"},
+    {"sw_recorder", "public.heartbeat_state", "SELECT INSERT UPDATE DELETE"},
+    {"sw_recorder", "public.heartbeat_pings", "SELECT INSERT UPDATE DELETE"},
 
     {"sw_deadletter", "public.dead_letters", "SELECT INSERT"},
 };
