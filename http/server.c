@@ -472,7 +472,9 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
     cl->route = "/ping/{uuid}";
     if (!head && strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0) {
         const char *h[] = {"Allow", "GET, POST, HEAD"};
-        send_text(conn, e, cl, 405, "method not allowed", false, h, 1);
+        char why[96];
+        snprintf(why, sizeof(why), "Method \"%.16s\" not allowed.", m);
+        send_detail(conn, e, cl, 405, why, h, 1);
         return;
     }
     if (!edge_ping_path(ri->local_uri, uuid, &kind, &exit_status)) {
@@ -738,10 +740,8 @@ static void handle_metrics(struct mg_connection *conn, const struct mg_request_i
         send_detail(conn, e, cl, 405, "Method not allowed.", h, 1);
         return;
     }
-    edge_metrics_sources src = {.nc = e->nc,
-                                .inbox_prefix = e->inbox_prefix,
-                                .timeout_ms = 300,
-                                .actors = e->ready_actors};
+    edge_metrics_sources src = {
+        .nc = e->nc, .inbox_prefix = e->inbox_prefix, .timeout_ms = 300, .actors = e->ready_actors};
     if (edge_metrics_render(&text, &len, e->metrics, &src) != SW_OK) {
         send_detail(conn, e, cl, 500, sw_status_str(SW_EINTERNAL), NULL, 0);
         return;

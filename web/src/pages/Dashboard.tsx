@@ -38,7 +38,7 @@ export default function DashboardPage() {
         cell: (c) => (
           <div className="cell-name">
             <span className="ep-name">{c.getValue()}</span>
-            <span className="ep-url-sm">{c.row.original.url}</span>
+            <span className="ep-url-sm">{c.row.original.url ?? 'Heartbeat'}</span>
           </div>
         ),
       }),
@@ -46,8 +46,8 @@ export default function DashboardPage() {
         header: 'URL',
         meta: { className: 'hide-sm' },
         cell: (c) => (
-          <span className="ep-url" title={c.getValue()}>
-            {c.getValue()}
+          <span className="ep-url" title={c.getValue() ?? undefined}>
+            {c.getValue() ?? <span className="muted">Heartbeat (pinged)</span>}
           </span>
         ),
       }),
