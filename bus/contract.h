@@ -73,8 +73,18 @@
 #define BUS_EVT_ENDPOINT_DOWN "endpoint.down"
 #define BUS_EVT_ENDPOINT_DEAD_LETTERED "endpoint.dead_lettered"
 #define BUS_EVT_PLAN_CHANGED "plan.changed"
+/* A status page was created, changed or deleted (sw-endpoints): edges drop their cache of the
+ * tenant's public pages. */
+#define BUS_EVT_STATUS_PAGE_CHANGED "status_page.changed"
 /* Filters of the durable event consumers (any tenant). */
 #define BUS_SUBJ_EVT_PLAN_CHANGED "sw.v1.evt.*.plan.changed"
+
+/* What the edge's public status cache listens to (core subscriptions, no durable: a missed
+ * event only means an entry lives out its SW_STATUS_CACHE_TTL_MS). */
+#define BUS_SUBJ_EVT_ENDPOINT_ANY "sw.v1.evt.*.endpoint.>"
+#define BUS_SUBJ_EVT_STATUS_PAGE "sw.v1.evt.*.status_page.>"
+/* The edge asks sw-endpoints for one public document of a status page (edge cache miss). */
+#define BUS_SUBJ_STATUS_PUBLIC "sw.v1.endpoints.status_public"
 
 /* ---- JetStream: durable consumers and their delivery limits ----------------------------- */
 
@@ -165,6 +175,8 @@
 #define BUS_ID_REPLAY_FMT "replay:%llu:%lld"
 /* An endpoint event: evt:<endpoint>:<kind>:<request id | incident id | epoch ms>. */
 #define BUS_ID_ENDPOINT_EVT_FMT "evt:%s:%s:%s"
+/* A status page event: evt:<page>:status_page.changed:<request id | epoch ms>. */
+#define BUS_ID_STATUS_PAGE_EVT_FMT "evt:%s:status_page.changed:%s"
 /* A plan change: plan.changed:<stripe event id>. */
 #define BUS_ID_PLAN_CHANGED_FMT "plan.changed:%s"
 /* The mail about an incident: incident:<incident id>:<up|down>. */

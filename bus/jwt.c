@@ -153,7 +153,7 @@ sw_status sw_jwt_verify(sw_jwt_claims *out, const char *token,
         c.exp - c.iat > SW_JWT_ACCESS_TTL || !sw_tenant_id_valid(c.tenant))
         goto out;
     if (strcmp(c.role, "owner") != 0 && strcmp(c.role, "admin") != 0 &&
-        strcmp(c.role, "member") != 0)
+        strcmp(c.role, "member") != 0 && strcmp(c.role, "viewer") != 0)
         goto out;
     *out = c;
     st = SW_OK;

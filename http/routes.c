@@ -29,6 +29,11 @@ static const edge_route routes[] = {
     {"GET", "/api/endpoints/{id}/pings/", "sw.v1.endpoints.pings", EDGE_ACCESS, 0},
     {"POST", "/api/endpoints/{id}/rotate-ping-url/", "sw.v1.endpoints.rotate_ping_url", EDGE_ACCESS,
      0},
+    {"GET", "/api/status-pages/", "sw.v1.endpoints.status_pages.list", EDGE_ACCESS, 0},
+    {"POST", "/api/status-pages/", "sw.v1.endpoints.status_pages.create", EDGE_ACCESS, 0},
+    {"GET", "/api/status-pages/{id}/", "sw.v1.endpoints.status_pages.get", EDGE_ACCESS, 0},
+    {"PATCH", "/api/status-pages/{id}/", "sw.v1.endpoints.status_pages.patch", EDGE_ACCESS, 0},
+    {"DELETE", "/api/status-pages/{id}/", "sw.v1.endpoints.status_pages.delete", EDGE_ACCESS, 0},
     {"GET", "/api/schema/", NULL, EDGE_PUBLIC, EDGE_LOCAL},
     {"GET", "/api/docs/", NULL, EDGE_PUBLIC, EDGE_LOCAL},
 };

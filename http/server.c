@@ -24,6 +24,8 @@
 #include "http/guard.h"
 #include "http/metrics.h"
 #include "http/pings.h"
+#include "http/status_cache.h"
+#include "bus/messages.h"
 #include "bus/revocation.h"
 
 #define REFRESH_COOKIE "sw_refresh"
@@ -53,6 +55,9 @@ typedef struct edge {
     char redirect_origin[300]; /* "https://host[:port]" of the HTTPS redirect */
     int body_timeout_ms;       /* the whole body must arrive within this after the headers */
     int header_timeout_ms;     /* request line + headers (civetweb's request_timeout_ms) */
+    edge_status_cache *status; /* public status documents (http/status_cache.h) */
+    natsSubscription *status_subs[2]; /* the events that make them stale */
+    int status_max_age_s;             /* Cache-Control max-age of public status documents */
 } edge;
 
 typedef struct call {
@@ -866,6 +871,165 @@ static void redirect_origin(edge *e, const char *https_listen)
              port ? ":" : "", port ? e->https_port : "");
 }
 
+/* ---------------------------------------------------------------- public status pages */
+
+/* Security headers of the public documents: no script anywhere; the page's styles are inline. */
+static const char status_html_csp[] =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+static const char status_doc_csp[] = "default-src 'none'; style-src 'unsafe-inline'; "
+                                     "frame-ancestors 'none'";
+
+/* Whether an If-None-Match header names etag (a list, or "*"; weak forms compare equal). */
+static bool etag_matches(const char *inm, const char *etag)
+{
+    size_t n = strlen(etag);
+    for (const char *p = inm; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (*p == '*')
+            return true;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+        p += strcspn(p, ",");
+    }
+    return false;
+}
+
+static void status_send(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                        call *cl, const edge_status_doc *d)
+{
+    char clen[24], cache[64];
+    bool html = strncmp(d->content_type, "text/html", 9) == 0;
+    bool head = strcmp(ri->request_method, "HEAD") == 0;
+    bool not_modified =
+        d->status == 200 && etag_matches(mg_get_header(conn, "If-None-Match"), d->etag);
+    snprintf(cache, sizeof(cache), "public, max-age=%d", e->status_max_age_s);
+    start_response(conn, e, cl, not_modified ? 304 : d->status, false);
+    mg_response_header_add(conn, "Cache-Control", cache, -1);
+    mg_response_header_add(conn, "ETag", d->etag, -1);
+    mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
+    mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
+    mg_response_header_add(conn, "Content-Security-Policy", html ? status_html_csp : status_doc_csp,
+                           -1);
+    if (html)
+        mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
+    else /* the Statuspage API and badges are read by widgets on other sites */
+        mg_response_header_add(conn, "Access-Control-Allow-Origin", "*", -1);
+    if (not_modified) {
+        mg_response_header_send(conn);
+        return;
+    }
+    mg_response_header_add(conn, "Content-Type", d->content_type, -1);
+    snprintf(clen, sizeof(clen), "%zu", d->len);
+    mg_response_header_add(conn, "Content-Length", clen, -1);
+    mg_response_header_send(conn);
+    if (!head && d->len)
+        mg_write(conn, d->body, d->len);
+}
+
+/* Asks sw-endpoints for the document: a new one (owned) or NULL with *st saying why. */
+static edge_status_doc *status_fetch(edge *e, call *cl, const char *slug, const char *rest,
+                                     sw_status *st)
+{
+    natsMsg *req = NULL, *reply = NULL;
+    json_t *env = NULL;
+    edge_status_doc *d = NULL;
+    json_t *body = json_pack("{s:s,s:s}", "slug", slug, "path", rest);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    *st = SW_EINTERNAL;
+    if (!text ||
+        natsMsg_Create(&req, BUS_SUBJ_STATUS_PUBLIC, NULL, text, (int)strlen(text)) != NATS_OK)
+        goto out;
+    natsMsgHeader_Set(req, "Content-Type", "application/json");
+    natsMsgHeader_Set(req, BUS_H_REQUEST_ID, cl->request_id);
+    *st = bus_request(&reply, e->nc, req, e->bus_timeout_ms);
+    if (*st != SW_OK)
+        goto out;
+    const char *code = NULL;
+    if (natsMsgHeader_Get(reply, BUS_H_STATUS, &code) != NATS_OK || strcmp(code, "200") != 0) {
+        *st = SW_EUNAVAILABLE;
+        goto out;
+    }
+    env = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, NULL);
+    json_t *b = json_object_get(env, "body");
+    int status = (int)json_integer_value(json_object_get(env, "status"));
+    const char *type = json_string_value(json_object_get(env, "content_type"));
+    if (!json_is_string(b) || !type || (status != 200 && status != 404)) {
+        *st = SW_EUPSTREAM;
+        goto out;
+    }
+    d = edge_status_doc_new(status, type, json_string_value(b), json_string_length(b),
+                            json_string_value(json_object_get(env, "tenant")), sw_now_ns());
+    *st = d ? SW_OK : SW_EINTERNAL;
+out:
+    json_decref(env);
+    natsMsg_Destroy(reply);
+    natsMsg_Destroy(req);
+    free(text);
+    json_decref(body);
+    return d;
+}
+
+/* GET|HEAD /status/<slug>/[document]: from the cache when fresh; a stale document is served
+ * while the one request that claimed it fetches the new one (and served as it is when the
+ * actor cannot answer). */
+static void handle_status(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                          call *cl)
+{
+    char slug[64], rest[128], key[200];
+    bool fresh = false, claimed = false;
+    cl->route = "/status/{slug}/";
+    if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
+        const char *h[] = {"Allow", "GET, HEAD"};
+        send_detail(conn, e, cl, 405, "Method not allowed.", h, 1);
+        return;
+    }
+    if (!edge_status_path(ri->local_uri + strlen("/status/"), slug, sizeof(slug), rest,
+                          sizeof(rest))) {
+        send_detail(conn, e, cl, 404, "Not found.", NULL, 0);
+        return;
+    }
+    snprintf(key, sizeof(key), "%s/%s", slug, rest);
+    edge_status_doc *d = edge_status_cache_get(e->status, key, sw_now_ns(), &fresh, &claimed);
+    if (d && (fresh || !claimed)) {
+        status_send(conn, ri, e, cl, d);
+        edge_status_doc_release(d);
+        return;
+    }
+    sw_status st;
+    edge_status_doc *nd = status_fetch(e, cl, slug, rest, &st);
+    if (nd) {
+        __atomic_add_fetch(&nd->refs, 1, __ATOMIC_ACQ_REL);
+        edge_status_cache_put(e->status, key, nd);
+        status_send(conn, ri, e, cl, nd);
+        edge_status_doc_release(nd);
+    } else if (d) {
+        edge_status_cache_abandon(e->status, key);
+        status_send(conn, ri, e, cl, d); /* the last good version beats an error */
+    } else if (st == SW_ETIMEOUT) {
+        send_detail(conn, e, cl, 504, "The service did not answer in time.", NULL, 0);
+    } else {
+        const char *h[] = {"Retry-After", "5"};
+        send_detail(conn, e, cl, 503, "Service temporarily unavailable, try again shortly.", h, 1);
+    }
+    edge_status_doc_release(d);
+}
+
+/* An endpoint or status-page event: the tenant's public documents are stale. */
+static void on_status_event(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    edge *e = closure;
+    char tenant[BUS_TENANT_MAX];
+    if (bus_subject_event_tenant(natsMsg_GetSubject(msg), tenant))
+        edge_status_cache_invalidate(e->status, tenant);
+    natsMsg_Destroy(msg);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static int on_request(struct mg_connection *conn, void *cbdata)
@@ -907,6 +1071,8 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         handle_api(conn, ri, e, &cl);
     } else if (strncmp(uri, EDGE_PING_PREFIX, strlen(EDGE_PING_PREFIX)) == 0) {
         handle_ping(conn, ri, e, &cl);
+    } else if (strncmp(uri, "/status/", 8) == 0) {
+        handle_status(conn, ri, e, &cl);
     } else if (health) {
         cl.route = "/health/";
         handle_health(conn, e, &cl, false);
@@ -1144,7 +1310,23 @@ int main(void)
 
     /* Slow clients (README "Slow clients"): one worker thread per open connection, so a cap
      * per client address well below the thread count, and deadlines for headers and bodies. */
-    long nthreads, per_client, header_ms, body_ms;
+    long nthreads, per_client, header_ms, body_ms, status_ttl_ms, status_entries, max_age;
+    if (!setting_long(&status_ttl_ms, "SW_STATUS_CACHE_TTL_MS", 2000, 100, 60000) ||
+        !setting_long(&status_entries, "SW_STATUS_CACHE_ENTRIES", 20000, 16, 1000000) ||
+        !setting_long(&max_age, "SW_STATUS_MAX_AGE_S", 2, 0, 3600)) {
+        rc = 2;
+        goto out;
+    }
+    e.status_max_age_s = (int)max_age;
+    /* Public status documents: from memory, made stale by the tenant's events (core
+     * subscriptions: a missed event only means the entry lives out its TTL). */
+    if (edge_status_cache_new(&e.status, (size_t)status_entries, status_ttl_ms * 1000000) !=
+            SW_OK ||
+        natsConnection_Subscribe(&e.status_subs[0], e.nc, BUS_SUBJ_EVT_ENDPOINT_ANY,
+                                 on_status_event, &e) != NATS_OK ||
+        natsConnection_Subscribe(&e.status_subs[1], e.nc, BUS_SUBJ_EVT_STATUS_PAGE, on_status_event,
+                                 &e) != NATS_OK)
+        goto out;
     if (!setting_long(&nthreads, "SW_HTTP_THREADS", 256, 2, 4096) ||
         !setting_long(&per_client, "SW_HTTP_MAX_CONN_PER_CLIENT", 64, 1, 4096) ||
         !setting_long(&header_ms, "SW_HTTP_HEADER_TIMEOUT_MS", 10000, 100, 600000) ||
@@ -1238,13 +1420,20 @@ out:
         natsSubscription_Unsubscribe(e.revoked_sub);
     if (e.ping_keys_sub)
         natsSubscription_Unsubscribe(e.ping_keys_sub);
+    for (int i = 0; i < 2; i++) {
+        if (e.status_subs[i])
+            natsSubscription_Unsubscribe(e.status_subs[i]);
+    }
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
     natsSubscription_Destroy(e.revoked_sub);
     natsSubscription_Destroy(e.ping_keys_sub);
+    natsSubscription_Destroy(e.status_subs[0]);
+    natsSubscription_Destroy(e.status_subs[1]);
     jsCtx_Destroy(e.js);
     natsConnection_Destroy(e.nc);
     edge_metrics_free(e.metrics);
+    edge_status_cache_free(e.status);
     sw_revoked_set_free(e.revoked);
     edge_ping_keys_free(e.ping_keys);
     if (pem_tmp[0])

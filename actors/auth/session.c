@@ -9,6 +9,7 @@
 #include "actors/common/app.h"
 #include "actors/common/password.h"
 #include "actors/common/ratelimit.h"
+#include "actors/common/role.h"
 #include "actors/common/validate.h"
 #include "bus/log.h"
 #include "bus/jwt.h"
@@ -420,6 +421,8 @@ sw_status auth_logout(const bus_req *req, bus_reply *rep)
 
 sw_status auth_me(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     actor_app *app = req->app;
     json_t *row = NULL;
     store_conn *c = store_acquire_tenant(app->db, req->tenant);
@@ -433,11 +436,13 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
             "SELECT u.id::text AS id, u.email, u.role, u.verified_at IS NOT NULL AS is_verified,"
             " to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
             "   AS date_joined,"
-            " json_build_object('id', t.id, 'name', t.name, 'slug', t.slug, 'plan', t.plan,"
+            " json_build_object('id', t.id, 'name', t.name, 'slug', t.slug, 'plan', "
+            "coalesce(sub.plan, 'free'),"
             "   'domain', (SELECT host FROM public.domains d WHERE d.tenant_id = t.id"
             "              ORDER BY is_primary DESC, host LIMIT 1)) AS tenant,"
-            " t.plan AS plan"
-            " FROM users u JOIN public.tenants t ON t.id = $2 WHERE u.id = $1::uuid",
+            " coalesce(sub.plan, 'free') AS plan"
+            " FROM users u JOIN public.tenants t ON t.id = $2"
+            " LEFT JOIN public.subscriptions sub ON sub.tenant_id = t.id WHERE u.id = $1::uuid",
             2, p);
         store_tx_rollback(c);
     }

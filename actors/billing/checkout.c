@@ -76,10 +76,12 @@ static sw_status load_caller(const billing_app *app, const bus_req *req, json_t 
     sw_status st = store_tx_begin_tenant(c, req->tenant);
     if (st == SW_OK) {
         const char *p[] = {req->user, req->tenant};
-        st = store_query_one(c, row,
-                             "SELECT u.email, u.role, t.plan FROM users u"
-                             " JOIN public.tenants t ON t.id = $2 WHERE u.id = $1::uuid",
-                             2, p);
+        st = store_query_one(
+            c, row,
+            "SELECT u.email, u.role, coalesce(sub.plan, 'free') AS plan FROM users u"
+            " LEFT JOIN public.subscriptions sub ON sub.tenant_id = $2"
+            " WHERE u.id = $1::uuid",
+            2, p);
         store_tx_rollback(c);
     }
     store_release(app->common->db, c);

@@ -1,8 +1,9 @@
 /* POST /api/billing/webhook/: Stripe's events, raw bytes as Stripe signed them. A bad, stale or
  * missing signature is a 400 and changes nothing. Each event id is recorded in
  * public.stripe_events in the same transaction as what the event changes, so a redelivery is
- * a 200 that does nothing. Plan changes are ordered by the event's own `created`: the tenant
- * keeps plan_changed_at, and an event older than the last applied change is recorded and
+ * a 200 that does nothing. The plan and the Stripe ids are public.subscriptions', which only
+ * this actor writes. Plan changes are ordered by the event's own `created`: the row keeps
+ * plan_changed_at, and an event older than the last applied change is recorded and
  * otherwise ignored (Stripe delivers unordered). A checkout grants Pro only when it is paid (or
  * needs no payment) and its line items hold the configured Pro price; a delayed payment's
  * checkout.session.async_payment_succeeded grants it then, and _failed mails the owner. A
@@ -57,8 +58,8 @@ static const char *event_tenant_hint(const event *ev)
     if (strcmp(ev->type, "invoice.payment_failed") == 0) {
         const char *t = meta_tenant(json_object_get(o, "subscription_details"));
         if (!t)
-            t = meta_tenant( /* API versions from 2025 move it under parent */
-                json_object_get(json_object_get(o, "parent"), "subscription_details"));
+            t = meta_tenant(/* API versions from 2025 move it under parent */
+                            json_object_get(json_object_get(o, "parent"), "subscription_details"));
         return t ? t : meta_tenant(o);
     }
     return meta_tenant(o);
@@ -72,36 +73,61 @@ static const char *event_subscription(const event *ev)
     return ref_id(json_object_get(o, "subscription"));
 }
 
-/* Finds and locks the tenant row: by the id in our metadata, else by the Stripe subscription
- * or customer on file. *row owned; SW_ENOTFOUND when the event is about no tenant of ours. */
+/* Finds the tenant an event is about (by the id in our metadata, else by the Stripe
+ * subscription or customer on file) and locks its row of public.subscriptions, made first when
+ * the tenant has none (a Free tenant that never paid). *row owned: the tenant's id, name and
+ * schema with its plan, Stripe ids and "stale"; SW_ENOTFOUND when the event is about no tenant
+ * of ours. */
 static sw_status lock_tenant(store_conn *c, const event *ev, json_t **row)
 {
-    static const char *cols =
-        "SELECT id, name, plan, schema_name, stripe_customer_id, stripe_subscription_id,"
-        " (plan_changed_at IS NOT NULL AND plan_changed_at > to_timestamp($2::bigint))"
-        "   AS stale FROM public.tenants WHERE ";
-    char sql[512], created[24];
     const char *hint = event_tenant_hint(ev);
     const char *sub = event_subscription(ev);
     const char *cus = ref_id(json_object_get(ev->object, "customer"));
+    json_t *found = NULL;
+    char created[24];
     sw_status st = SW_ENOTFOUND;
 
-    snprintf(created, sizeof(created), "%lld", (long long)ev->created);
     if (hint && store_schema_name_valid(hint)) {
-        const char *p[] = {hint, created};
-        snprintf(sql, sizeof(sql), "%sid = $1 FOR UPDATE", cols);
-        st = store_query_one(c, row, sql, 2, p);
+        const char *p[] = {hint};
+        st = store_query_one(c, &found, "SELECT id FROM public.tenants WHERE id = $1", 1, p);
     }
     if (st == SW_ENOTFOUND && sub) {
-        const char *p[] = {sub, created};
-        snprintf(sql, sizeof(sql), "%sstripe_subscription_id = $1 LIMIT 1 FOR UPDATE", cols);
-        st = store_query_one(c, row, sql, 2, p);
+        const char *p[] = {sub};
+        st = store_query_one(c, &found,
+                             "SELECT tenant_id AS id FROM public.subscriptions"
+                             " WHERE stripe_subscription_id = $1 LIMIT 1",
+                             1, p);
     }
     if (st == SW_ENOTFOUND && cus) {
-        const char *p[] = {cus, created};
-        snprintf(sql, sizeof(sql), "%sstripe_customer_id = $1 LIMIT 1 FOR UPDATE", cols);
-        st = store_query_one(c, row, sql, 2, p);
+        const char *p[] = {cus};
+        st = store_query_one(c, &found,
+                             "SELECT tenant_id AS id FROM public.subscriptions"
+                             " WHERE stripe_customer_id = $1 LIMIT 1",
+                             1, p);
     }
+    if (st != SW_OK)
+        goto out;
+    const char *id = json_string_value(json_object_get(found, "id"));
+    snprintf(created, sizeof(created), "%lld", (long long)ev->created);
+    const char *p1[] = {id};
+    st = store_query(c, NULL, NULL,
+                     "INSERT INTO public.subscriptions (tenant_id) VALUES ($1)"
+                     " ON CONFLICT (tenant_id) DO NOTHING",
+                     1, p1);
+    if (st != SW_OK)
+        goto out;
+    const char *p2[] = {id, created};
+    st = store_query_one(
+        c, row,
+        "SELECT t.id, t.name, s.plan, t.schema_name, s.stripe_customer_id,"
+        " s.stripe_subscription_id,"
+        " (s.plan_changed_at IS NOT NULL AND s.plan_changed_at > to_timestamp($2::bigint))"
+        "   AS stale"
+        " FROM public.tenants t JOIN public.subscriptions s ON s.tenant_id = t.id"
+        " WHERE t.id = $1 FOR UPDATE OF s",
+        2, p2);
+out:
+    json_decref(found);
     return st;
 }
 
@@ -131,7 +157,8 @@ typedef struct applied {
     char plan[8];
 } applied;
 
-/* Applies a plan change to the locked tenant row. *out->plan stays "" when nothing changed. */
+/* Applies a plan change to the tenant's locked subscription row. *out->plan stays "" when nothing
+ * changed. */
 static sw_status apply_plan(store_conn *c, const event *ev, const json_t *tenant,
                             const plan_change *ch, applied *out)
 {
@@ -154,17 +181,19 @@ static sw_status apply_plan(store_conn *c, const event *ev, const json_t *tenant
     if (!ch->plan)
         return SW_OK;
     snprintf(created, sizeof(created), "%lld", (long long)ev->created);
-    const char *p[] = {tid, ch->plan, ch->customer, ch->subscription,
-                       ch->clear_subscription ? "true" : "false", created};
-    sw_status st = store_query(
-        c, NULL, NULL,
-        "UPDATE public.tenants SET plan = $2,"
-        " stripe_customer_id = coalesce($3, stripe_customer_id),"
-        " stripe_subscription_id = CASE WHEN $5::boolean THEN NULL"
-        "   ELSE coalesce($4, stripe_subscription_id) END,"
-        " plan_changed_at = greatest(plan_changed_at, to_timestamp($6::bigint))"
-        " WHERE id = $1",
-        6, p);
+    const char *p[] = {
+        tid,    ch->plan, ch->customer, ch->subscription, ch->clear_subscription ? "true" : "false",
+        created};
+    sw_status st =
+        store_query(c, NULL, NULL,
+                    "UPDATE public.subscriptions SET plan = $2,"
+                    " stripe_customer_id = coalesce($3, stripe_customer_id),"
+                    " stripe_subscription_id = CASE WHEN $5::boolean THEN NULL"
+                    "   ELSE coalesce($4, stripe_subscription_id) END,"
+                    " plan_changed_at = greatest(plan_changed_at, to_timestamp($6::bigint)),"
+                    " updated_at = now()"
+                    " WHERE tenant_id = $1",
+                    6, p);
     if (st != SW_OK)
         return st;
     if (strcmp(plan, ch->plan) == 0)
@@ -210,20 +239,21 @@ static sw_status notify_payment_failed(store_conn *c, const bus_req *req, const 
     if (json_is_integer(due) && cur && strlen(cur) == 3) {
         json_int_t v = json_integer_value(due);
         snprintf(amount, sizeof(amount), "%lld.%02lld %c%c%c", (long long)(v / 100),
-                 (long long)(v % 100 < 0 ? -(v % 100) : v % 100), cur[0] & ~0x20,
-                 cur[1] & ~0x20, cur[2] & ~0x20);
+                 (long long)(v % 100 < 0 ? -(v % 100) : v % 100), cur[0] & ~0x20, cur[1] & ~0x20,
+                 cur[2] & ~0x20);
     }
     vars = json_pack("{s:s,s:s,s:s}", "organization",
                      json_string_value(json_object_get(tenant, "name")), "billing_url", link,
                      "amount", amount);
     const char *invoice_url = json_string_value(json_object_get(ev->object, "hosted_invoice_url"));
-    if (vars && invoice_url && strncmp(invoice_url, "https://", 8) == 0 && strlen(invoice_url) < 500)
+    if (vars && invoice_url && strncmp(invoice_url, "https://", 8) == 0 &&
+        strlen(invoice_url) < 500)
         json_object_set_new(vars, "invoice_url", json_string(invoice_url));
     snprintf(msg_id, sizeof(msg_id), "payment_failed:%s", ev->id);
     jsCtx *js = bus_actor_js(req->actor);
     st = vars && js ? mail_enqueue(js, "payment_failed",
-                                   json_string_value(json_object_get(owner, "email")), vars,
-                                   msg_id, req->request_id)
+                                   json_string_value(json_object_get(owner, "email")), vars, msg_id,
+                                   req->request_id)
                     : SW_EUNAVAILABLE;
     json_decref(vars);
     json_decref(owner);
@@ -345,9 +375,8 @@ sw_status billing_webhook(const bus_req *req, bus_reply *rep)
     sw_status st;
 
     st = billing_signature_verify(bus_req_header(req, "Stripe-Signature"), req->raw,
-                                  req->raw_len > 0 ? (size_t)req->raw_len : 0,
-                                  app->webhook_secret, sw_epoch_ms() / 1000,
-                                  BILLING_SIG_TOLERANCE_S, &why);
+                                  req->raw_len > 0 ? (size_t)req->raw_len : 0, app->webhook_secret,
+                                  sw_epoch_ms() / 1000, BILLING_SIG_TOLERANCE_S, &why);
     if (st != SW_OK) {
         sw_log(SW_LOG_WARN, "stripe webhook refused", "reason", why, "client_ip",
                req->client_ip ? req->client_ip : "", NULL);
@@ -389,8 +418,7 @@ sw_status billing_webhook(const bus_req *req, bus_reply *rep)
         goto fail;
     if (inserted == 0) {
         store_tx_rollback(c);
-        sw_log(SW_LOG_INFO, "stripe event already applied", "event", ev.id, "type", ev.type,
-               NULL);
+        sw_log(SW_LOG_INFO, "stripe event already applied", "event", ev.id, "type", ev.type, NULL);
         bus_reply_json(rep, json_pack("{s:b,s:b}", "received", 1, "duplicate", 1));
         st = SW_OK;
         goto out;
@@ -442,8 +470,7 @@ fail:
         store_tx_rollback(c);
     sw_log(SW_LOG_ERROR, "stripe event not applied", "event", ev.id ? ev.id : "", "status",
            sw_status_name(st), "db", c ? store_last_error(c) : "", NULL);
-    st = bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL,
-                         NULL);
+    st = bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL, NULL);
 out:
     if (c)
         store_release(app->common->db, c);

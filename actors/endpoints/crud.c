@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "actors/common/plans.h"
+#include "actors/common/role.h"
 #include "actors/endpoints/endpoints.h"
 #include "bus/log.h"
 
@@ -130,21 +131,6 @@ static sw_status fetch(store_conn *c, const bus_req *req, const char *id, json_t
     return st;
 }
 
-/* Locks the tenant row (serialising creates of one tenant) and returns its plan (*plan NULL
- * for a plan not in actors/common/plans.h, which then limits nothing). */
-static sw_status lock_plan(store_conn *c, const char *tenant, const sw_plan **plan)
-{
-    json_t *row = NULL;
-    const char *p[] = {tenant};
-    *plan = NULL;
-    sw_status st =
-        store_query_one(c, &row, "SELECT plan FROM public.tenants WHERE id = $1 FOR UPDATE", 1, p);
-    if (st == SW_OK)
-        *plan = sw_plan_find(json_string_value(json_object_get(row, "plan")));
-    json_decref(row);
-    return st;
-}
-
 static long count_where(store_conn *c, const char *sql, int n, const char *const *p, sw_status *st)
 {
     json_t *row = NULL;
@@ -157,7 +143,7 @@ static long count_where(store_conn *c, const char *sql, int n, const char *const
 sw_status endpoints_check_limit(store_conn *c, const bus_req *req, bus_reply *rep)
 {
     const sw_plan *plan = NULL;
-    sw_status st = lock_plan(c, req->tenant, &plan);
+    sw_status st = endpoints_lock_plan(c, req->tenant, &plan);
     if (st == SW_OK && plan && plan->endpoint_limit >= 0) {
         long n = count_where(c, "SELECT count(*) AS n FROM endpoints", 0, NULL, &st);
         if (st == SW_OK && n >= plan->endpoint_limit)
@@ -282,6 +268,8 @@ static json_t *page_link(const bus_req *req, long page, long size, bool size_giv
 
 sw_status endpoints_list(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     char val[32], lim[24];
     json_t *rows = NULL;
@@ -361,6 +349,8 @@ out:
 
 sw_status endpoints_create(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     endpoint_input in;
     json_t *created = NULL, *row = NULL;
@@ -416,7 +406,7 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
         goto out;
     /* Race-free limit: concurrent creates of one tenant queue on its row, so each counts
      * what the previous one committed. */
-    st = lock_plan(c, req->tenant, &plan);
+    st = endpoints_lock_plan(c, req->tenant, &plan);
     if (st != SW_OK) {
         st = fail(rep, st);
         goto out;
@@ -479,6 +469,8 @@ out:
 
 sw_status endpoints_get(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     json_t *row = NULL;
     sw_status st;
@@ -566,7 +558,7 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
     if (was_paused && !paused) {
         /* Resuming counts against the plan like a create (a downgrade pauses the extras). */
         const sw_plan *plan = NULL;
-        st = lock_plan(c, req->tenant, &plan);
+        st = endpoints_lock_plan(c, req->tenant, &plan);
         bool limited = plan && plan->endpoint_limit >= 0;
         long n = 0;
         if (st == SW_OK && limited)
@@ -642,11 +634,15 @@ out:
 
 sw_status endpoints_update(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     return update(req, rep, true);
 }
 
 sw_status endpoints_patch(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     return update(req, rep, false);
 }
 
@@ -654,6 +650,8 @@ sw_status endpoints_patch(const bus_req *req, bus_reply *rep)
 
 sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     json_t *row = NULL;
     sw_status st;

@@ -7,8 +7,10 @@
 #include <pthread.h>
 
 #include "actors/common/app.h"
+#include "actors/common/plans.h"
 #include "actors/common/url_policy.h"
 #include "bus/bus.h"
+#include "store/store.h"
 
 #define ENDPOINTS_MAX_REGIONS 16
 
@@ -44,6 +46,14 @@ sw_status endpoints_update(const bus_req *req, bus_reply *rep);
 sw_status endpoints_patch(const bus_req *req, bus_reply *rep);
 sw_status endpoints_delete(const bus_req *req, bus_reply *rep);
 
+/* plan.c: inside the caller's tenant transaction, takes the tenant's advisory lock (class
+ * ENDPOINTS_PLAN_LOCK_CLASS; creates, plan changes and resumes of one tenant queue behind it,
+ * so a count of its endpoints stays true until the commit) and returns its plan from
+ * sw-billing's public.subscriptions ("free" without a row; *plan NULL for a plan not in
+ * actors/common/plans.h, which then limits nothing). */
+#define ENDPOINTS_PLAN_LOCK_CLASS "21335" /* 0x5357, "SW" */
+sw_status endpoints_lock_plan(store_conn *c, const char *tenant, const sw_plan **plan);
+
 /* plan.c: bus_worker.handle of the plan.changed consumer: pauses what the tenant's plan no
  * longer allows, resumes what a downgrade paused once the plan allows it again. */
 void endpoints_plan_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
@@ -51,6 +61,20 @@ void endpoints_plan_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 /* history.c */
 sw_status endpoints_checks(const bus_req *req, bus_reply *rep);
 sw_status endpoints_uptime(const bus_req *req, bus_reply *rep);
+
+/* status_pages.c: GET/POST /api/status-pages/, GET/PATCH/DELETE /api/status-pages/{id}/
+ * (owner and admins). */
+sw_status status_pages_list(const bus_req *req, bus_reply *rep);
+sw_status status_pages_create(const bus_req *req, bus_reply *rep);
+sw_status status_pages_get(const bus_req *req, bus_reply *rep);
+sw_status status_pages_patch(const bus_req *req, bus_reply *rep);
+sw_status status_pages_delete(const bus_req *req, bus_reply *rep);
+/* 3-63 characters of [a-z0-9-]. */
+bool status_slug_valid(const char *slug);
+
+/* status_public.c: BUS_SUBJ_STATUS_PUBLIC, one public document of a page ({"slug", "path"}),
+ * for the edge's cache. */
+sw_status status_public(const bus_req *req, bus_reply *rep);
 
 /* fields.c: the writable fields of an endpoint, checked. Members are owned by the struct
  * (endpoint_input_free); has_* tells which ones the request carried. */

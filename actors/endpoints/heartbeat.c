@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "actors/common/cron.h"
+#include "actors/common/role.h"
 #include "actors/endpoints/endpoints.h"
 #include "bus/log.h"
 #include "bus/messages.h"
@@ -434,6 +435,8 @@ sw_status endpoints_rotate_ping_url(const bus_req *req, bus_reply *rep)
     json_t *keys = NULL, *row = NULL;
     sw_status st;
 
+    if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!bus_uuid_valid(req->param_id))
         return not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
@@ -529,6 +532,8 @@ sw_status endpoints_pings(const bus_req *req, bus_reply *rep)
     bool size_given = false;
     sw_status st;
 
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!bus_uuid_valid(req->param_id))
         return not_found(rep);
     if (query_param(val, sizeof(val), req->query, "page_size") && positive(val) > 0) {

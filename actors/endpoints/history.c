@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "actors/endpoints/endpoints.h"
+#include "actors/common/role.h"
 
 /* Upper bounds (ms) of the roll-up histogram buckets (schema/public/0005_probing.sql). */
 static const double bucket_upper[] = {1,   2,   5,    10,   20,   50,    100,
@@ -78,6 +79,8 @@ static sw_status start(const bus_req *req, bus_reply *rep, store_conn **out)
 
 sw_status endpoints_checks(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     store_conn *c = NULL;
     json_t *rows = NULL;
@@ -123,6 +126,8 @@ static json_t *percentile(const json_t *buckets, double q)
 
 sw_status endpoints_uptime(const bus_req *req, bus_reply *rep)
 {
+    if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
+        return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
     store_conn *c = NULL;
     json_t *rows = NULL;

@@ -1,5 +1,6 @@
-/* sw-endpoints: the URLs a tenant watches (CRUD, plan limits, URL policy, first check), and
- * their pausing and resuming when the tenant's plan changes. */
+/* sw-endpoints: the URLs a tenant watches (CRUD, plan limits, URL policy, first check), their
+ * pausing and resuming when the tenant's plan changes, and the public status pages that show
+ * them (CRUD, and the documents the edge caches). */
 #include "actors/endpoints/endpoints.h"
 
 static const bus_route routes[] = {
@@ -13,6 +14,12 @@ static const bus_route routes[] = {
     {"sw.v1.endpoints.uptime", endpoints_uptime, false},
     {"sw.v1.endpoints.pings", endpoints_pings, false},
     {"sw.v1.endpoints.rotate_ping_url", endpoints_rotate_ping_url, false},
+    {"sw.v1.endpoints.status_pages.list", status_pages_list, false},
+    {"sw.v1.endpoints.status_pages.create", status_pages_create, false},
+    {"sw.v1.endpoints.status_pages.get", status_pages_get, false},
+    {"sw.v1.endpoints.status_pages.patch", status_pages_patch, false},
+    {"sw.v1.endpoints.status_pages.delete", status_pages_delete, false},
+    {BUS_SUBJ_STATUS_PUBLIC, status_public, false},
 };
 
 /* A new URL's host is looked up (up to SW_DNS_TIMEOUT_MS): off the delivery threads. */

@@ -17,14 +17,18 @@
 #include "bus/messages.h"
 #include "store/store.h"
 
-/* The tenant's plan, read under the tenant row's lock (creates of the tenant queue behind it,
- * so the count below stays true until the commit). */
-static sw_status current_plan(store_conn *c, const char *tenant, const sw_plan **plan)
+sw_status endpoints_lock_plan(store_conn *c, const char *tenant, const sw_plan **plan)
 {
     json_t *row = NULL;
     const char *p[] = {tenant};
-    sw_status st =
-        store_query_one(c, &row, "SELECT plan FROM public.tenants WHERE id = $1 FOR UPDATE", 1, p);
+    /* The two-key advisory space (class 'SW', the tenant's hash) never meets the recorder's
+     * one-key locks per endpoint. The plan itself is sw-billing's row, read after the lock. */
+    sw_status st = store_query_one(c, &row,
+                                   "SELECT coalesce(s.plan, 'free') AS plan"
+                                   " FROM (SELECT pg_advisory_xact_lock(" ENDPOINTS_PLAN_LOCK_CLASS
+                                   ", hashtext($1))) AS l"
+                                   " LEFT JOIN public.subscriptions s ON s.tenant_id = $1",
+                                   1, p);
     *plan = st == SW_OK ? sw_plan_find(json_string_value(json_object_get(row, "plan"))) : NULL;
     json_decref(row);
     return st;
@@ -39,7 +43,7 @@ static sw_status apply_plan(store_conn *c, const char *tenant, long *paused, lon
     *paused = *resumed = 0;
     sw_status st = store_tx_begin_tenant(c, tenant);
     if (st == SW_OK)
-        st = current_plan(c, tenant, &plan);
+        st = endpoints_lock_plan(c, tenant, &plan);
     if (st != SW_OK || !plan)
         goto out;
     if (plan->endpoint_limit >= 0) {
@@ -84,7 +88,7 @@ void endpoints_plan_batch(bus_actor *a, void *app_arg, natsMsg **msgs, int n)
     for (int i = 0; i < n; i++) {
         char tenant[BUS_TENANT_MAX];
         long paused = 0, resumed = 0;
-        /* The tenant is the subject's, the plan public.tenants': an event says only "look
+        /* The tenant is the subject's, the plan public.subscriptions': an event says only "look
          * again", so a forged or stale one changes nothing. */
         if (!bus_subject_event_tenant(natsMsg_GetSubject(msgs[i]), tenant) ||
             !sw_tenant_id_valid(tenant)) {

@@ -195,8 +195,9 @@ void scheduler_stats(bus_actor *a, json_t *data)
     if (!c || actor_tx_bounded(c, 400) != SW_OK)
         goto out;
     actor_stats_by_plan(c, data, "endpoints_by_plan",
-                        "SELECT t.plan, count(*)::bigint AS n FROM public.schedule s"
-                        " JOIN public.tenants t ON t.id = s.tenant_id GROUP BY t.plan");
+                        "SELECT coalesce(sub.plan, 'free') AS plan, count(*)::bigint AS n"
+                        " FROM public.schedule s LEFT JOIN public.subscriptions sub"
+                        "   ON sub.tenant_id = s.tenant_id GROUP BY 1");
     /* The index on next_due_at finds the oldest due row at once. */
     if (store_query_one(c, &lag,
                         "SELECT COALESCE(extract(epoch FROM now() - min(next_due_at)), 0)::float8"

@@ -7,13 +7,13 @@
 #include "store/migrate.h"
 
 #define TENANT_COLUMNS                                                                             \
-    "SELECT t.id, t.name, t.slug, t.plan,"                                                         \
+    "SELECT t.id, t.name, t.slug, coalesce(sub.plan, 'free') AS plan,"                             \
     " to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at,"   \
     " coalesce((SELECT json_agg(d.host ORDER BY d.host) FROM public.domains d"                     \
     "           WHERE d.tenant_id = t.id), '[]'::json) AS domains,"                                \
     " coalesce((SELECT json_agg(u.email ORDER BY u.email) FROM public.user_directory u"            \
     "           WHERE u.tenant_id = t.id), '[]'::json) AS users"                                   \
-    " FROM public.tenants t"
+    " FROM public.tenants t LEFT JOIN public.subscriptions sub ON sub.tenant_id = t.id"
 
 sw_status tenancy_get(const bus_req *req, bus_reply *rep)
 {
@@ -108,7 +108,9 @@ void tenancy_stats(bus_actor *a, json_t *data)
     store_conn *c = app ? store_acquire(app->db) : NULL;
     if (c && actor_tx_bounded(c, DB_CHECK_MS) == SW_OK)
         actor_stats_by_plan(c, data, "tenants_by_plan",
-                            "SELECT plan, count(*)::bigint AS n FROM public.tenants GROUP BY plan");
+                            "SELECT coalesce(sub.plan, 'free') AS plan, count(*)::bigint AS n"
+                            " FROM public.tenants t LEFT JOIN public.subscriptions sub"
+                            "   ON sub.tenant_id = t.id GROUP BY 1");
     if (c)
         store_release(app->db, c);
 }

@@ -3,13 +3,13 @@
 #
 # Default (one tenant's view, the figures of issue 15): 3 verified organizations signed up
 # through the REST API (register, the link from the caught mail, verify), made Pro by SQL
-# (`UPDATE public.tenants SET plan = 'pro'`, as the tests do: no Stripe round trip), 50
+# (a 'pro' row in public.subscriptions, as the tests' it_set_plan: no Stripe round trip), 50
 # endpoints each through POST; the reads use the first organization's token (from a real login).
 #
 # --tenants N (or BENCH_TENANTS): N organizations x 25 endpoints, requests spread over all of
 # them. One is signed up through the API as above; the other N-1 are seeded BY SQL, because N
 # sign-ups would cost N password hashes (~0.1 s of CPU each): per tenant, the rows sign-up
-# writes (public.tenants plan 'pro', public.domains, public.user_directory), its schema (as
+# writes (public.tenants, public.subscriptions plan 'pro', public.domains, public.user_directory), its schema (as
 # sw_tenant_owner) with every schema/tenant/*.sql migration recorded in
 # public.schema_migrations, an owner (verified,
 # the first owner's password hash) and 25 endpoints (never scheduled: the scheduler is stopped
@@ -97,7 +97,7 @@ seed_api() {
     read -r TENANT EMAIL < <(signup "Bench Org 1")
     read -r _ EMAIL2 < <(signup "Bench Org 2")
     read -r _ EMAIL3 < <(signup "Bench Org 3")
-    bsql -c "UPDATE public.tenants SET plan = 'pro'" >/dev/null
+    bsql -c "INSERT INTO public.subscriptions (tenant_id, plan) SELECT id, 'pro' FROM public.tenants ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan" >/dev/null
     for em in "$EMAIL" "$EMAIL2" "$EMAIL3"; do
         tok=$(login "$em")
         for ((i = 1; i <= 50; i++)); do
@@ -127,7 +127,8 @@ seed_sql() {
             for ((i = b; i < b + 100 && i <= n; i++)); do
                 id=$(printf 't_bench%s%06d' "$run" "$i")
                 uid=$(cat /proc/sys/kernel/random/uuid)
-                printf "INSERT INTO public.tenants (id, name, slug, schema_name, plan) VALUES ('%s', 'Bench Org %d', 'bench-%s-%d', '%s', 'pro');\n" "$id" "$i" "$run" "$i" "$id"
+                printf "INSERT INTO public.tenants (id, name, slug, schema_name) VALUES ('%s', 'Bench Org %d', 'bench-%s-%d', '%s');\n" "$id" "$i" "$run" "$i" "$id"
+                printf "INSERT INTO public.subscriptions (tenant_id, plan) VALUES ('%s', 'pro');\n" "$id"
                 printf "INSERT INTO public.domains (host, tenant_id) VALUES ('bench-%s-%d.bench.test', '%s');\n" "$run" "$i" "$id"
                 printf "INSERT INTO public.user_directory (email, tenant_id, user_id) VALUES ('bench-%s-%d@example.test', '%s', '%s');\n" "$run" "$i" "$id" "$uid"
                 # As sign-up does (tenant_create): the schema and its tables belong to
@@ -146,7 +147,7 @@ seed_sql() {
     done
     # The first (signed-up) organization: 25 endpoints by SQL too, so all are alike.
     bsql >/dev/null <<SQL
-UPDATE public.tenants SET plan = 'pro';
+INSERT INTO public.subscriptions (tenant_id, plan) SELECT id, 'pro' FROM public.tenants ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan;
 SET search_path TO "$TENANT", public;
 INSERT INTO endpoints (name, url, interval_seconds, timeout_seconds, regions)
     SELECT 'seed ' || g, 'http://93.186.1.' || g || '/seed', 300, 5, '{local}' FROM generate_series(1, 25) g;

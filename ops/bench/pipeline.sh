@@ -135,7 +135,7 @@ fi
 
 # ---- seeding ------------------------------------------------------------------------------
 read -r TENANT _ < <(signup "Pipeline Bench")
-bsql -c "UPDATE public.tenants SET plan = 'pro' WHERE id = '$TENANT'" >/dev/null
+bsql -c "INSERT INTO public.subscriptions (tenant_id, plan) VALUES ('$TENANT', 'pro') ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan" >/dev/null
 sleep 1   # the sign-up's mail job is in SW_JOBS by now
 SEQ0=$(js_last_seq SW_JOBS)
 bsay "seeding $N endpoints by SQL (interval ${INTERVAL}s: $(awk -v n="$N" -v s="$INTERVAL" 'BEGIN{printf "%.0f", n/s}') checks/s offered)"

@@ -117,7 +117,7 @@ TARGETS_PID=$!
 for ((i = 0; i < 100; i++)); do grep -q READY "$DIR/targets.out" 2>/dev/null && break; sleep 0.1; done
 grep -q READY "$DIR/targets.out" || bdie "targets.py did not start"
 read -r TENANT EMAIL < <(signup "Cluster Co")
-bsql -c "UPDATE public.tenants SET plan = 'pro' WHERE id = '$TENANT'" >/dev/null
+bsql -c "INSERT INTO public.subscriptions (tenant_id, plan) VALUES ('$TENANT', 'pro') ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan" >/dev/null
 bsay "seeding $N endpoints (SQL) on http://127.0.0.1:$SW_BENCH_TARGET_PORT/ok/<i>, due now and then every ${FORCE_S}s"
 bsql <<SQL >/dev/null
 BEGIN;

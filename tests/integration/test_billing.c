@@ -45,10 +45,16 @@ static const char *env(const char *name)
     return v;
 }
 
+/* A column of the tenant's row in sw-billing's public.subscriptions ("plan" is "free" without
+ * a row, as every reader takes it); owned, NULL when unset. */
 static char *tenant_col(const char *tenant, const char *col)
 {
-    char sql[160];
-    snprintf(sql, sizeof(sql), "SELECT %s AS v FROM public.tenants WHERE id = $1", col);
+    char sql[320];
+    snprintf(sql, sizeof(sql),
+             "SELECT %s%s%s AS v FROM public.tenants t"
+             " LEFT JOIN public.subscriptions s ON s.tenant_id = t.id WHERE t.id = $1",
+             strcmp(col, "plan") == 0 ? "coalesce(s." : "s.", col,
+             strcmp(col, "plan") == 0 ? ", 'free')" : "");
     const char *p[] = {tenant};
     json_t *rows = it_sql(sql, 1, p);
     const char *v = json_string_value(json_object_get(json_array_get(rows, 0), "v"));
@@ -70,8 +76,8 @@ static long create_endpoint(const owner *o, const char *url)
 {
     char body[200];
     snprintf(body, sizeof(body), "{\"url\": \"%s\"}", url);
-    it_resp *r = it_http("POST", "/api/endpoints/", body, "Content-Type: application/json",
-                         o->auth, NULL);
+    it_resp *r =
+        it_http("POST", "/api/endpoints/", body, "Content-Type: application/json", o->auth, NULL);
     long st = r->status;
     it_resp_free(r);
     return st;
@@ -185,9 +191,9 @@ static void hmac_hex(char out[65], long t, const char *body, const char *secret)
 /* An event body: {"id","object":"event","type","created","data":{"object":obj}}. */
 static char *event_body(const char *id, const char *type, long created, json_t *obj /* stolen */)
 {
-    json_t *e = json_pack("{s:s,s:s,s:s,s:I,s:b,s:{s:o}}", "id", id, "object", "event", "type",
-                          type, "created", (json_int_t)created, "livemode", 0, "data", "object",
-                          obj);
+    json_t *e =
+        json_pack("{s:s,s:s,s:s,s:I,s:b,s:{s:o}}", "id", id, "object", "event", "type", type,
+                  "created", (json_int_t)created, "livemode", 0, "data", "object", obj);
     char *text = json_dumps(e, JSON_COMPACT);
     json_decref(e);
     return text;
@@ -203,8 +209,7 @@ static long post_webhook(const char *body, const char *sig)
         r = it_http("POST", "/api/billing/webhook/", body, "Content-Type: application/json", h,
                     NULL);
     } else {
-        r = it_http("POST", "/api/billing/webhook/", body, "Content-Type: application/json",
-                    NULL);
+        r = it_http("POST", "/api/billing/webhook/", body, "Content-Type: application/json", NULL);
     }
     long st = r->status;
     if (st == 200)
@@ -545,8 +550,8 @@ static void test_webhook_signatures(void **state)
 
     /* Replayed (a fresh, valid signature on the same event): 200 and no effect. */
     const char *p[] = {o.tenant};
-    json_decref(it_sql("UPDATE public.tenants SET stripe_customer_id = 'cus_moved'"
-                       " WHERE id = $1",
+    json_decref(it_sql("UPDATE public.subscriptions SET stripe_customer_id = 'cus_moved'"
+                       " WHERE tenant_id = $1",
                        1, p));
     assert_int_equal(post_signed(body), 200);
     char *cus = tenant_col(o.tenant, "stripe_customer_id");
@@ -654,33 +659,33 @@ static void test_out_of_order_events(void **state)
     assert_plan(o.tenant, "pro");
 
     /* past_due: Stripe is still collecting; the plan stays. */
-    assert_int_equal(fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type",
-                                               "customer.subscription.updated", "created",
-                                               (json_int_t)(now + 10), "data", "object",
-                                               subscription(sub, cus, o.tenant, "past_due"))),
-                     200);
+    assert_int_equal(
+        fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type", "customer.subscription.updated",
+                                  "created", (json_int_t)(now + 10), "data", "object",
+                                  subscription(sub, cus, o.tenant, "past_due"))),
+        200);
     assert_plan(o.tenant, "pro");
 
     /* A newer update to unpaid downgrades... */
-    assert_int_equal(fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type",
-                                               "customer.subscription.updated", "created",
-                                               (json_int_t)(now + 20), "data", "object",
-                                               subscription(sub, cus, o.tenant, "unpaid"))),
-                     200);
+    assert_int_equal(
+        fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type", "customer.subscription.updated",
+                                  "created", (json_int_t)(now + 20), "data", "object",
+                                  subscription(sub, cus, o.tenant, "unpaid"))),
+        200);
     assert_plan(o.tenant, "free");
     /* ...and an older "active" that arrives after it does not undo that. */
-    assert_int_equal(fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type",
-                                               "customer.subscription.updated", "created",
-                                               (json_int_t)(now + 15), "data", "object",
-                                               subscription(sub, cus, o.tenant, "active"))),
-                     200);
+    assert_int_equal(
+        fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type", "customer.subscription.updated",
+                                  "created", (json_int_t)(now + 15), "data", "object",
+                                  subscription(sub, cus, o.tenant, "active"))),
+        200);
     assert_plan(o.tenant, "free");
     /* A newer "active" with the Pro price upgrades again. */
-    assert_int_equal(fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type",
-                                               "customer.subscription.updated", "created",
-                                               (json_int_t)(now + 30), "data", "object",
-                                               subscription(sub, cus, o.tenant, "active"))),
-                     200);
+    assert_int_equal(
+        fake_send_event(json_pack("{s:s,s:I,s:{s:o}}", "type", "customer.subscription.updated",
+                                  "created", (json_int_t)(now + 30), "data", "object",
+                                  subscription(sub, cus, o.tenant, "active"))),
+        200);
     assert_plan(o.tenant, "pro");
     owner_free(&o);
 }
@@ -818,11 +823,10 @@ static void test_payment_failed_mails_owner(void **state)
     /* The invoice names no tenant: it is found by the customer on file. */
     assert_int_equal(
         fake_send_event(json_pack("{s:s,s:{s:{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i}}}", "type",
-                                  "invoice.payment_failed", "data", "object", "id",
-                                  "in_test_1", "object", "invoice", "customer", cus,
-                                  "subscription", sub, "amount_due", 1900, "currency", "usd",
-                                  "hosted_invoice_url", "https://invoice.stripe.com/i/test_1",
-                                  "attempt_count", 1)),
+                                  "invoice.payment_failed", "data", "object", "id", "in_test_1",
+                                  "object", "invoice", "customer", cus, "subscription", sub,
+                                  "amount_due", 1900, "currency", "usd", "hosted_invoice_url",
+                                  "https://invoice.stripe.com/i/test_1", "attempt_count", 1)),
         200);
     char *mail = it_mail_wait(o.email, 15000);
     assert_non_null(mail);

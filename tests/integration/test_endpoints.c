@@ -32,8 +32,7 @@ static void tenant_new(tenant *t, const char *org)
 
 static void tenant_set_plan(const tenant *t, const char *plan)
 {
-    const char *p[] = {plan, t->id};
-    json_decref(it_sql("UPDATE public.tenants SET plan = $1 WHERE id = $2", 2, p));
+    it_set_plan(t->id, plan);
 }
 
 /* method path as tenant t; body: stolen, may be NULL. */

@@ -28,8 +28,7 @@ static int setup(void **state)
     snprintf(tenant, sizeof(tenant), "%s", tid);
     free(tid);
     /* Pro: more than 3 endpoints in this suite. */
-    const char *p[] = {tenant};
-    json_decref(it_sql("UPDATE public.tenants SET plan = 'pro' WHERE id = $1", 1, p));
+    it_set_plan(tenant, "pro");
     it_resp *r = it_login(owner_email, IT_PASSWORD);
     assert_int_equal(r->status, 200);
     snprintf(access_tok, sizeof(access_tok), "%s",
@@ -52,8 +51,8 @@ static const char *create(const char *path, int fail_t, int rec_t, bool tls)
     snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", tls ? "https" : "http",
              tls ? https_port : http_port, path);
     it_resp *r = it_auth("POST", "/api/endpoints/", access_tok,
-                         json_pack("{s:s,s:i,s:i,s:i,s:i}", "url", url, "failure_threshold",
-                                   fail_t, "recovery_threshold", rec_t, "timeout_seconds", 3,
+                         json_pack("{s:s,s:i,s:i,s:i,s:i}", "url", url, "failure_threshold", fail_t,
+                                   "recovery_threshold", rec_t, "timeout_seconds", 3,
                                    "interval_seconds", 60));
     if (r->status != 201)
         fail_msg("create %s: %ld %s", url, r->status, r->raw);
@@ -65,8 +64,10 @@ static const char *create(const char *path, int fail_t, int rec_t, bool tls)
 static long wait_results(const char *id, const char *extra, long want, int ms)
 {
     char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM public.check_results WHERE endpoint_id = "
-                               "$1::uuid %s", extra ? extra : "");
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM public.check_results WHERE endpoint_id = "
+             "$1::uuid %s",
+             extra ? extra : "");
     const char *p[] = {id};
     return it_wait_count(sql, 1, p, want, ms);
 }
@@ -74,8 +75,8 @@ static long wait_results(const char *id, const char *extra, long want, int ms)
 static char *state_of(const char *id)
 {
     const char *p[] = {id};
-    json_t *rows = it_sql("SELECT status FROM public.endpoint_state WHERE endpoint_id = $1::uuid",
-                          1, p);
+    json_t *rows =
+        it_sql("SELECT status FROM public.endpoint_state WHERE endpoint_id = $1::uuid", 1, p);
     const char *s = json_string_value(json_object_get(json_array_get(rows, 0), "status"));
     char *out = strdup(s ? s : "none");
     json_decref(rows);
@@ -118,8 +119,9 @@ static void set_switch(const char *name, int code)
 static int count_mail(const char *subject_part)
 {
     char cmd[512];
-    snprintf(cmd, sizeof(cmd), "grep -l 'To: <%s>' %s/*.eml 2>/dev/null | xargs -r grep -l '%s' | wc -l",
-             owner_email, getenv("SW_MAIL_DIR"), subject_part);
+    snprintf(cmd, sizeof(cmd),
+             "grep -l 'To: <%s>' %s/*.eml 2>/dev/null | xargs -r grep -l '%s' | wc -l", owner_email,
+             getenv("SW_MAIL_DIR"), subject_part);
     FILE *f = popen(cmd, "r");
     int n = 0;
     if (f && fscanf(f, "%d", &n) != 1)
@@ -295,14 +297,14 @@ static void test_quorum_and_idempotent_recording(void **state)
             char job[128];
             snprintf(job, sizeof(job), "%s:%d:%s", ep, 1000 + round, regions[r]);
             json_array_append_new(
-                batch, json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:s,s:f,s:i,s:i,s:i}",
-                                 "job_id", job, "attempt", 1, "tenant_id", tenant, "endpoint_id",
-                                 ep, "region", regions[r], "due_epoch", now - 600 + round,
-                                 "checked_at_ms", (now - 600 + round) * 1000 + r,
-                                 "ok", r != 0, "http_status", r != 0 ? 200 : 500, "error",
-                                 r != 0 ? "" : "unexpected status 500", "total_ms", 12.0,
-                                 "failure_threshold", 3, "recovery_threshold", 2, "regions_total",
-                                 3));
+                batch,
+                json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:s,s:f,s:i,s:i,s:i}", "job_id",
+                          job, "attempt", 1, "tenant_id", tenant, "endpoint_id", ep, "region",
+                          regions[r], "due_epoch", now - 600 + round, "checked_at_ms",
+                          (now - 600 + round) * 1000 + r, "ok", r != 0, "http_status",
+                          r != 0 ? 200 : 500, "error", r != 0 ? "" : "unexpected status 500",
+                          "total_ms", 12.0, "failure_threshold", 3, "recovery_threshold", 2,
+                          "regions_total", 3));
         }
         assert_int_equal(recorder_write(c, batch, &ch, &n, NULL), SW_OK);
         free(ch);
@@ -326,13 +328,13 @@ static void test_quorum_and_idempotent_recording(void **state)
             char job[128];
             snprintf(job, sizeof(job), "%s:%d:%s", ep, 1000 + round, regions[r]);
             json_array_append_new(
-                batch, json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:s,s:f,s:i,s:i,s:i}",
-                                 "job_id", job, "attempt", 1, "tenant_id", tenant, "endpoint_id",
-                                 ep, "region", regions[r], "due_epoch", now - 600 + round,
-                                 "checked_at_ms", (now - 600 + round) * 1000 + r,
-                                 "ok", 0, "http_status", 500, "error", "unexpected status 500",
-                                 "total_ms", 12.0, "failure_threshold", 3, "recovery_threshold", 2,
-                                 "regions_total", 3));
+                batch,
+                json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:s,s:f,s:i,s:i,s:i}", "job_id",
+                          job, "attempt", 1, "tenant_id", tenant, "endpoint_id", ep, "region",
+                          regions[r], "due_epoch", now - 600 + round, "checked_at_ms",
+                          (now - 600 + round) * 1000 + r, "ok", 0, "http_status", 500, "error",
+                          "unexpected status 500", "total_ms", 12.0, "failure_threshold", 3,
+                          "recovery_threshold", 2, "regions_total", 3));
         }
         assert_int_equal(recorder_write(c, batch, &ch, &n, NULL), SW_OK);
         if (round < 5)
@@ -569,8 +571,8 @@ static void test_two_schedulers_never_double_schedule(void **state)
     /* Only our two: the stack's scheduler steps aside for the count to be exact. */
     assert_int_equal(it_ops("actor stop scheduler"), 0);
     /* Nor may an endpoint of an earlier test come due meanwhile: the ticks claim every due row. */
-    json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() + interval '1 hour'", 0,
-                       NULL));
+    json_decref(
+        it_sql("UPDATE public.schedule SET next_due_at = now() + interval '1 hour'", 0, NULL));
     const char *p[] = {tenant};
     json_decref(it_sql("INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds,"
                        " regions, next_due_at, url)"
@@ -605,7 +607,7 @@ static void test_two_schedulers_never_double_schedule(void **state)
     jsStreamInfo_Destroy(si);
     assert_int_equal(msgs, 2000);
     assert_int_equal(a.claimed + b.claimed, 2000); /* no row claimed twice */
-    assert_true(a.claimed > 0 && b.claimed > 0);    /* and both did work */
+    assert_true(a.claimed > 0 && b.claimed > 0);   /* and both did work */
     jsOptions_Init(&o);
     o.Stream.Purge.Subject = "sw.v1.jobs.probe.zz-sched";
     js_PurgeStream(js, "SW_JOBS", &o, &jerr);
@@ -622,9 +624,8 @@ static void test_malformed_job_goes_to_dlq(void **state)
     jsPubAck *pa = NULL;
     assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
     const char *bad = "{\"job_id\": 42, \"url\": \"http://127.0.0.1/\"}";
-    assert_int_equal(js_Publish(&pa, js, "sw.v1.jobs.probe.local", bad, (int)strlen(bad), NULL,
-                                &jerr),
-                     NATS_OK);
+    assert_int_equal(
+        js_Publish(&pa, js, "sw.v1.jobs.probe.local", bad, (int)strlen(bad), NULL, &jerr), NATS_OK);
     uint64_t seq = pa->Sequence;
     jsPubAck_Destroy(pa);
     /* It lands in SW_DLQ with its reason, and is gone from SW_JOBS: no retry loop. */

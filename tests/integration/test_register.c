@@ -17,8 +17,8 @@
 
 static json_t *signup_body(const char *org, const char *email, const char *pw, const char *pw2)
 {
-    return json_pack("{s:s,s:s,s:s,s:s}", "organization_name", org, "email", email, "password",
-                     pw, "password_confirm", pw2);
+    return json_pack("{s:s,s:s,s:s,s:s}", "organization_name", org, "email", email, "password", pw,
+                     "password_confirm", pw2);
 }
 
 static const char *field_msg(const it_resp *r, const char *field)
@@ -30,9 +30,9 @@ static void test_signup_creates_everything(void **state)
 {
     char email[160];
     snprintf(email, sizeof(email), "%s", it_fresh_email("Owner"));
-    it_resp *r = it_post_json("/api/auth/register/",
-                              signup_body("  Acme Monitoring  ", email, IT_PASSWORD, IT_PASSWORD),
-                              NULL);
+    it_resp *r =
+        it_post_json("/api/auth/register/",
+                     signup_body("  Acme Monitoring  ", email, IT_PASSWORD, IT_PASSWORD), NULL);
     assert_int_equal(r->status, 201);
     json_t *user = json_object_get(r->body, "user"), *tenant = json_object_get(r->body, "tenant");
     char lower[160];
@@ -53,9 +53,12 @@ static void test_signup_creates_everything(void **state)
     /* Rows in public: tenant, domain, directory. */
     const char *p1[] = {tenant_id};
     assert_int_equal(it_sql_long("SELECT count(*) FROM public.tenants WHERE id = $1 AND "
-                                 "schema_name = $1 AND plan = 'free'",
+                                 "schema_name = $1",
                                  1, p1),
                      1);
+    /* Free: sign-up writes nothing of sw-billing's (no subscription row means Free). */
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.subscriptions WHERE tenant_id = $1", 1, p1), 0);
     assert_int_equal(it_sql_long("SELECT count(*) FROM public.domains WHERE tenant_id = $1", 1, p1),
                      1);
     const char *p2[] = {lower, tenant_id, user_id};
@@ -161,25 +164,23 @@ static void test_validation_errors(void **state)
     char lower[160];
     validate_email(lower, sizeof(lower), email);
     const char *p[] = {lower};
-    assert_int_equal(it_sql_long("SELECT count(*) FROM public.user_directory WHERE email = $1", 1,
-                                 p),
-                     0);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.user_directory WHERE email = $1", 1, p), 0);
 }
 
 static void test_duplicate_email(void **state)
 {
     char email[160], upper[160];
     snprintf(email, sizeof(email), "%s", it_fresh_email("dup"));
-    it_resp *r =
-        it_post_json("/api/auth/register/", signup_body("First", email, IT_PASSWORD, IT_PASSWORD),
-                     NULL);
+    it_resp *r = it_post_json("/api/auth/register/",
+                              signup_body("First", email, IT_PASSWORD, IT_PASSWORD), NULL);
     assert_int_equal(r->status, 201);
     it_resp_free(r);
     /* The same address in other case is the same address. */
     for (size_t i = 0; i <= strlen(email); i++)
         upper[i] = (char)toupper((unsigned char)email[i]);
-    r = it_post_json("/api/auth/register/",
-                     signup_body("Second", upper, IT_PASSWORD, IT_PASSWORD), NULL);
+    r = it_post_json("/api/auth/register/", signup_body("Second", upper, IT_PASSWORD, IT_PASSWORD),
+                     NULL);
     assert_int_equal(r->status, 400);
     assert_string_equal(field_msg(r, "email"), "A user with this email already exists.");
     it_resp_free(r);
@@ -204,9 +205,8 @@ static void test_concurrent_signups_one_email(void **state)
 {
     char email[160];
     snprintf(email, sizeof(email), "%s", it_fresh_email("race"));
-    long schemas_before =
-        it_sql_long("SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 't\\_%'",
-                    0, NULL);
+    long schemas_before = it_sql_long(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 't\\_%'", 0, NULL);
     pthread_t th[20];
     race rc[20];
     for (int i = 0; i < 20; i++) {
@@ -221,15 +221,15 @@ static void test_concurrent_signups_one_email(void **state)
     }
     assert_int_equal(created, 1);
     assert_int_equal(refused, 19);
-    long schemas_after =
-        it_sql_long("SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 't\\_%'",
-                    0, NULL);
+    long schemas_after = it_sql_long(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 't\\_%'", 0, NULL);
     assert_int_equal(schemas_after - schemas_before, 1);
     const char *p[] = {email};
-    assert_int_equal(it_sql_long("SELECT count(*) FROM public.tenants t JOIN public.user_directory d"
-                                 " ON d.tenant_id = t.id WHERE d.email = $1",
-                                 1, p),
-                     1);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.tenants t JOIN public.user_directory d"
+                    " ON d.tenant_id = t.id WHERE d.email = $1",
+                    1, p),
+        1);
     /* Every tenant row has its schema: the losers left no orphan behind. */
     assert_int_equal(it_sql_long("SELECT count(*) FROM public.tenants t WHERE NOT EXISTS (SELECT 1 "
                                  "FROM information_schema.schemata s WHERE s.schema_name = "
@@ -249,9 +249,9 @@ static void test_register_throttle(void **state)
         assert_int_equal(r->status, 400);
         it_resp_free(r);
     }
-    it_resp *r = it_post_json("/api/auth/register/",
-                              signup_body("Late", it_fresh_email("late"), IT_PASSWORD, IT_PASSWORD),
-                              ipc);
+    it_resp *r =
+        it_post_json("/api/auth/register/",
+                     signup_body("Late", it_fresh_email("late"), IT_PASSWORD, IT_PASSWORD), ipc);
     assert_int_equal(r->status, 429);
     const char *ra = it_header(r, "Retry-After");
     assert_non_null(ra);
@@ -293,7 +293,8 @@ static void test_failure_midway_leaves_nothing(void **state)
     assert_int_equal(it_sql_long("SELECT count(*) FROM public.domains WHERE tenant_id = $1", 1, p),
                      0);
     assert_int_equal(
-        it_sql_long("SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1", 1, p),
+        it_sql_long("SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1", 1,
+                    p),
         0);
     const char *pe[] = {email};
     assert_int_equal(
@@ -307,9 +308,8 @@ static void test_mail_retried_until_smtp_takes_it(void **state)
     char email[160], cmd[512];
     assert_int_equal(it_ops("actor stop smtp"), 0);
     snprintf(email, sizeof(email), "%s", it_fresh_email("retry"));
-    it_resp *r =
-        it_post_json("/api/auth/register/", signup_body("Retry", email, IT_PASSWORD, IT_PASSWORD),
-                     NULL);
+    it_resp *r = it_post_json("/api/auth/register/",
+                              signup_body("Retry", email, IT_PASSWORD, IT_PASSWORD), NULL);
     assert_int_equal(r->status, 201); /* sign-up does not wait for mail */
     it_resp_free(r);
     /* The mailer failed at least once and said it will retry. */

@@ -36,7 +36,8 @@ static const struct {
      "SECRET_KEY SW_HTTP_LISTEN SW_HTTPS_LISTEN SW_WEB_ROOT SW_TRUSTED_PROXIES ENFORCE_HTTPS "
      "ALLOWED_HOSTS CORS_ALLOWED_ORIGINS FRONTEND_URL SW_METRICS_TOKEN SW_TLS_CERT SW_TLS_KEY "
      "SW_BUS_TIMEOUT_MS SW_HTTP_THREADS SW_HTTP_MAX_CONN_PER_CLIENT "
-     "SW_HTTP_HEADER_TIMEOUT_MS SW_HTTP_BODY_TIMEOUT_MS SW_READY_ACTORS TMPDIR SW_WEB_SENTRY_DSN",
+     "SW_HTTP_HEADER_TIMEOUT_MS SW_HTTP_BODY_TIMEOUT_MS SW_READY_ACTORS TMPDIR SW_WEB_SENTRY_DSN "
+     "SW_STATUS_CACHE_TTL_MS SW_STATUS_CACHE_ENTRIES SW_STATUS_MAX_AGE_S",
      false},
     {"auth", "SECRET_KEY " ENV_APP " SW_PWHASH_CONCURRENCY", true},
     {"tenancy", ENV_APP, true},
@@ -184,6 +185,7 @@ static const struct {
     const char *privileges;
 } grant_table[] = {
     {"sw_auth", "public.tenants", "SELECT INSERT"},
+    {"sw_auth", "public.subscriptions", "SELECT"},
     {"sw_auth", "public.domains", "SELECT INSERT"},
     {"sw_auth", "public.user_directory", "SELECT INSERT"},
     {"sw_auth", "public.refresh_tokens", "SELECT INSERT UPDATE"},
@@ -193,11 +195,13 @@ static const struct {
     {"sw_auth", "tenant.email_tokens", "SELECT INSERT UPDATE"},
 
     {"sw_tenancy", "public.tenants", "SELECT"},
+    {"sw_tenancy", "public.subscriptions", "SELECT"},
     {"sw_tenancy", "public.domains", "SELECT"},
     {"sw_tenancy", "public.user_directory", "SELECT"},
     {"sw_tenancy", "public.schema_migrations", "SELECT"},
 
-    {"sw_endpoints", "public.tenants", "SELECT UPDATE"}, /* UPDATE: the row lock only */
+    {"sw_endpoints", "public.tenants", "SELECT"},
+    {"sw_endpoints", "public.subscriptions", "SELECT"},
     {"sw_endpoints", "public.schedule", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "public.endpoint_state", "SELECT"},
     {"sw_endpoints", "public.check_results", "SELECT"},
@@ -206,13 +210,19 @@ static const struct {
     {"sw_endpoints", "public.heartbeats", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "public.heartbeat_state", "SELECT"},
     {"sw_endpoints", "public.heartbeat_pings", "SELECT"},
+    {"sw_endpoints", "public.status_page_slugs", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "tenant.status_pages", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "tenant.status_page_components", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "tenant.incidents", "SELECT"}, /* shown on status pages */
 
-    {"sw_billing", "public.tenants", "SELECT UPDATE"},
+    {"sw_billing", "public.tenants", "SELECT"},
+    {"sw_billing", "public.subscriptions", "SELECT INSERT UPDATE"},
     {"sw_billing", "public.stripe_events", "SELECT INSERT"},
     {"sw_billing", "tenant.users", "SELECT"},
 
     {"sw_scheduler", "public.schedule", "SELECT UPDATE"},
     {"sw_scheduler", "public.tenants", "SELECT"},
+    {"sw_scheduler", "public.subscriptions", "SELECT"},
 
     {"sw_recorder", "public.check_results", "SELECT INSERT"},
     {"sw_recorder", "public.check_rollups_hourly", "SELECT INSERT UPDATE"},
@@ -220,6 +230,7 @@ static const struct {
     {"sw_recorder", "public.endpoint_state", "SELECT INSERT UPDATE DELETE"},
     {"sw_recorder", "public.schedule", "SELECT"},
     {"sw_recorder", "public.tenants", "SELECT"},
+    {"sw_recorder", "public.subscriptions", "SELECT"},
     {"sw_recorder", "tenant.incidents", "SELECT INSERT UPDATE"},
     {"sw_recorder", "public.heartbeats", "SELECT"},
     {"sw_recorder", "public.heartbeat_state", "SELECT INSERT UPDATE DELETE"},

@@ -285,6 +285,18 @@ long it_sql_long(const char *sql, int nparams, const char *const *params)
     return v;
 }
 
+void it_set_plan(const char *tenant, const char *plan)
+{
+    const char *p[] = {tenant, plan};
+    json_t *rows = it_sql("INSERT INTO public.subscriptions (tenant_id, plan) VALUES ($1, $2)"
+                          " ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan"
+                          " RETURNING plan",
+                          2, p);
+    if (json_array_size(rows) != 1)
+        fail_msg("setting the plan of %s to %s failed", tenant, plan);
+    json_decref(rows);
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");

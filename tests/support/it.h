@@ -50,6 +50,9 @@ const char *it_fresh_email(const char *prefix);
 json_t *it_sql(const char *sql, int nparams, const char *const *params);
 /* First column of the first row as a long (count queries). */
 long it_sql_long(const char *sql, int nparams, const char *const *params);
+/* Puts tenant on plan ("free" or "pro") directly in sw-billing's public.subscriptions, as a
+ * completed checkout would (no Stripe round trip). Fails the test when the statement fails. */
+void it_set_plan(const char *tenant, const char *plan);
 
 /* Waits up to timeout_ms for a mail to `to` in SW_MAIL_DIR; returns it (owned) or NULL. */
 char *it_mail_wait(const char *to, int timeout_ms);

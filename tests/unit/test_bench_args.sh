@@ -65,6 +65,9 @@ run 2 '--minutes must be above 0' -- bench pipeline --minutes 0
 run 2 "--minutes must be a number, not 'two'" -- bench pipeline --minutes two
 run 2 '--probers must be between 1 and 9' -- bench pipeline --probers 10
 run 2 "unknown argument '--tsl'" -- bench pipeline --tsl
+run 0 'Usage: ops/sw bench status' -- bench status --help
+run 2 "unknown route 'nope'" -- bench status --routes summary,nope
+run 2 'BENCH_CONNECTIONS must be between 1 and 1000' BENCH_CONNECTIONS=2000 -- bench status
 run 2 "unknown argument '--now'" -- chaos --now
 run 2 'CHAOS_MAX_S must be between 30 and 3600, not 5' CHAOS_MAX_S=5 -- chaos
 run 1 "unknown bench 'nope'" -- bench nope

@@ -90,12 +90,18 @@ const billingSuccessRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/BillingSuccess')),
 });
 
+const statusPagesRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/status-pages',
+  component: lazyRouteComponent(() => import('./pages/StatusPages')),
+});
+
 const routeTree = rootRoute.addChildren([
   indexRoute,
   loginRoute,
   registerRoute,
   verifyRoute,
-  authedRoute.addChildren([dashboardRoute, billingRoute, billingSuccessRoute]),
+  authedRoute.addChildren([dashboardRoute, statusPagesRoute, billingRoute, billingSuccessRoute]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient, history?: RouterHistory) {

@@ -41,6 +41,9 @@ export function AppLayout() {
             <Link to="/dashboard" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
               Dashboard
             </Link>
+            <Link to="/status-pages" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+              Status pages
+            </Link>
             <Link to="/billing" className="topnav-link" activeProps={{ className: 'topnav-link active' }} activeOptions={{ exact: true }}>
               Billing
             </Link>

@@ -14,3 +14,5 @@ export type PaginatedEndpointList = Schemas['PaginatedEndpointList'];
 export type Check = Schemas['Check'];
 export type Plan = Schemas['Plan'];
 export type TokenPair = Schemas['TokenPair'];
+export type StatusPage = Schemas['StatusPage'];
+export type StatusPageWritable = Schemas['StatusPageWritable'];
