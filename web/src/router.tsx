@@ -96,12 +96,18 @@ const statusPagesRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/StatusPages')),
 });
 
+const heartbeatRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/heartbeats/$id',
+  component: lazyRouteComponent(() => import('./pages/Heartbeat')),
+});
+
 const routeTree = rootRoute.addChildren([
   indexRoute,
   loginRoute,
   registerRoute,
   verifyRoute,
-  authedRoute.addChildren([dashboardRoute, statusPagesRoute, billingRoute, billingSuccessRoute]),
+  authedRoute.addChildren([dashboardRoute, heartbeatRoute, statusPagesRoute, billingRoute, billingSuccessRoute]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient, history?: RouterHistory) {

@@ -11,6 +11,7 @@ import { Table, TBody, THead, Td, Th, Tr } from '../components/ui/table';
 import { StatusBadge } from '../components/StatusBadge';
 import { Sparkline } from '../components/Sparkline';
 import { AddEndpointDialog } from '../components/AddEndpointDialog';
+import { AddHeartbeatDialog } from '../components/AddHeartbeatDialog';
 import { DeleteEndpointDialog } from '../components/DeleteEndpointDialog';
 
 const col = createColumnHelper<Endpoint>();
@@ -20,6 +21,7 @@ export default function DashboardPage() {
   const navigate = useNavigate({ from: '/dashboard' });
   const page = search.page ?? 1;
   const [adding, setAdding] = useState(false);
+  const [addingHeartbeat, setAddingHeartbeat] = useState(false);
   const [deleting, setDeleting] = useState<Endpoint | null>(null);
 
   const me = useQuery(meQuery());
@@ -37,7 +39,13 @@ export default function DashboardPage() {
         header: 'Name',
         cell: (c) => (
           <div className="cell-name">
-            <span className="ep-name">{c.getValue()}</span>
+            {c.row.original.kind === 'heartbeat' ? (
+              <Link to="/heartbeats/$id" params={{ id: c.row.original.id }} className="ep-name link">
+                {c.getValue()}
+              </Link>
+            ) : (
+              <span className="ep-name">{c.getValue()}</span>
+            )}
             <span className="ep-url-sm">{c.row.original.url ?? 'Heartbeat'}</span>
           </div>
         ),
@@ -130,7 +138,12 @@ export default function DashboardPage() {
             )}
           </p>
         </div>
-        <Button onClick={() => setAdding(true)}>+ Add endpoint</Button>
+        <div className="page-actions">
+          <Button variant="secondary" onClick={() => setAddingHeartbeat(true)}>
+            + Add heartbeat
+          </Button>{' '}
+          <Button onClick={() => setAdding(true)}>+ Add endpoint</Button>
+        </div>
       </div>
 
       {list.isPending ? (
@@ -198,6 +211,7 @@ export default function DashboardPage() {
       )}
 
       <AddEndpointDialog open={adding} onClose={() => setAdding(false)} />
+      <AddHeartbeatDialog open={addingHeartbeat} onClose={() => setAddingHeartbeat(false)} />
       <DeleteEndpointDialog
         endpoint={deleting}
         onClose={() => setDeleting(null)}
