@@ -102,6 +102,16 @@ void bus_reply_json(bus_reply *rep, json_t *body)
 {
     json_decref(rep->body);
     rep->body = body;
+    free(rep->text);
+    rep->text = NULL;
+}
+
+void bus_reply_text(bus_reply *rep, char *text)
+{
+    json_decref(rep->body);
+    rep->body = NULL;
+    free(rep->text);
+    rep->text = text;
 }
 
 sw_status bus_reply_error(bus_reply *rep, sw_status st, const char *code, const char *detail)
@@ -139,6 +149,8 @@ void bus_reply_clear(bus_reply *rep)
 {
     json_decref(rep->body);
     rep->body = NULL;
+    free(rep->text);
+    rep->text = NULL;
     for (int i = 0; i < rep->nheaders; i++) {
         free(rep->header_names[i]);
         free(rep->header_values[i]);
@@ -166,11 +178,11 @@ static void send_reply(natsConnection *nc, natsMsg *msg, sw_status st, bus_reply
 
     if (!reply_to || !*reply_to)
         return; /* a publish, not a request: nothing to answer */
-    if (!rep->body && sw_status_is_error(st))
+    if (!rep->body && !rep->text && sw_status_is_error(st))
         bus_reply_error(rep, st, NULL, NULL);
     text = rep->body ? json_dumps(rep->body, JSON_COMPACT) : NULL;
-    if (natsMsg_Create(&out, reply_to, NULL, text ? text : "{}", text ? (int)strlen(text) : 2) !=
-        NATS_OK)
+    const char *data = rep->text ? rep->text : text ? text : "{}";
+    if (natsMsg_Create(&out, reply_to, NULL, data, (int)strlen(data)) != NATS_OK)
         goto out;
     snprintf(code, sizeof(code), "%d", sw_status_http(st));
     natsMsgHeader_Set(out, "Content-Type", "application/json");

@@ -48,6 +48,7 @@ typedef struct bus_req {
 
 typedef struct bus_reply {
     json_t *body; /* owned by the reply */
+    char *text;   /* owned: a body already serialised (bus_reply_text), sent instead of body */
     int nheaders;
     char *header_names[BUS_REPLY_MAX_HEADERS]; /* owned */
     char *header_values[BUS_REPLY_MAX_HEADERS];
@@ -139,6 +140,9 @@ void bus_actor_count_max(bus_actor *a, const char *name, int64_t value);
 
 /* Sets the reply body. body: takes ownership. */
 void bus_reply_json(bus_reply *rep, json_t *body);
+/* A success body the handler serialised itself (one compact JSON object; owned by the reply
+ * from now on): for hot read paths that build their text from cached fragments. */
+void bus_reply_text(bus_reply *rep, char *text);
 /* Sets {"detail": detail} (and "code" when code is not NULL) and returns st. */
 sw_status bus_reply_error(bus_reply *rep, sw_status st, const char *code, const char *detail);
 /* Appends msg to the field's list in a DRF-style field error body. */

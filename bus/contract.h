@@ -29,6 +29,12 @@
 /* Reply headers named Sw-Http-<Name> become HTTP response header <Name> at the edge (for an
  * allow-listed set of names: Retry-After, Set-Cookie, WWW-Authenticate, Location). */
 #define BUS_H_HTTP_PREFIX "Sw-Http-"
+/* Set (with the token's uuid) when the caller authenticated with an API token rather than an
+ * access token; Sw-User is then the token's creator and Sw-Role the token's role. */
+#define BUS_H_API_TOKEN "Sw-Api-Token"
+/* Published (no reply) by the edge at most once a minute per API token in use: {"id"} with
+ * Sw-Tenant; sw-auth records it as the token's last use. */
+#define BUS_SUBJ_AUTH_TOKEN_USED "sw.v1.auth.token_used"
 
 /* ---- JetStream: headers ----------------------------------------------------------------- */
 
@@ -48,6 +54,9 @@
 #define BUS_STREAM_EVENTS "SW_EVENTS"   /* limits, 7 days: what happened, for whoever listens */
 #define BUS_STREAM_DLQ "SW_DLQ"         /* limits, 30 days: jobs that used up their deliveries */
 #define BUS_STREAM_ADVISORIES "SW_ADVISORIES" /* limits, 30 days: SW_JOBS delivery advisories */
+/* limits, the last message per subject, no age limit: API-token records (bus/apitoken.h) */
+#define BUS_STREAM_API_TOKENS "SW_API_TOKENS"
+#define BUS_SUBJ_API_TOKENS "sw.v1.apitokens.>"
 
 #define BUS_EVENTS_MAX_AGE_S (7 * 86400)
 #define BUS_DLQ_MAX_AGE_S (30 * 86400)

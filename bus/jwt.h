@@ -26,6 +26,8 @@ typedef struct sw_jwt_claims {
     char jti[40];
     char sid[40]; /* the session (refresh-token family) it belongs to; "" when none */
     int64_t iat;
+    int64_t iat_ms; /* claim "ims": iat in milliseconds, so a revocation "before" a moment
+                       cuts between tokens issued within the same second */
     int64_t exp;
 } sw_jwt_claims;
 

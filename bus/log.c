@@ -3,6 +3,8 @@
 #include "bus/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -57,9 +59,9 @@ const char *sw_log_ctx_tenant(void)
 
 int sw_log_key_is_secret(const char *key)
 {
-    static const char *words[] = {"password", "passwd", "secret", "token", "authorization",
-                                  "cookie", "api_key", "apikey", "signature", "hash",
-                                  "credential", "access", "refresh", "card", "link"};
+    static const char *words[] = {"password",   "passwd",  "secret",  "token",     "authorization",
+                                  "cookie",     "api_key", "apikey",  "signature", "hash",
+                                  "credential", "access",  "refresh", "card",      "link"};
     if (!key)
         return 0;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -70,8 +72,8 @@ int sw_log_key_is_secret(const char *key)
 
 int sw_log_value_is_secret(const char *v)
 {
-    static const char *prefixes[] = {"sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_",
-                                     "Bearer ", "Basic ", "$argon2"};
+    static const char *prefixes[] = {"sk_live_", "sk_test_", "rk_live_", "rk_test_",
+                                     "whsec_",   "Bearer ",  "Basic ",   "$argon2"};
     if (!v)
         return 0;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
@@ -160,12 +162,212 @@ void sw_logj(sw_log_level level, const char *msg, json_t *fields)
     free(text);
 }
 
+/* ---- the direct path of sw_log: the same line sw_logj writes, without building it in
+ * jansson (the edge logs every request). Whatever it does not handle exactly as sw_logj would
+ * (an error-level line, which feeds the error hook; a repeated key; a line over the buffer)
+ * goes through sw_logj. */
+
+typedef struct line_buf {
+    char p[8192];
+    size_t n;
+    bool full;
+} line_buf;
+
+static void lb_add(line_buf *b, const char *s, size_t n)
+{
+    if (b->full || b->n + n >= sizeof(b->p)) {
+        b->full = true;
+        return;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+/* The code point of the UTF-8 sequence at s (its length in *len), or -1 where jansson would
+ * refuse the string (overlong forms, surrogates, past U+10FFFF, truncated). */
+static long utf8_next(const unsigned char *s, int *len)
+{
+    long cp;
+    int n;
+    if (s[0] < 0x80) {
+        *len = 1;
+        return s[0];
+    }
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        n = 2;
+        cp = s[0] & 0x1F;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        n = 3;
+        cp = s[0] & 0x0F;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        n = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return -1;
+    }
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *len = n;
+    return cp;
+}
+
+static bool utf8_valid(const char *s)
+{
+    int len;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p += len)
+        if (utf8_next(p, &len) < 0)
+            return false;
+    return true;
+}
+
+/* s as a JSON string, escaped as json_dumps(JSON_ENSURE_ASCII) does. s: valid UTF-8. */
+static void lb_str(line_buf *b, const char *s)
+{
+    char esc[24];
+    int len;
+    lb_add(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p += len) {
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        lb_add(b, (const char *)run, (size_t)(p - run));
+        if (!*p)
+            break;
+        long cp = utf8_next(p, &len);
+        switch (cp) {
+        case '"':
+            lb_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            lb_add(b, "\\\\", 2);
+            break;
+        case '\b':
+            lb_add(b, "\\b", 2);
+            break;
+        case '\f':
+            lb_add(b, "\\f", 2);
+            break;
+        case '\n':
+            lb_add(b, "\\n", 2);
+            break;
+        case '\r':
+            lb_add(b, "\\r", 2);
+            break;
+        case '\t':
+            lb_add(b, "\\t", 2);
+            break;
+        default:
+            if (cp < 0x10000) {
+                snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)cp);
+            } else {
+                long v = cp - 0x10000;
+                snprintf(esc, sizeof(esc), "\\u%04X\\u%04X", (unsigned)(0xD800 | (v >> 10)),
+                         (unsigned)(0xDC00 | (v & 0x3FF)));
+            }
+            lb_add(b, esc, strlen(esc));
+        }
+    }
+    lb_add(b, "\"", 1);
+}
+
+/* "key":value, scrubbed as sw_log_scrub would; NULL value: null. */
+static void lb_field(line_buf *b, const char *k, const char *v)
+{
+    lb_add(b, ",", 1);
+    lb_str(b, k);
+    lb_add(b, ":", 1);
+    if (!v)
+        lb_add(b, "null", 4);
+    else if (sw_log_key_is_secret(k) || sw_log_value_is_secret(v))
+        lb_str(b, "[redacted]");
+    else
+        lb_str(b, v);
+}
+
+static const char *const reserved_keys[] = {"time",       "level",  "actor",
+                                            "request_id", "tenant", "msg"};
+
+/* Writes the line directly; false when sw_logj must (see above). */
+static bool log_direct(sw_log_level level, const char *msg, va_list ap)
+{
+    const char *keys[32];
+    int nkeys = 0;
+    line_buf *b = malloc(sizeof(*b));
+    bool ok = false;
+    if (!b)
+        return false;
+    b->n = 0;
+    b->full = false;
+    struct timespec ts;
+    struct tm tm;
+    char when[96];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    lb_add(b, "{\"time\":", 8);
+    lb_str(b, when);
+    lb_add(b, ",\"level\":", 9);
+    lb_str(b, level_names[level]);
+    lb_add(b, ",\"actor\":", 9);
+    if (!utf8_valid(actor_name) || !utf8_valid(ctx_request_id) || !utf8_valid(ctx_tenant))
+        goto out;
+    lb_str(b, actor_name);
+    if (ctx_request_id[0])
+        lb_field(b, "request_id", ctx_request_id);
+    if (ctx_tenant[0])
+        lb_field(b, "tenant", ctx_tenant);
+    msg = msg ? msg : "";
+    if (utf8_valid(msg)) /* jansson drops a key whose value is not UTF-8 */
+        lb_field(b, "msg", msg);
+    for (;;) {
+        const char *k = va_arg(ap, const char *);
+        if (!k)
+            break;
+        const char *v = va_arg(ap, const char *);
+        if (!utf8_valid(k) || nkeys == (int)(sizeof(keys) / sizeof(keys[0])))
+            goto out;
+        for (int i = 0; i < nkeys; i++)
+            if (strcmp(keys[i], k) == 0)
+                goto out; /* a repeated key: jansson keeps the last value in the first place */
+        keys[nkeys++] = k;
+        bool reserved = false;
+        for (size_t i = 0; i < sizeof(reserved_keys) / sizeof(reserved_keys[0]); i++)
+            reserved |= strcmp(reserved_keys[i], k) == 0;
+        if (reserved || (v && !utf8_valid(v)))
+            continue; /* update_missing keeps the line's own; jansson drops a bad value */
+        lb_field(b, k, v);
+    }
+    lb_add(b, "}\n", 2);
+    if (b->full)
+        goto out;
+    ssize_t w = write(STDERR_FILENO, b->p, b->n);
+    (void)w;
+    ok = true;
+out:
+    free(b);
+    return ok;
+}
+
 void sw_log(sw_log_level level, const char *msg, ...)
 {
     if (level < min_level)
         return;
-    json_t *fields = json_object();
     va_list ap;
+    if (level < SW_LOG_ERROR) {
+        va_start(ap, msg);
+        bool done = log_direct(level, msg, ap);
+        va_end(ap);
+        if (done)
+            return;
+    }
+    json_t *fields = json_object();
     va_start(ap, msg);
     for (;;) {
         const char *k = va_arg(ap, const char *);

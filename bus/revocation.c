@@ -34,7 +34,8 @@ bool sw_revocation_encode(char *subject, size_t len, json_t **body, const sw_rev
         return false;
     snprintf(subject, len, "%s%s", r->kind == SW_REVOKE_SESSION ? PREFIX_SESSION : PREFIX_USER,
              r->id);
-    *body = json_pack("{s:I}", "before", (json_int_t)r->before);
+    *body = json_pack("{s:I,s:I}", "before", (json_int_t)r->before, "before_ms",
+                      (json_int_t)(r->before_ms ? r->before_ms : r->before * 1000));
     return *body != NULL;
 }
 
@@ -57,6 +58,10 @@ bool sw_revocation_decode(sw_revocation *out, const char *subject, const char *d
     json_t *o = data && len > 0 ? json_loadb(data, (size_t)len, 0, NULL) : NULL;
     json_t *b = json_object_get(o, "before");
     out->before = json_is_integer(b) ? json_integer_value(b) : 0;
+    json_t *bms = json_object_get(o, "before_ms");
+    out->before_ms = json_is_integer(bms) && json_integer_value(bms) / 1000 == out->before
+                         ? json_integer_value(bms)
+                         : out->before * 1000;
     json_decref(o);
     return out->before > 0;
 }
@@ -143,8 +148,9 @@ void sw_revoked_set_add(sw_revoked_set *s, const sw_revocation *r, int64_t now)
     while (e && !(e->r.kind == r->kind && strcmp(e->r.id, r->id) == 0))
         e = e->next;
     if (e) {
-        if (r->before > e->r.before) {
+        if (r->before_ms > e->r.before_ms) {
             e->r.before = r->before;
+            e->r.before_ms = r->before_ms;
             e->forget_at = forget_at;
         }
     } else {
@@ -179,7 +185,7 @@ bool sw_revoked_set_check(sw_revoked_set *s, const sw_jwt_claims *c, int64_t now
     bool revoked = c->sid[0] && find(s, SW_REVOKE_SESSION, c->sid, now);
     if (!revoked) {
         const entry *u = find(s, SW_REVOKE_USER, c->user, now);
-        revoked = u && c->iat < u->r.before;
+        revoked = u && c->iat_ms < u->r.before_ms;
     }
     pthread_rwlock_unlock(&s->lock);
     return revoked;

@@ -8,7 +8,8 @@
  *
  *   subject  sw.v1.revoked.session.<family uuid>   a session's tokens, whatever their age
  *            sw.v1.revoked.user.<user uuid>        tokens of that user issued before `before`
- *   body     {"before": <unix seconds>}            (the revocation's time)
+ *   body     {"before": <unix seconds>, "before_ms": <unix ms>}   (the revocation's time;
+ *            a user's access tokens issued before before_ms stop: claim "ims" of bus/jwt.h)
  *
  * The encoder and decoder of that message live here (one each). */
 #ifndef SW_REVOCATION_H
@@ -36,7 +37,8 @@ typedef enum sw_revocation_kind {
 typedef struct sw_revocation {
     sw_revocation_kind kind;
     char id[40];    /* a family or user uuid */
-    int64_t before; /* unix seconds */
+    int64_t before;    /* unix seconds */
+    int64_t before_ms; /* the same in milliseconds (0 when the message had none) */
 } sw_revocation;
 
 /* The subject and body of a revocation. false when id is not a uuid. *body owned. */

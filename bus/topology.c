@@ -15,8 +15,8 @@ typedef struct stream_def {
     const char *name;
     const char *subjects[2];
     jsRetentionPolicy retention;
-    int64_t max_age;         /* ns; 0 = unlimited */
-    int64_t max_per_subject; /* 0 = unlimited */
+    int64_t max_age; /* ns; 0 = unlimited */
+    int64_t max_per_subject; /* messages kept per subject; 0 = unlimited */
 } stream_def;
 
 static const stream_def streams[] = {
@@ -29,6 +29,8 @@ static const stream_def streams[] = {
     /* Heartbeat pings for the recorder; ping keys for the edge, the last one of each key. */
     {BUS_STREAM_PINGS, {BUS_SUBJ_PINGS}, js_WorkQueuePolicy, 0, 0},
     {BUS_STREAM_PING_KEYS, {BUS_SUBJ_PING_KEYS}, js_LimitsPolicy, 0, 1},
+    /* API tokens (bus/apitoken.h): the last record of each token, as long as it exists. */
+    {BUS_STREAM_API_TOKENS, {BUS_SUBJ_API_TOKENS}, js_LimitsPolicy, 0, 1},
     {BUS_STREAM_ADVISORIES,
      {BUS_SUBJ_ADVISORY_MAX_DELIVERIES, BUS_SUBJ_ADVISORY_TERMINATED},
      js_LimitsPolicy,
@@ -61,7 +63,7 @@ static sw_status apply_stream(jsCtx *js, const stream_def *d, int replicas, int 
     sc.Storage = js_FileStorage;
     sc.Replicas = replicas;
     sc.MaxAge = d->max_age;
-    if (d->max_per_subject)
+    if (d->max_per_subject > 0)
         sc.MaxMsgsPerSubject = d->max_per_subject;
     sc.Duplicates =
         BUS_DUPLICATE_WINDOW_S * SEC; /* the window in which a repeated Nats-Msg-Id is dropped */

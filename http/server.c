@@ -27,6 +27,7 @@
 #include "http/status_cache.h"
 #include "bus/messages.h"
 #include "bus/revocation.h"
+#include "bus/apitoken.h"
 
 #define REFRESH_COOKIE "sw_refresh"
 #define HSTS "max-age=63072000; includeSubDomains"
@@ -43,6 +44,8 @@ typedef struct edge {
     edge_metrics *metrics;
     sw_revoked_set *revoked;         /* sessions whose access tokens are refused */
     natsSubscription *revoked_sub;   /* keeps `revoked` current (stream SW_REVOKED) */
+    sw_apitoken_set *apitokens;      /* API tokens accepted (stream SW_API_TOKENS) */
+    natsSubscription *apitokens_sub;
     edge_ping_keys *ping_keys;       /* ping key hash → tenant, endpoint (heartbeats) */
     natsSubscription *ping_keys_sub; /* keeps `ping_keys` current (stream SW_PING_KEYS) */
     const char *metrics_token;
@@ -255,6 +258,21 @@ static bool bearer_token(const char *authz, const char **token)
     return **token != '\0';
 }
 
+/* Tells sw-auth an API token is in use (at most once a minute per token and edge), for the
+ * list's "last used": a publish, nobody waits for it. */
+static void report_apitoken_use(edge *e, const sw_apitoken *t)
+{
+    natsMsg *m = NULL;
+    char body[64];
+    int n = snprintf(body, sizeof(body), "{\"id\":\"%s\"}", t->id);
+    if (natsMsg_Create(&m, BUS_SUBJ_AUTH_TOKEN_USED, NULL, body, n) != NATS_OK)
+        return;
+    natsMsgHeader_Set(m, "Content-Type", "application/json");
+    natsMsgHeader_Set(m, BUS_H_TENANT, t->tenant);
+    natsConnection_PublishMsg(e->nc, m);
+    natsMsg_Destroy(m);
+}
+
 static void handle_api(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
                        call *cl)
 {
@@ -264,6 +282,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
     char *body = NULL;
     natsMsg *req = NULL, *reply = NULL;
     sw_jwt_claims claims;
+    sw_apitoken apitoken;
+    bool by_apitoken = false;
     json_t *parsed = NULL;
     long len = 0;
 
@@ -296,8 +316,29 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
             return;
         }
         int64_t now = sw_epoch_ms() / 1000;
-        if (sw_jwt_verify(&claims, token, e->jwt_key, now) != SW_OK ||
-            sw_revoked_set_check(e->revoked, &claims, now)) {
+        if (strncmp(token, SW_APITOKEN_PREFIX, strlen(SW_APITOKEN_PREFIX)) == 0) {
+            /* An API token (bus/apitoken.h): one hash and a lookup in memory, no database.
+             * Not for the auth routes: a token cannot log out, change a password or see "me". */
+            bool report_use = false;
+            if (strncmp(r->pattern, "/api/auth/", 10) == 0) {
+                send_detail(conn, e, cl, 401, "API tokens are not accepted on this route.",
+                            www_auth, 1);
+                return;
+            }
+            if (!sw_apitoken_set_check(e->apitokens, token, now, &apitoken, &report_use)) {
+                send_detail(conn, e, cl, 401, "Given token not valid for any token type.",
+                            www_auth, 1);
+                return;
+            }
+            memset(&claims, 0, sizeof(claims));
+            snprintf(claims.tenant, sizeof(claims.tenant), "%s", apitoken.tenant);
+            snprintf(claims.user, sizeof(claims.user), "%s", apitoken.user);
+            snprintf(claims.role, sizeof(claims.role), "%s", apitoken.role);
+            by_apitoken = true;
+            if (report_use)
+                report_apitoken_use(e, &apitoken);
+        } else if (sw_jwt_verify(&claims, token, e->jwt_key, now) != SW_OK ||
+                   sw_revoked_set_check(e->revoked, &claims, now)) {
             send_detail(conn, e, cl, 401, "Given token not valid for any token type.", www_auth, 1);
             return;
         }
@@ -367,6 +408,8 @@ static void handle_api(struct mg_connection *conn, const struct mg_request_info 
         natsMsgHeader_Set(req, BUS_H_TENANT, claims.tenant);
         natsMsgHeader_Set(req, BUS_H_USER, claims.user);
         natsMsgHeader_Set(req, BUS_H_ROLE, claims.role);
+        if (by_apitoken)
+            natsMsgHeader_Set(req, BUS_H_API_TOKEN, apitoken.id);
     }
     if (r->flags & EDGE_REFRESH_COOKIE) {
         char cookie[128];
@@ -1246,6 +1289,11 @@ int main(void)
     const char *pem = NULL;
 
     sw_log_init("sw-edge", sw_config_str("SW_LOG_LEVEL", "info"));
+    /* Up to SW_HTTP_THREADS workers make requests on one NATS connection: a worker that finds
+     * its lock taken sleeps at once instead of spinning (libnats spins 2000 times by default),
+     * which on a small machine burns the cores the lock holder needs. */
+    if (nats_Open(0) != NATS_OK)
+        return 1;
     if (!sw_sentry_init("sw-edge") || !dashboard_init())
         return 2;
     if (sodium_init() < 0)
@@ -1306,6 +1354,8 @@ int main(void)
     /* Heartbeat pings are answered from memory: which endpoint each ping key names. */
     if (edge_ping_keys_new(&e.ping_keys) != SW_OK ||
         edge_ping_keys_watch(&e.ping_keys_sub, e.ping_keys, e.js, 5000) != SW_OK)
+    if (sw_apitoken_set_new(&e.apitokens) != SW_OK ||
+        sw_apitoken_set_watch(&e.apitokens_sub, e.apitokens, e.js, 5000) != SW_OK)
         goto out;
 
     /* Slow clients (README "Slow clients"): one worker thread per open connection, so a cap
@@ -1420,6 +1470,8 @@ out:
         natsSubscription_Unsubscribe(e.revoked_sub);
     if (e.ping_keys_sub)
         natsSubscription_Unsubscribe(e.ping_keys_sub);
+    if (e.apitokens_sub)
+        natsSubscription_Unsubscribe(e.apitokens_sub);
     for (int i = 0; i < 2; i++) {
         if (e.status_subs[i])
             natsSubscription_Unsubscribe(e.status_subs[i]);
@@ -1428,6 +1480,7 @@ out:
         natsConnection_DrainTimeout(e.nc, 5000);
     natsSubscription_Destroy(e.revoked_sub);
     natsSubscription_Destroy(e.ping_keys_sub);
+    natsSubscription_Destroy(e.apitokens_sub);
     natsSubscription_Destroy(e.status_subs[0]);
     natsSubscription_Destroy(e.status_subs[1]);
     jsCtx_Destroy(e.js);
@@ -1436,6 +1489,7 @@ out:
     edge_status_cache_free(e.status);
     sw_revoked_set_free(e.revoked);
     edge_ping_keys_free(e.ping_keys);
+    sw_apitoken_set_free(e.apitokens);
     if (pem_tmp[0])
         unlink(pem_tmp);
     sodium_memzero(e.jwt_key, sizeof(e.jwt_key));

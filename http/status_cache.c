@@ -207,8 +207,10 @@ static bool uuid_lower(const char *s, size_t n)
 
 bool edge_status_path(const char *path, char *slug, size_t slug_len, char *rest, size_t rest_len)
 {
-    static const char *docs[] = {"api/v2/summary.json",   "api/v2/status.json",
-                                 "api/v2/components.json", "api/v2/incidents.json",
+    static const char *docs[] = {"api/v2/summary.json",
+                                 "api/v2/status.json",
+                                 "api/v2/components.json",
+                                 "api/v2/incidents.json",
                                  "api/v2/incidents/unresolved.json",
                                  "api/v2/scheduled-maintenances.json"};
     static const char *badges[] = {"status.svg",     "uptime-24h.svg", "uptime-7d.svg",

@@ -20,14 +20,14 @@ typedef struct edge_status_cache edge_status_cache;
 
 /* One rendered document; immutable once made, shared by reference. */
 typedef struct edge_status_doc {
-    int status;             /* 200, 404 */
+    int status; /* 200, 404 */
     char content_type[64];
-    char etag[24];          /* "\"<16 hex>\"" of the body */
-    char tenant[48];        /* "" for an unknown slug */
-    char *body;             /* owned */
+    char etag[24];   /* "\"<16 hex>\"" of the body */
+    char tenant[48]; /* "" for an unknown slug */
+    char *body;      /* owned */
     size_t len;
-    int64_t made_ns;        /* when it was rendered (monotonic clock) */
-    int refs;               /* atomic */
+    int64_t made_ns; /* when it was rendered (monotonic clock) */
+    int refs;        /* atomic */
 } edge_status_doc;
 
 /* A new document; body is copied. Returns NULL on allocation failure. refs = 1. */

@@ -21,10 +21,16 @@
 #define OID_NUMERIC 1700
 #define OID_JSONB 3802
 
+#define STORE_MAX_PREPARED 32
+
 struct store_conn {
     PGconn *pg;
     bool in_use;
     bool in_tx;
+    /* The names of the statements prepared on this session (static strings of the callers);
+     * forgotten whenever the session is new (connect, reset). */
+    const char *prepared[STORE_MAX_PREPARED];
+    int nprepared;
     char constraint[96];
     char error[256];
 };
@@ -72,10 +78,17 @@ void store_pool_free(store_pool *p)
     free(p);
 }
 
+/* A new session: nothing is prepared on it yet. */
+static void session_new(store_conn *c)
+{
+    c->nprepared = 0;
+}
+
 static bool conn_ready(store_pool *p, store_conn *c)
 {
     if (c->pg && PQstatus(c->pg) == CONNECTION_OK)
         return true;
+    session_new(c);
     if (c->pg) {
         PQreset(c->pg); /* the server restarted or the link broke: try once more */
         if (PQstatus(c->pg) == CONNECTION_OK)
@@ -181,6 +194,19 @@ static json_t *cell(PGresult *res, int row, int col)
     }
 }
 
+static json_t *rows_json(PGresult *res)
+{
+    json_t *arr = json_array();
+    int nr = PQntuples(res), nf = PQnfields(res);
+    for (int r = 0; r < nr; r++) {
+        json_t *o = json_object();
+        for (int f = 0; f < nf; f++)
+            json_object_set_new(o, PQfname(res, f), cell(res, r, f));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *sql, int nparams,
                       const char *const *params)
 {
@@ -197,6 +223,7 @@ sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *
          * run the statement once more (outside a transaction nothing else was lost). */
         PQclear(res);
         PQreset(c->pg);
+        session_new(c);
         res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     }
     ExecStatusType es = PQresultStatus(res);
@@ -210,17 +237,8 @@ sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *
         const char *n = PQcmdTuples(res);
         *affected = (n && *n) ? strtol(n, NULL, 10) : 0;
     }
-    if (rows) {
-        json_t *arr = json_array();
-        int nr = PQntuples(res), nf = PQnfields(res);
-        for (int r = 0; r < nr; r++) {
-            json_t *o = json_object();
-            for (int f = 0; f < nf; f++)
-                json_object_set_new(o, PQfname(res, f), cell(res, r, f));
-            json_array_append_new(arr, o);
-        }
-        *rows = arr;
-    }
+    if (rows)
+        *rows = rows_json(res);
 out:
     PQclear(res);
     return st;
@@ -249,6 +267,7 @@ sw_status store_exec_script(store_conn *c, const char *sql)
     if (PQstatus(c->pg) == CONNECTION_BAD && !c->in_tx) { /* as in store_query */
         PQclear(res);
         PQreset(c->pg);
+        session_new(c);
         res = PQexec(c->pg, sql);
     }
     ExecStatusType es = PQresultStatus(res);
@@ -257,6 +276,121 @@ sw_status store_exec_script(store_conn *c, const char *sql)
         st = translate(c, res);
     PQclear(res);
     return st;
+}
+
+static bool is_prepared(const store_conn *c, const char *name)
+{
+    for (int i = 0; i < c->nprepared; i++)
+        if (c->prepared[i] == name || strcmp(c->prepared[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Prepares name on this session unless it already is. */
+static sw_status prepare(store_conn *c, const char *name, const char *sql, int nparams)
+{
+    if (is_prepared(c, name))
+        return SW_OK;
+    if (c->nprepared >= STORE_MAX_PREPARED)
+        return SW_EINTERNAL; /* a programming error: raise STORE_MAX_PREPARED */
+    if (c->nprepared == 0 && !c->in_tx) {
+        /* Keep one plan per statement: with the default, a statement over the partitioned
+         * telemetry tables may be planned again on every call. Session-wide, but only named
+         * statements (this function's) are affected. */
+        sw_status st = store_exec_script(c, "SET plan_cache_mode = force_generic_plan");
+        if (st != SW_OK)
+            return st;
+    }
+    PGresult *res = PQprepare(c->pg, name, sql, nparams, NULL);
+    sw_status st = PQresultStatus(res) == PGRES_COMMAND_OK ? SW_OK : translate(c, res);
+    PQclear(res);
+    if (st == SW_OK)
+        c->prepared[c->nprepared++] = name;
+    else
+        sw_log(SW_LOG_WARN, "prepare failed", "statement", name, "error", c->error, NULL);
+    return st;
+}
+
+struct store_rows {
+    PGresult *res;
+};
+
+sw_status store_query_prepared(store_conn *c, store_rows **out, const char *name, const char *sql,
+                               int nparams, const char *const *params)
+{
+    PGresult *res = NULL;
+    sw_status st;
+    *out = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        st = prepare(c, name, sql, nparams);
+        if (st == SW_OK) {
+            res = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+            if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
+                break;
+        }
+        if (PQstatus(c->pg) != CONNECTION_BAD || c->in_tx)
+            break;
+        /* The server restarted since this pooled connection was last used: a new session
+         * (nothing prepared on it), and the statement once more. */
+        PQclear(res);
+        res = NULL;
+        PQreset(c->pg);
+        session_new(c);
+    }
+    if (st == SW_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
+        PQresultStatus(res) != PGRES_COMMAND_OK) {
+        st = translate(c, res);
+        sw_log(SW_LOG_WARN, "query failed", "statement", name, "error", c->error, NULL);
+    }
+    if (st != SW_OK) {
+        PQclear(res);
+        return st;
+    }
+    store_rows *r = malloc(sizeof(*r));
+    if (!r) {
+        PQclear(res);
+        return SW_EINTERNAL;
+    }
+    r->res = res;
+    *out = r;
+    return SW_OK;
+}
+
+sw_status store_query_prepared_json(store_conn *c, json_t **rows, const char *name, const char *sql,
+                                    int nparams, const char *const *params)
+{
+    store_rows *r = NULL;
+    *rows = NULL;
+    sw_status st = store_query_prepared(c, &r, name, sql, nparams, params);
+    if (st == SW_OK)
+        *rows = rows_json(r->res);
+    store_rows_free(r);
+    return st;
+}
+
+int store_rows_count(const store_rows *r)
+{
+    return r ? PQntuples(r->res) : 0;
+}
+
+const char *store_rows_value(const store_rows *r, int row, int col)
+{
+    if (!r || row >= PQntuples(r->res) || col >= PQnfields(r->res) || PQgetisnull(r->res, row, col))
+        return NULL;
+    return PQgetvalue(r->res, row, col);
+}
+
+int store_rows_length(const store_rows *r, int row, int col)
+{
+    return store_rows_value(r, row, col) ? PQgetlength(r->res, row, col) : 0;
+}
+
+void store_rows_free(store_rows *r)
+{
+    if (!r)
+        return;
+    PQclear(r->res);
+    free(r);
 }
 
 const char *store_last_constraint(const store_conn *c)

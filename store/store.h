@@ -38,6 +38,27 @@ sw_status store_query(store_conn *c, json_t **rows, long *affected, const char *
  * there is none. */
 sw_status store_query_one(store_conn *c, json_t **row, const char *sql, int nparams,
                           const char *const *params);
+/* Rows of a prepared statement, as PostgreSQL's text: for hot paths that format their own
+ * output. Owned by the caller (store_rows_free). */
+typedef struct store_rows store_rows;
+
+/* Runs the statement called name, preparing sql under that name first on a session that has
+ * not prepared it yet: PostgreSQL parses and plans it once per connection (sessions use
+ * plan_cache_mode force_generic_plan, so the plan is kept). sql must not depend on the tenant
+ * (no schema in its text: name the public tables, filter on the tenant), so one statement
+ * serves every tenant and nothing is planned per tenant. name and sql: static strings, the same
+ * sql for a name. *out: owned. At most 32 names per process. */
+sw_status store_query_prepared(store_conn *c, store_rows **out, const char *name, const char *sql,
+                               int nparams, const char *const *params);
+/* The same, with the rows as store_query gives them (*rows: owned JSON array). */
+sw_status store_query_prepared_json(store_conn *c, json_t **rows, const char *name, const char *sql,
+                                    int nparams, const char *const *params);
+int store_rows_count(const store_rows *r);
+/* The text of a column (NULL for SQL NULL or out of range); valid until store_rows_free. */
+const char *store_rows_value(const store_rows *r, int row, int col);
+int store_rows_length(const store_rows *r, int row, int col);
+void store_rows_free(store_rows *r);
+
 /* Runs one or more statements without parameters (migrations, DDL). */
 sw_status store_exec_script(store_conn *c, const char *sql);
 

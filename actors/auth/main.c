@@ -1,5 +1,6 @@
-/* sw-auth: sign-up, email verification, login, token refresh and logout; and, as the owner of
- * the users, whom to mail when an endpoint goes down or comes back. */
+/* sw-auth: sign-up, email verification, login, token refresh and logout, the team (members,
+ * invitations, ownership), passwords (reset, change), API tokens and the audit log; and, as
+ * the owner of the users, whom to mail when an endpoint goes down or comes back. */
 #include "actors/auth/auth.h"
 #include "actors/common/app.h"
 
@@ -11,6 +12,22 @@ static const bus_route routes[] = {
     {"sw.v1.auth.refresh", auth_refresh, false},
     {"sw.v1.auth.logout", auth_logout, false},
     {"sw.v1.auth.me", auth_me, false},
+    {"sw.v1.auth.accept_invitation", auth_accept_invitation, false},
+    {"sw.v1.auth.password_reset", auth_password_reset, false},
+    {"sw.v1.auth.password_reset_confirm", auth_password_reset_confirm, false},
+    {"sw.v1.auth.password_change", auth_password_change, false},
+    {"sw.v1.auth.members_list", auth_members_list, false},
+    {"sw.v1.auth.members_patch", auth_members_patch, false},
+    {"sw.v1.auth.members_delete", auth_members_delete, false},
+    {"sw.v1.auth.transfer_ownership", auth_transfer_ownership, false},
+    {"sw.v1.auth.invitations_list", auth_invitations_list, false},
+    {"sw.v1.auth.invitations_create", auth_invitations_create, false},
+    {"sw.v1.auth.invitations_delete", auth_invitations_delete, false},
+    {"sw.v1.auth.tokens_list", auth_tokens_list, false},
+    {"sw.v1.auth.tokens_create", auth_tokens_create, false},
+    {"sw.v1.auth.tokens_revoke", auth_tokens_revoke, false},
+    {BUS_SUBJ_AUTH_TOKEN_USED, auth_token_used, false},
+    {"sw.v1.auth.audit_list", auth_audit_list, false},
 };
 
 /* Outages: the recorder's endpoint.down|up, turned into a mail to the owner. */

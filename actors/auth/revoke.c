@@ -11,11 +11,12 @@ static sw_status publish(const bus_req *req, sw_revocation_kind kind, const char
 {
     char subject[128], msg_id[160];
     json_t *body = NULL;
-    sw_revocation r = {.kind = kind, .before = sw_epoch_ms() / 1000};
+    int64_t now_ms = sw_epoch_ms();
+    sw_revocation r = {.kind = kind, .before = now_ms / 1000, .before_ms = now_ms};
     snprintf(r.id, sizeof(r.id), "%s", id ? id : "");
     if (!sw_revocation_encode(subject, sizeof(subject), &body, &r))
         return SW_EINTERNAL;
-    snprintf(msg_id, sizeof(msg_id), "revoked:%s:%lld", subject + 14, (long long)r.before);
+    snprintf(msg_id, sizeof(msg_id), "revoked:%s:%lld", subject + 14, (long long)r.before_ms);
     jsCtx *js = bus_actor_js(req->actor);
     sw_status st =
         js ? bus_js_publish(js, subject, body, msg_id, req->request_id) : SW_EUNAVAILABLE;
@@ -45,4 +46,9 @@ sw_status auth_revoke_user(const bus_req *req, store_conn *c, const char *tenant
         sw_log(SW_LOG_INFO, "security: every session of a user revoked", "event",
                "sessions_revoked", "user_id", user, "tenant_id", tenant, NULL);
     return st;
+}
+
+sw_status auth_revoke_access(const bus_req *req, const char *user)
+{
+    return publish(req, SW_REVOKE_USER, user);
 }

@@ -98,6 +98,22 @@ static sw_status unavailable(bus_reply *rep, sw_status st)
     return bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL, NULL);
 }
 
+/* The audit entry of a login or a failed one (in a transaction of its own; a failure to
+ * write it is logged and does not change the login's answer). */
+static void audit_login(store_conn *c, const bus_req *req, const char *tenant, const char *uid,
+                        const char *action)
+{
+    bus_req as = *req;
+    as.tenant = tenant;
+    sw_status st = store_tx_begin_tenant(c, tenant);
+    if (st == SW_OK)
+        st = auth_audit(c, &as, uid, action, "user", uid, NULL, NULL);
+    if (st == SW_OK)
+        st = store_tx_commit(c);
+    else
+        store_tx_rollback(c);
+}
+
 /* Whether email has logged in from addr (a rate_limit_addr key) in the last 90 days. */
 static sw_status address_known(store_conn *c, const char *email, const char *addr, bool *known)
 {
@@ -225,6 +241,8 @@ sw_status auth_token(const bus_req *req, bus_reply *rep)
     if (!password_verify(stored, pw)) {
         sw_log(SW_LOG_WARN, "security: login failed", "event", "login_failed", "account", tag,
                "client_ip", req->client_ip, NULL);
+        if (stored)
+            audit_login(c, req, tenant, uid, "login.failed");
         st = bus_reply_error(rep, SW_EUNAUTH, "no_active_account", bad_credentials);
         goto out;
     }
@@ -249,9 +267,11 @@ sw_status auth_token(const bus_req *req, bus_reply *rep)
         goto fail;
     st = reply_tokens(rep, app, tenant, uid, role, family, refresh, ttl);
     sodium_memzero(refresh, sizeof(refresh));
-    if (st == SW_OK)
+    if (st == SW_OK) {
+        audit_login(c, req, tenant, uid, "login");
         sw_log(SW_LOG_INFO, "security: login succeeded", "event", "login_success", "user_id", uid,
                "tenant_id", tenant, "client_ip", req->client_ip, NULL);
+    }
     goto out;
 fail:
     st = unavailable(rep, st);
@@ -425,14 +445,16 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
         return SW_EFORBIDDEN;
     actor_app *app = req->app;
     json_t *row = NULL;
+    char schema[64], sql[1024];
     store_conn *c = store_acquire_tenant(app->db, req->tenant);
     if (!c)
         return unavailable(rep, SW_EUNAVAILABLE);
-    sw_status st = store_tx_begin_tenant(c, req->tenant);
+    /* One statement on the tenant's schema named outright (the schema from the verified
+     * Sw-Tenant header, cached per process): no transaction, no search_path. */
+    sw_status st = store_tenant_schema(c, req->tenant, schema, sizeof(schema));
     if (st == SW_OK) {
-        const char *p[] = {req->user, req->tenant};
-        st = store_query_one(
-            c, &row,
+        snprintf(
+            sql, sizeof(sql),
             "SELECT u.id::text AS id, u.email, u.role, u.verified_at IS NOT NULL AS is_verified,"
             " to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
             "   AS date_joined,"
@@ -441,10 +463,13 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
             "   'domain', (SELECT host FROM public.domains d WHERE d.tenant_id = t.id"
             "              ORDER BY is_primary DESC, host LIMIT 1)) AS tenant,"
             " coalesce(sub.plan, 'free') AS plan"
-            " FROM users u JOIN public.tenants t ON t.id = $2"
+            " FROM %s.users u JOIN public.tenants t ON t.id = $2"
             " LEFT JOIN public.subscriptions sub ON sub.tenant_id = t.id WHERE u.id = $1::uuid",
-            2, p);
-        store_tx_rollback(c);
+            schema);
+        const char *p[] = {req->user, req->tenant};
+        st = store_query_one(c, &row, sql, 2, p);
+        if (st != SW_OK && st != SW_ENOTFOUND)
+            store_tenant_schema_forget(req->tenant); /* in case the schema is gone */
     }
     store_release(app->db, c);
     if (st == SW_ENOTFOUND || st == SW_EUNAUTH)
@@ -458,4 +483,16 @@ sw_status auth_me(const bus_req *req, bus_reply *rep)
                                                           : json_null());
     bus_reply_json(rep, row);
     return SW_OK;
+}
+
+sw_status auth_session_reply(bus_reply *rep, store_conn *c, const actor_app *app,
+                             const char *tenant, const char *user, const char *role)
+{
+    char refresh[64], family[40];
+    long ttl = 0;
+    sw_status st = refresh_insert(c, refresh, family, &ttl, NULL, NULL, NULL, tenant, user);
+    if (st == SW_OK)
+        st = reply_tokens(rep, app, tenant, user, role, family, refresh, ttl);
+    sodium_memzero(refresh, sizeof(refresh));
+    return st;
 }

@@ -15,35 +15,49 @@
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
-/* The API shape of an endpoint; $1 is the tenant (endpoint_state is shared across tenants). */
+/* The API shape of an endpoint: the table's fields (ENDPOINT_FIELDS, also the read model's
+ * columns, actors/endpoints/cache.c), then the live state (ENDPOINT_STATE_FIELDS, from
+ * public.endpoint_state; $1 is the tenant, endpoint_state being shared across tenants). A new
+ * field of the table goes into ENDPOINT_FIELDS: the list, the single read and the writes'
+ * replies all follow. */
 // clang-format off
-#define ENDPOINT_COLUMNS                                                                        \
-    "SELECT e.id::text AS id, e.name, e.url, e.interval_seconds, e.timeout_seconds,"           \
+#define ENDPOINT_FIELDS                                                                         \
+    "e.id::text AS id, e.name, e.url, e.interval_seconds, e.timeout_seconds,"                  \
     " e.expected_status, to_jsonb(e.regions) AS regions, e.failure_threshold,"                 \
     " e.recovery_threshold, e.paused, " TS("e.created_at") " AS created_at,"                   \
     " " TS("e.updated_at") " AS updated_at,"                                                    \
+    " e.ping_key::text AS ping_key, e.period_seconds, e.cron, e.tz, e.grace_seconds"
+#define ENDPOINT_STATE_FIELDS                                                                   \
     " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS last_status,"  \
     " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status,"  \
-    " e.ping_key::text AS ping_key, e.period_seconds, e.cron, e.tz, e.grace_seconds,"          \
     " " TS("hs.next_expected_at") " AS next_ping_at, " TS("hs.last_ping_at") " AS last_ping_at"
 /* The recorder's state of the endpoint (and, for a heartbeat, of its pings). */
 #define ENDPOINT_STATE_JOIN                                                                     \
     " LEFT JOIN public.endpoint_state s ON s.endpoint_id = e.id AND s.tenant_id = $1"           \
     " LEFT JOIN public.heartbeat_state hs ON hs.endpoint_id = e.id AND hs.tenant_id = $1"
-#define SELECT_ENDPOINT ENDPOINT_COLUMNS " FROM endpoints e" ENDPOINT_STATE_JOIN
+#define SELECT_ENDPOINT                                                                         \
+    "SELECT " ENDPOINT_FIELDS "," ENDPOINT_STATE_FIELDS " FROM endpoints e" ENDPOINT_STATE_JOIN
 
-/* A page of the list and the total in one statement, on the schema named outright (%s: the
- * quoted schema, twice): no transaction, no search_path. $2 page size, $3 page number (0: the
- * last page). A page past the end still returns one row, with the total and a NULL id. */
-#define LIST_PAGE                                                                               \
-    "WITH total AS (SELECT count(*) AS n FROM %s.endpoints)"                                    \
-    " SELECT total.n AS total_count, page.* FROM total LEFT JOIN LATERAL ("                     \
-    ENDPOINT_COLUMNS " FROM %s.endpoints e" ENDPOINT_STATE_JOIN                                 \
-    "   ORDER BY e.created_at, e.id LIMIT $2::int OFFSET (SELECT CASE WHEN $3::int < 1"         \
-    "     THEN greatest((n + $2::int - 1) / $2::int - 1, 0) ELSE $3::int - 1 END * $2::int"     \
-    "     FROM total)"                                                                          \
-    " ) page ON true"
+/* The reads' one statement (prepared once per connection, the same for every tenant): the
+ * tenant's endpoints version first ($1 the schema name; see cache.c), then the live state of
+ * the endpoints on the page ($2 the tenant, $3 their ids). */
+#define READ_STATE                                                                              \
+    "SELECT NULL::text AS id, NULL::text AS status, NULL::text AS last_checked_at,"            \
+    " NULL::int AS last_latency_ms, NULL::int AS last_http_status,"                             \
+    " coalesce((SELECT version FROM public.endpoint_versions WHERE schema_name = $1), 0)"      \
+    "   AS version, NULL::text AS next_ping_at, NULL::text AS last_ping_at"                    \
+    " UNION ALL SELECT s.endpoint_id::text, s.status, " TS("s.last_checked_at") ","             \
+    " s.last_latency_ms, s.last_http_status, NULL, " TS("hs.next_expected_at") ","              \
+    " " TS("hs.last_ping_at") " FROM public.endpoint_state s"                                   \
+    " LEFT JOIN public.heartbeat_state hs ON hs.endpoint_id = s.endpoint_id"                    \
+    "  AND hs.tenant_id = s.tenant_id"                                                          \
+    " WHERE s.tenant_id = $2 AND s.endpoint_id = ANY($3::uuid[])"
 // clang-format on
+
+const char *endpoints_fields(void)
+{
+    return ENDPOINT_FIELDS;
+}
 
 #define PAGE_SIZE_DEFAULT 20
 #define PAGE_SIZE_MAX 100
@@ -266,15 +280,223 @@ static json_t *page_link(const bus_req *req, long page, long size, bool size_giv
     return json_string(link);
 }
 
+/* ---- reads from the read model (cache.c) --------------------------------------------- */
+
+/* A growing text buffer; oom set once an allocation failed. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_cat(sbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+/* A JSON string (escaped as jansson does), or null for NULL. */
+static void sb_json_str(sbuf *b, const char *s)
+{
+    if (!s) {
+        sb_cat(b, "null");
+        return;
+    }
+    json_t *v = json_string(s);
+    char *t = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    if (t)
+        sb_cat(b, t);
+    else
+        b->oom = true;
+    free(t);
+    json_decref(v);
+}
+
+/* An integer column as JSON: digits and a sign only, else null. */
+static void sb_json_int(sbuf *b, const char *s)
+{
+    if (!s || !*s || strspn(s + (*s == '-'), "0123456789") != strlen(s + (*s == '-')))
+        sb_cat(b, "null");
+    else
+        sb_cat(b, s);
+}
+
+/* Runs READ_STATE for the n rows of the snapshot: *state owned; *version: the tenant's version
+ * now. */
+static sw_status read_state(store_conn *c, const bus_req *req, const endpoints_snapshot *snap,
+                            const endpoints_row *const *rows, size_t n, store_rows **state,
+                            long long *version)
+{
+    sbuf ids = {0};
+    sb_cat(&ids, "{");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sb_cat(&ids, ",");
+        sb_cat(&ids, rows[i]->id);
+    }
+    sb_cat(&ids, "}");
+    if (ids.oom) {
+        free(ids.p);
+        return SW_EINTERNAL;
+    }
+    const char *p[] = {snap->schema, req->tenant, ids.p};
+    sw_status st = store_query_prepared(c, state, "endpoints_read_state", READ_STATE, 3, p);
+    free(ids.p);
+    if (st != SW_OK)
+        return st;
+    const char *v = store_rows_value(*state, 0, 5);
+    *version = v ? strtoll(v, NULL, 10) : -1;
+    return SW_OK;
+}
+
+/* One endpoint's API object: its cached fields, then its live state (the state row with its
+ * id, if any). */
+static void append_endpoint(sbuf *b, const bus_req *req, const endpoints_row *row,
+                            const store_rows *state)
+{
+    int k = -1;
+    for (int i = 1; i < store_rows_count(state) && k < 0; i++) {
+        const char *id = store_rows_value(state, i, 0);
+        if (id && strcmp(id, row->id) == 0)
+            k = i;
+    }
+    const char *status = k > 0 ? store_rows_value(state, k, 1) : NULL;
+    sb_add(b, row->json, row->len);
+    sb_cat(b, ",\"last_status\":");
+    sb_json_str(b, row->paused ? "paused" : status ? status : "pending");
+    sb_cat(b, ",\"last_checked_at\":");
+    sb_json_str(b, k > 0 ? store_rows_value(state, k, 2) : NULL);
+    sb_cat(b, ",\"last_latency_ms\":");
+    sb_json_int(b, k > 0 ? store_rows_value(state, k, 3) : NULL);
+    sb_cat(b, ",\"last_http_status\":");
+    sb_json_int(b, k > 0 ? store_rows_value(state, k, 4) : NULL);
+    if (row->ping_key[0]) {
+        /* A heartbeat: its ping URL on the caller's base URL, and its pings' timing. */
+        char url[400];
+        endpoints_ping_url(url, sizeof(url), req, row->ping_key);
+        sb_cat(b, ",\"ping_url\":");
+        sb_json_str(b, url);
+        sb_cat(b, ",\"next_ping_at\":");
+        sb_json_str(b, k > 0 ? store_rows_value(state, k, 6) : NULL);
+        sb_cat(b, ",\"last_ping_at\":");
+        sb_json_str(b, k > 0 ? store_rows_value(state, k, 7) : NULL);
+    }
+    sb_cat(b, "}");
+}
+
+/* The tenant's snapshot, current as of the state statement: rows picked by pick (from the
+ * snapshot) and their state. A snapshot older than the version the statement saw is loaded
+ * again (twice at most; a table written that often is then answered from the latest load,
+ * which is what was committed a moment before). */
+typedef struct pick {
+    long offset, size; /* list: the page */
+    bool last;         /* list: the last page, whatever the count */
+    const char *id;    /* get: one id */
+    const endpoints_row *rows[PAGE_SIZE_MAX];
+    size_t n;
+} pick;
+
+static void pick_rows(pick *pk, const endpoints_snapshot *snap)
+{
+    pk->n = 0;
+    if (pk->id) {
+        const endpoints_row *r = endpoints_snapshot_find(snap, pk->id);
+        if (r)
+            pk->rows[pk->n++] = r;
+        return;
+    }
+    if (pk->last) {
+        long count = (long)snap->n;
+        long pages = count == 0 ? 1 : (count + pk->size - 1) / pk->size;
+        pk->offset = (pages - 1) * pk->size;
+    }
+    for (long i = pk->offset; i >= 0 && i < (long)snap->n && pk->n < (size_t)pk->size; i++)
+        pk->rows[pk->n++] = &snap->rows[i];
+}
+
+/* A reply for a snapshot that could not be read. */
+static sw_status read_failed(bus_reply *rep, sw_status st)
+{
+    if (st == SW_ENOTFOUND || st == SW_EUNAUTH)
+        return bus_reply_error(rep, SW_EUNAUTH, "tenant_not_found", NULL);
+    return fail(rep, st);
+}
+
+static sw_status read_current(store_conn *c, const bus_req *req, pick *pk,
+                              endpoints_snapshot **snap, store_rows **state)
+{
+    sw_status st = SW_OK;
+    *snap = NULL;
+    *state = NULL;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        long long version = -1;
+        endpoints_snapshot_release(*snap);
+        store_rows_free(*state);
+        *snap = NULL;
+        *state = NULL;
+        st = endpoints_snapshot_get(c, req->tenant, attempt > 0, snap);
+        if (st != SW_OK)
+            return st;
+        pick_rows(pk, *snap);
+        st = read_state(c, req, *snap, pk->rows, pk->n, state, &version);
+        if (st != SW_OK || version == (*snap)->version)
+            return st;
+    }
+    return st;
+}
+
+sw_status endpoints_owned(store_conn *c, const bus_req *req, bool *owned)
+{
+    endpoints_snapshot *snap = NULL;
+    store_rows *state = NULL;
+    pick pk = {0};
+    char id[40];
+    *owned = false;
+    if (!uuid_valid(req->param_id))
+        return SW_OK;
+    snprintf(id, sizeof(id), "%s", req->param_id);
+    for (char *p = id; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    pk.id = id;
+    sw_status st = read_current(c, req, &pk, &snap, &state);
+    *owned = st == SW_OK && pk.n == 1;
+    store_rows_free(state);
+    endpoints_snapshot_release(snap);
+    return st;
+}
+
 sw_status endpoints_list(const bus_req *req, bus_reply *rep)
 {
     if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
         return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
-    char val[32], lim[24];
-    json_t *rows = NULL;
+    char val[32];
     long page = 1, size = PAGE_SIZE_DEFAULT;
     bool size_given = false, last = false;
+    endpoints_snapshot *snap = NULL;
+    store_rows *state = NULL;
+    sbuf b = {0};
+    pick pk = {0};
     sw_status st;
 
     /* DRF PageNumberPagination: a bad page_size falls back to the default, a big one is
@@ -290,30 +512,18 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
             return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
     }
 
-    char schema[64], sql[2048], pg[24];
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
         return fail(rep, SW_EUNAVAILABLE);
-    st = store_tenant_schema(c, req->tenant, schema, sizeof(schema));
-    if (st == SW_ENOTFOUND || st == SW_EUNAUTH) {
-        st = bus_reply_error(rep, SW_EUNAUTH, "tenant_not_found", NULL);
-        goto out;
-    }
+    pk.size = size;
+    pk.offset = (page - 1) * size;
+    pk.last = last;
+    st = read_current(c, req, &pk, &snap, &state);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = read_failed(rep, st);
         goto out;
     }
-    snprintf(sql, sizeof(sql), LIST_PAGE, schema, schema);
-    snprintf(lim, sizeof(lim), "%ld", size);
-    snprintf(pg, sizeof(pg), "%ld", last ? 0L : page);
-    const char *p[] = {req->tenant, lim, pg};
-    st = store_query(c, &rows, NULL, sql, 3, p);
-    if (st != SW_OK || json_array_size(rows) == 0) {
-        store_tenant_schema_forget(req->tenant); /* in case the schema is gone */
-        st = fail(rep, st != SW_OK ? st : SW_EINTERNAL);
-        goto out;
-    }
-    long count = (long)json_integer_value(json_object_get(json_array_get(rows, 0), "total_count"));
+    long count = (long)snap->n;
     long pages = count == 0 ? 1 : (count + size - 1) / size;
     if (last)
         page = pages;
@@ -321,27 +531,35 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
         st = bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
         goto out;
     }
-    json_t *results = json_array();
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        if (json_is_null(json_object_get(r, "id")))
-            continue; /* the row of an empty page */
-        json_object_del(r, "total_count");
-        endpoints_heartbeat_shape(req, r);
-        json_array_append(results, r);
+    /* The shape json_pack gave before: count, next, previous, results. */
+    char num[32];
+    snprintf(num, sizeof(num), "{\"count\":%ld,\"next\":", count);
+    sb_cat(&b, num);
+    json_t *links[2] = {page < pages ? page_link(req, page + 1, size, size_given) : NULL,
+                        page > 1 ? page_link(req, page - 1, size, size_given) : NULL};
+    for (int i = 0; i < 2; i++) {
+        sb_json_str(&b, links[i] ? json_string_value(links[i]) : NULL);
+        json_decref(links[i]);
+        sb_cat(&b, i == 0 ? ",\"previous\":" : ",\"results\":[");
     }
-    bus_reply_json(
-        rep,
-        json_pack("{s:I,s:o,s:o,s:o}", "count", (json_int_t)count, "next",
-                  page < pages ? page_link(req, page + 1, size, size_given) : json_null(),
-                  "previous", page > 1 ? page_link(req, page - 1, size, size_given) : json_null(),
-                  "results", results));
+    for (size_t i = 0; i < pk.n; i++) {
+        if (i)
+            sb_cat(&b, ",");
+        append_endpoint(&b, req, pk.rows[i], state);
+    }
+    sb_cat(&b, "]}");
+    if (b.oom) {
+        st = fail(rep, SW_EINTERNAL);
+        goto out;
+    }
+    bus_reply_text(rep, b.p);
+    b.p = NULL;
     st = SW_OK;
 out:
-    json_decref(rows);
-    store_release(app->common->db, c); /* rolls back what was not committed */
+    free(b.p);
+    store_rows_free(state);
+    endpoints_snapshot_release(snap);
+    store_release(app->common->db, c);
     return st;
 }
 
@@ -472,7 +690,10 @@ sw_status endpoints_get(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
         return SW_EFORBIDDEN;
     endpoints_app *app = req->app;
-    json_t *row = NULL;
+    endpoints_snapshot *snap = NULL;
+    store_rows *state = NULL;
+    sbuf b = {0};
+    pick pk = {0};
     sw_status st;
 
     if (!uuid_valid(req->param_id))
@@ -480,21 +701,33 @@ sw_status endpoints_get(const bus_req *req, bus_reply *rep)
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
         return fail(rep, SW_EUNAVAILABLE);
-    st = begin(c, req, rep);
-    if (st != SW_OK)
+    char id[40];
+    snprintf(id, sizeof(id), "%s", req->param_id);
+    for (char *p = id; *p; p++)
+        *p = (char)tolower((unsigned char)*p); /* the form ::text gives */
+    pk.id = id;
+    st = read_current(c, req, &pk, &snap, &state);
+    if (st != SW_OK) {
+        st = read_failed(rep, st);
         goto out;
-    st = fetch(c, req, req->param_id, &row);
-    if (st == SW_ENOTFOUND) {
-        st = not_found(rep);
-    } else if (st != SW_OK) {
-        st = fail(rep, st);
-    } else {
-        bus_reply_json(rep, row);
-        row = NULL;
     }
+    if (pk.n == 0) {
+        st = not_found(rep);
+        goto out;
+    }
+    append_endpoint(&b, req, pk.rows[0], state);
+    if (b.oom) {
+        st = fail(rep, SW_EINTERNAL);
+        goto out;
+    }
+    bus_reply_text(rep, b.p);
+    b.p = NULL;
+    st = SW_OK;
 out:
-    json_decref(row);
-    store_release(app->common->db, c); /* rolls back what was not committed */
+    free(b.p);
+    store_rows_free(state);
+    endpoints_snapshot_release(snap);
+    store_release(app->common->db, c);
     return st;
 }
 

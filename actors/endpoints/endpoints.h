@@ -38,7 +38,45 @@ typedef struct endpoints_app {
 void *endpoints_app_init(bus_actor *a, sw_status *err);
 void endpoints_app_free(void *app);
 
+/* cache.c: the read model (see the file's comment). A snapshot of one tenant's endpoints in
+ * list order (created_at, id), each row the API object of its table columns as compact JSON
+ * without the closing brace, so a reader appends the live state fields and '}'. */
+typedef struct endpoints_row {
+    char id[40];
+    bool paused;
+    char ping_key[40]; /* a heartbeat's (its JSON has no ping_key: the URL is per request) */
+    char *json;        /* owned */
+    size_t len;        /* of json without its closing brace */
+} endpoints_row;
+
+typedef struct endpoints_snapshot {
+    int refs; /* under the cache's lock */
+    char tenant[48];
+    char schema[48];   /* unquoted */
+    long long version; /* public.endpoint_versions of the schema when loaded (0: no row) */
+    size_t n;
+    endpoints_row *rows; /* owned, list order */
+    size_t *by_id;       /* owned: indexes of rows sorted by id */
+} endpoints_snapshot;
+
+/* The tenant's snapshot (*out: one reference, endpoints_snapshot_release), from memory unless
+ * reload or absent, else loaded on c (the schema from public.tenants) and kept. The caller
+ * checks it against the version its own statement sees. SW_ENOTFOUND/SW_EUNAUTH: no such
+ * tenant. */
+sw_status endpoints_snapshot_get(store_conn *c, const char *tenant, bool reload,
+                                 endpoints_snapshot **out);
+void endpoints_snapshot_release(endpoints_snapshot *s);
+/* The row with this id, or NULL. */
+const endpoints_row *endpoints_snapshot_find(const endpoints_snapshot *s, const char *id);
+
 /* crud.c */
+/* Whether req->param_id is one of the tenant's endpoints, as committed now (the read model,
+ * checked against the tenant's version in one prepared statement). SW_ENOTFOUND/SW_EUNAUTH:
+ * no such tenant. */
+sw_status endpoints_owned(store_conn *c, const bus_req *req, bool *owned);
+/* The API fields that come from the endpoints table (alias e), in response order: the
+ * snapshot's columns. The state fields (last_status, …) follow them. */
+const char *endpoints_fields(void);
 sw_status endpoints_list(const bus_req *req, bus_reply *rep);
 sw_status endpoints_create(const bus_req *req, bus_reply *rep);
 sw_status endpoints_get(const bus_req *req, bus_reply *rep);
@@ -60,6 +98,19 @@ void endpoints_plan_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 
 /* history.c */
 sw_status endpoints_checks(const bus_req *req, bus_reply *rep);
+/* Which checks of an endpoint to list (endpoints_history_checks). */
+typedef struct endpoints_checks_filter {
+    const char *region; /* borrowed; NULL: every region */
+    int ok;             /* -1: all, 0: failed attempts only, 1: successful ones only */
+    int64_t before_ms;  /* > 0: only checks made before this epoch ms */
+    int limit;          /* 1..500 */
+} endpoints_checks_filter;
+/* The checks list of the tenant's endpoint (both history tables: the exceptions and the runs
+ * of successes, schema/public/0013_1_check_runs.sql), newest first, inside the caller's
+ * tenant transaction. *rows owned: objects {checked_at, region, attempt, ok, http_status,
+ * error, latency_ms, dns_ms, connect_ms, tls_ms, ttfb_ms}. */
+sw_status endpoints_history_checks(store_conn *c, const char *tenant, const char *endpoint,
+                                   const endpoints_checks_filter *f, json_t **rows);
 sw_status endpoints_uptime(const bus_req *req, bus_reply *rep);
 
 /* status_pages.c: GET/POST /api/status-pages/, GET/PATCH/DELETE /api/status-pages/{id}/
@@ -112,6 +163,11 @@ sw_status endpoints_rotate_ping_url(const bus_req *req, bus_reply *rep);
 /* An endpoint row as the API shows it: kind, and for a heartbeat ping_url (on the caller's
  * base URL) in place of the key; the heartbeat fields dropped for a probed endpoint. */
 void endpoints_heartbeat_shape(const bus_req *req, json_t *row);
+/* The same for the read model (cache.c, at load): kind, and the heartbeat fields dropped for a
+ * probed endpoint; the ping key moves out of row into key (copied; "" for a probed one). */
+void endpoints_heartbeat_shape_cached(json_t *row, char *key, size_t keylen);
+/* "<the caller's base URL>/ping/<key>" into out. */
+void endpoints_ping_url(char *out, size_t len, const bus_req *req, const char *key);
 
 /* publish.c: after commit. Failures are logged, never returned to the client: the schedule
  * row (due now) makes the scheduler send the job anyway, and events are best effort. */

@@ -225,28 +225,39 @@ static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
     return st == SW_OK ? SW_OK : fail(rep, st);
 }
 
-void endpoints_heartbeat_shape(const bus_req *req, json_t *row)
+static const char *const hb_only[] = {"period_seconds", "cron",         "tz",
+                                      "grace_seconds",  "next_ping_at", "last_ping_at"};
+
+void endpoints_ping_url(char *out, size_t len, const bus_req *req, const char *key)
 {
-    const char *key = json_string_value(json_object_get(row, "ping_key"));
-    static const char *const hb_only[] = {"period_seconds", "cron",         "tz",
-                                          "grace_seconds",  "next_ping_at", "last_ping_at"};
-    if (!json_object_get(row, "kind"))
-        json_object_set_new(row, "kind", json_string(key ? "heartbeat" : "http"));
-    if (!key) {
-        for (size_t i = 0; i < sizeof(hb_only) / sizeof(hb_only[0]); i++)
-            json_object_del(row, hb_only[i]);
-        json_object_del(row, "ping_key");
-        return;
-    }
     /* The ping URL is on the host the caller reached us on (the edge checked it against
      * ALLOWED_HOSTS); a request without one (swctl, a bus test) gets the bare path. */
-    char url[400];
     const char *base = bus_req_header(req, BUS_H_BASE_URL);
     if (!base || strlen(base) > 300 || strpbrk(base, "\"\\ \r\n"))
         base = "";
-    snprintf(url, sizeof(url), "%s/ping/%s", base, key);
-    json_object_set_new(row, "ping_url", json_string(url));
+    snprintf(out, len, "%s/ping/%s", base, key);
+}
+
+void endpoints_heartbeat_shape_cached(json_t *row, char *key, size_t keylen)
+{
+    const char *k = json_string_value(json_object_get(row, "ping_key"));
+    snprintf(key, keylen, "%s", k ? k : "");
+    if (!json_object_get(row, "kind"))
+        json_object_set_new(row, "kind", json_string(k ? "heartbeat" : "http"));
+    if (!k)
+        for (size_t i = 0; i < sizeof(hb_only) / sizeof(hb_only[0]); i++)
+            json_object_del(row, hb_only[i]);
     json_object_del(row, "ping_key");
+}
+
+void endpoints_heartbeat_shape(const bus_req *req, json_t *row)
+{
+    char key[40], url[400];
+    endpoints_heartbeat_shape_cached(row, key, sizeof(key));
+    if (key[0]) {
+        endpoints_ping_url(url, sizeof(url), req, key);
+        json_object_set_new(row, "ping_url", json_string(url));
+    }
 }
 
 static sw_status fetch(store_conn *c, const bus_req *req, const char *id, json_t **row)

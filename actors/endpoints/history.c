@@ -26,17 +26,13 @@ static bool id_valid(const char *s)
     return true;
 }
 
-/* Begins a tenant transaction and checks the endpoint is the tenant's. */
+/* Checks the endpoint is the tenant's (the read model: one prepared statement, no
+ * transaction; the telemetry reads below filter on the tenant anyway). */
 static sw_status own_endpoint(store_conn *c, const bus_req *req)
 {
-    json_t *row = NULL;
-    sw_status st = store_tx_begin_tenant(c, req->tenant);
-    if (st != SW_OK)
-        return st;
-    const char *p[] = {req->param_id};
-    st = store_query_one(c, &row, "SELECT 1 AS x FROM endpoints WHERE id = $1::uuid", 1, p);
-    json_decref(row);
-    return st;
+    bool owned = false;
+    sw_status st = endpoints_owned(c, req, &owned);
+    return st == SW_OK && !owned ? SW_ENOTFOUND : st;
 }
 
 static long query_int(const char *query, const char *name, long def, long min, long max)
@@ -77,6 +73,71 @@ static sw_status start(const bus_req *req, bus_reply *rep, store_conn **out)
     return bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
 }
 
+/* The checks list over both history tables (schema/public/0013_1_check_runs.sql): the
+ * exceptions in check_results, newest first, and the runs of first-attempt successes, only as
+ * many of the newest runs as can hold the rows asked for (cumulative count; a run cut by
+ * `before` counts as none, so it never starves the list), expanded, merged, newest first.
+ * $1 tenant $2 endpoint $3 region|NULL $4 ok|NULL $5 before (epoch s)|NULL $6 limit
+ * $7 how far back (an interval). */
+// clang-format off
+static const char *checks_sql =
+    "WITH raw AS ("
+    "  SELECT checked_at, region, attempt, ok, http_status, error, total_ms, dns_ms, connect_ms,"
+    "    tls_ms, ttfb_ms FROM public.check_results"
+    "  WHERE tenant_id = $1 AND endpoint_id = $2::uuid AND ($3::text IS NULL OR region = $3)"
+    "    AND ($4::boolean IS NULL OR ok = $4)"
+    "    AND ($5::float8 IS NULL OR checked_at < to_timestamp($5::float8))"
+    "    AND due_at >= now() - $7::interval"
+    "  ORDER BY checked_at DESC LIMIT $6::int),"
+    " runs AS ("
+    "  SELECT window_start, region, data FROM ("
+    "    SELECT *, sum(CASE WHEN $5::float8 IS NULL OR window_start + interval '10 minutes'"
+    "                       <= to_timestamp($5::float8) THEN n ELSE 0 END)"
+    "             OVER (ORDER BY window_start DESC, region) AS cum FROM ("
+    "      SELECT window_start, region, n, data FROM public.check_runs"
+    "      WHERE tenant_id = $1 AND endpoint_id = $2::uuid AND ($3::text IS NULL OR region = $3)"
+    "        AND coalesce($4::boolean, true)"
+    "        AND ($5::float8 IS NULL OR window_start < to_timestamp($5::float8))"
+    "        AND window_start >= now() - $7::interval - interval '10 minutes'"
+    "      ORDER BY window_start DESC LIMIT $6::int) x) y"
+    "  WHERE cum - n < $6::int),"
+    " all_rows AS ("
+    "  SELECT * FROM raw"
+    "  UNION ALL"
+    "  SELECT r.window_start + make_interval(secs => e.due_off) + e.late_ms * interval '1 ms',"
+    "    r.region, 1::smallint, true, nullif(e.http_status, 0)::smallint, NULL::text,"
+    "    (e.total_us / 1000.0)::real, (e.dns_us / 1000.0)::real, (e.connect_us / 1000.0)::real,"
+    "    (e.tls_us / 1000.0)::real, (e.ttfb_us / 1000.0)::real"
+    "  FROM runs r CROSS JOIN LATERAL public.check_run_entries(r.data) e)"
+    " SELECT to_char(checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+    "   AS checked_at, region, attempt, ok, http_status, error,"
+    "   round(total_ms)::int AS latency_ms, dns_ms, connect_ms, tls_ms, ttfb_ms"
+    " FROM all_rows WHERE $5::float8 IS NULL OR checked_at < to_timestamp($5::float8)"
+    " ORDER BY all_rows.checked_at DESC LIMIT $6::int";
+// clang-format on
+
+sw_status endpoints_history_checks(store_conn *c, const char *tenant, const char *endpoint,
+                                   const endpoints_checks_filter *f, json_t **rows)
+{
+    char limit[16], before[32];
+    const char *ok = f->ok < 0 ? NULL : f->ok ? "true" : "false";
+    *rows = NULL;
+    snprintf(limit, sizeof(limit), "%d", f->limit < 1 ? 1 : f->limit > 500 ? 500 : f->limit);
+    snprintf(before, sizeof(before), "%.3f", (double)f->before_ms / 1000.0);
+    /* The last day first (it prunes the older day partitions); all of the history when that
+     * day holds fewer rows than asked for. */
+    const char *p[] = {tenant, endpoint, f->region, ok, f->before_ms > 0 ? before : NULL,
+                       limit,  "1 day"};
+    sw_status st = store_query_prepared_json(c, rows, "endpoints_history_checks", checks_sql, 7, p);
+    if (st == SW_OK && json_array_size(*rows) < (size_t)atoi(limit)) {
+        json_decref(*rows);
+        *rows = NULL;
+        p[6] = "100 years";
+        st = store_query_prepared_json(c, rows, "endpoints_history_checks", checks_sql, 7, p);
+    }
+    return st;
+}
+
 sw_status endpoints_checks(const bus_req *req, bus_reply *rep)
 {
     if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
@@ -84,20 +145,11 @@ sw_status endpoints_checks(const bus_req *req, bus_reply *rep)
     endpoints_app *app = req->app;
     store_conn *c = NULL;
     json_t *rows = NULL;
-    char limit[16];
     sw_status st = start(req, rep, &c);
     if (st != SW_OK)
         return st;
-    snprintf(limit, sizeof(limit), "%ld", query_int(req->query, "limit", 50, 1, 500));
-    const char *p[] = {req->tenant, req->param_id, limit};
-    st = store_query(c, &rows, NULL,
-                     "SELECT to_char(checked_at AT TIME ZONE 'UTC',"
-                     "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS checked_at,"
-                     " region, attempt, ok, http_status, error,"
-                     " round(total_ms)::int AS latency_ms, dns_ms, connect_ms, tls_ms, ttfb_ms"
-                     " FROM public.check_results WHERE tenant_id = $1 AND endpoint_id = $2::uuid"
-                     " ORDER BY checked_at DESC LIMIT $3::int",
-                     3, p);
+    endpoints_checks_filter f = {NULL, -1, 0, (int)query_int(req->query, "limit", 50, 1, 500)};
+    st = endpoints_history_checks(c, req->tenant, req->param_id, &f, &rows);
     store_release(app->common->db, c);
     if (st != SW_OK)
         return bus_reply_error(rep, SW_EUNAVAILABLE, NULL, NULL);
@@ -135,8 +187,8 @@ sw_status endpoints_uptime(const bus_req *req, bus_reply *rep)
     if (st != SW_OK)
         return st;
     const char *p[] = {req->tenant, req->param_id};
-    st = store_query(
-        c, &rows, NULL,
+    st = store_query_prepared_json(
+        c, &rows, "endpoints_uptime",
         "SELECT w.name, coalesce(sum(h.checks), 0)::bigint AS checks,"
         " coalesce(sum(h.failures), 0)::bigint AS failures,"
         " coalesce(sum(h.latency_sum), 0) AS latency_sum,"

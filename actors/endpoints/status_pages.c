@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actors/common/role.h"
 #include "actors/common/validate.h"
 #include "actors/endpoints/endpoints.h"
 #include "bus/log.h"
@@ -77,12 +78,6 @@ bool status_slug_valid(const char *s)
         if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
             return false;
     return true;
-}
-
-/* Status pages are the organization's public face: its owner and admins edit them. */
-static bool may_edit(const bus_req *req)
-{
-    return req->role && (strcmp(req->role, "owner") == 0 || strcmp(req->role, "admin") == 0);
 }
 
 static void page_input_free(page_input *in)
@@ -176,8 +171,10 @@ static bool components_field(page_input *in, const json_t *v, bus_reply *rep)
             continue;
         }
         if (!uuid_valid(eid)) {
-            snprintf(msg, sizeof(msg), "Item %zu: endpoint_id must be the id of one of your "
-                                       "endpoints.", i + 1);
+            snprintf(msg, sizeof(msg),
+                     "Item %zu: endpoint_id must be the id of one of your "
+                     "endpoints.",
+                     i + 1);
             bus_reply_field_error(rep, "components", msg);
             ok = false;
             continue;
@@ -190,8 +187,8 @@ static bool components_field(page_input *in, const json_t *v, bus_reply *rep)
         if (nv && !json_is_null(nv)) {
             bus_reply scratch = {0};
             if (!text_field(name, sizeof(name), nv, "name", 200, true, &scratch)) {
-                snprintf(msg, sizeof(msg),
-                         "Item %zu: name must be text of at most 200 characters.", i + 1);
+                snprintf(msg, sizeof(msg), "Item %zu: name must be text of at most 200 characters.",
+                         i + 1);
                 bus_reply_field_error(rep, "components", msg);
                 item_ok = false;
             }
@@ -296,8 +293,7 @@ static bool page_input_read(page_input *in, const bus_req *req, bus_reply *rep, 
 }
 
 /* A begun tenant transaction and the tenant's quoted schema, or an error reply. */
-static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep, char *schema,
-                       size_t len)
+static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep, char *schema, size_t len)
 {
     sw_status st = store_tx_begin_tenant(c, req->tenant);
     if (st == SW_OK)
@@ -375,15 +371,14 @@ static sw_status write_components(store_conn *c, const char *page_id, const json
 static sw_status write_failed(store_conn *c, bus_reply *rep, sw_status st)
 {
     const char *k = store_last_constraint(c);
-    if (st == SW_ECONFLICT && (strcmp(k, "status_page_slugs_pkey") == 0 ||
-                               strcmp(k, "status_pages_slug_key") == 0)) {
+    if (st == SW_ECONFLICT &&
+        (strcmp(k, "status_page_slugs_pkey") == 0 || strcmp(k, "status_pages_slug_key") == 0)) {
         bus_reply_clear(rep);
         bus_reply_field_error(rep, "slug", slug_taken);
         return SW_EINVAL;
     }
     if (st == SW_EINVAL) {
-        sw_log(SW_LOG_WARN, "status page write refused by a database check", "constraint", k,
-               NULL);
+        sw_log(SW_LOG_WARN, "status page write refused by a database check", "constraint", k, NULL);
         bus_reply_clear(rep);
         return bus_reply_error(rep, SW_EINVAL, NULL, "Invalid input.");
     }
@@ -401,8 +396,8 @@ static void publish_changed(const bus_req *req, const char *page_id)
         return;
     snprintf(msg_id, sizeof(msg_id), BUS_ID_STATUS_PAGE_EVT_FMT, page_id,
              req->request_id && *req->request_id ? req->request_id : now_ms);
-    json_t *evt = json_pack("{s:s,s:s,s:I}", "page_id", page_id, "tenant_id", req->tenant,
-                            "at_ms", (json_int_t)sw_epoch_ms());
+    json_t *evt = json_pack("{s:s,s:s,s:I}", "page_id", page_id, "tenant_id", req->tenant, "at_ms",
+                            (json_int_t)sw_epoch_ms());
     sw_status st =
         (js && evt) ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
     if (st != SW_OK)
@@ -411,11 +406,6 @@ static void publish_changed(const bus_req *req, const char *page_id)
     json_decref(evt);
 }
 
-static sw_status forbidden(bus_reply *rep)
-{
-    return bus_reply_error(rep, SW_EFORBIDDEN, "permission_denied",
-                           "You do not have permission to perform this action.");
-}
 
 /* ---- list -------------------------------------------------------------------------------- */
 
@@ -454,8 +444,9 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
     json_t *rows = NULL;
     store_conn *c = NULL;
     sw_status st;
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     long size = query_long(req->query, "page_size", PAGE_SIZE_DEFAULT);
     long page = query_long(req->query, "page", 1);
     if (size < 1)
@@ -486,8 +477,9 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
         st = bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
         goto out;
     }
-    snprintf(sql, sizeof(sql), PAGE_SELECT " ORDER BY p.created_at, p.id LIMIT $1::int OFFSET $2::int",
-             schema, schema);
+    snprintf(sql, sizeof(sql),
+             PAGE_SELECT " ORDER BY p.created_at, p.id LIMIT $1::int OFFSET $2::int", schema,
+             schema);
     snprintf(lim, sizeof(lim), "%ld", size);
     snprintf(off, sizeof(off), "%ld", (page - 1) * size);
     const char *p[] = {lim, off};
@@ -502,10 +494,10 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
     {
         json_object_set_new(r, "url", page_url(req, json_string_value(json_object_get(r, "slug"))));
     }
-    bus_reply_json(rep, json_pack("{s:I,s:o,s:o,s:O}", "count", (json_int_t)count, "next",
-                                  page < pages ? list_link(req, page + 1, size) : json_null(),
-                                  "previous", page > 1 ? list_link(req, page - 1, size) : json_null(),
-                                  "results", rows));
+    bus_reply_json(
+        rep, json_pack("{s:I,s:o,s:o,s:O}", "count", (json_int_t)count, "next",
+                       page < pages ? list_link(req, page + 1, size) : json_null(), "previous",
+                       page > 1 ? list_link(req, page - 1, size) : json_null(), "results", rows));
     st = SW_OK;
 out:
     json_decref(rows);
@@ -525,8 +517,9 @@ sw_status status_pages_create(const bus_req *req, bus_reply *rep)
     sw_status st;
     char page_id[40] = "";
 
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!page_input_read(&in, req, rep, true)) {
         st = SW_EINVAL;
         goto out;
@@ -598,8 +591,9 @@ sw_status status_pages_get(const bus_req *req, bus_reply *rep)
     char schema[64];
     json_t *row = NULL;
     sw_status st;
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
         return not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
@@ -634,8 +628,9 @@ sw_status status_pages_patch(const bus_req *req, bus_reply *rep)
     store_conn *c = NULL;
     sw_status st;
 
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
         return not_found(rep);
     if (!page_input_read(&in, req, rep, false)) {
@@ -713,8 +708,9 @@ sw_status status_pages_delete(const bus_req *req, bus_reply *rep)
     char schema[64];
     long n = 0;
     sw_status st;
-    if (!may_edit(req))
-        return forbidden(rep);
+    /* Status pages are the organization's public face: admins and the owner edit them. */
+    if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
+        return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
         return not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);

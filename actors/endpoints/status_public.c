@@ -78,12 +78,23 @@ static void sb_html(sbuf *b, const char *s)
 {
     for (const char *p = s ? s : ""; *p; p++) {
         switch (*p) {
-        case '&': sb_puts(b, "&amp;"); break;
-        case '<': sb_puts(b, "&lt;"); break;
-        case '>': sb_puts(b, "&gt;"); break;
-        case '"': sb_puts(b, "&quot;"); break;
-        case '\'': sb_puts(b, "&#39;"); break;
-        default: sb_add(b, p, 1);
+        case '&':
+            sb_puts(b, "&amp;");
+            break;
+        case '<':
+            sb_puts(b, "&lt;");
+            break;
+        case '>':
+            sb_puts(b, "&gt;");
+            break;
+        case '"':
+            sb_puts(b, "&quot;");
+            break;
+        case '\'':
+            sb_puts(b, "&#39;");
+            break;
+        default:
+            sb_add(b, p, 1);
         }
     }
 }
@@ -93,10 +104,11 @@ static void sb_html(sbuf *b, const char *s)
 typedef struct page_model {
     char tenant[BUS_TENANT_MAX];
     char schema[64];
-    json_t *page;       /* owned: id, name, slug, description, show_uptime, created_at, updated_at */
+    json_t *page; /* owned: id, name, slug, description, show_uptime, created_at, updated_at */
     json_t *components; /* owned: id, endpoint_id (internal), name, group_name, position,
                            created_at, status (Statuspage), changed_at, latency (ms or null) */
     json_t *incidents;  /* owned: id, component_id, opened_at, closed_at, recent (14 days) */
+    json_t *maint;      /* owned: window_id, endpoint_id, starts_at, ends_at, status (Statuspage) */
     char url[512];      /* the page's public address */
     char updated_at[40];
 } page_model;
@@ -106,6 +118,7 @@ static void model_free(page_model *m)
     json_decref(m->page);
     json_decref(m->components);
     json_decref(m->incidents);
+    json_decref(m->maint);
 }
 
 static const char *str(const json_t *o, const char *k)
@@ -144,6 +157,67 @@ static void endpoint_array(char *out, size_t len, const json_t *components, cons
     snprintf(out + o, len - o, "}");
 }
 
+/* Whether public.maintenance_periods exists (sw-notify's, issue 19), asked until it does. */
+static int maintenance_table = -1;
+
+static bool maintenance_known(store_conn *c)
+{
+    json_t *row = NULL;
+    if (__atomic_load_n(&maintenance_table, __ATOMIC_ACQUIRE) == 1)
+        return true;
+    bool ok = store_query_one(c, &row,
+                              "SELECT to_regclass('public.maintenance_periods') IS NOT NULL AS ok",
+                              0, NULL) == SW_OK &&
+              json_is_true(json_object_get(row, "ok"));
+    json_decref(row);
+    if (ok)
+        __atomic_store_n(&maintenance_table, 1, __ATOMIC_RELEASE);
+    return ok;
+}
+
+/* The maintenance periods of the page's endpoints from a week ago to 30 days ahead (sw-notify
+ * expands each window into public.maintenance_periods, one row per endpoint); a component in
+ * one now is under_maintenance whatever its checks say. */
+static sw_status load_maintenance(store_conn *c, page_model *m)
+{
+    char ids[4200];
+    m->maint = NULL;
+    if (json_array_size(m->components) == 0 || !maintenance_known(c)) {
+        m->maint = json_array();
+        return SW_OK;
+    }
+    endpoint_array(ids, sizeof(ids), m->components, NULL);
+    const char *p[] = {m->tenant, ids};
+    // clang-format off
+    sw_status st = store_query(
+        c, &m->maint, NULL,
+        "SELECT p.window_id::text AS window_id, p.endpoint_id::text AS endpoint_id,"
+        " " TS("p.starts_at") " AS starts_at, " TS("p.ends_at") " AS ends_at,"
+        " CASE WHEN p.starts_at > now() THEN 'scheduled' WHEN p.ends_at > now() THEN 'in_progress'"
+        "  ELSE 'completed' END AS status"
+        " FROM public.maintenance_periods p WHERE p.tenant_id = $1"
+        "  AND p.endpoint_id = ANY ($2::uuid[]) AND p.ends_at > now() - interval '7 days'"
+        "  AND p.starts_at < now() + interval '30 days'"
+        " ORDER BY p.starts_at, p.window_id, p.endpoint_id LIMIT 500",
+        2, p);
+    // clang-format on
+    if (st != SW_OK)
+        return st;
+    size_t i, j;
+    json_t *r, *comp;
+    json_array_foreach(m->maint, i, r)
+    {
+        if (strcmp(str(r, "status"), "in_progress") != 0)
+            continue;
+        json_array_foreach(m->components, j, comp)
+        {
+            if (strcmp(str(comp, "endpoint_id"), str(r, "endpoint_id")) == 0)
+                json_object_set_new(comp, "status", json_string("under_maintenance"));
+        }
+    }
+    return SW_OK;
+}
+
 /* Loads the page of a slug: SW_ENOTFOUND when there is none or it is private. */
 static sw_status model_load(store_conn *c, const char *slug, const char *frontend, bool incidents,
                             page_model *m)
@@ -166,26 +240,30 @@ static sw_status model_load(store_conn *c, const char *slug, const char *fronten
     st = store_tenant_schema(c, m->tenant, m->schema, sizeof(m->schema));
     if (st != SW_OK)
         return st;
+    // clang-format off
     snprintf(sql, sizeof(sql),
              "SELECT id::text AS id, name, slug, description, show_uptime,"
              " " TS("created_at") " AS created_at, " TS("updated_at") " AS updated_at"
              " FROM %s.status_pages WHERE id = $1::uuid AND is_public",
              m->schema);
+    // clang-format on
     const char *p2[] = {page_id};
     st = store_query_one(c, &m->page, sql, 1, p2);
     if (st != SW_OK)
         return st;
+    // clang-format off
     snprintf(sql, sizeof(sql),
              "SELECT c.id::text AS id, c.endpoint_id::text AS endpoint_id, c.name, c.group_name,"
              " c.position, " TS("c.created_at") " AS created_at,"
              " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS state,"
-             " " TS("greatest(coalesce(s.changed_at, c.created_at), c.created_at)") " AS changed_at,"
-             " s.last_latency_ms AS latency"
+             " " TS("greatest(coalesce(s.changed_at, c.created_at), c.created_at)")
+             " AS changed_at, s.last_latency_ms AS latency"
              " FROM %s.status_page_components c JOIN %s.endpoints e ON e.id = c.endpoint_id"
              " LEFT JOIN public.endpoint_state s ON s.endpoint_id = c.endpoint_id"
              "  AND s.tenant_id = $2"
              " WHERE c.page_id = $1::uuid ORDER BY c.position, c.id",
              m->schema, m->schema);
+    // clang-format on
     const char *p3[] = {page_id, m->tenant};
     st = store_query(c, &m->components, NULL, sql, 2, p3);
     if (st != SW_OK)
@@ -199,15 +277,21 @@ static sw_status model_load(store_conn *c, const char *slug, const char *fronten
         if (strcmp(str(comp, "changed_at"), m->updated_at) > 0)
             snprintf(m->updated_at, sizeof(m->updated_at), "%s", str(comp, "changed_at"));
     }
+    st = load_maintenance(c, m);
+    if (st != SW_OK)
+        return st;
     if (incidents) {
         snprintf(sql, sizeof(sql),
                  "SELECT i.id::text AS id, c.id::text AS component_id,"
-                 " " TS("i.opened_at") " AS opened_at, " TS("i.closed_at") " AS closed_at,"
-                 " (i.closed_at IS NULL OR i.closed_at >= now() - interval '%d days') AS recent"
-                 " FROM %s.incidents i JOIN %s.status_page_components c"
-                 "  ON c.endpoint_id = i.endpoint_id AND c.page_id = $1::uuid"
-                 " WHERE i.closed_at IS NULL OR i.closed_at >= now() - interval '%d days'"
-                 " ORDER BY i.opened_at DESC, i.id LIMIT 50",
+                 " " TS("i.opened_at") " AS opened_at, " TS(
+                     "i.closed_at") " AS closed_at,"
+                                    " (i.closed_at IS NULL OR i.closed_at >= now() - interval '%d "
+                                    "days') AS recent"
+                                    " FROM %s.incidents i JOIN %s.status_page_components c"
+                                    "  ON c.endpoint_id = i.endpoint_id AND c.page_id = $1::uuid"
+                                    " WHERE i.closed_at IS NULL OR i.closed_at >= now() - interval "
+                                    "'%d days'"
+                                    " ORDER BY i.opened_at DESC, i.id LIMIT 50",
                  HISTORY_DAYS, m->schema, m->schema, DAYS);
         st = store_query(c, &m->incidents, NULL, sql, 1, p2);
         if (st != SW_OK)
@@ -215,7 +299,8 @@ static sw_status model_load(store_conn *c, const char *slug, const char *fronten
         json_t *inc;
         json_array_foreach(m->incidents, i, inc)
         {
-            const char *last = *str(inc, "closed_at") ? str(inc, "closed_at") : str(inc, "opened_at");
+            const char *last =
+                *str(inc, "closed_at") ? str(inc, "closed_at") : str(inc, "opened_at");
             if (strcmp(last, m->updated_at) > 0)
                 snprintf(m->updated_at, sizeof(m->updated_at), "%s", last);
         }
@@ -272,10 +357,9 @@ static sw_status load_windows(store_conn *c, page_model *m, const char *only)
                                     json_real(100.0 * (double)(checks - fails) / (double)checks));
             snprintf(key, sizeof(key), "lat_%s", str(r, "name"));
             if (checks - fails > 0)
-                json_object_set_new(
-                    comp, key,
-                    json_real(json_number_value(json_object_get(r, "latency_sum")) /
-                              (double)(checks - fails)));
+                json_object_set_new(comp, key,
+                                    json_real(json_number_value(json_object_get(r, "latency_sum")) /
+                                              (double)(checks - fails)));
         }
     }
     json_decref(rows);
@@ -291,12 +375,12 @@ static sw_status load_days(store_conn *c, page_model *m)
     char days[8];
     snprintf(days, sizeof(days), "%d", DAYS);
     const char *p[] = {m->tenant, ids, days};
-    sw_status st = store_query(
-        c, &rows, NULL,
-        "SELECT d.endpoint_id::text AS endpoint_id,"
-        " ((now() AT TIME ZONE 'UTC')::date - d.day) AS ago, d.checks, d.failures"
-        " FROM public.status_uptime_daily($1, $2::uuid[], $3::int) d",
-        3, p);
+    sw_status st =
+        store_query(c, &rows, NULL,
+                    "SELECT d.endpoint_id::text AS endpoint_id,"
+                    " ((now() AT TIME ZONE 'UTC')::date - d.day) AS ago, d.checks, d.failures"
+                    " FROM public.status_uptime_daily($1, $2::uuid[], $3::int) d",
+                    3, p);
     if (st != SW_OK)
         return st;
     size_t i, j;
@@ -401,19 +485,18 @@ static json_t *sp_components(const page_model *m)
             gj = json_string(gid);
             json_t *grp = json_object_get(groups, g);
             if (!grp) {
-                grp = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:n,s:b,s:n,s:n,s:s,s:b,s:b,s:[]}",
-                                "id", gid, "name", g, "status", "operational", "created_at",
-                                str(m->page, "created_at"), "updated_at", m->updated_at,
-                                "position", pos++, "description", "showcase", 0, "start_date",
-                                "group_id", "page_id", str(m->page, "id"), "group", 1,
-                                "only_show_if_degraded", 0, "components");
+                grp = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:n,s:b,s:n,s:n,s:s,s:b,s:b,s:[]}", "id",
+                                gid, "name", g, "status", "operational", "created_at",
+                                str(m->page, "created_at"), "updated_at", m->updated_at, "position",
+                                pos++, "description", "showcase", 0, "start_date", "group_id",
+                                "page_id", str(m->page, "id"), "group", 1, "only_show_if_degraded",
+                                0, "components");
                 json_object_set_new(groups, g, grp);
             }
             json_array_append_new(json_object_get(grp, "components"), json_string(str(c, "id")));
             /* A group shows the worst state of its members. */
             static const char *order[] = {"operational", "under_maintenance",
-                                          "degraded_performance", "partial_outage",
-                                          "major_outage"};
+                                          "degraded_performance", "partial_outage", "major_outage"};
             int have = 0, now = 0;
             for (int k = 0; k < 5; k++) {
                 if (strcmp(order[k], str(grp, "status")) == 0)
@@ -425,12 +508,12 @@ static json_t *sp_components(const page_model *m)
                 json_object_set_new(grp, "status", json_string(order[now]));
         }
         json_array_append_new(
-            out, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:n,s:b,s:n,s:o,s:s,s:b,s:b}", "id",
-                           str(c, "id"), "name", str(c, "name"), "status", str(c, "status"),
-                           "created_at", str(c, "created_at"), "updated_at",
-                           str(c, "changed_at"), "position", pos++, "description", "showcase",
-                           1, "start_date", "group_id", gj, "page_id", str(m->page, "id"),
-                           "group", 0, "only_show_if_degraded", 0));
+            out,
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:n,s:b,s:n,s:o,s:s,s:b,s:b}", "id", str(c, "id"),
+                      "name", str(c, "name"), "status", str(c, "status"), "created_at",
+                      str(c, "created_at"), "updated_at", str(c, "changed_at"), "position", pos++,
+                      "description", "showcase", 1, "start_date", "group_id", gj, "page_id",
+                      str(m->page, "id"), "group", 0, "only_show_if_degraded", 0));
     }
     const char *k;
     json_t *grp;
@@ -447,28 +530,27 @@ static json_t *sp_incident(const page_model *m, const json_t *inc)
     bool resolved = *closed != '\0';
     char title[900], body[900], uid[80];
     json_t *updates = json_array();
-    json_t *affected_down = json_pack("[{s:s,s:s,s:s,s:s}]", "code", str(inc, "component_id"),
-                                      "name", name, "old_status", "operational", "new_status",
-                                      "major_outage");
+    json_t *affected_down =
+        json_pack("[{s:s,s:s,s:s,s:s}]", "code", str(inc, "component_id"), "name", name,
+                  "old_status", "operational", "new_status", "major_outage");
     if (resolved) {
         snprintf(body, sizeof(body), "%s is responding again.", name);
         snprintf(uid, sizeof(uid), "%s-resolved", str(inc, "id"));
         json_array_append_new(
-            updates,
-            json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s}]}", "id", uid, "status",
-                      "resolved", "body", body, "incident_id", str(inc, "id"), "created_at",
-                      closed, "updated_at", closed, "display_at", closed, "affected_components",
-                      "code", str(inc, "component_id"), "name", name, "old_status",
-                      "major_outage", "new_status", "operational"));
+            updates, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s}]}", "id", uid,
+                               "status", "resolved", "body", body, "incident_id", str(inc, "id"),
+                               "created_at", closed, "updated_at", closed, "display_at", closed,
+                               "affected_components", "code", str(inc, "component_id"), "name",
+                               name, "old_status", "major_outage", "new_status", "operational"));
     }
     snprintf(body, sizeof(body), "%s is not responding. We are looking into it.", name);
     snprintf(uid, sizeof(uid), "%s-investigating", str(inc, "id"));
-    json_array_append_new(
-        updates, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "id", uid, "status",
-                           "investigating", "body", body, "incident_id", str(inc, "id"),
-                           "created_at", str(inc, "opened_at"), "updated_at", str(inc, "opened_at"),
-                           "display_at", str(inc, "opened_at"), "affected_components",
-                           affected_down));
+    json_array_append_new(updates,
+                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "id", uid, "status",
+                                    "investigating", "body", body, "incident_id", str(inc, "id"),
+                                    "created_at", str(inc, "opened_at"), "updated_at",
+                                    str(inc, "opened_at"), "display_at", str(inc, "opened_at"),
+                                    "affected_components", affected_down));
     snprintf(title, sizeof(title), "%s outage", name);
     json_t *comps = json_array();
     if (c)
@@ -476,16 +558,14 @@ static json_t *sp_incident(const page_model *m, const json_t *inc)
             comps, json_pack("{s:s,s:s,s:s,s:s,s:s,s:n,s:n,s:b,s:s}", "id", str(c, "id"), "name",
                              str(c, "name"), "status", str(c, "status"), "created_at",
                              str(c, "created_at"), "updated_at", str(c, "changed_at"),
-                             "description", "group_id", "group", 0, "page_id",
-                             str(m->page, "id")));
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:n,s:o,s:s,s:s,s:s,s:s,s:o,s:o}", "id",
-                     str(inc, "id"), "name", title, "status",
-                     resolved ? "resolved" : "investigating", "impact", "major", "created_at",
-                     str(inc, "opened_at"), "updated_at", resolved ? closed : str(inc, "opened_at"),
-                     "monitoring_at", "resolved_at", resolved ? json_string(closed) : json_null(),
-                     "started_at", str(inc, "opened_at"), "shortlink", m->url, "page_id",
-                     str(m->page, "id"), "postmortem_body", "", "incident_updates", updates,
-                     "components", comps);
+                             "description", "group_id", "group", 0, "page_id", str(m->page, "id")));
+    return json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:n,s:o,s:s,s:s,s:s,s:s,s:o,s:o}", "id", str(inc, "id"), "name",
+        title, "status", resolved ? "resolved" : "investigating", "impact", "major", "created_at",
+        str(inc, "opened_at"), "updated_at", resolved ? closed : str(inc, "opened_at"),
+        "monitoring_at", "resolved_at", resolved ? json_string(closed) : json_null(), "started_at",
+        str(inc, "opened_at"), "shortlink", m->url, "page_id", str(m->page, "id"),
+        "postmortem_body", "", "incident_updates", updates, "components", comps);
 }
 
 static json_t *sp_incidents(const page_model *m, bool unresolved_only)
@@ -502,11 +582,74 @@ static json_t *sp_incidents(const page_model *m, bool unresolved_only)
     return out;
 }
 
-/* Maintenance windows are not stored yet (issue 19): the list is empty until they are. */
-static json_t *sp_maintenances(const page_model *m)
+static const json_t *component_of_endpoint(const page_model *m, const char *endpoint_id)
 {
-    (void)m;
-    return json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(m->components, i, c)
+    {
+        if (strcmp(str(c, "endpoint_id"), endpoint_id) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* The page's maintenances: one per occurrence of a window (its periods share window and
+ * start), with the components it covers. upcoming_only: scheduled and in progress (summary). */
+static json_t *sp_maintenances(const page_model *m, bool upcoming_only)
+{
+    json_t *out = json_array(), *byid = json_object();
+    size_t i;
+    json_t *r;
+    json_array_foreach(m->maint, i, r)
+    {
+        const char *status = str(r, "status");
+        if (upcoming_only && strcmp(status, "completed") == 0)
+            continue;
+        const json_t *c = component_of_endpoint(m, str(r, "endpoint_id"));
+        if (!c)
+            continue;
+        char id[120], body[160];
+        snprintf(id, sizeof(id), "%s-%s", str(r, "window_id"), str(r, "starts_at"));
+        for (char *p = id; *p; p++)
+            if (*p == ':' || *p == '.')
+                *p = '-';
+        json_t *mt = json_object_get(byid, id);
+        if (!mt) {
+            bool done = strcmp(status, "completed") == 0;
+            const char *upd_at = done ? str(r, "ends_at") : str(r, "starts_at");
+            snprintf(body, sizeof(body), "%s",
+                     done                                 ? "The maintenance is over."
+                     : strcmp(status, "in_progress") == 0 ? "Maintenance is in progress."
+                                                          : "Maintenance is scheduled.");
+            char uid[140];
+            snprintf(uid, sizeof(uid), "%s-%s", id, status);
+            mt = json_pack(
+                "{s:s,s:s,s:s,s:s,s:s,s:n,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:s,"
+                "s:s,s:s,s:[]}],s:[]}",
+                "id", id, "name", "Scheduled maintenance", "status", status, "created_at",
+                str(r, "starts_at"), "updated_at", upd_at, "monitoring_at", "resolved_at",
+                done ? json_string(str(r, "ends_at")) : json_null(), "impact", "maintenance",
+                "shortlink", m->url, "started_at", str(r, "starts_at"), "page_id",
+                str(m->page, "id"), "scheduled_for", str(r, "starts_at"), "scheduled_until",
+                str(r, "ends_at"), "incident_updates", "id", uid, "status", status, "body", body,
+                "incident_id", id, "created_at", upd_at, "updated_at", upd_at, "display_at", upd_at,
+                "affected_components", "components");
+            json_object_set_new(byid, id, mt);
+            json_array_append(out, mt);
+        }
+        json_array_append_new(json_object_get(mt, "components"),
+                              json_pack("{s:s,s:s,s:s}", "id", str(c, "id"), "name", str(c, "name"),
+                                        "status", str(c, "status")));
+        json_array_append_new(
+            json_object_get(json_array_get(json_object_get(mt, "incident_updates"), 0),
+                            "affected_components"),
+            json_pack("{s:s,s:s,s:s,s:s}", "code", str(c, "id"), "name", str(c, "name"),
+                      "old_status", "operational", "new_status",
+                      strcmp(status, "in_progress") == 0 ? "under_maintenance" : "operational"));
+    }
+    json_decref(byid);
+    return out;
 }
 
 static char *render_json(const page_model *m, const char *doc)
@@ -515,7 +658,7 @@ static char *render_json(const page_model *m, const char *doc)
     if (strcmp(doc, "summary.json") == 0) {
         json_object_set_new(o, "components", sp_components(m));
         json_object_set_new(o, "incidents", sp_incidents(m, true));
-        json_object_set_new(o, "scheduled_maintenances", sp_maintenances(m));
+        json_object_set_new(o, "scheduled_maintenances", sp_maintenances(m, true));
         json_object_set_new(o, "status", sp_status(m));
     } else if (strcmp(doc, "status.json") == 0) {
         json_object_set_new(o, "status", sp_status(m));
@@ -526,7 +669,7 @@ static char *render_json(const page_model *m, const char *doc)
     } else if (strcmp(doc, "incidents/unresolved.json") == 0) {
         json_object_set_new(o, "incidents", sp_incidents(m, true));
     } else {
-        json_object_set_new(o, "scheduled_maintenances", sp_maintenances(m));
+        json_object_set_new(o, "scheduled_maintenances", sp_maintenances(m, false));
     }
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -624,7 +767,10 @@ static void badge_latency(badge *b, const json_t *c)
     }
     double ms = json_number_value(v);
     snprintf(b->message, sizeof(b->message), "%.0f ms", ms);
-    badge_colour(b, ms < 200 ? "brightgreen" : ms < 500 ? "green" : ms < 1000 ? "yellow" : "orange");
+    badge_colour(b, ms < 200    ? "brightgreen"
+                    : ms < 500  ? "green"
+                    : ms < 1000 ? "yellow"
+                                : "orange");
 }
 
 static char *render_svg(const badge *b)
@@ -668,7 +814,8 @@ static char *render_svg(const badge *b)
     return s.s;
 }
 
-/* ---- the HTML page ---------------------------------------------------------------------------- */
+/* ---- the HTML page ----------------------------------------------------------------------------
+ */
 
 static const char *status_words(const char *s)
 {
@@ -732,8 +879,9 @@ static void html_incident(sbuf *s, const page_model *m, const json_t *inc)
         human_time(closed, sizeof(closed), str(inc, "closed_at"));
         sb_printf(s, "<div class=\"muted\">From %s to %s</div></div>", opened, closed);
     } else {
-        sb_printf(s, "<div class=\"muted\">Since %s: not responding. We are looking into "
-                     "it.</div></div>",
+        sb_printf(s,
+                  "<div class=\"muted\">Since %s: not responding. We are looking into "
+                  "it.</div></div>",
                   opened);
     }
 }
@@ -741,8 +889,9 @@ static void html_incident(sbuf *s, const page_model *m, const json_t *inc)
 static void html_component(sbuf *s, const page_model *m, const json_t *c)
 {
     const char *st = str(c, "status");
-    sb_printf(s, "<div class=\"card comp\" data-status=\"%s\"><div class=\"row\"><span "
-                 "class=\"name\">",
+    sb_printf(s,
+              "<div class=\"card comp\" data-status=\"%s\"><div class=\"row\"><span "
+              "class=\"name\">",
               st);
     sb_html(s, str(c, "name"));
     sb_printf(s, "</span><span class=\"st s-%s\">%s</span></div>", st, status_words(st));
@@ -816,6 +965,33 @@ static char *render_html(const page_model *m)
                 html_incident(&s, m, inc);
         }
     }
+    json_t *mts = sp_maintenances(m, true), *mt;
+    if (json_array_size(mts) > 0) {
+        sb_puts(&s, "<h2>Maintenance</h2>");
+        json_array_foreach(mts, i, mt)
+        {
+            bool now = strcmp(str(mt, "status"), "in_progress") == 0;
+            char from[64], to[64];
+            human_time(from, sizeof(from), str(mt, "scheduled_for"));
+            human_time(to, sizeof(to), str(mt, "scheduled_until"));
+            sb_printf(&s,
+                      "<div class=\"card maint\" data-status=\"%s\"><div class=\"row\"><span "
+                      "class=\"name\">%s</span><span class=\"st s-under_maintenance\">%s</span>"
+                      "</div><div class=\"muted\">",
+                      str(mt, "status"), now ? "Maintenance in progress" : "Scheduled maintenance",
+                      now ? "In progress" : "Scheduled");
+            size_t k;
+            json_t *mc;
+            json_array_foreach(json_object_get(mt, "components"), k, mc)
+            {
+                if (k)
+                    sb_puts(&s, ", ");
+                sb_html(&s, str(mc, "name"));
+            }
+            sb_printf(&s, ": %s to %s</div></div>", from, to);
+        }
+    }
+    json_decref(mts);
     sb_puts(&s, "<h2>Current status</h2>");
     if (json_array_size(m->components) == 0)
         sb_puts(&s, "<p class=\"muted\">Nothing is listed on this page yet.</p>");
@@ -867,7 +1043,8 @@ static char *render_html(const page_model *m)
     return s.s;
 }
 
-/* ---- the handler ------------------------------------------------------------------------------ */
+/* ---- the handler ------------------------------------------------------------------------------
+ */
 
 static bool uuid_valid(const char *s, size_t n)
 {
@@ -888,11 +1065,14 @@ doc_kind status_doc_parse(const char *path, char *component, size_t clen, const 
 
 doc_kind status_doc_parse(const char *path, char *component, size_t clen, const char **file)
 {
-    static const char *docs[] = {"summary.json",           "status.json",
-                                 "components.json",        "incidents.json",
-                                 "incidents/unresolved.json", "scheduled-maintenances.json"};
-    static const char *badges[] = {"status.svg",      "uptime-24h.svg", "uptime-7d.svg",
-                                   "uptime-30d.svg",  "uptime-90d.svg", "response-time.svg",
+    static const char *docs[] = {"summary.json",
+                                 "status.json",
+                                 "components.json",
+                                 "incidents.json",
+                                 "incidents/unresolved.json",
+                                 "scheduled-maintenances.json"};
+    static const char *badges[] = {"status.svg",     "uptime-24h.svg", "uptime-7d.svg",
+                                   "uptime-30d.svg", "uptime-90d.svg", "response-time.svg",
                                    "shields.json"};
     *file = NULL;
     if (!path || !*path)
@@ -977,7 +1157,8 @@ sw_status status_public(const bus_req *req, bus_reply *rep)
         reply_doc(rep, 200, "application/json; charset=utf-8", text, m.tenant);
     } else {
         const json_t *comp = model_component(&m, component);
-        bool uptime_badge = strncmp(file, "uptime-", 7) == 0 || strcmp(file, "response-time.svg") == 0;
+        bool uptime_badge =
+            strncmp(file, "uptime-", 7) == 0 || strcmp(file, "response-time.svg") == 0;
         /* Uptime and latency only when the owner shows them. */
         if (!comp || (uptime_badge && !show_uptime)) {
             reply_not_found(rep, m.tenant);

@@ -136,6 +136,46 @@ sw_status notify_render(char **out, const json_t *job, const char *from, const c
             fprintf(f, "Invoice: %s\r\n", invoice);
         fprintf(f, "\r\n-- \r\nStatusWatch\r\n");
         fclose(f);
+    } else if (strcmp(kind, "invitation") == 0 || strcmp(kind, "password_reset") == 0) {
+        /* From sw-auth (issue 21): a single-use link, valid expires_hours. */
+        bool invite = kind[0] == 'i';
+        const char *link = json_string_value(json_object_get(vars, "link"));
+        const char *o = json_string_value(json_object_get(vars, "organization"));
+        const char *role = json_string_value(json_object_get(vars, "role"));
+        const char *inviter = json_string_value(json_object_get(vars, "inviter"));
+        json_int_t hours = json_integer_value(json_object_get(vars, "expires_hours"));
+        char who[256], rl[32];
+        if (!link || !o || hours <= 0 || strpbrk(link, "\r\n") || (invite && !role))
+            return SW_EINVAL;
+        snprintf(org, sizeof(org), "%s", o);
+        strip_crlf(org);
+        snprintf(who, sizeof(who), "%s", inviter ? inviter : "A colleague");
+        strip_crlf(who);
+        snprintf(rl, sizeof(rl), "%s", role ? role : "");
+        strip_crlf(rl);
+        if (invite)
+            snprintf(subject, sizeof(subject), "You are invited to %.150s on StatusWatch", org);
+        else
+            snprintf(subject, sizeof(subject), "Reset your StatusWatch password");
+        f = open_memstream(&body, &blen);
+        if (!f)
+            return SW_EINTERNAL;
+        if (invite)
+            fprintf(f,
+                    "Hello,\r\n\r\n%s invites you to join \"%s\" on StatusWatch as %s.\r\n\r\n"
+                    "Accept the invitation and choose your password here:\r\n\r\n%s\r\n\r\n"
+                    "The link works once and expires in %d days. If you did not expect this, "
+                    "ignore this message.\r\n\r\n-- \r\nStatusWatch\r\n",
+                    who, org, rl, link, (int)(hours / 24));
+        else
+            fprintf(f,
+                    "Hello,\r\n\r\nSomeone asked to reset the password of your StatusWatch "
+                    "account in \"%s\".\r\n\r\nChoose a new password here:\r\n\r\n%s\r\n\r\n"
+                    "The link works once and expires in %d hour%s. Every session of the account "
+                    "ends when the password changes. If you did not ask for this, ignore this "
+                    "message: your password stays as it is.\r\n\r\n-- \r\nStatusWatch\r\n",
+                    org, link, (int)hours, hours == 1 ? "" : "s");
+        fclose(f);
     } else {
         return SW_EINVAL;
     }

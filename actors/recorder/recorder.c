@@ -19,83 +19,111 @@ typedef struct recorder {
 
 /* The count of successful checks in latency bucket b (bounds: bus/contract.h). */
 #define WB(b)                                                                                      \
-    "count(*) FILTER (WHERE ok AND width_bucket(total_ms, " BUS_ROLLUP_MS_BOUNDS_SQL ") = " #b     \
-    ")::int"
+    "count(*) FILTER (WHERE ok AND width_bucket(total_ms::real, " BUS_ROLLUP_MS_BOUNDS_SQL         \
+    ") = " #b ")::int"
 
-/* One statement: 1. the results joined with the recorder's own data: the endpoint's schedule
+/* A first-attempt success, packed for its run (schema/public/0013_1_check_runs.sql): 28
+ * bytes, big-endian. */
+#define PACKED_ENTRY                                                                               \
+    "int2send(off::int2) || int4send((checked_at_ms - due_epoch * 1000)::int)"                     \
+    " || int2send(http_status::int2) || int4send(round(total_ms * 1000)::int)"                     \
+    " || int4send(round(dns_ms * 1000)::int) || int4send(round(connect_ms * 1000)::int)"           \
+    " || int4send(round(tls_ms * 1000)::int) || int4send(round(ttfb_ms * 1000)::int)"
+
+/* One statement (after the batch's endpoints are locked, so what it reads of check_runs is
+ * exact): 1. the results joined with the recorder's own data: the endpoint's schedule
  * (thresholds, regions) and its tenant's plan. A result is allowed only when the endpoint is
  * its subject's tenant's and scheduled in its subject's region (the decoder has checked that
  * the payload names the subject's tenant and region); one for an endpoint no longer scheduled
- * (deleted or paused in flight) is dropped. 2. the allowed ones inserted (duplicates dropped),
- * 3. folded into the hourly roll-ups, 4. returned in time order for the state machine, after
- * the refused ones (stored = false). */
+ * (deleted or paused in flight) is dropped. 2. each allowed one, once per job and attempt,
+ * goes to one place: a first-attempt success newer than its run's newest check is appended to
+ * the run (check_runs); one already in its run is a redelivery and dropped; anything else
+ * (failures, retries, late arrivals) is a row of check_results (duplicates dropped). 3. what
+ * was stored is folded into the hourly roll-ups per region, 4. and returned in time order for
+ * the state machine, after the refused ones (stored = false). */
+// clang-format off
 static const char *insert_sql =
     "WITH r AS ("
     "  SELECT * FROM json_to_recordset($1::json) AS x(job_id text, attempt int, tenant_id text,"
     "    endpoint_id uuid, region text, due_epoch bigint, checked_at_ms bigint, ok boolean,"
-    "    http_status int, error text, dns_ms real, connect_ms real, tls_ms real, ttfb_ms real,"
-    "    total_ms real)),"
+    "    http_status int, error text, dns_ms float8, connect_ms float8, tls_ms float8,"
+    "    ttfb_ms float8, total_ms float8)),"
     " v AS ("
     "  SELECT r.*, coalesce(sub.plan, 'free') AS plan, s.failure_threshold, s.recovery_threshold,"
     "    cardinality(s.regions) AS regions_total,"
     "    (s.tenant_id = r.tenant_id AND r.region = ANY (s.regions)) AS allowed"
     "  FROM r JOIN public.schedule s ON s.endpoint_id = r.endpoint_id"
     "    LEFT JOIN public.subscriptions sub ON sub.tenant_id = s.tenant_id),"
-    " ins AS ("
+    " a AS ("
+    "  SELECT DISTINCT ON (job_id, attempt) v.*,"
+    "    to_timestamp(due_epoch - due_epoch % 600) AS win, (due_epoch % 600)::int AS off,"
+    "    (ok AND attempt = 1"
+    "     AND job_id = endpoint_id::text || ':' || due_epoch || ':' || region"
+    "     AND num_nulls(http_status, dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms) = 0"
+    "     AND http_status BETWEEN 0 AND 32767"
+    "     AND least(dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms) >= 0"
+    "     AND greatest(dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms) < 2000000"
+    "     AND abs(checked_at_ms - due_epoch * 1000) < 2000000000) AS packable"
+    "  FROM v WHERE allowed ORDER BY job_id, attempt),"
+    " k AS ("
+    "  SELECT a.*, CASE WHEN NOT a.packable THEN 'raw'"
+    "    WHEN c.last_due IS NULL OR a.off > c.last_due THEN 'run'"
+    "    WHEN public.check_run_has(c.data, a.off) THEN 'seen' ELSE 'raw' END AS dest"
+    "  FROM a LEFT JOIN LATERAL (SELECT last_due, data FROM public.check_runs c"
+    "    WHERE a.packable AND c.endpoint_id = a.endpoint_id AND c.window_start = a.win"
+    "      AND c.region = a.region AND c.retention = a.plan LIMIT 1) c ON true),"
+    " run AS ("
+    "  INSERT INTO public.check_runs AS c (window_start, endpoint_id, n, last_due, retention,"
+    "    region, tenant_id, data)"
+    "  SELECT win, endpoint_id, count(*), max(off), plan, region, tenant_id,"
+    "    string_agg(" PACKED_ENTRY ", ''::bytea ORDER BY off)"
+    "  FROM k WHERE dest = 'run' GROUP BY win, endpoint_id, plan, region, tenant_id"
+    "  ON CONFLICT (endpoint_id, window_start, region, retention) DO UPDATE"
+    "  SET n = c.n + excluded.n, last_due = excluded.last_due, data = c.data || excluded.data),"
+    " raw AS ("
     "  INSERT INTO public.check_results (due_at, retention, job_id, attempt, tenant_id,"
     "    endpoint_id, region, checked_at, ok, http_status, error, dns_ms, connect_ms, tls_ms,"
     "    ttfb_ms, total_ms)"
-    "  SELECT to_timestamp(v.due_epoch), v.plan, v.job_id, v.attempt, v.tenant_id, v.endpoint_id,"
-    "    v.region, to_timestamp(v.checked_at_ms / 1000.0), v.ok, nullif(v.http_status, 0),"
-    "    nullif(v.error, ''), v.dns_ms, v.connect_ms, v.tls_ms, v.ttfb_ms, v.total_ms"
-    "  FROM v WHERE v.allowed"
+    "  SELECT to_timestamp(due_epoch), plan, job_id, attempt, tenant_id, endpoint_id, region,"
+    "    to_timestamp(checked_at_ms / 1000.0), ok, nullif(http_status, 0), nullif(error, ''),"
+    "    dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms"
+    "  FROM k WHERE dest = 'raw'"
     "  ON CONFLICT DO NOTHING"
-    "  RETURNING tenant_id, endpoint_id, region, checked_at, ok, http_status, error, total_ms,"
-    "    job_id, attempt),"
+    "  RETURNING job_id, attempt),"
+    " st AS ("
+    "  SELECT k.*, to_timestamp(checked_at_ms / 1000.0) AS checked_at FROM k"
+    "  WHERE dest = 'run' OR (dest = 'raw'"
+    "    AND (job_id, attempt) IN (SELECT job_id, attempt FROM raw))),"
     " roll AS ("
-    "  INSERT INTO public.check_rollups_hourly AS h (tenant_id, endpoint_id, hour, checks,"
+    "  INSERT INTO public.check_rollups_hourly AS h (tenant_id, endpoint_id, region, hour, checks,"
     "    failures, latency_sum, buckets)"
-    "  SELECT tenant_id, endpoint_id, date_trunc('hour', checked_at), count(*),"
+    "  SELECT tenant_id, endpoint_id, region, date_trunc('hour', checked_at), count(*),"
     "    count(*) FILTER (WHERE NOT ok), coalesce(sum(total_ms) FILTER (WHERE ok), 0),"
-    "    ARRAY[" WB(0) "," WB(1) "," WB(2) "," WB(3) "," WB(4) "," WB(5) "," WB(6) "," WB(7) "," WB(
-        8) "," WB(9) "," WB(10) "," WB(11) "," WB(12) "," WB(13) "]"
-                                                                 "  FROM ins i GROUP BY tenant_id, "
-                                                                 "endpoint_id, date_trunc('hour', "
-                                                                 "checked_at)"
-                                                                 "  ON CONFLICT (endpoint_id, "
-                                                                 "hour) DO UPDATE SET checks = "
-                                                                 "h.checks + excluded.checks,"
-                                                                 "    failures = h.failures + "
-                                                                 "excluded.failures,"
-                                                                 "    latency_sum = h.latency_sum "
-                                                                 "+ excluded.latency_sum,"
-                                                                 "    buckets = ARRAY(SELECT a + b "
-                                                                 "FROM unnest(h.buckets, "
-                                                                 "excluded.buckets) AS u(a, b)))"
-                                                                 " SELECT true AS stored, "
-                                                                 "ins.tenant_id, "
-                                                                 "ins.endpoint_id::text AS "
-                                                                 "endpoint_id, ins.region,"
-                                                                 "   ins.ok, ins.http_status, "
-                                                                 "ins.error, ins.total_ms,"
-                                                                 "   to_char(ins.checked_at AT "
-                                                                 "TIME ZONE 'UTC', "
-                                                                 "'YYYY-MM-DD\"T\"HH24:MI:SS."
-                                                                 "MS\"Z\"') AS at,"
-                                                                 "   v.failure_threshold, "
-                                                                 "v.recovery_threshold, "
-                                                                 "v.regions_total, ins.job_id"
-                                                                 " FROM ins JOIN v ON v.job_id = "
-                                                                 "ins.job_id AND v.attempt = "
-                                                                 "ins.attempt"
-                                                                 " UNION ALL"
-                                                                 " SELECT false, v.tenant_id, "
-                                                                 "v.endpoint_id::text, v.region, "
-                                                                 "v.ok, v.http_status, v.error,"
-                                                                 "   v.total_ms, NULL, NULL, NULL, "
-                                                                 "NULL, v.job_id FROM v WHERE NOT "
-                                                                 "v.allowed"
-                                                                 " ORDER BY stored, at";
+    "    ARRAY[" WB(0) "," WB(1) "," WB(2) "," WB(3) "," WB(4) "," WB(5) "," WB(6) "," WB(7) ","
+                 WB(8) "," WB(9) "," WB(10) "," WB(11) "," WB(12) "," WB(13) "]"
+    "  FROM st GROUP BY tenant_id, endpoint_id, region, date_trunc('hour', checked_at)"
+    "  ON CONFLICT (endpoint_id, hour, region) DO UPDATE SET checks = h.checks + excluded.checks,"
+    "    failures = h.failures + excluded.failures,"
+    "    latency_sum = h.latency_sum + excluded.latency_sum,"
+    "    buckets = ARRAY(SELECT a + b FROM unnest(h.buckets, excluded.buckets) AS u(a, b)))"
+    " SELECT true AS stored, tenant_id, endpoint_id::text AS endpoint_id, region, ok,"
+    "   nullif(http_status, 0) AS http_status, nullif(error, '') AS error,"
+    "   total_ms::real AS total_ms,"
+    "   to_char(checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,"
+    "   failure_threshold, recovery_threshold, regions_total, job_id"
+    " FROM st"
+    " UNION ALL"
+    " SELECT false, tenant_id, endpoint_id::text, region, ok, http_status, error, total_ms::real,"
+    "   NULL, NULL, NULL, NULL, job_id FROM v WHERE NOT allowed"
+    " ORDER BY stored, at";
+// clang-format on
+
+/* Serialises the batch's endpoints across recorder instances (before insert_sql reads their
+ * runs; new endpoints have no row to lock yet), in a fixed order so two batches never
+ * deadlock. */
+static const char *lock_sql =
+    "SELECT pg_advisory_xact_lock(hashtext(e)) FROM"
+    " (SELECT DISTINCT json_array_elements($1::json) ->> 'endpoint_id' AS e ORDER BY 1) x";
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -154,29 +182,23 @@ out:
 }
 
 /* Loads the stored standing of every endpoint in ids (a JSON array text), all regions, into s
- * (one statement, after serialising per endpoint across recorder instances: new endpoints
- * have no row to lock yet; in a fixed order, so two batches never deadlock). */
+ * (one statement; recorder_write has locked them). */
 static sw_status load_state(store_conn *c, const char *ids, rec_state *s)
 {
     json_t *cur = NULL, *row;
     size_t i;
     const char *p[] = {ids};
-    sw_status st = store_query(c, NULL, NULL,
-                               "SELECT pg_advisory_xact_lock(hashtext(e)) FROM"
-                               " (SELECT json_array_elements_text($1::json) AS e ORDER BY 1) x",
-                               1, p);
-    if (st != SW_OK)
-        return st;
-    st = store_query(c, &cur, NULL,
-                     "SELECT 'r' AS kind, endpoint_id::text AS endpoint_id, region, status,"
-                     "  fail_streak, ok_streak"
-                     " FROM public.endpoint_region_state"
-                     " WHERE endpoint_id IN (SELECT json_array_elements_text($1::json)::uuid)"
-                     " UNION ALL"
-                     " SELECT 'e', endpoint_id::text, '', status, 0, 0"
-                     " FROM public.endpoint_state"
-                     " WHERE endpoint_id IN (SELECT json_array_elements_text($1::json)::uuid)",
-                     1, p);
+    sw_status st =
+        store_query(c, &cur, NULL,
+                    "SELECT 'r' AS kind, endpoint_id::text AS endpoint_id, region, status,"
+                    "  fail_streak, ok_streak"
+                    " FROM public.endpoint_region_state"
+                    " WHERE endpoint_id IN (SELECT json_array_elements_text($1::json)::uuid)"
+                    " UNION ALL"
+                    " SELECT 'e', endpoint_id::text, '', status, 0, 0"
+                    " FROM public.endpoint_state"
+                    " WHERE endpoint_id IN (SELECT json_array_elements_text($1::json)::uuid)",
+                    1, p);
     json_array_foreach(cur, i, row)
     {
         const char *ep = jstr(row, "endpoint_id");
@@ -292,7 +314,9 @@ sw_status recorder_write(store_conn *c, const json_t *results, recorder_change *
     if (st != SW_OK)
         goto out;
     const char *p1[] = {text};
-    st = store_query(c, &out_rows, NULL, insert_sql, 1, p1);
+    st = store_query(c, NULL, NULL, lock_sql, 1, p1);
+    if (st == SW_OK)
+        st = store_query(c, &out_rows, NULL, insert_sql, 1, p1);
     if (st != SW_OK)
         goto out;
 

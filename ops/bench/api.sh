@@ -46,6 +46,10 @@ on the REST API, one route after another; figures printed and written to bench/r
   --tenants N      N organizations x 25 endpoints (1 signed up through the API, N-1 seeded
                    by SQL, tokens minted), requests spread over all of them (1..5000;
                    default: 3 organizations x 50 endpoints through the API, reads as one)
+  --api-token      the reads and creates with an API token (POST /api/tokens/, role owner,
+                   "Authorization: Bearer swt_..."; the edge checks it in memory) instead of
+                   the access JWT, to compare the two (default mode only; not with
+                   --tenants; me and token are auth routes, which take no API token)
   --routes LIST    comma-separated, default $ALL_ROUTES
                    (list get checks uptime me: GET reads; create: POST /api/endpoints/;
                    token: POST /api/auth/token/)
@@ -59,15 +63,17 @@ USAGE
 }
 
 if wants_help "$@"; then usage; exit 0; fi
-TENANTS=${BENCH_TENANTS:-} ROUTES=$ALL_ROUTES
+TENANTS=${BENCH_TENANTS:-} ROUTES=$ALL_ROUTES API_TOKEN=0
 while (($#)); do
     case $1 in
         --tenants) need_value "$@"; TENANTS=$2; shift 2 ;;
         --routes) need_value "$@"; ROUTES=$2; shift 2 ;;
+        --api-token) API_TOKEN=1; shift ;;
         *) usage_die "unknown argument '$1'" ;;
     esac
 done
 [ -z "$TENANTS" ] || check_int "--tenants" "$TENANTS" 1 5000
+[ "$API_TOKEN" = 0 ] || [ -z "$TENANTS" ] || usage_die "--api-token works in the default mode only, not with --tenants"
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-64}
 SECS=${BENCH_SECONDS:-20}
@@ -164,6 +170,15 @@ write_pairs() {
     if [ -z "$TENANTS" ]; then
         tok=$(login "$EMAIL")
         [ -n "$tok" ] && [ "$tok" != null ] || bdie "login of the bench owner failed"
+        if [ "$API_TOKEN" = 1 ]; then   # one API token for the whole run
+            if [ -z "${BENCH_API_TOKEN:-}" ]; then
+                BENCH_API_TOKEN=$(curl -fsS --max-time 10 -H "Authorization: Bearer $tok" \
+                    -H 'Content-Type: application/json' -d '{"name":"bench","role":"owner"}' \
+                    "$BASE_URL/api/tokens/" | jq -r .token) || bdie "POST /api/tokens/ failed"
+                [[ $BENCH_API_TOKEN == swt_* ]] || bdie "no API token from POST /api/tokens/"
+            fi
+            tok=$BENCH_API_TOKEN
+        fi
         bsql -c "SELECT endpoint_id FROM public.bench_seed ORDER BY k" | sed "s/^/$tok /" >"$PAIRS"
     else
         bsql -F ' ' -c "SELECT tenant_id, user_id, endpoint_id FROM public.bench_seed ORDER BY k, tenant_id" |
@@ -187,9 +202,11 @@ for line in sys.stdin:
     [ -s "$PAIRS" ] || bdie "no (token, endpoint) pairs"
     local first last
     first=$(head -n1 "$PAIRS" | cut -d' ' -f1) last=$(tail -n1 "$PAIRS" | cut -d' ' -f1)
+    local probe=/api/auth/me/
+    [ "$API_TOKEN" = 0 ] || probe=/api/endpoints/
     for tok in "$first" "$last"; do
-        curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $tok" "$BASE_URL/api/auth/me/" ||
-            bdie "a bench token is refused by GET /api/auth/me/"
+        curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $tok" "$BASE_URL$probe" ||
+            bdie "a bench token is refused by GET $probe"
     done
 }
 
@@ -254,6 +271,7 @@ if [ -n "$TENANTS" ]; then
     seeding="1 tenant via API sign-up + mail verification, $((TENANTS - 1)) by SQL (tenant rows, schema + tenant migrations, owner with the first owner's password hash), 25 endpoints each by SQL; access tokens minted with the instance's SECRET_KEY (claims of sw_jwt_issue)"
 else
     seeding="3 tenants via API sign-up + mail verification, plan=pro by SQL, 50 endpoints each via POST; reads as tenant 1 (token from a login)"
+    [ "$API_TOKEN" = 0 ] || seeding="$seeding; requests with an API token (swt_..., role owner) instead of the access JWT"
 fi
 printf '\n(%s; load average now: %s; budget for GET: >= 5000 req/s, p99 <= 25 ms at 64 connections)\n' \
     "${TENANTS:-1} tenant(s) in the requests" "$(loadavg)" >&2

@@ -70,7 +70,7 @@ WRK_DIR=$BENCH_REPO/ops/bench/wrk
 for a in scheduler prober recorder; do "$SW_OPS" actor stop "$a" >/dev/null 2>&1; done
 bsay "seeding one organization, 10 endpoints, a status page and 90 days of roll-ups"
 read -r TENANT EMAIL < <(signup "Bench Status Org")
-bsql -c "UPDATE public.tenants SET plan = 'pro' WHERE id = '$TENANT'" >/dev/null
+bsql -c "INSERT INTO public.subscriptions (tenant_id, plan) VALUES ('$TENANT', 'pro') ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan" >/dev/null
 TOKEN=$(login "$EMAIL")
 [ -n "$TOKEN" ] && [ "$TOKEN" != null ] || bdie "login of the bench owner failed"
 comps='[]'

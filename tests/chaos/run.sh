@@ -12,7 +12,7 @@
 #   5. kill -9s the edge and starts it again
 # then stops the scheduler, lets the streams drain and checks:
 #   - every job the scheduler claimed (per endpoint: the slots between its first due time and
-#     its next_due_at now) has a row in check_results or a dead letter, exactly once;
+#     its next_due_at now) has a check in check_history or a dead letter, exactly once;
 #     nothing the scheduler should have claimed is left unclaimed; no duplicate rows
 #   - the API answered 200 again within CHAOS_RECOVER_S (10) of each restart, by itself
 #   - every response during an outage was 200, 503 or 504 — never a hang (curl timeout),
@@ -233,7 +233,7 @@ WITH claimed AS (   -- every slot the scheduler claimed: first_due + k * interva
 ), recorded AS (
     SELECT endpoint_id, due_at, count(*) FILTER (WHERE ok) AS oks, count(*) AS rows,
            count(DISTINCT attempt) AS attempts
-    FROM public.check_results GROUP BY 1, 2
+    FROM public.check_history GROUP BY 1, 2
 ), dead AS (
     SELECT endpoint_id, to_timestamp((job->>'due_epoch')::bigint) AS due_at, count(*) AS n
     FROM public.dead_letters GROUP BY 1, 2
@@ -246,7 +246,7 @@ SELECT json_build_object(
   'recorded_steady_ok', (SELECT count(*) FROM recorded r JOIN public.chaos_first_due f USING (endpoint_id)
         WHERE f.kind = 'steady' AND r.oks = 1),
   'steady_multi_ok', (SELECT count(*) FROM recorded WHERE oks > 1),
-  'dup_rows', (SELECT count(*) - count(DISTINCT (job_id, attempt)) FROM public.check_results),
+  'dup_rows', (SELECT count(*) - count(DISTINCT (job_id, attempt)) FROM public.check_history),
   'unexpected_jobs', (SELECT count(*) FROM recorded r JOIN public.chaos_first_due f USING (endpoint_id)
         WHERE (f.kind = 'steady' AND NOT EXISTS
                (SELECT 1 FROM claimed c WHERE c.endpoint_id = r.endpoint_id AND c.due_at = r.due_at))
@@ -261,15 +261,15 @@ SELECT json_build_object(
         WHERE f.kind = 'hang' AND r.attempts < 3 AND r.oks = 0 AND NOT EXISTS
         (SELECT 1 FROM dead d WHERE d.endpoint_id = r.endpoint_id AND d.due_at = r.due_at)),
   'dead_dups', (SELECT count(*) FROM dead WHERE n > 1),
-  'steady_failed_rows', (SELECT count(*) FROM public.check_results c JOIN public.chaos_first_due f USING (endpoint_id)
+  'steady_failed_rows', (SELECT count(*) FROM public.check_history c JOIN public.chaos_first_due f USING (endpoint_id)
         WHERE f.kind = 'steady' AND NOT c.ok),
   'steady_errors', (SELECT coalesce(json_object_agg(e, n), '{}') FROM (SELECT coalesce(c.error, 'http ' || c.http_status) e, count(*) n
-        FROM public.check_results c JOIN public.chaos_first_due f USING (endpoint_id)
+        FROM public.check_history c JOIN public.chaos_first_due f USING (endpoint_id)
         WHERE f.kind = 'steady' AND NOT c.ok GROUP BY 1) x),
   'overdue_unclaimed', (SELECT count(*) FROM public.schedule WHERE next_due_at < to_timestamp($T_STOP - 2)),
-  'hang_rows', (SELECT count(*) FROM public.check_results c JOIN public.chaos_first_due f USING (endpoint_id) WHERE f.kind = 'hang'),
+  'hang_rows', (SELECT count(*) FROM public.check_history c JOIN public.chaos_first_due f USING (endpoint_id) WHERE f.kind = 'hang'),
   'steady_lateness_p99_ms', (SELECT round((percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM c.checked_at - c.due_at) * 1000))::numeric)
-        FROM public.check_results c JOIN public.chaos_first_due f USING (endpoint_id) WHERE f.kind = 'steady' AND c.attempt = 1))
+        FROM public.check_history c JOIN public.chaos_first_due f USING (endpoint_id) WHERE f.kind = 'steady' AND c.attempt = 1))
 SQL
 )
 for k in missing_steady steady_multi_ok dup_rows unexpected_jobs hang_missing hang_incomplete dead_dups overdue_unclaimed; do

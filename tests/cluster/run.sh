@@ -12,7 +12,7 @@
 #      new leader is elected and until a job claimed after the kill has its result stored
 #   3. starts the node again (ops/sw actor start natsN) and waits until it has caught up
 #   4. stops forcing, lets every job drain, and checks:
-#      - every forced due time has exactly one successful row in public.check_results
+#      - every forced due time has exactly one successful row in public.check_history
 #        (no job lost, none checked twice), no (job_id, attempt) twice, no row for a due time
 #        that was never forced, no dead letter
 #      - every actor and the edge still run with the pid they had before the kill (none
@@ -169,7 +169,7 @@ for f in "$SW_VAR"/run/*.pid; do
 done
 
 sleep "$STEADY_S"
-STEADY_ROWS=$(bsql -c "SELECT count(*) FROM public.check_results WHERE endpoint_id IN (SELECT endpoint_id FROM public.cluster_eps)")
+STEADY_ROWS=$(bsql -c "SELECT count(*) FROM public.check_history WHERE endpoint_id IN (SELECT endpoint_id FROM public.cluster_eps)")
 ((STEADY_ROWS > 0)) || violation "no check results after ${STEADY_S}s of steady probing (before any kill)"
 bsay "steady: $STEADY_ROWS results stored in ${STEADY_S}s (load $(loadavg))"
 
@@ -197,7 +197,7 @@ while awk -v a="$T_KILL" -v b="$(date +%s.%N)" -v m="$OUTAGE_S" 'BEGIN { exit !(
     fi
     if [ -z "$RESUMED_S" ]; then
         # A result stored for a job the scheduler claimed after the kill: the whole path works.
-        r=$(bsql -c "SELECT count(*) FROM public.check_results WHERE due_at > '$T_KILL_SQL'
+        r=$(bsql -c "SELECT count(*) FROM public.check_history WHERE due_at > '$T_KILL_SQL'
                      AND endpoint_id IN (SELECT endpoint_id FROM public.cluster_eps)" 2>/dev/null || echo 0)
         if [ "${r:-0}" -gt 0 ]; then RESUMED_S=$(since "$T_KILL"); fi
     fi
@@ -230,7 +230,7 @@ DRAINED=false
 for ((i = 0; i < DRAIN_S * 2; i++)); do
     left=$(bsql -c "SELECT (SELECT count(*) FROM public.schedule WHERE next_due_at <= now()
                               AND endpoint_id IN (SELECT endpoint_id FROM public.cluster_eps))
-                         + (SELECT count(*) FROM public.cluster_forced f WHERE NOT EXISTS (SELECT 1 FROM public.check_results c
+                         + (SELECT count(*) FROM public.cluster_forced f WHERE NOT EXISTS (SELECT 1 FROM public.check_history c
                               WHERE c.endpoint_id = f.endpoint_id AND c.due_at = f.due_at AND c.ok))" 2>/dev/null || echo -1)
     read -r a b _ < <(consumer_state SW_JOBS probers-local)
     read -r c d _ < <(consumer_state SW_RESULTS recorder)
@@ -243,7 +243,7 @@ sleep 1   # a late duplicate would land now
 
 # ---- the books -----------------------------------------------------------------------------
 books=$(bsql <<SQL
-WITH ours AS (SELECT c.* FROM public.check_results c JOIN public.cluster_eps e USING (endpoint_id)),
+WITH ours AS (SELECT c.* FROM public.check_history c JOIN public.cluster_eps e USING (endpoint_id)),
 per_due AS (SELECT endpoint_id, due_at, count(*) FILTER (WHERE ok) AS oks, count(*) AS n FROM ours GROUP BY 1, 2)
 SELECT json_build_object(
   'jobs_forced', (SELECT count(*) FROM public.cluster_forced),

@@ -470,6 +470,71 @@ static void test_two_tenants_isolated(void **state)
     free(b.id);
 }
 
+/* sw-endpoints answers reads from memory (actors/endpoints/cache.c), yet what it answers is what
+ * is committed: a change made behind its back (SQL here, as an operator or another instance
+ * would) shows on the very next read, the same tenant's other reads included, and another
+ * tenant's change never shows in this one's. */
+static void test_reads_follow_commits_made_elsewhere(void **state)
+{
+    tenant a, b;
+    char sql[512];
+    tenant_new(&a, "Fresh Co");
+    tenant_new(&b, "Other Fresh Co");
+    char *id = create_ok(&a, "http://1.0.0.1/");
+    char *other = create_ok(&b, "http://1.0.0.2/");
+    it_resp *r = api(&a, "GET", "/api/endpoints/", NULL); /* the tenant is in memory now */
+    assert_int_equal(num(r->body, "count"), 1);
+    it_resp_free(r);
+    r = on_id(&a, "GET", id, NULL);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+
+    snprintf(sql, sizeof(sql), "UPDATE \"%s\".endpoints SET name = 'renamed by SQL'", a.id);
+    json_decref(it_sql(sql, 0, NULL));
+    r = on_id(&a, "GET", id, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(str(r->body, "name"), "renamed by SQL");
+    it_resp_free(r);
+    r = api(&a, "GET", "/api/endpoints/", NULL);
+    assert_string_equal(str(json_array_get(json_object_get(r->body, "results"), 0), "name"),
+                        "renamed by SQL");
+    it_resp_free(r);
+
+    /* B's rows change: A's answers stay A's. */
+    snprintf(sql, sizeof(sql), "UPDATE \"%s\".endpoints SET name = 'B only'", b.id);
+    json_decref(it_sql(sql, 0, NULL));
+    r = api(&a, "GET", "/api/endpoints/", NULL);
+    assert_int_equal(num(r->body, "count"), 1);
+    assert_string_equal(str(json_array_get(json_object_get(r->body, "results"), 0), "id"), id);
+    it_resp_free(r);
+    r = on_id(&a, "GET", other, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+
+    snprintf(sql, sizeof(sql), "DELETE FROM \"%s\".endpoints", a.id);
+    json_decref(it_sql(sql, 0, NULL));
+    r = on_id(&a, "GET", id, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+    char path[160];
+    snprintf(path, sizeof(path), "/api/endpoints/%s/checks/", id);
+    r = api(&a, "GET", path, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+    r = api(&a, "GET", "/api/endpoints/", NULL);
+    assert_int_equal(num(r->body, "count"), 0);
+    it_resp_free(r);
+    r = api(&b, "GET", "/api/endpoints/", NULL);
+    assert_int_equal(num(r->body, "count"), 1);
+    assert_string_equal(str(json_array_get(json_object_get(r->body, "results"), 0), "name"),
+                        "B only");
+    it_resp_free(r);
+    free(id);
+    free(other);
+    free(a.id);
+    free(b.id);
+}
+
 static void test_sql_looking_input_is_text(void **state)
 {
     tenant t;
@@ -593,7 +658,7 @@ static void test_event_and_first_job(void **state)
      * within its 200 ms tick), so the job id is built from the stored result's own due time. */
     char sql[600];
     snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM public.check_results r JOIN \"%s\".endpoints e"
+             "SELECT count(*) FROM public.check_history r JOIN \"%s\".endpoints e"
              " ON e.id = r.endpoint_id WHERE r.endpoint_id = $1::uuid"
              " AND r.job_id = r.endpoint_id || ':' || floor(extract(epoch FROM r.due_at))::bigint"
              "   || ':' || $2"
@@ -790,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_url),
         cmocka_unit_test(test_pagination),
         cmocka_unit_test(test_two_tenants_isolated),
+        cmocka_unit_test(test_reads_follow_commits_made_elsewhere),
         cmocka_unit_test(test_sql_looking_input_is_text),
         cmocka_unit_test(test_free_plan_limit),
         cmocka_unit_test(test_concurrent_creates_respect_limit),

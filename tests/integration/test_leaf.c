@@ -122,18 +122,18 @@ static void test_remote_region_checks_its_own_jobs(void **state)
     snprintf(local, sizeof(local), "%s", create(access, "local", "/ok?r=local"));
 
     const char *pe[] = {euw}, *pl[] = {local};
-    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+    assert_true(it_wait_count("SELECT count(*) FROM public.check_history WHERE endpoint_id ="
                               " $1::uuid AND ok AND region = 'eu-west'",
                               1, pe, 1, 20000) >= 1);
-    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+    assert_true(it_wait_count("SELECT count(*) FROM public.check_history WHERE endpoint_id ="
                               " $1::uuid AND ok AND region = 'local'",
                               1, pl, 1, 20000) >= 1);
     /* Each region checked only its own. */
-    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_history WHERE endpoint_id ="
                                  " $1::uuid AND region <> 'eu-west'",
                                  1, pe),
                      0);
-    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_history WHERE endpoint_id ="
                                  " $1::uuid AND region <> 'local'",
                                  1, pl),
                      0);
@@ -237,7 +237,7 @@ static void test_forged_results_are_refused(void **state)
     snprintf(a_local, sizeof(a_local), "%s", create(access, "local", "/ok?r=forge-local"));
     char *tb = it_signup_verified(email, sizeof(email), "Forger Co");
     const char *pa[] = {a_euw};
-    assert_true(it_wait_count("SELECT count(*) FROM public.check_results WHERE endpoint_id ="
+    assert_true(it_wait_count("SELECT count(*) FROM public.check_history WHERE endpoint_id ="
                               " $1::uuid AND ok",
                               1, pa, 1, 20000) >= 1);
     long refused_before = it_worker_counter("sw-recorder", "results_refused");
@@ -259,7 +259,7 @@ static void test_forged_results_are_refused(void **state)
     natsConnection_Destroy(nc);
 
     const char *p3[] = {job[3]};
-    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_history WHERE job_id = $1", 1,
                                    p3, 1, 20000),
                      1);
     long refused = refused_before;
@@ -272,13 +272,13 @@ static void test_forged_results_are_refused(void **state)
     for (int i = 0; i < 3; i++) {
         const char *pj[] = {job[i]};
         assert_int_equal(
-            it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1, pj), 0);
+            it_sql_long("SELECT count(*) FROM public.check_history WHERE job_id = $1", 1, pj), 0);
     }
     /* Nothing was recorded under the forger's tenant, and the honest failure did not take the
      * endpoint down with the threshold of 1 its payload claimed (the endpoint's own is 3). */
     const char *pt[] = {tb};
     assert_int_equal(
-        it_sql_long("SELECT count(*) FROM public.check_results WHERE tenant_id = $1", 1, pt), 0);
+        it_sql_long("SELECT count(*) FROM public.check_history WHERE tenant_id = $1", 1, pt), 0);
     assert_int_equal(it_sql_long("SELECT count(*) FROM public.endpoint_state WHERE endpoint_id ="
                                  " $1::uuid AND status = 'down'",
                                  1, pa),

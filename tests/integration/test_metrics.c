@@ -354,7 +354,7 @@ static void test_checks_and_gauges(void **state)
     snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r->body, "id")));
     it_resp_free(r);
     snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM public.check_results WHERE endpoint_id = $1::uuid AND "
+             "SELECT count(*) FROM public.check_history WHERE endpoint_id = $1::uuid AND "
              "region = 'local'");
     const char *p[] = {id};
     assert_true(it_wait_count(sql, 1, p, 1, 20000) >= 1);

@@ -5,7 +5,9 @@
  * a prober killed with SIGKILL mid-batch losing nothing. */
 #include "tests/support/it.h"
 
+#include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +67,7 @@ static long wait_results(const char *id, const char *extra, long want, int ms)
 {
     char sql[512];
     snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM public.check_results WHERE endpoint_id = "
+             "SELECT count(*) FROM public.check_history WHERE endpoint_id = "
              "$1::uuid %s",
              extra ? extra : "");
     const char *p[] = {id};
@@ -165,7 +167,7 @@ static void test_first_check_and_reschedule(void **state)
     /* Due again: a second job, a second row. */
     make_due(id);
     assert_true(wait_results(id, NULL, 2, 10000) >= 2);
-    assert_int_equal(it_sql_long("SELECT count(DISTINCT job_id) FROM public.check_results WHERE "
+    assert_int_equal(it_sql_long("SELECT count(DISTINCT job_id) FROM public.check_history WHERE "
                                  "endpoint_id = $1::uuid",
                                  1, p),
                      2);
@@ -241,7 +243,7 @@ static void expect_error(const char *path, bool tls, const char *needle)
     snprintf(id, sizeof(id), "%s", create(path, 1, 1, tls));
     assert_true(wait_results(id, "AND NOT ok", 1, 20000) >= 1);
     const char *p[] = {id};
-    json_t *rows = it_sql("SELECT error FROM public.check_results WHERE endpoint_id = $1::uuid "
+    json_t *rows = it_sql("SELECT error FROM public.check_history WHERE endpoint_id = $1::uuid "
                           "ORDER BY checked_at LIMIT 1",
                           1, p);
     const char *err = json_string_value(json_object_get(json_array_get(rows, 0), "error"));
@@ -316,7 +318,7 @@ static void test_quorum_and_idempotent_recording(void **state)
     }
     const char *p[] = {ep};
     assert_int_equal(
-        it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id = $1::uuid", 1, p),
+        it_sql_long("SELECT count(*) FROM public.check_history WHERE endpoint_id = $1::uuid", 1, p),
         9);
     char *s = state_of(ep);
     assert_string_equal(s, "up");
@@ -347,6 +349,172 @@ static void test_quorum_and_idempotent_recording(void **state)
     s = state_of(ep);
     assert_string_equal(s, "down");
     free(s);
+    store_release(pool, c);
+    store_pool_free(pool);
+}
+
+/* One result of the history test: job <ep>:<due>:<region>, µs-precise timings. */
+static json_t *history_result(const char *ep, const char *region, json_int_t due, int attempt,
+                              bool ok, int late_ms, double total_ms)
+{
+    char job[128];
+    snprintf(job, sizeof(job), "%s:%lld:%s", ep, (long long)due, region);
+    return json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:s,s:f,s:f,s:f,s:f,s:f}", "job_id", job,
+                     "attempt", attempt, "tenant_id", tenant, "endpoint_id", ep, "region", region,
+                     "due_epoch", due, "checked_at_ms", due * 1000 + late_ms, "ok", ok,
+                     "http_status", ok ? 204 : 503, "error", ok ? "" : "unexpected status 503",
+                     "dns_ms", 0.012, "connect_ms", 0.345, "tls_ms", 0.0, "ttfb_ms", total_ms - 0.5,
+                     "total_ms", total_ms);
+}
+
+/* The history storage (schema/public/0013_1_check_runs.sql): first-attempt successes are
+ * packed into runs, failures, retries and late arrivals are rows of their own, a redelivery is
+ * dropped, and the checks list still shows every check as it was recorded, newest first,
+ * across regions and windows; the uptime counts them all. */
+static void test_history_keeps_every_check(void **state)
+{
+    store_pool *pool = NULL;
+    assert_int_equal(store_pool_new(&pool, getenv("DATABASE_URL"), 1), SW_OK);
+    store_conn *c = store_acquire(pool);
+    json_t *fresh = it_sql("SELECT gen_random_uuid()::text AS id", 0, NULL);
+    char ep[40], sql[512];
+    snprintf(ep, sizeof(ep), "%s",
+             json_string_value(json_object_get(json_array_get(fresh, 0), "id")));
+    json_decref(fresh);
+    const char *ps[] = {ep, tenant};
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO \"%s\".endpoints (id, name, url, interval_seconds, timeout_seconds,"
+             " regions) VALUES ($1::uuid, 'history', 'http://192.0.2.1/history', 30, 5,"
+             " '{r1,r2}')",
+             tenant);
+    json_decref(it_sql(sql, 1, ps));
+    json_decref(it_sql("INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds,"
+                       " regions, next_due_at, url) VALUES ($1::uuid, $2, 30, '{r1,r2}',"
+                       " now() + interval '1 day', 'http://192.0.2.1/history')",
+                       2, ps));
+    /* Due times across three 10-minute windows, in two regions. */
+    json_int_t base = (json_int_t)time(NULL) / 600 * 600 - 1200;
+    json_t *b1 = json_array(), *b2 = json_array(), *want = json_array();
+    for (int i = 0; i < 40; i++) {
+        json_int_t due = base + 30 * i;
+        const char *region = i % 2 ? "r2" : "r1";
+        double total = 10.0 + i + 0.001 * (i * 37 % 1000);
+        json_t *r = history_result(ep, region, due, 1, i != 11, 100 + i, total);
+        json_array_append(i < 30 ? b1 : b2, r);
+        json_array_append_new(want, r);
+        if (i == 11) { /* the failure's retry succeeds */
+            r = history_result(ep, region, due, 2, true, 2100, 7.25);
+            json_array_append(b1, r);
+            json_array_append_new(want, r);
+        }
+    }
+    /* A late arrival (older than its run's newest check) and a redelivery. */
+    json_t *late = history_result(ep, "r2", base + 30 * 41, 1, true, 900, 3.25);
+    json_array_append_new(b2, history_result(ep, "r2", base + 30 * 43, 1, true, 90, 4.25));
+    json_array_append_new(want, json_deep_copy(json_array_get(b2, json_array_size(b2) - 1)));
+    json_array_append(b2, json_array_get(b1, 3));
+    recorder_change *ch = NULL;
+    size_t n = 0;
+    assert_int_equal(recorder_write(c, b1, &ch, &n, NULL), SW_OK);
+    free(ch);
+    assert_int_equal(recorder_write(c, b2, &ch, &n, NULL), SW_OK);
+    free(ch);
+    json_t *b3 = json_array();
+    json_array_append(b3, late);
+    json_array_append_new(want, late);
+    assert_int_equal(recorder_write(c, b3, &ch, &n, NULL), SW_OK);
+    free(ch);
+    assert_int_equal(recorder_write(c, b1, &ch, &n, NULL), SW_OK); /* all of it again */
+    free(ch);
+    const char *p[] = {ep};
+    /* The exceptions are rows: the failure, its retry, the late one; the rest are packed. */
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id = $1::uuid", 1, p),
+        3);
+    assert_int_equal(it_sql_long("SELECT coalesce(sum(n), 0) FROM public.check_runs"
+                                 " WHERE endpoint_id = $1::uuid",
+                                 1, p),
+                     json_array_size(want) - 3);
+
+    /* The list: every check once, newest first, each field as the prober reported it. */
+    size_t nwant = json_array_size(want);
+    char path[160];
+    snprintf(path, sizeof(path), "/api/endpoints/%s/checks/?limit=500", ep);
+    it_resp *r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    json_t *got = json_object_get(r->body, "results");
+    assert_int_equal(json_array_size(got), nwant);
+    json_int_t prev = INT64_MAX;
+    for (size_t k = 0; k < json_array_size(got); k++) {
+        json_t *g = json_array_get(got, k), *w = NULL;
+        char at[40];
+        size_t j;
+        json_t *cand;
+        json_array_foreach(want, j, cand)
+        {
+            json_int_t ms = json_integer_value(json_object_get(cand, "checked_at_ms"));
+            time_t secs = (time_t)(ms / 1000);
+            struct tm tm;
+            gmtime_r(&secs, &tm);
+            char day[32];
+            strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+            snprintf(at, sizeof(at), "%s.%03dZ", day, (int)(ms % 1000));
+            if (strcmp(at, json_string_value(json_object_get(g, "checked_at"))) == 0 &&
+                strcmp(json_string_value(json_object_get(cand, "region")),
+                       json_string_value(json_object_get(g, "region"))) == 0) {
+                w = cand;
+                assert_true(ms <= prev); /* newest first */
+                prev = ms;
+                break;
+            }
+        }
+        if (!w)
+            fail_msg("unexpected check %s", json_dumps(g, JSON_COMPACT));
+        assert_int_equal(json_integer_value(json_object_get(g, "attempt")),
+                         json_integer_value(json_object_get(w, "attempt")));
+        assert_int_equal(json_is_true(json_object_get(g, "ok")),
+                         json_is_true(json_object_get(w, "ok")));
+        assert_int_equal(json_integer_value(json_object_get(g, "http_status")),
+                         json_integer_value(json_object_get(w, "http_status")));
+        double total = json_real_value(json_object_get(w, "total_ms"));
+        assert_int_equal(json_integer_value(json_object_get(g, "latency_ms")),
+                         (json_int_t)(total + 0.5));
+        assert_true(fabs(json_number_value(json_object_get(g, "ttfb_ms")) - (total - 0.5)) <
+                    0.0005);
+        assert_true(fabs(json_number_value(json_object_get(g, "dns_ms")) - 0.012) < 0.0005);
+        assert_true(fabs(json_number_value(json_object_get(g, "connect_ms")) - 0.345) < 0.0005);
+        if (json_is_true(json_object_get(w, "ok")))
+            assert_true(json_is_null(json_object_get(g, "error")));
+        else
+            assert_string_equal(json_string_value(json_object_get(g, "error")),
+                                "unexpected status 503");
+        json_array_remove(want, j); /* each once */
+    }
+    char newest[40];
+    snprintf(newest, sizeof(newest), "%s",
+             json_string_value(json_object_get(json_array_get(got, 0), "checked_at")));
+    it_resp_free(r);
+    /* A shorter page is the newest ones. */
+    snprintf(path, sizeof(path), "/api/endpoints/%s/checks/?limit=3", ep);
+    r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_array_size(json_object_get(r->body, "results")), 3);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r->body, "results"), 0), "checked_at")),
+                        newest);
+    it_resp_free(r);
+    /* The uptime counts every check: 43 attempts, one failed. */
+    snprintf(path, sizeof(path), "/api/endpoints/%s/uptime/", ep);
+    r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    json_t *day = json_object_get(json_object_get(r->body, "windows"), "24h");
+    assert_int_equal(json_integer_value(json_object_get(day, "checks")), (json_int_t)nwant);
+    assert_int_equal(json_integer_value(json_object_get(day, "failures")), 1);
+    it_resp_free(r);
+    json_decref(want);
+    json_decref(b1);
+    json_decref(b2);
+    json_decref(b3);
     store_release(pool, c);
     store_pool_free(pool);
 }
@@ -400,14 +568,14 @@ static void test_poison_results_do_not_sink_their_batch(void **state)
     assert_int_equal(it_ops("actor start recorder"), 0);
 
     const char *p0[] = {job[0]}, *p1[] = {job[1]}, *p2[] = {job[2]};
-    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_history WHERE job_id = $1", 1,
                                    p0, 1, 20000),
                      1);
-    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1,
+    assert_int_equal(it_wait_count("SELECT count(*) FROM public.check_history WHERE job_id = $1", 1,
                                    p1, 1, 20000),
                      1);
     assert_int_equal(
-        it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id = $1", 1, p2), 0);
+        it_sql_long("SELECT count(*) FROM public.check_history WHERE job_id = $1", 1, p2), 0);
     /* Each bad one was terminated (counted), none waits for a redelivery. */
     long malformed = 0;
     for (int i = 0; i < 100 && malformed < 4; i++) {
@@ -456,12 +624,12 @@ static void test_prober_killed_mid_batch_loses_nothing(void **state)
     for (int i = 0; i < 8; i++) {
         const char *p[] = {ids[i]};
         /* exactly one successful check of the first job; no (job, attempt) twice */
-        assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE "
+        assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_history WHERE "
                                      "endpoint_id = $1::uuid AND ok",
                                      1, p),
                          1);
         assert_int_equal(it_sql_long("SELECT count(*) - count(DISTINCT (job_id, attempt)) FROM "
-                                     "public.check_results WHERE endpoint_id = $1::uuid",
+                                     "public.check_history WHERE endpoint_id = $1::uuid",
                                      1, p),
                          0);
     }
@@ -498,7 +666,7 @@ static void test_deleted_while_in_flight_is_dropped(void **state)
     sleep(3); /* the check finishes and its result reaches the recorder */
     const char *p[] = {id};
     assert_int_equal(
-        it_sql_long("SELECT count(*) FROM public.check_results WHERE endpoint_id = $1::uuid", 1, p),
+        it_sql_long("SELECT count(*) FROM public.check_history WHERE endpoint_id = $1::uuid", 1, p),
         0);
     assert_int_equal(
         it_sql_long("SELECT count(*) FROM public.endpoint_state WHERE endpoint_id = $1::uuid", 1,
@@ -698,8 +866,25 @@ static void test_uptime_and_retention(void **state)
                        " (now() - interval '91 days', 'pro', 'ancient', 1, $1, gen_random_uuid(),"
                        "  'local', now() - interval '91 days', true)",
                        1, p));
+    /* The runs of successes too (tagged by their region). */
+    json_decref(it_sql("INSERT INTO public.check_runs (window_start, endpoint_id, n, last_due,"
+                       " retention, region, tenant_id, data) VALUES"
+                       " (date_trunc('hour', now() - interval '8 days'), gen_random_uuid(), 0, 0,"
+                       "  'free', 'old-free', $1, ''),"
+                       " (date_trunc('hour', now() - interval '8 days'), gen_random_uuid(), 0, 0,"
+                       "  'pro', 'old-pro', $1, ''),"
+                       " (date_trunc('hour', now() - interval '91 days'), gen_random_uuid(), 0, 0,"
+                       "  'pro', 'ancient', $1, '')",
+                       1, p));
     long dropped = it_sql_long("SELECT public.drop_expired_check_partitions(7, 90)", 0, NULL);
-    assert_true(dropped >= 2);
+    assert_true(dropped >= 4);
+    assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_runs WHERE region IN "
+                                 "('old-free', 'ancient')",
+                                 0, NULL),
+                     0);
+    assert_int_equal(
+        it_sql_long("SELECT count(*) FROM public.check_runs WHERE region = 'old-pro'", 0, NULL), 1);
+    json_decref(it_sql("DELETE FROM public.check_runs WHERE region = 'old-pro'", 0, NULL));
     assert_int_equal(it_sql_long("SELECT count(*) FROM public.check_results WHERE job_id IN "
                                  "('old-free', 'ancient')",
                                  0, NULL),
@@ -734,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_dlq_stream_holds_the_job),
         cmocka_unit_test(test_failure_kinds),
         cmocka_unit_test(test_quorum_and_idempotent_recording),
+        cmocka_unit_test(test_history_keeps_every_check),
         cmocka_unit_test(test_two_schedulers_never_double_schedule),
         cmocka_unit_test(test_advisories_wait_for_the_deadletter_actor),
         cmocka_unit_test(test_deleted_while_in_flight_is_dropped),

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "actors/common/password.h"
@@ -30,8 +32,8 @@ static void login_into(char *auth, size_t len, const char *email)
 }
 
 /* A verified user of role in tenant, written as sw-auth writes one (tenant users table and
- * the service-wide directory). */
-static void user_add(const char *tenant, const char *role, char *email, size_t len)
+ * the service-wide directory); returns its id (owned). */
+static char *user_add(const char *tenant, const char *role, char *email, size_t len)
 {
     char hash[PASSWORD_HASH_LEN], sql[512];
     snprintf(email, len, "%s", it_fresh_email(role));
@@ -44,6 +46,11 @@ static void user_add(const char *tenant, const char *role, char *email, size_t l
              tenant);
     const char *p[] = {email, hash, role, tenant};
     json_decref(it_sql(sql, 4, p));
+    json_t *rows = it_sql("SELECT user_id::text AS id FROM public.user_directory WHERE email = $1",
+                          1, p);
+    char *id = strdup(json_string_value(json_object_get(json_array_get(rows, 0), "id")));
+    json_decref(rows);
+    return id;
 }
 
 static void org_new(org *o, const char *name)
@@ -51,7 +58,7 @@ static void org_new(org *o, const char *name)
     o->id = it_signup_verified(o->email[OWNER], sizeof(o->email[OWNER]), name);
     it_set_plan(o->id, "pro");
     for (int r = VIEWER; r < OWNER; r++)
-        user_add(o->id, role_names[r], o->email[r], sizeof(o->email[r]));
+        free(user_add(o->id, role_names[r], o->email[r], sizeof(o->email[r])));
     for (int r = VIEWER; r < NROLES; r++)
         login_into(o->auth[r], sizeof(o->auth[r]), o->email[r]);
 }
@@ -101,6 +108,24 @@ static const route_case cases[] = {
     {"PATCH", "/api/endpoints/{other}/", "{\"name\":\"x\"}", {403, 404, 404, 404}},
     {"DELETE", "/api/endpoints/{other}/", NULL, {403, 404, 404, 404}},
     {"GET", "/api/endpoints/{other}/checks/", NULL, {404, 404, 404, 404}},
+    /* Status pages are the admins' (the role is checked before the body: 400 only for them). */
+    {"GET", "/api/status-pages/", NULL, {403, 403, 200, 200}},
+    {"POST", "/api/status-pages/", "{\"name\":\"x\"}", {403, 403, 400, 400}},
+    {"GET", "/api/status-pages/{other}/", NULL, {403, 403, 404, 404}},
+    {"PATCH", "/api/status-pages/{other}/", "{\"name\":\"x\"}", {403, 403, 404, 404}},
+    {"DELETE", "/api/status-pages/{other}/", NULL, {403, 403, 404, 404}},
+    /* The team: reads for everyone, changes for admins (the target here is a fresh viewer). */
+    {"GET", "/api/team/members/", NULL, {200, 200, 200, 200}},
+    {"PATCH", "/api/team/members/{viewer}/", "{\"role\":\"member\"}", {403, 403, 200, 200}},
+    {"DELETE", "/api/team/members/{viewer}/", NULL, {403, 403, 204, 204}},
+    {"GET", "/api/team/invitations/", NULL, {403, 403, 200, 200}},
+    {"POST", "/api/team/invitations/", "{invite}", {403, 403, 201, 201}},
+    {"POST", "/api/team/transfer-ownership/", "{\"user_id\":\"x\",\"password\":\"x\"}",
+     {403, 403, 403, 400}},
+    {"GET", "/api/tokens/", NULL, {403, 403, 200, 200}},
+    {"POST", "/api/tokens/", "{\"name\":\"ci\",\"role\":\"viewer\"}", {403, 403, 201, 201}},
+    {"GET", "/api/audit-log/", NULL, {403, 403, 200, 200}},
+    {"POST", "/api/auth/password-change/", "{}", {400, 400, 400, 400}},
     /* Billing is the owner's (a Pro organization has nothing to buy: 400, not 403). */
     {"POST", "/api/billing/create-checkout-session/", "{}", {403, 403, 403, -1}},
 };
@@ -114,7 +139,7 @@ static void path_for(char *out, size_t len, const char *pattern, const char *id,
     }
     const char *close = strchr(at, '}');
     snprintf(out, len, "%.*s%s%s", (int)(at - pattern), pattern,
-             strncmp(at, "{id}", 4) == 0 ? id : other, close + 1);
+             strncmp(at, "{other}", 7) == 0 ? other : id, close + 1);
 }
 
 static void test_role_route_table(void **state)
@@ -130,13 +155,20 @@ static void test_role_route_table(void **state)
             const route_case *c = &cases[i];
             if (c->status[role] < 0)
                 continue;
-            char *id = endpoint_new(&a);
-            char path[256], body[256];
+            char *id = NULL, path[256], body[256], viewer_email[160];
+            if (strstr(c->path, "{viewer}")) {
+                id = user_add(a.id, "viewer", viewer_email, sizeof(viewer_email));
+            } else {
+                id = endpoint_new(&a);
+            }
             path_for(path, sizeof(path), c->path, id, other);
             seq++;
             if (c->body && strcmp(c->body, "{url}") == 0)
                 snprintf(body, sizeof(body), "{\"url\":\"http://1.1.%d.%d/\"}", seq / 200,
                          seq % 200 + 1);
+            else if (c->body && strcmp(c->body, "{invite}") == 0)
+                snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}",
+                         it_fresh_email("invitee"));
             else if (c->body)
                 snprintf(body, sizeof(body), "%s", c->body);
             it_resp *r = api(a.auth[role], c->method, path, c->body ? body : NULL);
@@ -183,6 +215,577 @@ static void test_me_reports_role(void **state)
     free(o.id);
 }
 
+/* ---------------------------------------------------------------- helpers */
+
+static it_resp *json_call(const char *auth, const char *method, const char *path, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    it_resp *r = auth ? api(auth, method, path, text)
+                      : it_http(method, path, text, "Content-Type: application/json", NULL);
+    free(text);
+    return r;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* The token of a link "<marker><token>" in a mail (owned). */
+static char *mail_link_token(const char *mail, const char *marker)
+{
+    const char *p = mail ? strstr(mail, marker) : NULL;
+    if (!p)
+        return NULL;
+    p += strlen(marker);
+    return strndup(p, strcspn(p, " \r\n"));
+}
+
+/* Polls GET path with auth until it answers want or 5 s pass; returns the last status. */
+static long wait_status(const char *auth, const char *path, long want)
+{
+    long st = 0;
+    for (int i = 0; i < 50; i++) {
+        it_resp *r = api(auth, "GET", path, NULL);
+        st = r->status;
+        it_resp_free(r);
+        if (st == want)
+            break;
+        usleep(100 * 1000);
+    }
+    return st;
+}
+
+/* Whether the audit log (read with auth) lists action (on target_id, unless NULL). */
+static bool audit_has_as(const char *auth, const char *action, const char *target_id)
+{
+    it_resp *r = api(auth, "GET", "/api/audit-log/?page_size=100", NULL);
+    assert_int_equal(r->status, 200);
+    bool found = false;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r->body, "results"), i, e)
+    {
+        const json_t *target = json_object_get(e, "target");
+        if (strcmp(jstr(e, "action"), action) == 0 &&
+            (!target_id || (jstr(target, "id") && strcmp(jstr(target, "id"), target_id) == 0)))
+            found = true;
+    }
+    it_resp_free(r);
+    return found;
+}
+
+static bool audit_has(const org *o, const char *action, const char *target_id)
+{
+    return audit_has_as(o->auth[OWNER], action, target_id);
+}
+
+/* ---------------------------------------------------------------- API tokens */
+
+static void test_api_tokens(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Tokens Co");
+    /* Created by an admin: shown once, with its prefix; never in the list. */
+    it_resp *r = json_call(o.auth[ADMIN], "POST", "/api/tokens/",
+                           json_pack("{s:s,s:s}", "name", "deploy bot", "role", "member"));
+    assert_int_equal(r->status, 201);
+    const char *tok = jstr(r->body, "token");
+    assert_non_null(tok);
+    assert_int_equal(strncmp(tok, "swt_", 4), 0);
+    assert_int_equal(strlen(tok), 47);
+    char token[64], id[64], bearer[128];
+    snprintf(token, sizeof(token), "%s", tok);
+    snprintf(id, sizeof(id), "%s", jstr(r->body, "id"));
+    assert_int_equal(strncmp(jstr(r->body, "prefix"), token, strlen(jstr(r->body, "prefix"))), 0);
+    assert_string_equal(jstr(r->body, "role"), "member");
+    it_resp_free(r);
+    snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", token);
+
+    r = api(o.auth[ADMIN], "GET", "/api/tokens/", NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_integer_value(json_object_get(r->body, "count")), 1);
+    json_t *first = json_array_get(json_object_get(r->body, "results"), 0);
+    assert_string_equal(jstr(first, "name"), "deploy bot");
+    assert_null(json_object_get(first, "token"));
+    assert_null(strstr(r->raw, token));
+    assert_string_equal(jstr(json_object_get(first, "created_by"), "email"), o.email[ADMIN]);
+    it_resp_free(r);
+    /* Only the hash is stored. */
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM \"%s\".api_tokens WHERE token_hash = sha256($1::bytea)", o.id);
+    const char *pt[] = {token};
+    assert_int_equal(it_sql_long(sql, 1, pt), 1);
+
+    /* It works on the API with its own role (member: endpoints yes, tokens no) ... */
+    assert_int_equal(wait_status(bearer, "/api/endpoints/", 200), 200);
+    r = api(bearer, "POST", "/api/endpoints/", "{\"url\":\"http://1.3.0.1/\"}");
+    assert_int_equal(r->status, 201);
+    it_resp_free(r);
+    r = api(bearer, "GET", "/api/tokens/", NULL);
+    assert_int_equal(r->status, 403);
+    it_resp_free(r);
+    /* ... never on the auth routes ... */
+    r = api(bearer, "GET", "/api/auth/me/", NULL);
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+    /* ... and a guessed token is refused like a bad JWT. */
+    r = api("Authorization: Bearer swt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "GET",
+            "/api/endpoints/", NULL);
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+
+    /* Never above the creator's role, never for a member; field errors. */
+    r = json_call(o.auth[ADMIN], "POST", "/api/tokens/",
+                  json_pack("{s:s,s:s}", "name", "too high", "role", "owner"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "role"));
+    it_resp_free(r);
+    r = json_call(o.auth[ADMIN], "POST", "/api/tokens/",
+                  json_pack("{s:s,s:s,s:s}", "name", "", "role", "boss", "expires_at", "soon"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "name"));
+    assert_non_null(json_object_get(r->body, "role"));
+    assert_non_null(json_object_get(r->body, "expires_at"));
+    it_resp_free(r);
+    r = json_call(o.auth[ADMIN], "POST", "/api/tokens/",
+                  json_pack("{s:s,s:s,s:s}", "name", "past", "role", "viewer", "expires_at",
+                            "2001-01-01T00:00:00Z"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "expires_at"));
+    it_resp_free(r);
+
+    /* Revoked: it stops working within 5 s (at every edge; here, the test's). */
+    char path[128];
+    snprintf(path, sizeof(path), "/api/tokens/%s/", id);
+    r = api(o.auth[ADMIN], "DELETE", path, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    assert_int_equal(wait_status(bearer, "/api/endpoints/", 401), 401);
+    r = api(o.auth[ADMIN], "DELETE", path, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+
+    /* Expired: a token that expires in 3 s works, then stops (within 5 s of its expiry). */
+    char soon[32];
+    time_t at = time(NULL) + 3;
+    struct tm tm;
+    gmtime_r(&at, &tm);
+    strftime(soon, sizeof(soon), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    r = json_call(o.auth[ADMIN], "POST", "/api/tokens/",
+                  json_pack("{s:s,s:s,s:s}", "name", "short", "role", "viewer", "expires_at",
+                            soon));
+    assert_int_equal(r->status, 201);
+    char short_bearer[128], short_id[64];
+    snprintf(short_bearer, sizeof(short_bearer), "Authorization: Bearer %s", jstr(r->body, "token"));
+    snprintf(short_id, sizeof(short_id), "%s", jstr(r->body, "id"));
+    it_resp_free(r);
+    assert_int_equal(wait_status(short_bearer, "/api/endpoints/", 200), 200);
+    sleep(3);
+    assert_int_equal(wait_status(short_bearer, "/api/endpoints/", 401), 401);
+
+    /* Another organization never sees or revokes it. */
+    org b;
+    org_new(&b, "Tokens Other");
+    snprintf(path, sizeof(path), "/api/tokens/%s/", short_id);
+    r = api(b.auth[OWNER], "DELETE", path, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+    r = api(b.auth[OWNER], "GET", "/api/tokens/", NULL);
+    assert_int_equal(json_integer_value(json_object_get(r->body, "count")), 0);
+    it_resp_free(r);
+
+    assert_true(audit_has(&o, "token.created", id));
+    assert_true(audit_has(&o, "token.revoked", id));
+    free(o.id);
+    free(b.id);
+}
+
+/* ---------------------------------------------------------------- invitations */
+
+static void test_invitation_flow(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Invite Co");
+    char email[160];
+    snprintf(email, sizeof(email), "%s", it_fresh_email("invited"));
+    /* Never above the inviter's role; never owner; an address already registered is 400. */
+    it_resp *r = json_call(o.auth[ADMIN], "POST", "/api/team/invitations/",
+                           json_pack("{s:s,s:s}", "email", email, "role", "owner"));
+    assert_int_equal(r->status, 400);
+    it_resp_free(r);
+    r = json_call(o.auth[ADMIN], "POST", "/api/team/invitations/",
+                  json_pack("{s:s,s:s}", "email", o.email[MEMBER], "role", "viewer"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "email"));
+    it_resp_free(r);
+
+    r = json_call(o.auth[ADMIN], "POST", "/api/team/invitations/",
+                  json_pack("{s:s,s:s}", "email", email, "role", "member"));
+    assert_int_equal(r->status, 201);
+    char inv_id[64];
+    snprintf(inv_id, sizeof(inv_id), "%s", jstr(r->body, "id"));
+    it_resp_free(r);
+    r = api(o.auth[OWNER], "GET", "/api/team/invitations/", NULL);
+    assert_int_equal(json_integer_value(json_object_get(r->body, "count")), 1);
+    it_resp_free(r);
+
+    char *mail = it_mail_wait(email, 15000);
+    assert_non_null(mail);
+    assert_non_null(strstr(mail, "Invite Co"));
+    char *token = mail_link_token(mail, "/accept-invitation?token=");
+    assert_non_null(token);
+
+    /* Weak password: field error, the invitation still open. */
+    r = json_call(NULL, "POST", "/api/auth/accept-invitation/",
+                  json_pack("{s:s,s:s,s:s}", "token", token, "password", "short",
+                            "password_confirm", "short"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "password"));
+    it_resp_free(r);
+    r = json_call(NULL, "POST", "/api/auth/accept-invitation/",
+                  json_pack("{s:s,s:s,s:s}", "token", token, "password", IT_PASSWORD,
+                            "password_confirm", IT_PASSWORD));
+    assert_int_equal(r->status, 201);
+    assert_string_equal(jstr(json_object_get(r->body, "user"), "role"), "member");
+    it_resp_free(r);
+    /* Verified at once: the login works and the role is member. */
+    r = it_login(email, IT_PASSWORD);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    /* Single use. */
+    r = json_call(NULL, "POST", "/api/auth/accept-invitation/",
+                  json_pack("{s:s,s:s,s:s}", "token", token, "password", IT_PASSWORD,
+                            "password_confirm", IT_PASSWORD));
+    assert_int_equal(r->status, 400);
+    assert_string_equal(jstr(r->body, "code"), "token_used");
+    it_resp_free(r);
+    free(token);
+    free(mail);
+    assert_true(audit_has(&o, "invitation.created", inv_id));
+    assert_true(audit_has(&o, "invitation.accepted", inv_id));
+
+    /* Expired after 7 days (moved into the past here), and withdrawn ones do not work. */
+    char email2[160];
+    snprintf(email2, sizeof(email2), "%s", it_fresh_email("late"));
+    r = json_call(o.auth[OWNER], "POST", "/api/team/invitations/",
+                  json_pack("{s:s,s:s}", "email", email2, "role", "viewer"));
+    assert_int_equal(r->status, 201);
+    char inv2[64];
+    snprintf(inv2, sizeof(inv2), "%s", jstr(r->body, "id"));
+    it_resp_free(r);
+    mail = it_mail_wait(email2, 15000);
+    token = mail_link_token(mail, "/accept-invitation?token=");
+    assert_non_null(token);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE \"%s\".invitations SET expires_at = now() - interval '1 second'"
+             " WHERE id = $1::uuid",
+             o.id);
+    const char *pi[] = {inv2};
+    json_decref(it_sql(sql, 1, pi));
+    r = json_call(NULL, "POST", "/api/auth/accept-invitation/",
+                  json_pack("{s:s,s:s,s:s}", "token", token, "password", IT_PASSWORD,
+                            "password_confirm", IT_PASSWORD));
+    assert_int_equal(r->status, 400);
+    assert_string_equal(jstr(r->body, "code"), "token_expired");
+    it_resp_free(r);
+    free(token);
+    free(mail);
+    /* Withdraw: 204, then gone from the list; another organization gets 404. */
+    org b;
+    org_new(&b, "Invite Other");
+    char path[128];
+    snprintf(path, sizeof(path), "/api/team/invitations/%s/", inv2);
+    r = api(b.auth[OWNER], "DELETE", path, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+    r = api(o.auth[ADMIN], "DELETE", path, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    assert_true(audit_has(&o, "invitation.withdrawn", inv2));
+    free(o.id);
+    free(b.id);
+}
+
+/* ---------------------------------------------------------------- members */
+
+static void test_role_change_and_removal(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Members Co");
+    it_resp *r = it_login(o.email[MEMBER], IT_PASSWORD);
+    char refresh[256];
+    snprintf(refresh, sizeof(refresh), "%s", jstr(r->body, "refresh"));
+    it_resp_free(r);
+    json_t *rows = it_sql("SELECT user_id::text AS id FROM public.user_directory WHERE email = $1",
+                          1, (const char *[]){o.email[MEMBER]});
+    char uid[64], path[128];
+    snprintf(uid, sizeof(uid), "%s", jstr(json_array_get(rows, 0), "id"));
+    json_decref(rows);
+    snprintf(path, sizeof(path), "/api/team/members/%s/", uid);
+
+    /* The owner's role and one's own cannot be changed here. */
+    r = api(o.auth[ADMIN], "PATCH", path, "{\"role\":\"owner\"}");
+    assert_int_equal(r->status, 400);
+    it_resp_free(r);
+
+    /* member -> viewer: the old access token stops within 5 s, a refresh has the new role. */
+    r = api(o.auth[ADMIN], "PATCH", path, "{\"role\":\"viewer\"}");
+    assert_int_equal(r->status, 200);
+    assert_string_equal(jstr(r->body, "role"), "viewer");
+    it_resp_free(r);
+    assert_int_equal(wait_status(o.auth[MEMBER], "/api/endpoints/", 401), 401);
+    r = json_call(NULL, "POST", "/api/auth/token/refresh/", json_pack("{s:s}", "refresh", refresh));
+    assert_int_equal(r->status, 200);
+    char auth[1200];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", jstr(r->body, "access"));
+    snprintf(refresh, sizeof(refresh), "%s", jstr(r->body, "refresh"));
+    it_resp_free(r);
+    r = api(auth, "GET", "/api/auth/me/", NULL);
+    assert_string_equal(jstr(r->body, "role"), "viewer");
+    it_resp_free(r);
+    r = api(auth, "POST", "/api/endpoints/", "{\"url\":\"http://1.4.0.1/\"}");
+    assert_int_equal(r->status, 403);
+    it_resp_free(r);
+    assert_true(audit_has(&o, "member.role_changed", uid));
+
+    /* Removed: access and refresh tokens end at once, the email is free again. */
+    r = api(o.auth[ADMIN], "DELETE", path, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    assert_int_equal(wait_status(auth, "/api/endpoints/", 401), 401);
+    r = json_call(NULL, "POST", "/api/auth/token/refresh/", json_pack("{s:s}", "refresh", refresh));
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+    r = it_login(o.email[MEMBER], IT_PASSWORD);
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+    assert_true(audit_has(&o, "member.removed", uid));
+
+    /* The owner cannot be removed; another organization's member is 404. */
+    rows = it_sql("SELECT user_id::text AS id FROM public.user_directory WHERE email = $1", 1,
+                  (const char *[]){o.email[OWNER]});
+    snprintf(path, sizeof(path), "/api/team/members/%s/", jstr(json_array_get(rows, 0), "id"));
+    json_decref(rows);
+    r = api(o.auth[ADMIN], "DELETE", path, NULL);
+    assert_int_equal(r->status, 403);
+    it_resp_free(r);
+    org b;
+    org_new(&b, "Members Other");
+    r = api(b.auth[OWNER], "DELETE", path, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+    free(o.id);
+    free(b.id);
+}
+
+static void test_transfer_ownership(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Transfer Co");
+    json_t *rows = it_sql("SELECT user_id::text AS id FROM public.user_directory WHERE email = $1",
+                          1, (const char *[]){o.email[ADMIN]});
+    char uid[64];
+    snprintf(uid, sizeof(uid), "%s", jstr(json_array_get(rows, 0), "id"));
+    json_decref(rows);
+    it_resp *r = json_call(o.auth[OWNER], "POST", "/api/team/transfer-ownership/",
+                           json_pack("{s:s,s:s}", "user_id", uid, "password", "Wrong-Pass-123x"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "password"));
+    it_resp_free(r);
+    r = json_call(o.auth[OWNER], "POST", "/api/team/transfer-ownership/",
+                  json_pack("{s:s,s:s}", "user_id", uid, "password", IT_PASSWORD));
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    /* After logging in again: the old owner is an admin, the admin the owner. */
+    char auth[1200];
+    login_into(auth, sizeof(auth), o.email[ADMIN]);
+    r = api(auth, "GET", "/api/auth/me/", NULL);
+    assert_string_equal(jstr(r->body, "role"), "owner");
+    it_resp_free(r);
+    login_into(auth, sizeof(auth), o.email[OWNER]);
+    r = api(auth, "GET", "/api/auth/me/", NULL);
+    assert_string_equal(jstr(r->body, "role"), "admin");
+    it_resp_free(r);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\".users WHERE role = 'owner'", o.id);
+    assert_int_equal(it_sql_long(sql, 0, NULL), 1);
+    assert_true(audit_has_as(auth, "ownership.transferred", uid));
+    free(o.id);
+}
+
+/* ---------------------------------------------------------------- passwords */
+
+static void test_password_reset(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Reset Co");
+    it_resp *r = it_login(o.email[MEMBER], IT_PASSWORD);
+    char refresh[256], auth[1200];
+    snprintf(refresh, sizeof(refresh), "%s", jstr(r->body, "refresh"));
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", jstr(r->body, "access"));
+    it_resp_free(r);
+    char xff[96];
+    snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", it_fresh_ip());
+
+    /* The same answer for an unknown address. */
+    r = it_http("POST", "/api/auth/password-reset/", "{\"email\":\"nobody-here@example.test\"}",
+                "Content-Type: application/json", xff, NULL);
+    assert_int_equal(r->status, 200);
+    char unknown_body[512];
+    snprintf(unknown_body, sizeof(unknown_body), "%s", r->raw);
+    it_resp_free(r);
+    char body[256];
+    snprintf(body, sizeof(body), "{\"email\":\"%s\"}", o.email[MEMBER]);
+    r = it_http("POST", "/api/auth/password-reset/", body, "Content-Type: application/json", xff,
+                NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(r->raw, unknown_body);
+    it_resp_free(r);
+    char *mail = it_mail_wait(o.email[MEMBER], 15000);
+    assert_non_null(mail);
+    char *token = mail_link_token(mail, "/reset-password?token=");
+    assert_non_null(token);
+
+    /* SW_THROTTLE_SENSITIVE (3/hour) per address: the 4th is 429 with Retry-After. */
+    r = it_http("POST", "/api/auth/password-reset/", "{\"email\":\"x1@example.test\"}",
+                "Content-Type: application/json", xff, NULL);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    r = it_http("POST", "/api/auth/password-reset/", "{\"email\":\"x2@example.test\"}",
+                "Content-Type: application/json", xff, NULL);
+    assert_int_equal(r->status, 429);
+    assert_non_null(it_header(r, "Retry-After"));
+    it_resp_free(r);
+
+    /* Confirm: mismatch is a field error; then the new password works, every session ends. */
+    r = json_call(NULL, "POST", "/api/auth/password-reset/confirm/",
+                  json_pack("{s:s,s:s,s:s}", "token", token, "password", "New-Sturdy-Lamp-43y",
+                            "password_confirm", "Other-Sturdy-Lamp-43y"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "password_confirm"));
+    it_resp_free(r);
+    r = json_call(NULL, "POST", "/api/auth/password-reset/confirm/",
+                  json_pack("{s:s,s:s,s:s}", "token", token, "password", "New-Sturdy-Lamp-43y",
+                            "password_confirm", "New-Sturdy-Lamp-43y"));
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    assert_int_equal(wait_status(auth, "/api/endpoints/", 401), 401);
+    r = json_call(NULL, "POST", "/api/auth/token/refresh/", json_pack("{s:s}", "refresh", refresh));
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+    r = it_login(o.email[MEMBER], IT_PASSWORD);
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+    r = it_login(o.email[MEMBER], "New-Sturdy-Lamp-43y");
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    /* Single use. */
+    r = json_call(NULL, "POST", "/api/auth/password-reset/confirm/",
+                  json_pack("{s:s,s:s,s:s}", "token", token, "password", "Third-Sturdy-Lamp-44z",
+                            "password_confirm", "Third-Sturdy-Lamp-44z"));
+    assert_int_equal(r->status, 400);
+    assert_string_equal(jstr(r->body, "code"), "token_used");
+    it_resp_free(r);
+    free(token);
+    free(mail);
+    assert_true(audit_has(&o, "password.reset", NULL));
+    free(o.id);
+}
+
+static void test_password_change(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Change Co");
+    /* Two sessions of the member: the change in one ends the other. */
+    it_resp *r = it_login(o.email[MEMBER], IT_PASSWORD);
+    char other_refresh[256];
+    snprintf(other_refresh, sizeof(other_refresh), "%s", jstr(r->body, "refresh"));
+    it_resp_free(r);
+    r = json_call(o.auth[MEMBER], "POST", "/api/auth/password-change/",
+                  json_pack("{s:s,s:s,s:s}", "current_password", "Wrong-Lamp-42x", "password",
+                            "Changed-Lamp-45q", "password_confirm", "Changed-Lamp-45q"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "current_password"));
+    it_resp_free(r);
+    r = json_call(o.auth[MEMBER], "POST", "/api/auth/password-change/",
+                  json_pack("{s:s,s:s,s:s}", "current_password", IT_PASSWORD, "password",
+                            "Changed-Lamp-45q", "password_confirm", "Changed-Lamp-45q"));
+    assert_int_equal(r->status, 200);
+    char auth[1200];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", jstr(r->body, "access"));
+    it_resp_free(r);
+    /* This session goes on with the new pair; the other one's refresh token is dead. */
+    r = api(auth, "GET", "/api/endpoints/", NULL);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    r = json_call(NULL, "POST", "/api/auth/token/refresh/",
+                  json_pack("{s:s}", "refresh", other_refresh));
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+    assert_int_equal(wait_status(o.auth[MEMBER], "/api/endpoints/", 401), 401);
+    r = it_login(o.email[MEMBER], "Changed-Lamp-45q");
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    assert_true(audit_has(&o, "password.changed", NULL));
+    free(o.id);
+}
+
+/* ---------------------------------------------------------------- audit log */
+
+static void test_audit_log(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Audit Co");
+    /* A few actions, then: newest first, paginated, not changeable through any route. */
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "t%d", i);
+        it_resp *r = json_call(o.auth[OWNER], "POST", "/api/tokens/",
+                               json_pack("{s:s,s:s}", "name", name, "role", "viewer"));
+        assert_int_equal(r->status, 201);
+        it_resp_free(r);
+    }
+    it_resp *r = api(o.auth[ADMIN], "GET", "/api/audit-log/?page_size=2", NULL);
+    assert_int_equal(r->status, 200);
+    json_t *res = json_object_get(r->body, "results");
+    assert_int_equal(json_array_size(res), 2);
+    assert_true(json_integer_value(json_object_get(r->body, "count")) >= 3);
+    assert_non_null(jstr(r->body, "next"));
+    json_t *e0 = json_array_get(res, 0), *e1 = json_array_get(res, 1);
+    assert_string_equal(jstr(e0, "action"), "token.created");
+    assert_string_equal(jstr(json_object_get(e0, "target"), "label"), "t2");
+    assert_string_equal(jstr(json_object_get(e1, "target"), "label"), "t1");
+    assert_true(strcmp(jstr(e0, "at"), jstr(e1, "at")) >= 0);
+    assert_string_equal(jstr(json_object_get(e0, "actor"), "label"), o.email[OWNER]);
+    assert_string_equal(jstr(json_object_get(e0, "actor"), "type"), "user");
+    assert_non_null(jstr(e0, "client_ip"));
+    it_resp_free(r);
+    const char *methods[] = {"POST", "PUT", "PATCH", "DELETE"};
+    for (size_t i = 0; i < 4; i++) {
+        r = api(o.auth[OWNER], methods[i], "/api/audit-log/", "{}");
+        assert_int_equal(r->status, 405);
+        it_resp_free(r);
+    }
+    /* Logins, good and bad, are recorded too. */
+    r = it_login(o.email[VIEWER], "Not-The-Password-1x");
+    assert_int_equal(r->status, 401);
+    it_resp_free(r);
+    assert_true(audit_has(&o, "login.failed", NULL));
+    assert_true(audit_has(&o, "login", NULL));
+    free(o.id);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -190,6 +793,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_role_route_table),
         cmocka_unit_test(test_me_reports_role),
+        cmocka_unit_test(test_api_tokens),
+        cmocka_unit_test(test_invitation_flow),
+        cmocka_unit_test(test_role_change_and_removal),
+        cmocka_unit_test(test_transfer_ownership),
+        cmocka_unit_test(test_password_reset),
+        cmocka_unit_test(test_password_change),
+        cmocka_unit_test(test_audit_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

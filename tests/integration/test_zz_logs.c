@@ -1,10 +1,11 @@
 /* Runs last (RUN_SERIAL, added at the end of the list): reads every log the run wrote in
  * $SW_VAR/log/ and fails, naming the file and line (never the secret), when one holds a secret
  * the run used: SECRET_KEY, every NATS_PW_*, SW_PG_PASSWORD, the Stripe secrets, the metrics
- * token, the tests' passwords, every heartbeat's ping key (its ping URL's uuid), a JWT, an Argon2id
- * hash, or a 43-character token next to the word "refresh" or "token". Every line of an actor's log
- * (not PostgreSQL's, NATS's or the fakes') must also be one JSON object with time, level, actor and
- * msg; ops/sw's own
+ * token, the tests' passwords, every heartbeat's ping key (its ping URL's uuid), a JWT, an
+ * Argon2id hash, an API token ("swt_" + 43 characters, issue 21), or a 43-character token next
+ * to the word "refresh" or "token" (refresh tokens and the links of verification, invitation and
+ * password-reset mails). Every line of an actor's log (not PostgreSQL's, NATS's or the
+ * fakes') must also be one JSON object with time, level, actor and msg; ops/sw's own
  * "===== … starting" marker lines are the only exception. What the Sentry ingest double received
  * (SW_SENTRY_DIR: every error event and crash the run sent) is held to the same secret checks. */
 #include "tests/support/it.h"
@@ -120,6 +121,19 @@ static bool has_token_after_word(const char *line)
     return false;
 }
 
+/* An API token: "swt_" and 43 base64url characters (bus/apitoken.h). */
+static bool has_api_token(const char *line)
+{
+    for (const char *p = strstr(line, "swt_"); p; p = strstr(p + 1, "swt_")) {
+        size_t n = 0;
+        while (b64url(p[4 + n]))
+            n++;
+        if (n >= 43)
+            return true;
+    }
+    return false;
+}
+
 /* Logs that are not an actor's: third-party servers and the test fakes write their own
  * formats. Everything else (actors, the edge, extra instances like prober-euw, edge-tls) is
  * held to one JSON object per line. */
@@ -165,6 +179,10 @@ static int secret_problems(const char *file, int lineno, const char *line, const
     }
     if (regexec(jwt, line, 0, NULL, 0) == 0) {
         print_error("%s:%d contains a JWT\n", file, lineno);
+        problems++;
+    }
+    if (has_api_token(line)) {
+        print_error("%s:%d contains an API token (swt_...)\n", file, lineno);
         problems++;
     }
     if (has_token_after_word(line)) {
@@ -279,6 +297,8 @@ static void test_checker_catches_leaks(void **state)
         "{\"msg\":\"x\",\"refresh\":\"Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWp\"}"));
     assert_true(has_token_after_word("token=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"));
     assert_false(has_token_after_word("{\"refresh\":\"[redacted]\"}"));
+    assert_true(has_api_token("Authorization: Bearer swt_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"));
+    assert_false(has_api_token("{\"prefix\":\"swt_AbCdEfGh\"}"));
     assert_false(has_token_after_word("{\"request_id\":\"9ec0245fa6815074345545c89471419c\"}"));
     assert_int_equal(check_json_line("t", 1,
                                      "{\"time\":\"t\",\"level\":\"info\",\"actor\":\"sw-x\","

@@ -5,6 +5,7 @@
 // Prints one TAP line per step and "# pass N / # fail N / # skip N" at the end; a step
 // that needs an earlier one that failed is skipped. Screenshots: e2e/artifacts/.
 import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +44,7 @@ function recordExchange(res) {
   } catch {
     return;
   }
-  if (u.origin !== new URL(BASE).origin || !/^\/(api\/|api$|health|metrics)/.test(u.pathname)) return;
+  if (u.origin !== new URL(BASE).origin || !/^\/(api\/|api$|health|metrics|status\/)/.test(u.pathname)) return;
   exchanges.push(
     (async () => {
       // The browser drops the body of a response whose page navigated away meanwhile (the
@@ -108,7 +109,7 @@ function decodeQP(s) {
   return s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
 }
 
-async function waitForMail(to, timeoutMs = 20000) {
+async function waitForMail(to, timeoutMs = 20000, linkPath = '/verify-email') {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (existsSync(MAIL_DIR)) {
@@ -120,13 +121,13 @@ async function waitForMail(to, timeoutMs = 20000) {
         const raw = readFileSync(f, 'utf8');
         const text = /quoted-printable/i.test(raw) ? decodeQP(raw) : raw;
         if (!text.toLowerCase().includes(`to: <${to.toLowerCase()}>`) && !new RegExp(`^to:.*${to.replace(/[.+]/g, '\\$&')}`, 'im').test(text)) continue;
-        const m = text.match(/https?:\/\/[^\s"'<>]*\/verify-email\?token=[A-Za-z0-9_\-%.~]+/);
+        const m = text.match(new RegExp(`https?://[^\\s"'<>]*${linkPath}\\?token=[A-Za-z0-9_\\-%.~]+`));
         if (m) return { file: f, link: m[0] };
       }
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`no verification mail to ${to} in ${MAIL_DIR} after ${timeoutMs} ms`);
+  throw new Error(`no mail with a ${linkPath} link to ${to} in ${MAIL_DIR} after ${timeoutMs} ms`);
 }
 
 async function expectVisible(locator, what, timeout = STEP_TIMEOUT) {
@@ -147,6 +148,33 @@ async function addEndpoint(page, name, url) {
   await dialogOpen.getByLabel('URL').fill(url);
   await dialogOpen.getByRole('button', { name: 'Add endpoint' }).click();
   return dialogOpen;
+}
+
+// A probe target this run controls (loopback is allowed on the test instance): the status page
+// steps take it down and watch the public page follow.
+let targetCode = 200;
+const target = createServer((req, res) => {
+  res.statusCode = targetCode;
+  res.end('e2e target\n');
+});
+async function startTarget() {
+  await new Promise((ok) => target.listen(0, '127.0.0.1', ok));
+  return `http://127.0.0.1:${target.address().port}/checkout`;
+}
+
+// The REST API straight from node (not through the browser), as the logged-in user.
+async function apiAs(method, path, body) {
+  const tok = await fetch(`${BASE}/api/auth/token/`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+  }).then((r) => r.json());
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${tok.access}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: res.status === 204 ? null : await res.json() };
 }
 
 async function main() {
@@ -345,6 +373,37 @@ async function main() {
       await shot(page, 'heartbeat-down');
     });
 
+    let statusUrl = '';
+    let checkoutId = '';
+    await step('publish a status page (pick an endpoint, preview, badge snippets)', ['log in'], async () => {
+      const url = await startTarget();
+      if (!page.url().includes('/dashboard')) await page.goto(`${BASE}/dashboard`);
+      const dialog = await addEndpoint(page, 'Checkout', url);
+      await dialog.waitFor({ state: 'hidden' });
+      await expectVisible(page.getByRole('row').filter({ hasText: 'Checkout' }).getByText(/^Up$/), 'Checkout up', 30000);
+      await page.getByRole('link', { name: 'Status pages' }).click();
+      await expectVisible(page.getByRole('heading', { name: 'Status pages' }), 'the status pages page');
+      await page.getByRole('button', { name: 'New status page' }).click();
+      await page.getByLabel('Page name').fill(`E2E Status ${stamp}`);
+      await page.getByLabel('Show Checkout').check();
+      const preview = page.getByRole('region', { name: 'Preview' });
+      await expectVisible(preview.getByText('Checkout'), 'Checkout in the preview');
+      await expectVisible(preview.getByText('All Systems Operational'), 'the preview banner');
+      await shot(page, 'status-page-editor');
+      await page.getByRole('button', { name: 'Publish page' }).click();
+      const link = page.getByRole('link', { name: new RegExp(`/status/e2e-status-${stamp}/`) });
+      await expectVisible(link, 'the published page in the list');
+      statusUrl = await link.getAttribute('href');
+      await expectVisible(page.getByRole('button', { name: /Copy Markdown for Checkout status/ }), 'the Markdown badge snippet');
+      await expectVisible(page.getByRole('button', { name: /Copy HTML for Checkout status/ }), 'the HTML badge snippet');
+      const md = await page.locator('code', { hasText: '[![Checkout status](' }).first().innerText();
+      if (!md.includes(`/status/e2e-status-${stamp}/badge/`)) throw new Error(`unexpected snippet ${md}`);
+      await shot(page, 'status-page-badges');
+      const list = await apiAs('GET', '/api/endpoints/?page_size=100');
+      checkoutId = list.body.results.find((e) => e.name === 'Checkout')?.id ?? '';
+      if (!checkoutId) throw new Error('Checkout not in the endpoint list');
+    });
+
     await step('phone width (375 px) renders the dashboard', ['log in'], async () => {
       await page.setViewportSize({ width: 375, height: 780 });
       await page.goto(`${BASE}/dashboard`);
@@ -355,6 +414,86 @@ async function main() {
       if (overflow > 1) throw new Error(`the page is ${overflow}px wider than the viewport`);
     });
 
+    // The team (issue 21): a second browser profile is the invited colleague.
+    const MEMBER = `member-${Date.now()}@example.test`;
+    const MEMBER_PW = 'Colleague-Lamp-77k';
+    let page2 = null;
+    let context2 = null;
+    await step('invite a member by mail', ['log in'], async () => {
+      await page.goto(`${BASE}/team`);
+      await expectVisible(page.getByRole('heading', { name: 'Invite someone' }), 'the invite form');
+      await page.getByLabel('Email').fill(MEMBER);
+      await page.getByLabel('Role', { exact: true }).selectOption('member');
+      await page.getByRole('button', { name: 'Send invitation' }).click();
+      await expectVisible(page.getByText(`Invitation sent to ${MEMBER}`), 'the invitation confirmation');
+      await expectVisible(page.getByRole('table', { name: 'Pending invitations' }).getByText(MEMBER), 'the pending invitation');
+      await shot(page, 'team-invited');
+    });
+    await step('accept the invitation from the mail', ['invite a member by mail'], async () => {
+      const { link } = await waitForMail(MEMBER, 20000, '/accept-invitation');
+      context2 = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sw-e2e-chromium-2-')), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
+        viewport: { width: 1280, height: 860 },
+      });
+      context2.setDefaultTimeout(STEP_TIMEOUT);
+      context2.on('response', recordExchange);
+      page2 = context2.pages()[0] ?? (await context2.newPage());
+      await page2.goto(link);
+      await expectVisible(page2.getByRole('heading', { name: 'Join your team' }), 'the accept-invitation page');
+      await page2.getByLabel('New password').fill(MEMBER_PW);
+      await page2.getByLabel('Confirm password').fill(MEMBER_PW);
+      await page2.getByRole('button', { name: 'Accept invitation' }).click();
+      await expectVisible(page2.getByRole('heading', { name: 'Welcome aboard' }), '"Welcome aboard"');
+    });
+    await step('log in as the member: endpoints can be added', ['accept the invitation from the mail'], async () => {
+      await page2.goto(`${BASE}/login`);
+      await page2.getByLabel('Email').fill(MEMBER);
+      await page2.getByLabel('Password').fill(MEMBER_PW);
+      await page2.getByRole('button', { name: 'Log in' }).click();
+      await page2.waitForURL(/\/dashboard/);
+      await expectVisible(page2.getByRole('button', { name: /Add (your first )?endpoint/ }), 'the add button for a member');
+      if (await page2.getByRole('link', { name: 'API tokens' }).isVisible()) throw new Error('a member sees the API tokens page link');
+      await shot(page2, 'member-dashboard');
+    });
+    await step('after a role change to viewer the controls are gone', ['log in as the member: endpoints can be added'], async () => {
+      await page.goto(`${BASE}/team`);
+      await page.getByLabel(`Role of ${MEMBER}`).selectOption('viewer');
+      await expectVisible(page.getByRole('row').filter({ hasText: MEMBER }).getByLabel(`Role of ${MEMBER}`), 'the member row');
+      await page.waitForFunction((m) => {
+        const sel = document.querySelector(`select[aria-label="Role of ${m}"]`);
+        return sel && sel.value === 'viewer';
+      }, MEMBER);
+      await page2.goto(`${BASE}/dashboard`);
+      await expectVisible(page2.getByRole('heading', { name: 'Endpoints' }), 'the viewer dashboard');
+      await page2.waitForFunction(() => ![...document.querySelectorAll('button')].some((b) => /Add (your first )?endpoint/.test(b.textContent || '')), null, { timeout: 15000 });
+      if (await page2.getByRole('button', { name: /^Delete / }).count()) throw new Error('a viewer sees Delete buttons');
+      await page2.goto(`${BASE}/team`);
+      await expectVisible(page2.getByRole('table', { name: 'Members' }), 'the members list');
+      if (await page2.getByRole('heading', { name: 'Invite someone' }).isVisible()) throw new Error('a viewer sees the invite form');
+      await shot(page2, 'viewer-team');
+    });
+    await step('reset a forgotten password by mail', ['accept the invitation from the mail'], async () => {
+      await page2.goto(`${BASE}/forgot-password`);
+      await page2.getByLabel('Email').fill(MEMBER);
+      await page2.getByRole('button', { name: 'Send the reset link' }).click();
+      await expectVisible(page2.getByText(/a link to reset its password is on its way/), 'the reset confirmation');
+      const { link } = await waitForMail(MEMBER, 20000, '/reset-password');
+      await page2.goto(link);
+      await page2.getByLabel('New password').fill('Reset-Lamp-88m!');
+      await page2.getByLabel('Confirm password').fill('Reset-Lamp-88m!');
+      await page2.getByRole('button', { name: 'Set password' }).click();
+      await expectVisible(page2.getByRole('heading', { name: 'Password changed' }), '"Password changed"');
+      await page2.goto(`${BASE}/login`);
+      await page2.getByLabel('Email').fill(MEMBER);
+      await page2.getByLabel('Password').fill('Reset-Lamp-88m!');
+      await page2.getByRole('button', { name: 'Log in' }).click();
+      await page2.waitForURL(/\/dashboard/);
+      await shot(page2, 'after-reset');
+    });
+    if (context2) await context2.close().catch(() => {});
+
     await step('log out revokes the session', ['log in'], async () => {
       if (!page.url().includes('/dashboard')) await page.goto(`${BASE}/dashboard`);
       await page.getByRole('button', { name: 'Log out' }).click();
@@ -363,6 +502,40 @@ async function main() {
       await page.waitForURL(/\/login\?redirect=/);
       await expectVisible(page.getByText('Please log in to continue.'), 'the login prompt');
       await shot(page, 'logged-out');
+    });
+
+
+    await step('the status page, logged out, shows the endpoint going down within 5 s', ['publish a status page (pick an endpoint, preview, badge snippets)', 'log out revokes the session'], async () => {
+      await page.setViewportSize({ width: 375, height: 780 }); // a phone
+      await page.goto(`${BASE}${statusUrl}`);
+      const comp = page.locator('.comp', { hasText: 'Checkout' });
+      await expectVisible(comp.getByText('Operational'), 'Checkout operational on the public page');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 1) throw new Error(`the status page is ${overflow}px wider than a phone`);
+      await shot(page, 'status-page-public-up');
+      // Down, and checked at once (an update schedules the endpoint now); one failure is enough.
+      targetCode = 500;
+      const patched = await apiAs('PATCH', `/api/endpoints/${checkoutId}/`, { failure_threshold: 1 });
+      if (patched.status !== 200) throw new Error(`PATCH endpoint: ${patched.status}`);
+      const deadline = Date.now() + 60000;
+      let downAt = 0;
+      while (!downAt && Date.now() < deadline) {
+        const ep = await apiAs('GET', `/api/endpoints/${checkoutId}/`);
+        if (ep.body?.last_status === 'down') downAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 500));
+      }
+      if (!downAt) throw new Error('the recorder never marked Checkout down');
+      let shown = false;
+      while (!shown && Date.now() - downAt <= 5000) {
+        await page.reload();
+        shown = await comp.getByText('Major outage').isVisible();
+        if (!shown) await new Promise((r) => setTimeout(r, 250));
+      }
+      await shot(page, 'status-page-public-down');
+      await page.setViewportSize({ width: 1280, height: 860 });
+      if (!shown) throw new Error('the public page did not show the outage within 5 s of the state change');
+      await expectVisible(page.getByText('Open incidents'), 'the open incident');
+      targetCode = 200;
     });
 
     await step('the API reference renders (/api/docs/, Redoc, no CDN)', [], async () => {
@@ -390,6 +563,7 @@ async function main() {
   } finally {
     await flushExchanges().catch((e) => console.log(`# contract log failed: ${e.message}`));
     await context.close().catch(() => {});
+    target.close();
     rmSync(profile, { recursive: true, force: true });
   }
 

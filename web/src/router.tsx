@@ -54,6 +54,25 @@ const verifyRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/VerifyEmail')),
 });
 
+const tokenSearch = (s: Record<string, unknown>): { token?: string } => ({ token: str(s.token) });
+const acceptInvitationRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/accept-invitation',
+  validateSearch: tokenSearch,
+  component: lazyRouteComponent(() => import('./pages/TokenLinkPages'), 'AcceptInvitationPage'),
+});
+const forgotPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/forgot-password',
+  component: lazyRouteComponent(() => import('./pages/TokenLinkPages'), 'ForgotPasswordPage'),
+});
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/reset-password',
+  validateSearch: tokenSearch,
+  component: lazyRouteComponent(() => import('./pages/TokenLinkPages'), 'ResetPasswordPage'),
+});
+
 // Everything below needs a session: the guard restores one from the refresh cookie
 // (the access token is in memory only) or sends the visitor to /login and back after.
 const authedRoute = createRoute({
@@ -90,6 +109,27 @@ const billingSuccessRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/BillingSuccess')),
 });
 
+const teamRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/team',
+  component: lazyRouteComponent(() => import('./pages/Team')),
+});
+const tokensRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/tokens',
+  component: lazyRouteComponent(() => import('./pages/Tokens')),
+});
+const auditRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/audit-log',
+  component: lazyRouteComponent(() => import('./pages/AuditLog')),
+});
+const accountRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/account',
+  component: lazyRouteComponent(() => import('./pages/Account')),
+});
+
 const statusPagesRoute = createRoute({
   getParentRoute: () => authedRoute,
   path: '/status-pages',
@@ -107,7 +147,20 @@ const routeTree = rootRoute.addChildren([
   loginRoute,
   registerRoute,
   verifyRoute,
-  authedRoute.addChildren([dashboardRoute, heartbeatRoute, statusPagesRoute, billingRoute, billingSuccessRoute]),
+  acceptInvitationRoute,
+  forgotPasswordRoute,
+  resetPasswordRoute,
+  authedRoute.addChildren([
+    dashboardRoute,
+    heartbeatRoute,
+    statusPagesRoute,
+    billingRoute,
+    billingSuccessRoute,
+    teamRoute,
+    tokensRoute,
+    auditRoute,
+    accountRoute,
+  ]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient, history?: RouterHistory) {

@@ -7,11 +7,13 @@ import { meQuery } from '../lib/queries';
 import { Button } from './ui/button';
 import { Badge } from './ui/badge';
 import { Logo } from './Logo';
+import { atLeast, type Role } from '../lib/roles';
 
 export function AppLayout() {
   const router = useRouter();
   const queryClient = useQueryClient();
   const me = useQuery(meQuery());
+  const role = me.data?.role as Role | undefined;
   const [leaving, setLeaving] = useState(false);
 
   async function logout() {
@@ -41,11 +43,31 @@ export function AppLayout() {
             <Link to="/dashboard" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
               Dashboard
             </Link>
-            <Link to="/status-pages" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
-              Status pages
+            {atLeast(role, 'admin') && (
+              <Link to="/status-pages" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+                Status pages
+              </Link>
+            )}
+            {atLeast(role, 'owner') && (
+              <Link to="/billing" className="topnav-link" activeProps={{ className: 'topnav-link active' }} activeOptions={{ exact: true }}>
+                Billing
+              </Link>
+            )}
+            <Link to="/team" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+              Team
             </Link>
-            <Link to="/billing" className="topnav-link" activeProps={{ className: 'topnav-link active' }} activeOptions={{ exact: true }}>
-              Billing
+            {atLeast(role, 'admin') && (
+              <Link to="/tokens" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+                API tokens
+              </Link>
+            )}
+            {atLeast(role, 'admin') && (
+              <Link to="/audit-log" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+                Audit log
+              </Link>
+            )}
+            <Link to="/account" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+              Account
             </Link>
           </nav>
           <div className="topbar-user">

@@ -13,6 +13,7 @@ import { Sparkline } from '../components/Sparkline';
 import { AddEndpointDialog } from '../components/AddEndpointDialog';
 import { AddHeartbeatDialog } from '../components/AddHeartbeatDialog';
 import { DeleteEndpointDialog } from '../components/DeleteEndpointDialog';
+import { atLeast, type Role } from '../lib/roles';
 
 const col = createColumnHelper<Endpoint>();
 
@@ -25,6 +26,8 @@ export default function DashboardPage() {
   const [deleting, setDeleting] = useState<Endpoint | null>(null);
 
   const me = useQuery(meQuery());
+  // Viewers read only: no add or delete controls (the API answers 403 anyway).
+  const canEdit = atLeast(me.data?.role as Role | undefined, 'member');
   const list = useQuery({
     ...endpointsQuery(page),
     placeholderData: keepPreviousData, // no flicker while paging or polling
@@ -92,14 +95,15 @@ export default function DashboardPage() {
         id: 'actions',
         header: () => <span className="sr-only">Actions</span>,
         meta: { className: 'actions' },
-        cell: (c) => (
-          <Button variant="ghost" size="sm" onClick={() => setDeleting(c.row.original)} aria-label={`Delete ${c.row.original.name}`}>
-            Delete
-          </Button>
-        ),
+        cell: (c) =>
+          canEdit ? (
+            <Button variant="ghost" size="sm" onClick={() => setDeleting(c.row.original)} aria-label={`Delete ${c.row.original.name}`}>
+              Delete
+            </Button>
+          ) : null,
       }),
     ],
-    [],
+    [canEdit],
   );
 
   const rows = list.data?.results ?? [];
@@ -138,12 +142,14 @@ export default function DashboardPage() {
             )}
           </p>
         </div>
-        <div className="page-actions">
-          <Button variant="secondary" onClick={() => setAddingHeartbeat(true)}>
-            + Add heartbeat
-          </Button>{' '}
-          <Button onClick={() => setAdding(true)}>+ Add endpoint</Button>
-        </div>
+        {canEdit && (
+          <div className="page-actions">
+            <Button variant="secondary" onClick={() => setAddingHeartbeat(true)}>
+              + Add heartbeat
+            </Button>{' '}
+            <Button onClick={() => setAdding(true)}>+ Add endpoint</Button>
+          </div>
+        )}
       </div>
 
       {list.isPending ? (
@@ -165,7 +171,7 @@ export default function DashboardPage() {
           </div>
           <h2>No endpoints yet</h2>
           <p>Add a URL and StatusWatch will check it around the clock.</p>
-          <Button onClick={() => setAdding(true)}>Add your first endpoint</Button>
+          {canEdit && <Button onClick={() => setAdding(true)}>Add your first endpoint</Button>}
         </div>
       ) : (
         <>

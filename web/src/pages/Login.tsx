@@ -101,6 +101,11 @@ export default function LoginPage() {
         </Button>
       </form>
       <p className="card-foot-text">
+        <Link to="/forgot-password" className="link">
+          Forgot your password?
+        </Link>
+      </p>
+      <p className="card-foot-text">
         New to StatusWatch?{' '}
         <Link to="/register" className="link">
           Create an account

@@ -74,7 +74,27 @@ describe('DashboardPage', () => {
     mock.onGet('/endpoints/').reply(200, page([]));
     renderApp('/dashboard', { token: 'T' });
     expect(await screen.findByRole('heading', { name: 'No endpoints yet' })).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Add your first endpoint' })).toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Add your first endpoint' })).toBeInTheDocument();
+  });
+
+  it('hides the add and delete controls from a viewer', async () => {
+    mock.onGet('/auth/me/').reply(200, me({ role: 'viewer' }));
+    mock.onGet('/endpoints/').reply(200, page([endpoint({ name: 'Homepage' })]));
+    renderApp('/dashboard', { token: 'T' });
+    expect(await screen.findByText('Homepage')).toBeInTheDocument();
+    expect(await screen.findByText('Acme')).toBeInTheDocument(); // the caller (me) has loaded
+    expect(screen.queryByRole('button', { name: '+ Add endpoint' })).toBeNull();
+    expect(screen.queryByRole('button', { name: /^Delete / })).toBeNull();
+    expect(screen.queryByRole('link', { name: 'API tokens' })).toBeNull();
+  });
+
+  it('shows the add and delete controls to a member', async () => {
+    mock.onGet('/auth/me/').reply(200, me({ role: 'member' }));
+    mock.onGet('/endpoints/').reply(200, page([endpoint({ name: 'Homepage' })]));
+    renderApp('/dashboard', { token: 'T' });
+    expect(await screen.findByRole('button', { name: '+ Add endpoint' })).toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Delete Homepage' })).toBeInTheDocument();
+    expect(screen.queryByRole('link', { name: 'API tokens' })).toBeNull();
   });
 
   it('shows an error state with a retry', async () => {
