@@ -1354,6 +1354,7 @@ int main(void)
     /* Heartbeat pings are answered from memory: which endpoint each ping key names. */
     if (edge_ping_keys_new(&e.ping_keys) != SW_OK ||
         edge_ping_keys_watch(&e.ping_keys_sub, e.ping_keys, e.js, 5000) != SW_OK)
+        goto out;
     if (sw_apitoken_set_new(&e.apitokens) != SW_OK ||
         sw_apitoken_set_watch(&e.apitokens_sub, e.apitokens, e.js, 5000) != SW_OK)
         goto out;
