@@ -146,6 +146,30 @@
 #define BUS_CONSUMER_RECORDER_DELETES "recorder-deletes"
 #define BUS_SUBJ_EVT_ENDPOINT_DELETED "sw.v1.evt.*.endpoint.deleted"
 
+/* ---- heartbeats ----------------------------------------------------------------------- */
+
+/* Pings: the edge publishes each ping it answers 200 on sw.v1.pings.<tenant> (only the edge
+ * may: NATS permissions) and answers once JetStream has stored it, so a ping sent while the
+ * recorder is stopped waits in the stream. The recorder pulls them (durable recorder-pings),
+ * stores them and moves the heartbeat's state; its deadline ticker marks lapsed ones down. */
+#define BUS_STREAM_PINGS "SW_PINGS" /* work queue: heartbeat pings for the recorder */
+#define BUS_SUBJ_PINGS "sw.v1.pings.>"
+#define BUS_SUBJ_PING_PREFIX "sw.v1.pings." /* + <tenant> */
+#define BUS_CONSUMER_RECORDER_PINGS "recorder-pings"
+#define BUS_PING_ACK_WAIT_S 60
+#define BUS_PING_MAX_ACK_PENDING 20000
+#define BUS_PING_RETRY_MS 1000
+#define BUS_PING_BODY_MAX 10240 /* bytes of a POST body kept with the ping */
+#define BUS_PING_RATE_PER_S 5   /* pings per second per heartbeat; more are refused (429) */
+/* Ping keys: which endpoint a ping URL's secret uuid names, for the edge, which holds no
+ * database. sw-endpoints publishes sw.v1.pingkeys.<key hash> (the hash of the uuid, never the
+ * uuid: subjects show in logs and monitoring) when a heartbeat is created, its URL rotated or
+ * it is deleted; the stream keeps the last message per subject and every edge watches it. */
+#define BUS_STREAM_PING_KEYS "SW_PING_KEYS" /* limits, last per subject */
+#define BUS_SUBJ_PING_KEYS "sw.v1.pingkeys.>"
+#define BUS_SUBJ_PING_KEY_PREFIX "sw.v1.pingkeys." /* + <key hash> */
+#define BUS_PING_KEY_HASH_HEX 32                   /* hex digits of the key hash */
+
 /* ---- msg-id formats (Nats-Msg-Id) ------------------------------------------------------- */
 
 /* A probe job: <endpoint>:<due_epoch>:<region>; the scheduler and sw-endpoints' first check
@@ -166,6 +190,9 @@
 #define BUS_ID_PLAN_CHANGED_FMT "plan.changed:%s"
 /* The mail about an incident: incident:<incident id>:<up|down>. */
 #define BUS_ID_INCIDENT_MAIL_FMT "incident:%s:%s"
+
+/* A ping: ping:<the edge's request id>. */
+#define BUS_ID_PING_FMT "ping:%s"
 
 /* ---- latency buckets --------------------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
 #include "bus/messages.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -231,4 +232,121 @@ bus_result_verdict bus_probe_result_decode(bus_probe_result *out, const json_t *
     if (strcmp(tenant, out->tenant_id) != 0 || strcmp(region, out->region) != 0)
         return BUS_RESULT_FORGED;
     return BUS_RESULT_OK;
+}
+
+/* ---- heartbeat pings ------------------------------------------------------------------ */
+
+bool bus_subject_ping(char *out, size_t len, const char *tenant)
+{
+    return fits(snprintf(out, len, "%s%s", BUS_SUBJ_PING_PREFIX, tenant), len);
+}
+
+static bool hex_id(const char *s, size_t n)
+{
+    return s && strlen(s) == n && strspn(s, "0123456789abcdef") == n;
+}
+
+static bool ping_kind_valid(const char *k)
+{
+    return k && (strcmp(k, "success") == 0 || strcmp(k, "start") == 0 || strcmp(k, "fail") == 0);
+}
+
+static bool ping_method_valid(const char *m)
+{
+    return m && (strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0 || strcmp(m, "HEAD") == 0);
+}
+
+json_t *bus_ping_encode(const bus_ping *p)
+{
+    if (!hex_id(p->ping_id, 32) || !bus_uuid_valid(p->endpoint_id) || !p->tenant_id[0] ||
+        !ping_kind_valid(p->kind) || p->exit_status < -1 || p->exit_status > 255 ||
+        !ping_method_valid(p->method) || !p->client_ip)
+        return NULL;
+    const char *ua = p->user_agent ? p->user_agent : "";
+    const char *body = p->body ? p->body : "";
+    if (strlen(ua) > 256 || strlen(body) > BUS_PING_BODY_MAX)
+        return NULL;
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "ping_id", p->ping_id,
+                          "endpoint_id", p->endpoint_id, "tenant_id", p->tenant_id, "kind", p->kind,
+                          "received_at_ms", (json_int_t)p->received_at_ms, "method", p->method,
+                          "client_ip", p->client_ip, "user_agent", ua, "body", body);
+    if (o && p->exit_status >= 0)
+        json_object_set_new(o, "exit_status", json_integer(p->exit_status));
+    return o;
+}
+
+bool bus_ping_decode(bus_ping *out, const json_t *o, const char *subject)
+{
+    memset(out, 0, sizeof(*out));
+    out->exit_status = -1;
+    size_t pl = strlen(BUS_SUBJ_PING_PREFIX);
+    if (!json_is_object(o) || !subject || strncmp(subject, BUS_SUBJ_PING_PREFIX, pl) != 0 ||
+        !token(subject + pl, out->tenant_id, BUS_TENANT_MAX, true))
+        return false;
+    const char *claimed = json_string_value(json_object_get(o, "tenant_id"));
+    out->ping_id = json_string_value(json_object_get(o, "ping_id"));
+    out->endpoint_id = json_string_value(json_object_get(o, "endpoint_id"));
+    out->kind = json_string_value(json_object_get(o, "kind"));
+    out->method = json_string_value(json_object_get(o, "method"));
+    out->client_ip = json_string_value(json_object_get(o, "client_ip"));
+    out->user_agent = json_string_value(json_object_get(o, "user_agent"));
+    out->body = json_string_value(json_object_get(o, "body"));
+    json_t *at = json_object_get(o, "received_at_ms"), *ex = json_object_get(o, "exit_status");
+    if (ex && !json_is_integer(ex))
+        return false;
+    out->exit_status = ex ? (int)json_integer_value(ex) : -1;
+    out->received_at_ms = json_integer_value(at);
+    return claimed && strcmp(claimed, out->tenant_id) == 0 && hex_id(out->ping_id, 32) &&
+           bus_uuid_valid(out->endpoint_id) && ping_kind_valid(out->kind) &&
+           ping_method_valid(out->method) && out->client_ip && strlen(out->client_ip) < 64 &&
+           out->user_agent && strlen(out->user_agent) <= 256 && out->body &&
+           strlen(out->body) <= BUS_PING_BODY_MAX && json_is_integer(at) &&
+           out->received_at_ms > 0 && (!ex || (out->exit_status >= 0 && out->exit_status <= 255));
+}
+
+/* ---- ping keys ------------------------------------------------------------------------- */
+
+void bus_ping_key_hash(char out[BUS_PING_KEY_HASH_HEX + 1], const char *ping_uuid)
+{
+    unsigned char h[BUS_PING_KEY_HASH_HEX / 2];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)ping_uuid, strlen(ping_uuid), NULL, 0);
+    sodium_bin2hex(out, BUS_PING_KEY_HASH_HEX + 1, h, sizeof(h));
+}
+
+bool bus_subject_ping_key(char *out, size_t len, const char *hash)
+{
+    return hex_id(hash, BUS_PING_KEY_HASH_HEX) &&
+           fits(snprintf(out, len, "%s%s", BUS_SUBJ_PING_KEY_PREFIX, hash), len);
+}
+
+json_t *bus_ping_key_encode(const bus_ping_key *k)
+{
+    if (!bus_uuid_valid(k->endpoint_id) || !k->tenant_id[0])
+        return NULL;
+    json_t *o = json_pack("{s:s,s:s}", "tenant_id", k->tenant_id, "endpoint_id", k->endpoint_id);
+    if (o && k->removed)
+        json_object_set_new(o, "removed", json_true());
+    return o;
+}
+
+bool bus_ping_key_decode(bus_ping_key *out, const char *subject, const char *data, int len)
+{
+    size_t pl = strlen(BUS_SUBJ_PING_KEY_PREFIX);
+    bool ok = false;
+    memset(out, 0, sizeof(*out));
+    if (!subject || strncmp(subject, BUS_SUBJ_PING_KEY_PREFIX, pl) != 0 ||
+        !hex_id(subject + pl, BUS_PING_KEY_HASH_HEX) || !data || len <= 0)
+        return false;
+    memcpy(out->hash, subject + pl, BUS_PING_KEY_HASH_HEX + 1);
+    json_t *o = json_loadb(data, (size_t)len, 0, NULL);
+    const char *t = json_string_value(json_object_get(o, "tenant_id"));
+    const char *e = json_string_value(json_object_get(o, "endpoint_id"));
+    if (t && e && bus_uuid_valid(e) && strlen(t) < BUS_TENANT_MAX && *t) {
+        snprintf(out->tenant_id, sizeof(out->tenant_id), "%s", t);
+        snprintf(out->endpoint_id, sizeof(out->endpoint_id), "%s", e);
+        out->removed = json_is_true(json_object_get(o, "removed"));
+        ok = true;
+    }
+    json_decref(o);
+    return ok;
 }

@@ -90,4 +90,45 @@ typedef enum bus_result_verdict {
 bus_result_verdict bus_probe_result_decode(bus_probe_result *out, const json_t *o,
                                            const char *subject);
 
+/* ---- heartbeat ping (edge → recorder) ------------------------------------------------------ */
+
+typedef struct bus_ping {
+    const char *ping_id;            /* borrowed; 32 hex digits (the edge's request id) */
+    const char *endpoint_id;        /* a uuid */
+    char tenant_id[BUS_TENANT_MAX]; /* decode: from the subject, never the payload */
+    const char *kind;               /* "success" | "start" | "fail" */
+    int exit_status;                /* 0-255 from /ping/<uuid>/<n>, -1 when none */
+    int64_t received_at_ms;
+    const char *method; /* GET | POST | HEAD */
+    const char *client_ip;
+    const char *user_agent; /* "" when none; at most 256 bytes */
+    const char *body;       /* "" when none; valid UTF-8, at most BUS_PING_BODY_MAX bytes */
+} bus_ping;
+
+bool bus_subject_ping(char *out, size_t len, const char *tenant);
+/* Returns the JSON object to publish on bus_subject_ping(tenant) (owned), or NULL when a field
+ * is missing or out of shape. */
+json_t *bus_ping_encode(const bus_ping *p);
+/* Decodes o that arrived on subject; false when it is not a ping (or names another tenant).
+ * *out: strings borrowed from o. */
+bool bus_ping_decode(bus_ping *out, const json_t *o, const char *subject);
+
+/* ---- ping keys (sw-endpoints → edge) ------------------------------------------------------- */
+
+/* The hash of a ping uuid, as BUS_PING_KEY_HASH_HEX lowercase hex digits (BLAKE2b). */
+void bus_ping_key_hash(char out[BUS_PING_KEY_HASH_HEX + 1], const char *ping_uuid);
+bool bus_subject_ping_key(char *out, size_t len, const char *hash);
+
+typedef struct bus_ping_key {
+    char hash[BUS_PING_KEY_HASH_HEX + 1]; /* decode: from the subject */
+    char tenant_id[BUS_TENANT_MAX];
+    char endpoint_id[BUS_UUID_LEN + 1];
+    bool removed; /* the key no longer names an endpoint (rotated away, deleted) */
+} bus_ping_key;
+
+/* The body for a key naming tenant's endpoint, or (removed) naming nothing any more. Owned. */
+json_t *bus_ping_key_encode(const bus_ping_key *k);
+/* A message of stream SW_PING_KEYS; false when it is not one. */
+bool bus_ping_key_decode(bus_ping_key *out, const char *subject, const char *data, int len);
+
 #endif

@@ -26,6 +26,9 @@ static const stream_def streams[] = {
     {BUS_STREAM_DLQ, {BUS_SUBJ_DLQ}, js_LimitsPolicy, BUS_DLQ_MAX_AGE_S *SEC, 0},
     /* Revoked sessions (bus/revocation.h): kept as long as an access token lives. */
     {"SW_REVOKED", {"sw.v1.revoked.>"}, js_LimitsPolicy, (900 + 60) * SEC, 0},
+    /* Heartbeat pings for the recorder; ping keys for the edge, the last one of each key. */
+    {BUS_STREAM_PINGS, {BUS_SUBJ_PINGS}, js_WorkQueuePolicy, 0, 0},
+    {BUS_STREAM_PING_KEYS, {BUS_SUBJ_PING_KEYS}, js_LimitsPolicy, 0, 1},
     /* API tokens (bus/apitoken.h): the last record of each token, as long as it exists. */
     {BUS_STREAM_API_TOKENS, {BUS_SUBJ_API_TOKENS}, js_LimitsPolicy, 0, 1},
     {BUS_STREAM_ADVISORIES,
@@ -121,6 +124,9 @@ static const consumer_def consumers[] = {
     /* Results: the recorder writes batches; a failed batch is nak'd and comes back. */
     {BUS_STREAM_RESULTS, BUS_CONSUMER_RECORDER, NULL, BUS_RESULT_ACK_WAIT_S, 0,
      BUS_RESULT_MAX_ACK_PENDING, false},
+    /* Heartbeat pings: the recorder stores them in batches; a failed batch comes back. */
+    {BUS_STREAM_PINGS, BUS_CONSUMER_RECORDER_PINGS, NULL, BUS_PING_ACK_WAIT_S, 0,
+     BUS_PING_MAX_ACK_PENDING, false},
     /* Advisories: every max-delivery / terminate advisory of SW_JOBS waits here for the
      * dead-letter actor, even while it is down. */
     {BUS_STREAM_ADVISORIES, BUS_CONSUMER_DEADLETTER, NULL, BUS_DEADLETTER_ACK_WAIT_S, 0, 0, false},

@@ -23,6 +23,7 @@
 #include "http/edge.h"
 #include "http/guard.h"
 #include "http/metrics.h"
+#include "http/pings.h"
 #include "http/status_cache.h"
 #include "bus/messages.h"
 #include "bus/revocation.h"
@@ -41,10 +42,12 @@ typedef struct edge {
     const char *ready_actors;
     int bus_timeout_ms;
     edge_metrics *metrics;
-    sw_revoked_set *revoked;       /* sessions whose access tokens are refused */
-    natsSubscription *revoked_sub; /* keeps `revoked` current (stream SW_REVOKED) */
-    sw_apitoken_set *apitokens;     /* API tokens accepted (stream SW_API_TOKENS) */
+    sw_revoked_set *revoked;         /* sessions whose access tokens are refused */
+    natsSubscription *revoked_sub;   /* keeps `revoked` current (stream SW_REVOKED) */
+    sw_apitoken_set *apitokens;      /* API tokens accepted (stream SW_API_TOKENS) */
     natsSubscription *apitokens_sub;
+    edge_ping_keys *ping_keys;       /* ping key hash → tenant, endpoint (heartbeats) */
+    natsSubscription *ping_keys_sub; /* keeps `ping_keys` current (stream SW_PING_KEYS) */
     const char *metrics_token;
     char inbox_prefix[96];
     bool production;
@@ -111,8 +114,12 @@ static void access_log(const struct mg_request_info *ri, const call *cl)
     snprintf(ms, sizeof(ms), "%.2f", (double)(sw_now_ns() - cl->t0) / 1e6);
     snprintf(status, sizeof(status), "%d", cl->status);
     sw_log_ctx_set(cl->request_id, NULL);
-    sw_log(SW_LOG_INFO, "request", "method", ri->request_method, "path", ri->local_uri, "status",
-           status, "ms", ms, "client_ip", cl->client_ip, NULL);
+    /* A ping URL's uuid is its heartbeat's secret: the log names the route, not the path. */
+    bool ping =
+        ri->local_uri && strncmp(ri->local_uri, EDGE_PING_PREFIX, strlen(EDGE_PING_PREFIX)) == 0;
+    sw_log(SW_LOG_INFO, "request", "method", ri->request_method, "path",
+           ping ? "/ping/{uuid}" : ri->local_uri, "status", status, "ms", ms, "client_ip",
+           cl->client_ip, NULL);
     sw_log_ctx_clear();
 }
 
@@ -474,6 +481,109 @@ out:
     json_decref(parsed);
     natsMsg_Destroy(reply);
     natsMsg_Destroy(req);
+    free(body);
+}
+
+/* ---------------------------------------------------------------- heartbeat pings */
+
+static void send_text(struct mg_connection *conn, const edge *e, call *cl, int status,
+                      const char *text, bool head, const char *const *extra, int nextra)
+{
+    char clen[24];
+    start_response(conn, e, cl, status, true);
+    mg_response_header_add(conn, "Content-Type", "text/plain; charset=utf-8", -1);
+    for (int i = 0; i + 1 < nextra * 2; i += 2)
+        mg_response_header_add(conn, extra[i], extra[i + 1], -1);
+    snprintf(clen, sizeof(clen), "%zu", strlen(text));
+    mg_response_header_add(conn, "Content-Length", clen, -1);
+    mg_response_header_send(conn);
+    if (!head)
+        mg_write(conn, text, strlen(text));
+}
+
+/* GET|POST|HEAD /ping/<uuid>[/start|/fail|/<exit status>]: public, no token (the uuid is the
+ * secret). 200 "OK" once JetStream holds the ping for the recorder (the edge writes nothing
+ * else anywhere); 404 "not found" for a uuid no heartbeat has; 429 past BUS_PING_RATE_PER_S a
+ * second for one check. A POST body is kept up to BUS_PING_BODY_MAX bytes. */
+static void handle_ping(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
+                        call *cl)
+{
+    char uuid[BUS_UUID_LEN + 1], tenant[BUS_TENANT_MAX], endpoint[BUS_UUID_LEN + 1];
+    char subject[BUS_SUBJECT_MAX], msg_id[64], ua[257];
+    const char *kind = NULL;
+    int exit_status = -1;
+    char *body = NULL;
+    json_t *msg = NULL;
+    const char *m = ri->request_method;
+    bool head = strcmp(m, "HEAD") == 0;
+
+    cl->route = "/ping/{uuid}";
+    if (!head && strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0) {
+        const char *h[] = {"Allow", "GET, POST, HEAD"};
+        char why[96];
+        snprintf(why, sizeof(why), "Method \"%.16s\" not allowed.", m);
+        send_detail(conn, e, cl, 405, why, h, 1);
+        return;
+    }
+    if (!edge_ping_path(ri->local_uri, uuid, &kind, &exit_status)) {
+        send_text(conn, e, cl, 404, "not found", head, NULL, 0);
+        return;
+    }
+    edge_ping_verdict v =
+        edge_ping_keys_take(e->ping_keys, uuid, sw_epoch_ms() / 1000, tenant, endpoint);
+    if (v == EDGE_PING_UNKNOWN) {
+        send_text(conn, e, cl, 404, "not found", head, NULL, 0);
+        return;
+    }
+    if (v == EDGE_PING_LIMITED) {
+        const char *h[] = {"Retry-After", "1"};
+        send_text(conn, e, cl, 429, "rate limited", head, h, 1);
+        return;
+    }
+    bool has_body = ri->content_length > 0 ||
+                    (ri->content_length < 0 && mg_get_header(conn, "Transfer-Encoding"));
+    long len = has_body && strcmp(m, "POST") == 0 ? read_body(conn, ri, e, cl->t0, &body) : 0;
+    if (len == -1) {
+        send_text(conn, e, cl, 413, "request body too large", false, NULL, 0);
+        goto out;
+    }
+    if (len < 0) {
+        const char *h[] = {"Connection", "close"};
+        send_text(conn, e, cl, 400, "the request body could not be read", false, h, 1);
+        goto out;
+    }
+    if (len > BUS_PING_BODY_MAX)
+        len = BUS_PING_BODY_MAX;
+    if (body) {
+        len = (long)edge_utf8_clean(body, (size_t)len);
+        body[len] = '\0';
+    }
+    const char *agent = mg_get_header(conn, "User-Agent");
+    snprintf(ua, sizeof(ua), "%s", agent ? agent : "");
+    ua[edge_utf8_clean(ua, strlen(ua))] = '\0';
+    bus_ping p = {.ping_id = cl->request_id,
+                  .endpoint_id = endpoint,
+                  .kind = kind,
+                  .exit_status = exit_status,
+                  .received_at_ms = sw_epoch_ms(),
+                  .method = m,
+                  .client_ip = cl->client_ip,
+                  .user_agent = ua,
+                  .body = body ? body : ""};
+    snprintf(p.tenant_id, sizeof(p.tenant_id), "%s", tenant);
+    snprintf(msg_id, sizeof(msg_id), BUS_ID_PING_FMT, cl->request_id);
+    msg = bus_subject_ping(subject, sizeof(subject), tenant) ? bus_ping_encode(&p) : NULL;
+    sw_status st = msg ? bus_js_publish(e->js, subject, msg, msg_id, cl->request_id) : SW_EINTERNAL;
+    if (st != SW_OK) {
+        const char *h[] = {"Retry-After", "5"};
+        sw_log(SW_LOG_WARN, "ping not stored", "endpoint_id", endpoint, "status",
+               sw_status_name(st), NULL);
+        send_text(conn, e, cl, 503, "unavailable, try again shortly", head, h, 1);
+        goto out;
+    }
+    send_text(conn, e, cl, 200, "OK", head, NULL, 0);
+out:
+    json_decref(msg);
     free(body);
 }
 
@@ -1002,6 +1112,8 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         handle_config(conn, ri, e, &cl);
     } else if (strncmp(uri, "/api/", 5) == 0) {
         handle_api(conn, ri, e, &cl);
+    } else if (strncmp(uri, EDGE_PING_PREFIX, strlen(EDGE_PING_PREFIX)) == 0) {
+        handle_ping(conn, ri, e, &cl);
     } else if (strncmp(uri, "/status/", 8) == 0) {
         handle_status(conn, ri, e, &cl);
     } else if (health) {
@@ -1239,6 +1351,10 @@ int main(void)
     if (sw_revoked_set_new(&e.revoked) != SW_OK ||
         sw_revoked_set_watch(&e.revoked_sub, e.revoked, e.js, 5000) != SW_OK)
         goto out;
+    /* Heartbeat pings are answered from memory: which endpoint each ping key names. */
+    if (edge_ping_keys_new(&e.ping_keys) != SW_OK ||
+        edge_ping_keys_watch(&e.ping_keys_sub, e.ping_keys, e.js, 5000) != SW_OK)
+        goto out;
     if (sw_apitoken_set_new(&e.apitokens) != SW_OK ||
         sw_apitoken_set_watch(&e.apitokens_sub, e.apitokens, e.js, 5000) != SW_OK)
         goto out;
@@ -1353,6 +1469,8 @@ out:
     edge_guard_free(e.guard);
     if (e.revoked_sub)
         natsSubscription_Unsubscribe(e.revoked_sub);
+    if (e.ping_keys_sub)
+        natsSubscription_Unsubscribe(e.ping_keys_sub);
     if (e.apitokens_sub)
         natsSubscription_Unsubscribe(e.apitokens_sub);
     for (int i = 0; i < 2; i++) {
@@ -1362,6 +1480,7 @@ out:
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
     natsSubscription_Destroy(e.revoked_sub);
+    natsSubscription_Destroy(e.ping_keys_sub);
     natsSubscription_Destroy(e.apitokens_sub);
     natsSubscription_Destroy(e.status_subs[0]);
     natsSubscription_Destroy(e.status_subs[1]);
@@ -1370,6 +1489,7 @@ out:
     edge_metrics_free(e.metrics);
     edge_status_cache_free(e.status);
     sw_revoked_set_free(e.revoked);
+    edge_ping_keys_free(e.ping_keys);
     sw_apitoken_set_free(e.apitokens);
     if (pem_tmp[0])
         unlink(pem_tmp);

@@ -144,6 +144,7 @@ static sw_status load(store_conn *c, const char *tenant, endpoints_snapshot **ou
         endpoints_row *row = &s->rows[s->n];
         snprintf(row->id, sizeof(row->id), "%s", id);
         row->paused = json_is_true(json_object_get(r, "paused"));
+        endpoints_heartbeat_shape_cached(r, row->ping_key, sizeof(row->ping_key));
         row->json = json_dumps(r, JSON_COMPACT);
         if (!row->json) {
             st = SW_EINTERNAL;

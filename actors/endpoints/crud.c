@@ -25,12 +25,16 @@
     "e.id::text AS id, e.name, e.url, e.interval_seconds, e.timeout_seconds,"                  \
     " e.expected_status, to_jsonb(e.regions) AS regions, e.failure_threshold,"                 \
     " e.recovery_threshold, e.paused, " TS("e.created_at") " AS created_at,"                   \
-    " " TS("e.updated_at") " AS updated_at"
+    " " TS("e.updated_at") " AS updated_at,"                                                    \
+    " e.ping_key::text AS ping_key, e.period_seconds, e.cron, e.tz, e.grace_seconds"
 #define ENDPOINT_STATE_FIELDS                                                                   \
     " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS last_status,"  \
-    " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status"
+    " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status,"  \
+    " " TS("hs.next_expected_at") " AS next_ping_at, " TS("hs.last_ping_at") " AS last_ping_at"
+/* The recorder's state of the endpoint (and, for a heartbeat, of its pings). */
 #define ENDPOINT_STATE_JOIN                                                                     \
-    " LEFT JOIN public.endpoint_state s ON s.endpoint_id = e.id AND s.tenant_id = $1"
+    " LEFT JOIN public.endpoint_state s ON s.endpoint_id = e.id AND s.tenant_id = $1"           \
+    " LEFT JOIN public.heartbeat_state hs ON hs.endpoint_id = e.id AND hs.tenant_id = $1"
 #define SELECT_ENDPOINT                                                                         \
     "SELECT " ENDPOINT_FIELDS "," ENDPOINT_STATE_FIELDS " FROM endpoints e" ENDPOINT_STATE_JOIN
 
@@ -41,9 +45,12 @@
     "SELECT NULL::text AS id, NULL::text AS status, NULL::text AS last_checked_at,"            \
     " NULL::int AS last_latency_ms, NULL::int AS last_http_status,"                             \
     " coalesce((SELECT version FROM public.endpoint_versions WHERE schema_name = $1), 0)"      \
-    "   AS version"                                                                             \
+    "   AS version, NULL::text AS next_ping_at, NULL::text AS last_ping_at"                    \
     " UNION ALL SELECT s.endpoint_id::text, s.status, " TS("s.last_checked_at") ","             \
-    " s.last_latency_ms, s.last_http_status, NULL FROM public.endpoint_state s"                 \
+    " s.last_latency_ms, s.last_http_status, NULL, " TS("hs.next_expected_at") ","              \
+    " " TS("hs.last_ping_at") " FROM public.endpoint_state s"                                   \
+    " LEFT JOIN public.heartbeat_state hs ON hs.endpoint_id = s.endpoint_id"                    \
+    "  AND hs.tenant_id = s.tenant_id"                                                          \
     " WHERE s.tenant_id = $2 AND s.endpoint_id = ANY($3::uuid[])"
 // clang-format on
 
@@ -124,10 +131,18 @@ static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
     return st == SW_OK ? SW_OK : fail(rep, st);
 }
 
+sw_status endpoints_fetch(store_conn *c, const char *const p[2], json_t **row)
+{
+    return store_query_one(c, row, SELECT_ENDPOINT " WHERE e.id = $2::uuid", 2, p);
+}
+
 static sw_status fetch(store_conn *c, const bus_req *req, const char *id, json_t **row)
 {
     const char *p[] = {req->tenant, id};
-    return store_query_one(c, row, SELECT_ENDPOINT " WHERE e.id = $2::uuid", 2, p);
+    sw_status st = endpoints_fetch(c, p, row);
+    if (st == SW_OK)
+        endpoints_heartbeat_shape(req, *row);
+    return st;
 }
 
 static long count_where(store_conn *c, const char *sql, int n, const char *const *p, sw_status *st)
@@ -137,6 +152,18 @@ static long count_where(store_conn *c, const char *sql, int n, const char *const
     long v = *st == SW_OK ? (long)json_integer_value(json_object_get(row, "n")) : 0;
     json_decref(row);
     return v;
+}
+
+sw_status endpoints_check_limit(store_conn *c, const bus_req *req, bus_reply *rep)
+{
+    const sw_plan *plan = NULL;
+    sw_status st = endpoints_lock_plan(c, req->tenant, &plan);
+    if (st == SW_OK && plan && plan->endpoint_limit >= 0) {
+        long n = count_where(c, "SELECT count(*) AS n FROM endpoints", 0, NULL, &st);
+        if (st == SW_OK && n >= plan->endpoint_limit)
+            return plan_limit(rep, plan);
+    }
+    return st == SW_OK ? SW_OK : fail(rep, st);
 }
 
 /* The schedule row follows the endpoint: due now after every create or update, absent while
@@ -344,7 +371,8 @@ static sw_status read_state(store_conn *c, const bus_req *req, const endpoints_s
 
 /* One endpoint's API object: its cached fields, then its live state (the state row with its
  * id, if any). */
-static void append_endpoint(sbuf *b, const endpoints_row *row, const store_rows *state)
+static void append_endpoint(sbuf *b, const bus_req *req, const endpoints_row *row,
+                            const store_rows *state)
 {
     int k = -1;
     for (int i = 1; i < store_rows_count(state) && k < 0; i++) {
@@ -362,6 +390,17 @@ static void append_endpoint(sbuf *b, const endpoints_row *row, const store_rows 
     sb_json_int(b, k > 0 ? store_rows_value(state, k, 3) : NULL);
     sb_cat(b, ",\"last_http_status\":");
     sb_json_int(b, k > 0 ? store_rows_value(state, k, 4) : NULL);
+    if (row->ping_key[0]) {
+        /* A heartbeat: its ping URL on the caller's base URL, and its pings' timing. */
+        char url[400];
+        endpoints_ping_url(url, sizeof(url), req, row->ping_key);
+        sb_cat(b, ",\"ping_url\":");
+        sb_json_str(b, url);
+        sb_cat(b, ",\"next_ping_at\":");
+        sb_json_str(b, k > 0 ? store_rows_value(state, k, 6) : NULL);
+        sb_cat(b, ",\"last_ping_at\":");
+        sb_json_str(b, k > 0 ? store_rows_value(state, k, 7) : NULL);
+    }
     sb_cat(b, "}");
 }
 
@@ -506,7 +545,7 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
     for (size_t i = 0; i < pk.n; i++) {
         if (i)
             sb_cat(&b, ",");
-        append_endpoint(&b, pk.rows[i], state);
+        append_endpoint(&b, req, pk.rows[i], state);
     }
     sb_cat(&b, "]}");
     if (b.oom) {
@@ -540,6 +579,8 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
     const sw_plan *plan = NULL;
     sw_status st;
 
+    if (endpoints_heartbeat_requested(req))
+        return endpoints_heartbeat_create(req, rep);
     if (!endpoint_input_read(&in, req, rep, true)) {
         st = SW_EINVAL;
         goto out;
@@ -674,7 +715,7 @@ sw_status endpoints_get(const bus_req *req, bus_reply *rep)
         st = not_found(rep);
         goto out;
     }
-    append_endpoint(&b, pk.rows[0], state);
+    append_endpoint(&b, req, pk.rows[0], state);
     if (b.oom) {
         st = fail(rep, SW_EINTERNAL);
         goto out;
@@ -705,6 +746,8 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
 
     if (!uuid_valid(req->param_id))
         return not_found(rep);
+    if (endpoints_heartbeat_update(req, rep, &st))
+        return st;
     /* Field errors wait until the row is known to be the caller's: 404 comes first. */
     bool valid = endpoint_input_read(&in, req, rep, put);
 
@@ -855,7 +898,10 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
     if (st != SW_OK)
         goto out;
     const char *pid[] = {req->param_id};
-    st = store_query_one(c, &row, "DELETE FROM endpoints WHERE id = $1::uuid RETURNING id", 1, pid);
+    st = store_query_one(c, &row,
+                         "DELETE FROM endpoints WHERE id = $1::uuid"
+                         " RETURNING id, ping_key::text AS ping_key",
+                         1, pid);
     if (st == SW_ENOTFOUND) {
         st = not_found(rep);
         goto out;
@@ -870,12 +916,20 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
                          " AND tenant_id = $2",
                          2, p);
     if (st == SW_OK)
+        st = store_query(c, NULL, NULL,
+                         "DELETE FROM public.heartbeats WHERE endpoint_id = $1::uuid"
+                         " AND tenant_id = $2",
+                         2, p);
+    if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
         st = fail(rep, st);
         goto out;
     }
     sw_log(SW_LOG_INFO, "endpoint deleted", "endpoint_id", req->param_id, NULL);
+    if (json_is_string(json_object_get(row, "ping_key")))
+        endpoints_publish_ping_key(req, req->param_id,
+                                   json_string_value(json_object_get(row, "ping_key")), true);
     endpoints_publish_event(req, req->param_id, "deleted");
     st = SW_NO_CONTENT;
 out:

@@ -44,8 +44,9 @@ void endpoints_app_free(void *app);
 typedef struct endpoints_row {
     char id[40];
     bool paused;
-    char *json; /* owned */
-    size_t len; /* of json without its closing brace */
+    char ping_key[40]; /* a heartbeat's (its JSON has no ping_key: the URL is per request) */
+    char *json;        /* owned */
+    size_t len;        /* of json without its closing brace */
 } endpoints_row;
 
 typedef struct endpoints_snapshot {
@@ -146,9 +147,37 @@ typedef struct endpoint_input {
 bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep, bool url_required);
 void endpoint_input_free(endpoint_input *in);
 
+/* crud.c, for heartbeat.c: the API shape of one endpoint (p: tenant, id; *row owned, raw:
+ * before endpoints_heartbeat_shape), and the plan's limit inside a begun tenant transaction
+ * (locks the tenant row; SW_OK when one more endpoint is allowed, else the error reply). */
+sw_status endpoints_fetch(store_conn *c, const char *const p[2], json_t **row);
+sw_status endpoints_check_limit(store_conn *c, const bus_req *req, bus_reply *rep);
+
+/* heartbeat.c: heartbeat monitors (kind "heartbeat": pinged, never probed). */
+bool endpoints_heartbeat_requested(const bus_req *req); /* the body says kind "heartbeat" */
+sw_status endpoints_heartbeat_create(const bus_req *req, bus_reply *rep);
+/* PUT/PATCH of an id: true when it is the tenant's heartbeat, then *result and rep are the
+ * answer; false when crud.c answers (a probed endpoint, or no such endpoint). */
+bool endpoints_heartbeat_update(const bus_req *req, bus_reply *rep, sw_status *result);
+sw_status endpoints_pings(const bus_req *req, bus_reply *rep);
+sw_status endpoints_rotate_ping_url(const bus_req *req, bus_reply *rep);
+/* An endpoint row as the API shows it: kind, and for a heartbeat ping_url (on the caller's
+ * base URL) in place of the key; the heartbeat fields dropped for a probed endpoint. */
+void endpoints_heartbeat_shape(const bus_req *req, json_t *row);
+/* The same for the read model (cache.c, at load): kind, and the heartbeat fields dropped for a
+ * probed endpoint; the ping key moves out of row into key (copied; "" for a probed one). */
+void endpoints_heartbeat_shape_cached(json_t *row, char *key, size_t keylen);
+/* "<the caller's base URL>/ping/<key>" into out. */
+void endpoints_ping_url(char *out, size_t len, const bus_req *req, const char *key);
+
 /* publish.c: after commit. Failures are logged, never returned to the client: the schedule
  * row (due now) makes the scheduler send the job anyway, and events are best effort. */
 void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, long due_epoch);
 void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const char *event);
+/* The ping key of a heartbeat for the edges (stream SW_PING_KEYS): key names endpoint_id, or
+ * (removed) names nothing any more. Retried; a failure is logged loudly (the ping URL would
+ * answer 404 until the heartbeat is saved again). */
+void endpoints_publish_ping_key(const bus_req *req, const char *endpoint_id, const char *key,
+                                bool removed);
 
 #endif

@@ -52,7 +52,10 @@ static sw_status apply_plan(store_conn *c, const char *tenant, long *paused, lon
                          "WITH p AS (UPDATE endpoints SET paused = true, paused_by_plan = true,"
                          "   updated_at = clock_timestamp() WHERE id IN (SELECT id FROM endpoints"
                          "   WHERE NOT paused ORDER BY created_at, id OFFSET $2::int)"
-                         "   RETURNING id)"
+                         "   RETURNING id),"
+                         /* a paused heartbeat has no public.heartbeats row: it never lapses */
+                         " h AS (DELETE FROM public.heartbeats hb USING p"
+                         "   WHERE hb.endpoint_id = p.id AND hb.tenant_id = $1)"
                          " DELETE FROM public.schedule s USING p"
                          " WHERE s.endpoint_id = p.id AND s.tenant_id = $1",
                          2, p);
@@ -63,13 +66,20 @@ static sw_status apply_plan(store_conn *c, const char *tenant, long *paused, lon
                          "WITH r AS (UPDATE endpoints SET paused = false, paused_by_plan = false,"
                          "   updated_at = clock_timestamp() WHERE paused_by_plan"
                          "   RETURNING id, name, url, interval_seconds, timeout_seconds,"
-                         "   expected_status, regions, failure_threshold, recovery_threshold)"
+                         "   expected_status, regions, failure_threshold, recovery_threshold,"
+                         "   name AS hb_name, ping_key, period_seconds, cron, tz, grace_seconds),"
+                         /* a heartbeat gets its public.heartbeats row back, never a schedule */
+                         " h AS (INSERT INTO public.heartbeats (endpoint_id, tenant_id, name,"
+                         "   period_seconds, cron, tz, grace_seconds)"
+                         "   SELECT r.id, $1, r.hb_name, r.period_seconds, r.cron,"
+                         "   coalesce(r.tz, 'UTC'), coalesce(r.grace_seconds, 300) FROM r"
+                         "   WHERE r.ping_key IS NOT NULL ON CONFLICT (endpoint_id) DO NOTHING)"
                          " INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds,"
                          "  regions, next_due_at, url, name, timeout_seconds, expected_status,"
                          "  failure_threshold, recovery_threshold)"
                          " SELECT r.id, $1, r.interval_seconds, r.regions, now(), r.url, r.name,"
                          "  r.timeout_seconds, r.expected_status, r.failure_threshold,"
-                         "  r.recovery_threshold FROM r"
+                         "  r.recovery_threshold FROM r WHERE r.ping_key IS NULL"
                          " ON CONFLICT (endpoint_id) DO NOTHING",
                          1, p);
     }

@@ -83,3 +83,27 @@ void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const 
                "status", sw_status_name(st), NULL);
     json_decref(evt);
 }
+
+void endpoints_publish_ping_key(const bus_req *req, const char *endpoint_id, const char *key,
+                                bool removed)
+{
+    jsCtx *js = bus_actor_js(req->actor);
+    char subject[BUS_SUBJECT_MAX], msg_id[200];
+    bus_ping_key k = {.removed = removed};
+    if (!key || !bus_uuid_valid(key))
+        return;
+    bus_ping_key_hash(k.hash, key);
+    snprintf(k.tenant_id, sizeof(k.tenant_id), "%s", req->tenant);
+    snprintf(k.endpoint_id, sizeof(k.endpoint_id), "%s", endpoint_id);
+    snprintf(msg_id, sizeof(msg_id), "pingkey:%s:%d:%s", k.hash, removed,
+             req->request_id && *req->request_id ? req->request_id : endpoint_id);
+    json_t *body =
+        bus_subject_ping_key(subject, sizeof(subject), k.hash) ? bus_ping_key_encode(&k) : NULL;
+    sw_status st = SW_EUNAVAILABLE;
+    for (int attempt = 0; js && body && attempt < 3 && st != SW_OK; attempt++)
+        st = bus_js_publish(js, subject, body, msg_id, req->request_id);
+    if (st != SW_OK)
+        sw_log(SW_LOG_ERROR, "ping key not published: the ping URL answers 404 until it is",
+               "endpoint_id", endpoint_id, "status", sw_status_name(st), NULL);
+    json_decref(body);
+}

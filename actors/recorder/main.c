@@ -3,7 +3,8 @@
  * statements whatever the tenants in it, idempotent on job id + attempt, then applies failure /
  * recovery thresholds per region and a majority vote across regions (actors/recorder/state.h);
  * results are trusted from their subject, sw.v1.results.<region>.<tenant>. A state change opens or
- * closes an incident and emits endpoint.down / endpoint.up (sw-auth mails the owner once). */
+ * closes an incident and emits endpoint.down / endpoint.up (sw-auth mails the owner once).
+ * Heartbeat monitors (heartbeat.c): pings from SW_PINGS, and deadlines that pass without one. */
 #include "actors/recorder/recorder.h"
 
 static const bus_worker workers[] = {
@@ -17,6 +18,13 @@ static const bus_worker workers[] = {
      .batch = 64,
      .wait_ms = 1000,
      .handle = recorder_forget_batch},
+    /* Heartbeat pings from the edge, and the deadline ticker (no stream: every 200 ms). */
+    {.stream = BUS_STREAM_PINGS,
+     .consumer = BUS_CONSUMER_RECORDER_PINGS,
+     .batch = 500,
+     .wait_ms = 500,
+     .handle = recorder_pings_batch},
+    {.handle = recorder_deadlines_tick},
 };
 
 static const bus_actor_def actor = {

@@ -136,9 +136,7 @@ static int jint(const json_t *o, const char *k)
     return (int)json_integer_value(json_object_get(o, k));
 }
 
-/* Opens or closes the incident of one change inside the batch transaction (the tenant's
- * incidents table is the recorder's), and reads what the event names. */
-static sw_status apply_change(store_conn *c, recorder_change *ch)
+sw_status recorder_incident(store_conn *c, recorder_change *ch)
 {
     json_t *row = NULL;
     sw_status st = store_exec_script(c, "SAVEPOINT incident");
@@ -385,7 +383,7 @@ sw_status recorder_write(store_conn *c, const json_t *results, recorder_change *
         snprintf(ch->endpoint, sizeof(ch->endpoint), "%s", e->endpoint);
         snprintf(ch->status, sizeof(ch->status), "%s", rec_status_name(tr[k].to));
         snprintf(ch->cause, sizeof(ch->cause), "%s", tr[k].to == REC_DOWN ? e->cause : "recovered");
-        st = apply_change(c, ch);
+        st = recorder_incident(c, ch);
         if (st != SW_OK)
             goto out;
     }
@@ -409,9 +407,7 @@ out:
     return st;
 }
 
-/* After commit: the event. Whom to tell is not the recorder's to know (the users are
- * sw-auth's): sw-auth consumes endpoint.down/up and queues one mail per incident. */
-static void announce(bus_actor *a, const recorder_change *ch)
+void recorder_announce(bus_actor *a, const recorder_change *ch)
 {
     char subject[BUS_SUBJECT_MAX], kind[32], msg_id[96];
     snprintf(kind, sizeof(kind), "%s%s", BUS_EVT_ENDPOINT_PREFIX, ch->status);
@@ -494,7 +490,7 @@ static sw_status write_batch(bus_actor *a, recorder *r, const json_t *batch)
         bus_actor_count(a, "state_changes", (int64_t)nchanges);
     }
     for (size_t k = 0; k < nchanges; k++)
-        announce(a, &changes[k]);
+        recorder_announce(a, &changes[k]);
     free(changes);
     return st;
 }
@@ -560,6 +556,10 @@ void recorder_forget_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
             const char *p[] = {ep, tenant};
             st = c ? store_query(c, NULL, NULL,
                                  "WITH g AS (DELETE FROM public.endpoint_region_state"
+                                 "  WHERE endpoint_id = $1::uuid AND tenant_id = $2),"
+                                 " h AS (DELETE FROM public.heartbeat_state"
+                                 "  WHERE endpoint_id = $1::uuid AND tenant_id = $2),"
+                                 " p AS (DELETE FROM public.heartbeat_pings"
                                  "  WHERE endpoint_id = $1::uuid AND tenant_id = $2)"
                                  " DELETE FROM public.endpoint_state"
                                  " WHERE endpoint_id = $1::uuid AND tenant_id = $2",
@@ -592,11 +592,16 @@ void recorder_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
         record_messages(a, r, msgs, n);
 }
 
+store_pool *recorder_db(void *app)
+{
+    return ((recorder *)app)->db;
+}
+
 void *recorder_app_init(bus_actor *a, sw_status *err)
 {
     (void)a;
     recorder *r = calloc(1, sizeof(*r));
-    if (!r || store_pool_new(&r->db, sw_config_str("DATABASE_URL", ""), 2) != SW_OK) {
+    if (!r || store_pool_new(&r->db, sw_config_str("DATABASE_URL", ""), 4) != SW_OK) {
         recorder_app_free(r);
         *err = SW_EINTERNAL;
         return NULL;

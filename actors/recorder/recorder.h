@@ -36,4 +36,25 @@ typedef struct recorder_change {
 sw_status recorder_write(store_conn *c, const json_t *results, recorder_change **changes,
                          size_t *nchanges, size_t *refused);
 
+/* Opens (status "down") or closes the incident of one change inside the caller's transaction
+ * (the tenant's incidents table is the recorder's) and fills ch->incident; the name and URL
+ * come from the endpoint's schedule row when it has one (else ch keeps its own). A failure for
+ * this one change (a tenant deleted meanwhile) is rolled back alone. */
+sw_status recorder_incident(store_conn *c, recorder_change *ch);
+/* After commit: publishes endpoint.down|up for ch. Whom to tell is not the recorder's to know
+ * (the users are sw-auth's): sw-auth consumes the events and queues one mail per incident. */
+void recorder_announce(bus_actor *a, const recorder_change *ch);
+
+/* heartbeat.c: heartbeat monitors. Pings (stream SW_PINGS, durable recorder-pings) are stored
+ * in public.heartbeat_pings and move the heartbeat's state (actors/recorder/state.h) in one
+ * transaction per batch; the deadline ticker (a worker without a stream, every 200 ms) marks the
+ * heartbeats whose deadline passed down, in batches of up to 2,000 per transaction, and re-computes
+ * the deadlines of heartbeats whose expectation sw-endpoints changed
+ * (public.heartbeats.updated_at). The recorder alone writes heartbeat_state and heartbeat_pings;
+ * sw-endpoints alone writes heartbeats. */
+void recorder_pings_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
+void recorder_deadlines_tick(bus_actor *a, void *app, natsMsg **msgs, int n);
+/* The pool heartbeat.c shares with recorder.c (borrowed from the app). */
+store_pool *recorder_db(void *app);
+
 #endif

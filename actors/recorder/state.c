@@ -173,3 +173,60 @@ sw_status rec_apply(rec_state *s, const rec_result *results, size_t n, rec_trans
     *out = t;
     return SW_OK;
 }
+
+/* ---- heartbeats ---------------------------------------------------------------------- */
+
+static const char *const hb_names[] = {"success", "start", "fail"};
+
+const char *hb_kind_name(hb_kind k)
+{
+    return (unsigned)k < sizeof(hb_names) / sizeof(hb_names[0]) ? hb_names[k] : "success";
+}
+
+bool hb_kind_parse(hb_kind *out, const char *s)
+{
+    for (size_t i = 0; s && i < sizeof(hb_names) / sizeof(hb_names[0]); i++) {
+        if (strcmp(s, hb_names[i]) == 0) {
+            *out = (hb_kind)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+int64_t hb_ping(hb_state *s, hb_kind k, int64_t at_ms, int64_t deadline_ms)
+{
+    int64_t duration = -1;
+    if (s->status == REC_PAUSED)
+        return -1;
+    if (k == HB_START) {
+        s->last_start_ms = at_ms;
+        return -1;
+    }
+    if (s->last_start_ms && at_ms >= s->last_start_ms) {
+        duration = at_ms - s->last_start_ms;
+        s->last_start_ms = 0;
+    }
+    if (k == HB_FAIL) {
+        s->status = REC_DOWN;
+        s->deadline_ms = 0;
+        return duration;
+    }
+    if (s->last_success_ms && at_ms < s->last_success_ms)
+        return duration; /* late: a newer success already set the deadline */
+    s->last_success_ms = at_ms;
+    s->deadline_ms = deadline_ms;
+    s->status = REC_UP;
+    return duration;
+}
+
+bool hb_lapsed(const hb_state *s, int64_t now_ms)
+{
+    return s->status == REC_UP && s->deadline_ms > 0 && s->deadline_ms <= now_ms;
+}
+
+void hb_lapse(hb_state *s)
+{
+    s->status = REC_DOWN;
+    s->deadline_ms = 0;
+}

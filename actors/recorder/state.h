@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bus/contract.h"
 #include "bus/status.h"
@@ -83,5 +84,35 @@ rec_endpoint *rec_state_find_endpoint(rec_state *s, const char *endpoint);
  * *out: owned (free) array of *nout transitions, one per endpoint at most. */
 sw_status rec_apply(rec_state *s, const rec_result *results, size_t n, rec_transition **out,
                     size_t *nout);
+
+/* ---- heartbeats ------------------------------------------------------------------------
+ * A heartbeat monitor is pinged by the job it watches instead of being probed. Its standing:
+ * pending until the first success; up after a success, until its deadline (the next expected
+ * ping after that success, plus grace: the caller computes it from the period or the cron
+ * schedule) passes or a failure ping arrives; down then, until the next success. A start ping
+ * changes no status: the next success or failure after it records the run's duration. */
+
+typedef enum hb_kind { HB_SUCCESS, HB_START, HB_FAIL } hb_kind;
+
+/* "success" | "start" | "fail"; hb_kind_parse: false for anything else. */
+const char *hb_kind_name(hb_kind k);
+bool hb_kind_parse(hb_kind *out, const char *s);
+
+typedef struct hb_state {
+    rec_status status;       /* REC_PAUSED: pings change nothing */
+    int64_t last_success_ms; /* 0: never */
+    int64_t last_start_ms;   /* 0: no run under way */
+    int64_t deadline_ms;     /* 0: none (pending, down, paused) */
+} hb_state;
+
+/* Applies one ping received at at_ms. deadline_ms: the deadline a success at at_ms sets.
+ * Returns the run's duration in ms when the ping ends a started run, else -1. A success older
+ * than the last one counts as a ping but moves nothing. */
+int64_t hb_ping(hb_state *s, hb_kind k, int64_t at_ms, int64_t deadline_ms);
+
+/* Whether an up heartbeat's deadline has passed at now_ms. */
+bool hb_lapsed(const hb_state *s, int64_t now_ms);
+/* Marks a lapsed heartbeat down (no deadline until the next success). */
+void hb_lapse(hb_state *s);
 
 #endif

@@ -213,6 +213,9 @@ static const struct {
     {"sw_endpoints", "public.check_history", "SELECT"},
     {"sw_endpoints", "public.check_rollups_hourly", "SELECT"},
     {"sw_endpoints", "tenant.endpoints", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "public.heartbeats", "SELECT INSERT UPDATE DELETE"},
+    {"sw_endpoints", "public.heartbeat_state", "SELECT"},
+    {"sw_endpoints", "public.heartbeat_pings", "SELECT"},
     {"sw_endpoints", "public.status_page_slugs", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "tenant.status_pages", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "tenant.status_page_components", "SELECT INSERT UPDATE DELETE"},
@@ -236,6 +239,9 @@ static const struct {
     {"sw_recorder", "public.tenants", "SELECT"},
     {"sw_recorder", "public.subscriptions", "SELECT"},
     {"sw_recorder", "tenant.incidents", "SELECT INSERT UPDATE"},
+    {"sw_recorder", "public.heartbeats", "SELECT"},
+    {"sw_recorder", "public.heartbeat_state", "SELECT INSERT UPDATE DELETE"},
+    {"sw_recorder", "public.heartbeat_pings", "SELECT INSERT UPDATE DELETE"},
 
     {"sw_deadletter", "public.dead_letters", "SELECT INSERT"},
 };

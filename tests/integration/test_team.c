@@ -100,6 +100,9 @@ static const route_case cases[] = {
     {"DELETE", "/api/endpoints/{id}/", NULL, {403, 204, 204, 204}},
     {"GET", "/api/endpoints/{id}/checks/", NULL, {200, 200, 200, 200}},
     {"GET", "/api/endpoints/{id}/uptime/", NULL, {200, 200, 200, 200}},
+    /* Heartbeat routes on a probed endpoint: the role first, then 404 (not a heartbeat). */
+    {"GET", "/api/endpoints/{id}/pings/", NULL, {404, 404, 404, 404}},
+    {"POST", "/api/endpoints/{id}/rotate-ping-url/", NULL, {403, 404, 404, 404}},
     /* Another organization's object: 404 for whoever may use the route at all. */
     {"GET", "/api/endpoints/{other}/", NULL, {404, 404, 404, 404}},
     {"PATCH", "/api/endpoints/{other}/", "{\"name\":\"x\"}", {403, 404, 404, 404}},

@@ -68,6 +68,9 @@ run 2 "unknown argument '--tsl'" -- bench pipeline --tsl
 run 0 'Usage: ops/sw bench status' -- bench status --help
 run 2 "unknown route 'nope'" -- bench status --routes summary,nope
 run 2 'BENCH_CONNECTIONS must be between 1 and 1000' BENCH_CONNECTIONS=2000 -- bench status
+run 0 'Usage: ops/sw bench heartbeats' -- bench heartbeats --help
+run 2 '--monitors must be between 100 and 50000, not 5' -- bench heartbeats --monitors 5
+run 2 "unknown argument '--pings'" -- bench heartbeats --pings
 run 2 "unknown argument '--now'" -- chaos --now
 run 2 'CHAOS_MAX_S must be between 30 and 3600, not 5' CHAOS_MAX_S=5 -- chaos
 run 1 "unknown bench 'nope'" -- bench nope

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include "http/edge.h"
 #include "http/guard.h"
+#include "http/pings.h"
 
 /* DESIGN §5 as the client sees it: method, path, subject, who may call, flags. */
 static const struct {
@@ -466,10 +467,99 @@ static void schema_and_docs_are_local_routes(void **state)
     assert_memory_equal(edge_openapi_json, "{\"openapi\":\"3.1.", 16);
 }
 
+/* ---- heartbeat pings ---- */
+
+#define PING_UUID "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
+
+static void ping_paths(void **state)
+{
+    (void)state;
+    char uuid[BUS_UUID_LEN + 1];
+    const char *kind;
+    int ex;
+    struct {
+        const char *path, *kind;
+        int exit_status;
+    } ok[] = {
+        {"/ping/" PING_UUID, "success", -1},        {"/ping/" PING_UUID "/", "success", -1},
+        {"/ping/" PING_UUID "/start", "start", -1}, {"/ping/" PING_UUID "/fail/", "fail", -1},
+        {"/ping/" PING_UUID "/0", "success", 0},    {"/ping/" PING_UUID "/1", "fail", 1},
+        {"/ping/" PING_UUID "/255", "fail", 255},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_true(edge_ping_path(ok[i].path, uuid, &kind, &ex));
+        assert_string_equal(uuid, PING_UUID);
+        assert_string_equal(kind, ok[i].kind);
+        assert_int_equal(ex, ok[i].exit_status);
+    }
+    static const char *bad[] = {"/ping/",
+                                "/ping/" PING_UUID "x",
+                                "/ping/9F1C2D3E-4B5A-4C6D-8E7F-0A1B2C3D4E5F",
+                                "/ping/" PING_UUID "/256",
+                                "/ping/" PING_UUID "/-1",
+                                "/ping/" PING_UUID "/1000",
+                                "/ping/" PING_UUID "/stop",
+                                "/ping/" PING_UUID "/start/x",
+                                "/ping/" PING_UUID "//",
+                                "/ping/not-a-uuid-at-all-not-a-uuid-at-all",
+                                "/pings/" PING_UUID,
+                                NULL};
+    for (size_t i = 0; bad[i]; i++)
+        assert_false(edge_ping_path(bad[i], uuid, &kind, &ex));
+}
+
+static void ping_bodies_become_utf8(void **state)
+{
+    (void)state;
+    char a[] = "ok caf\xc3\xa9 \xe2\x82\xac";
+    assert_int_equal(edge_utf8_clean(a, strlen(a)), strlen(a)); /* valid: untouched */
+    char b[] = {'a', '\xff', 'b', '\xc0', '\xaf', 'c', '\0', 'd', 0};
+    size_t n = edge_utf8_clean(b, 8);
+    assert_int_equal(n, 8);
+    assert_memory_equal(b, "a?b??c?d", 8);
+    char c[] = "x\xe2\x82"; /* cut in the middle of a sequence: dropped */
+    assert_int_equal(edge_utf8_clean(c, 3), 1);
+    char d[] = "\xed\xa0\x80"; /* a surrogate */
+    edge_utf8_clean(d, 3);
+    assert_memory_equal(d, "???", 3);
+}
+
+static void ping_keys_and_limit(void **state)
+{
+    (void)state;
+    edge_ping_keys *keys = NULL;
+    char tenant[BUS_TENANT_MAX], ep[BUS_UUID_LEN + 1];
+    bus_ping_key k;
+    memset(&k, 0, sizeof(k));
+    assert_int_equal(edge_ping_keys_new(&keys), SW_OK);
+    assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 100, tenant, ep), EDGE_PING_UNKNOWN);
+    bus_ping_key_hash(k.hash, PING_UUID);
+    snprintf(k.tenant_id, sizeof(k.tenant_id), "t_abc");
+    snprintf(k.endpoint_id, sizeof(k.endpoint_id), "0b5c3e4a-1f2d-4c6b-9a8e-7d6c5b4a3f21");
+    edge_ping_keys_apply(keys, &k);
+    for (int i = 0; i < BUS_PING_RATE_PER_S; i++)
+        assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 100, tenant, ep), EDGE_PING_OK);
+    assert_string_equal(tenant, "t_abc");
+    assert_string_equal(ep, k.endpoint_id);
+    assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 100, tenant, ep), EDGE_PING_LIMITED);
+    assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 101, tenant, ep), EDGE_PING_OK);
+    /* Another uuid is another key; a removed key is unknown again. */
+    assert_int_equal(
+        edge_ping_keys_take(keys, "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e50", 101, tenant, ep),
+        EDGE_PING_UNKNOWN);
+    k.removed = true;
+    edge_ping_keys_apply(keys, &k);
+    assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 102, tenant, ep), EDGE_PING_UNKNOWN);
+    edge_ping_keys_free(keys);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_route_is_found_with_and_without_trailing_slash),
+        cmocka_unit_test(ping_paths),
+        cmocka_unit_test(ping_bodies_become_utf8),
+        cmocka_unit_test(ping_keys_and_limit),
         cmocka_unit_test(wrong_method_is_405_not_404),
         cmocka_unit_test(unknown_path_is_404),
         cmocka_unit_test(allow_header_lists_methods_of_the_path),

@@ -228,9 +228,76 @@ static void subjects_and_ids_follow_the_contract(void **state)
     assert_false(bus_uuid_valid(EP "0"));
 }
 
+/* Heartbeat pings: what the edge encodes the recorder decodes; the tenant is the subject's. */
+static void ping_roundtrip(void **state)
+{
+    (void)state;
+    bus_ping p = {.ping_id = "0123456789abcdef0123456789abcdef",
+                  .endpoint_id = "0b5c3e4a-1f2d-4c6b-9a8e-7d6c5b4a3f21",
+                  .kind = "fail",
+                  .exit_status = 3,
+                  .received_at_ms = 1764547200000,
+                  .method = "POST",
+                  .client_ip = "203.0.113.9",
+                  .user_agent = "curl/7.88.1",
+                  .body = "backup failed: disk full"};
+    snprintf(p.tenant_id, sizeof(p.tenant_id), "t_abc");
+    char subject[BUS_SUBJECT_MAX];
+    assert_true(bus_subject_ping(subject, sizeof(subject), "t_abc"));
+    assert_string_equal(subject, "sw.v1.pings.t_abc");
+    json_t *o = bus_ping_encode(&p);
+    assert_non_null(o);
+    bus_ping d;
+    assert_true(bus_ping_decode(&d, o, subject));
+    assert_string_equal(d.tenant_id, "t_abc");
+    assert_string_equal(d.kind, "fail");
+    assert_int_equal(d.exit_status, 3);
+    assert_string_equal(d.body, "backup failed: disk full");
+    assert_true(d.received_at_ms == 1764547200000);
+    /* Another tenant's subject: refused. */
+    assert_false(bus_ping_decode(&d, o, "sw.v1.pings.t_other"));
+    assert_false(bus_ping_decode(&d, o, "sw.v1.results.local.t_abc"));
+    json_object_set_new(o, "kind", json_string("explode"));
+    assert_false(bus_ping_decode(&d, o, subject));
+    json_decref(o);
+    p.kind = "nope";
+    assert_null(bus_ping_encode(&p));
+    p.kind = "success";
+    p.exit_status = 256;
+    assert_null(bus_ping_encode(&p));
+}
+
+static void ping_key_roundtrip(void **state)
+{
+    (void)state;
+    char h1[BUS_PING_KEY_HASH_HEX + 1], h2[BUS_PING_KEY_HASH_HEX + 1], subject[BUS_SUBJECT_MAX];
+    bus_ping_key_hash(h1, "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f");
+    bus_ping_key_hash(h2, "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e50");
+    assert_int_equal(strlen(h1), BUS_PING_KEY_HASH_HEX);
+    assert_string_not_equal(h1, h2);
+    assert_null(strstr(h1, "9f1c2d3e")); /* the subject never shows the secret */
+    assert_true(bus_subject_ping_key(subject, sizeof(subject), h1));
+    bus_ping_key k = {.removed = true};
+    snprintf(k.tenant_id, sizeof(k.tenant_id), "t_abc");
+    snprintf(k.endpoint_id, sizeof(k.endpoint_id), "0b5c3e4a-1f2d-4c6b-9a8e-7d6c5b4a3f21");
+    json_t *o = bus_ping_key_encode(&k);
+    char *text = json_dumps(o, JSON_COMPACT);
+    bus_ping_key d;
+    assert_true(bus_ping_key_decode(&d, subject, text, (int)strlen(text)));
+    assert_string_equal(d.hash, h1);
+    assert_string_equal(d.tenant_id, "t_abc");
+    assert_true(d.removed);
+    assert_false(bus_ping_key_decode(&d, "sw.v1.pingkeys.xyz", text, (int)strlen(text)));
+    assert_false(bus_ping_key_decode(&d, subject, "{}", 2));
+    free(text);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ping_roundtrip),
+        cmocka_unit_test(ping_key_roundtrip),
         cmocka_unit_test(job_round_trips),
         cmocka_unit_test(job_decoder_refuses_what_cannot_be_checked),
         cmocka_unit_test(result_round_trips_through_its_subject),

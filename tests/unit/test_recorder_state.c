@@ -180,9 +180,50 @@ static void results_for_unknown_endpoints_are_ignored(void **state)
     assert_string_equal(rec_status_name((rec_status)42), "pending");
 }
 
+/* Heartbeats: pending until the first success, down on a failure ping or a passed deadline,
+ * up again on the next success; a start followed by an end gives the run's duration. */
+static void heartbeat_lifecycle(void **state)
+{
+    (void)state;
+    hb_state s = {REC_PENDING, 0, 0, 0};
+    assert_false(hb_lapsed(&s, 1000000)); /* pending: no deadline */
+    assert_int_equal(hb_ping(&s, HB_START, 1000, 0), -1);
+    assert_int_equal(s.status, REC_PENDING);                      /* a start changes no status */
+    assert_int_equal(hb_ping(&s, HB_SUCCESS, 4500, 64500), 3500); /* the run took 3.5 s */
+    assert_int_equal(s.status, REC_UP);
+    assert_int_equal(s.deadline_ms, 64500);
+    assert_false(hb_lapsed(&s, 64499));
+    assert_true(hb_lapsed(&s, 64500));
+    hb_lapse(&s);
+    assert_int_equal(s.status, REC_DOWN);
+    assert_false(hb_lapsed(&s, 99999999));                        /* down stays down, once */
+    assert_int_equal(hb_ping(&s, HB_SUCCESS, 70000, 130000), -1); /* no start: no duration */
+    assert_int_equal(s.status, REC_UP);
+    assert_int_equal(s.deadline_ms, 130000);
+    /* A late success (older than the last) moves nothing. */
+    assert_int_equal(hb_ping(&s, HB_SUCCESS, 69000, 129000), -1);
+    assert_int_equal(s.deadline_ms, 130000);
+    assert_int_equal(s.last_success_ms, 70000);
+    /* A failure ping is down at once, with the duration of its run. */
+    assert_int_equal(hb_ping(&s, HB_START, 80000, 0), -1);
+    assert_int_equal(hb_ping(&s, HB_FAIL, 81000, 0), 1000);
+    assert_int_equal(s.status, REC_DOWN);
+    assert_int_equal(s.deadline_ms, 0);
+    /* Paused: nothing moves. */
+    hb_state p = {REC_PAUSED, 0, 0, 0};
+    assert_int_equal(hb_ping(&p, HB_SUCCESS, 1, 2), -1);
+    assert_int_equal(p.status, REC_PAUSED);
+    hb_kind k;
+    assert_true(hb_kind_parse(&k, "fail"));
+    assert_int_equal(k, HB_FAIL);
+    assert_false(hb_kind_parse(&k, "exit"));
+    assert_string_equal(hb_kind_name(HB_START), "start");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(heartbeat_lifecycle),
         cmocka_unit_test(first_success_makes_a_pending_endpoint_up),
         cmocka_unit_test(failures_reach_the_threshold_then_recover),
         cmocka_unit_test(a_flapping_endpoint_never_goes_down),

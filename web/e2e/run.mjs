@@ -10,6 +10,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '../..');
@@ -330,6 +331,47 @@ async function main() {
       await page.getByRole('row').filter({ hasText: 'StatusWatch API' }).waitFor({ state: 'detached' });
     });
 
+    // A heartbeat on a cron schedule of every minute with no grace: pinged with curl it is Up,
+    // and a minute without a ping makes it Down (at most ~60 s after the ping).
+    let pingUrl = '';
+    await step('create a heartbeat (cron) and see its ping URL, curl and crontab lines', ['log in'], async () => {
+      await page.goto(`${BASE}/dashboard`);
+      await page.getByRole('button', { name: '+ Add heartbeat' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Add heartbeat' });
+      await expectVisible(dialog, 'the Add heartbeat dialog');
+      await dialog.getByLabel('Name').fill('Nightly backup');
+      await dialog.getByLabel('On a cron schedule').check();
+      await dialog.getByLabel('Cron expression').fill('* * * * *');
+      await dialog.getByLabel('Time zone').fill('Europe/Berlin');
+      await dialog.getByLabel('Grace (minutes)').fill('0');
+      await dialog.getByRole('button', { name: 'Add heartbeat' }).click();
+      await page.waitForURL(/\/heartbeats\//, { timeout: STEP_TIMEOUT });
+      await expectVisible(page.getByRole('heading', { name: 'Nightly backup' }), 'the heartbeat page');
+      pingUrl = (await page.getByTestId('ping-url').innerText()).trim();
+      if (!/^https?:\/\/.+\/ping\/[0-9a-f-]{36}$/.test(pingUrl)) throw new Error(`odd ping URL ${pingUrl}`);
+      const curlLine = await page.getByTestId('curl-line').innerText();
+      const cron = await page.getByTestId('crontab-line').innerText();
+      if (!curlLine.includes(`curl`) || !curlLine.includes(pingUrl)) throw new Error(`curl line: ${curlLine}`);
+      if (!cron.startsWith('* * * * *') || !cron.includes(pingUrl)) throw new Error(`crontab line: ${cron}`);
+      await expectVisible(page.getByRole('button', { name: 'Copy ping URL' }), 'the copy button');
+      await expectVisible(page.getByText('After the first ping'), 'no expected ping yet');
+      await expectVisible(page.getByText('No pings yet'), 'the empty ping log');
+      await shot(page, 'heartbeat-new');
+    });
+
+    await step('ping it with curl: Up, the ping in the log, the next ping expected', ['create a heartbeat (cron) and see its ping URL, curl and crontab lines'], async () => {
+      const out = execFileSync('curl', ['-fsS', '-m', '10', '-A', 'e2e-curl', pingUrl], { encoding: 'utf8' });
+      if (out.trim() !== 'OK') throw new Error(`the ping answered ${out}`);
+      await expectVisible(page.locator('.page-subtitle').getByText('Up', { exact: true }), 'Up', 30000);
+      await expectVisible(page.getByRole('row').filter({ hasText: 'success' }), 'the ping in the log', 15000);
+      await expectVisible(page.getByTestId('next-ping').locator('time'), 'the expected next ping', 15000);
+      await shot(page, 'heartbeat-up');
+    });
+
+    await step('let it lapse: Down', ['ping it with curl: Up, the ping in the log, the next ping expected'], async () => {
+      await expectVisible(page.locator('.page-subtitle').getByText('Down', { exact: true }), 'Down', 90000);
+      await shot(page, 'heartbeat-down');
+    });
 
     let statusUrl = '';
     let checkoutId = '';

@@ -136,6 +136,12 @@ const statusPagesRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/StatusPages')),
 });
 
+const heartbeatRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/heartbeats/$id',
+  component: lazyRouteComponent(() => import('./pages/Heartbeat')),
+});
+
 const routeTree = rootRoute.addChildren([
   indexRoute,
   loginRoute,
@@ -146,6 +152,7 @@ const routeTree = rootRoute.addChildren([
   resetPasswordRoute,
   authedRoute.addChildren([
     dashboardRoute,
+    heartbeatRoute,
     statusPagesRoute,
     billingRoute,
     billingSuccessRoute,

@@ -12,6 +12,7 @@ export type Endpoint = Schemas['Endpoint'];
 export type EndpointCreate = Schemas['EndpointCreate'];
 export type PaginatedEndpointList = Schemas['PaginatedEndpointList'];
 export type Check = Schemas['Check'];
+export type Ping = Schemas['Ping'];
 export type Plan = Schemas['Plan'];
 export type TokenPair = Schemas['TokenPair'];
 export type StatusPage = Schemas['StatusPage'];

@@ -11,6 +11,7 @@ import { Table, TBody, THead, Td, Th, Tr } from '../components/ui/table';
 import { StatusBadge } from '../components/StatusBadge';
 import { Sparkline } from '../components/Sparkline';
 import { AddEndpointDialog } from '../components/AddEndpointDialog';
+import { AddHeartbeatDialog } from '../components/AddHeartbeatDialog';
 import { DeleteEndpointDialog } from '../components/DeleteEndpointDialog';
 import { atLeast, type Role } from '../lib/roles';
 
@@ -21,6 +22,7 @@ export default function DashboardPage() {
   const navigate = useNavigate({ from: '/dashboard' });
   const page = search.page ?? 1;
   const [adding, setAdding] = useState(false);
+  const [addingHeartbeat, setAddingHeartbeat] = useState(false);
   const [deleting, setDeleting] = useState<Endpoint | null>(null);
 
   const me = useQuery(meQuery());
@@ -40,8 +42,14 @@ export default function DashboardPage() {
         header: 'Name',
         cell: (c) => (
           <div className="cell-name">
-            <span className="ep-name">{c.getValue()}</span>
-            <span className="ep-url-sm">{c.row.original.url}</span>
+            {c.row.original.kind === 'heartbeat' ? (
+              <Link to="/heartbeats/$id" params={{ id: c.row.original.id }} className="ep-name link">
+                {c.getValue()}
+              </Link>
+            ) : (
+              <span className="ep-name">{c.getValue()}</span>
+            )}
+            <span className="ep-url-sm">{c.row.original.url ?? 'Heartbeat'}</span>
           </div>
         ),
       }),
@@ -49,8 +57,8 @@ export default function DashboardPage() {
         header: 'URL',
         meta: { className: 'hide-sm' },
         cell: (c) => (
-          <span className="ep-url" title={c.getValue()}>
-            {c.getValue()}
+          <span className="ep-url" title={c.getValue() ?? undefined}>
+            {c.getValue() ?? <span className="muted">Heartbeat (pinged)</span>}
           </span>
         ),
       }),
@@ -134,7 +142,14 @@ export default function DashboardPage() {
             )}
           </p>
         </div>
-        {canEdit && <Button onClick={() => setAdding(true)}>+ Add endpoint</Button>}
+        {canEdit && (
+          <div className="page-actions">
+            <Button variant="secondary" onClick={() => setAddingHeartbeat(true)}>
+              + Add heartbeat
+            </Button>{' '}
+            <Button onClick={() => setAdding(true)}>+ Add endpoint</Button>
+          </div>
+        )}
       </div>
 
       {list.isPending ? (
@@ -202,6 +217,7 @@ export default function DashboardPage() {
       )}
 
       <AddEndpointDialog open={adding} onClose={() => setAdding(false)} />
+      <AddHeartbeatDialog open={addingHeartbeat} onClose={() => setAddingHeartbeat(false)} />
       <DeleteEndpointDialog
         endpoint={deleting}
         onClose={() => setDeleting(null)}
