@@ -164,7 +164,7 @@ for route in "${ROUTE_LIST[@]}"; do
     routes_json=$(jq --arg k "$route" --argjson v "$res" '. + {($k): $v}' <<<"$routes_json")
     printf '%-42s %9s %8s %8s %7s   %s\n' "$label" "$(jq .req_per_s <<<"$res")" \
         "$(jq .latency_ms.p50 <<<"$res")" "$(jq .latency_ms.p99 <<<"$res")" \
-        "$(jq '[.errors[]] | add + .non_2xx_3xx' <<<"$res")" \
+        "$(jq '([.errors[]] | add) + .non_2xx_3xx' <<<"$res")" \
         "$(jq -r '[["edge", "endpoints", "nats", "postgres"][] as $p | "\($p) \(.cpu[$p].us_per_request // "?")"] | join(", ")' <<<"$res")" >&2
 done
 if [ "$fresh_json" != null ]; then
