@@ -246,7 +246,9 @@ run_route() {
     [ "$PGSS" = 1 ] && bsql -c "SELECT pg_stat_statements_reset()" >/dev/null
     la_before=$(loadavg)
     before=$(cpu_snapshot)
-    out=$(BENCH_ROUTE=$route wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WRK_DIR/rotate.lua" "$BASE_URL" 2>&1) ||
+    # BENCH_RUN makes the created URLs unique: one value per run, or the second run of a route
+    # would create the first one's URLs again (400, duplicate).
+    out=$(BENCH_ROUTE=$route BENCH_RUN=$BENCH_RUN-$mode wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WRK_DIR/rotate.lua" "$BASE_URL" 2>&1) ||
         { printf '%s\n' "$out" >&2; bdie "wrk failed on $label"; }
     after=$(cpu_snapshot)
     la_after=$(loadavg)
