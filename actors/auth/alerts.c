@@ -54,9 +54,12 @@ static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
     const char *kind = tl ? subject + strlen(BUS_SUBJ_EVENT_PREFIX) + tl + 1 : "";
     bool down = strcmp(kind, BUS_EVT_ENDPOINT_DOWN) == 0;
     /* The tenant is the subject's; only the recorder may publish endpoint.down|up. */
+    const char *from = json_string_value(json_object_get(evt, "recovered_from"));
     if ((!down && strcmp(kind, BUS_EVT_ENDPOINT_UP) != 0) || !sw_tenant_id_valid(tenant) ||
         !status || !incident || !*incident || strlen(incident) > 64)
         goto out; /* another endpoint event, or a change with no incident: no mail */
+    if (from && strcmp(from, "degraded") == 0)
+        goto out; /* the end of a degradation (issue 17): there was no outage mail to follow */
     st = owner_email(app->db, tenant, to, sizeof(to));
     if (st == SW_ENOTFOUND) {
         sw_log(SW_LOG_WARN, "endpoint state changed but the organization has no owner to tell",
