@@ -37,6 +37,12 @@ static const bus_worker workers[] = {
      .batch = 16,
      .wait_ms = 1000,
      .handle = auth_alerts_batch},
+    /* Certificates nearing expiry (issue 17): the recorder's tls.expiring, mailed the same way. */
+    {.stream = BUS_STREAM_EVENTS,
+     .consumer = BUS_CONSUMER_AUTH_TLS,
+     .batch = 16,
+     .wait_ms = 1000,
+     .handle = auth_alerts_batch},
 };
 
 static const bus_actor_def actor = {

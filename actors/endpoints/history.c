@@ -280,7 +280,7 @@ static json_t *page_link(const bus_req *req, const char *route, long page, long 
  * straddles since or until). $1 tenant $2 endpoint $3 region $4 ok $5 until $6 since (epoch s). */
 // clang-format off
 static const char *count_sql =
-    "SELECT (SELECT count(*) FROM public.check_results"
+    "SELECT ((SELECT count(*) FROM public.check_results"
     "  WHERE tenant_id = $1 AND endpoint_id = $2::uuid AND ($3::text IS NULL OR region = $3)"
     "    AND ($4::boolean IS NULL OR ok = $4)"
     "    AND ($5::float8 IS NULL OR checked_at < to_timestamp($5::float8))"
@@ -299,7 +299,7 @@ static const char *count_sql =
     "    AND coalesce($4::boolean, true)"
     "    AND ($5::float8 IS NULL OR window_start < to_timestamp($5::float8))"
     "    AND ($6::float8 IS NULL"
-    "         OR window_start >= to_timestamp($6::float8) - interval '2 hours')) AS n";
+    "         OR window_start >= to_timestamp($6::float8) - interval '2 hours')))::bigint AS n";
 // clang-format on
 
 sw_status endpoints_checks(const bus_req *req, bus_reply *rep)

@@ -560,12 +560,12 @@ void recorder_announce_tls(bus_actor *a, const recorder_tls_alert *t)
     bus_subject_event(subject, sizeof(subject), t->tenant, BUS_EVT_TLS_EXPIRING);
     snprintf(msg_id, sizeof(msg_id), BUS_ID_TLS_EXPIRING_FMT, t->endpoint, t->expires_epoch,
              t->threshold_days);
-    json_t *evt = json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:I}", "endpoint_id",
+    json_t *evt = json_pack("{s:s,s:s,s:i,s:i,s:s,s:I,s:s,s:s,s:s,s:s,s:I}", "endpoint_id",
                             t->endpoint, "tenant_id", t->tenant, "threshold_days",
                             t->threshold_days, "days_left", t->days_left, "expires_at",
-                            t->expires_at, "issuer", t->issuer, "subject", t->subject,
-                            "endpoint_name", t->name, "url", t->url, "at_ms",
-                            (json_int_t)sw_epoch_ms());
+                            t->expires_at, "expires_epoch", (json_int_t)t->expires_epoch,
+                            "issuer", t->issuer, "subject", t->subject, "endpoint_name", t->name,
+                            "url", t->url, "at_ms", (json_int_t)sw_epoch_ms());
     sw_status st = SW_EINTERNAL;
     for (int attempt = 0; evt && attempt < 3 && st != SW_OK; attempt++)
         st = bus_js_publish(bus_actor_js(a), subject, evt, msg_id, NULL);
