@@ -193,7 +193,7 @@ static sw_status schedule_write(store_conn *c, const bus_req *req, const char *i
         c, &row,
         "INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds, regions,"
         "  next_due_at, url, name, timeout_seconds, expected_status, failure_threshold,"
-        "  recovery_threshold, probe, degraded_threshold_ms, tls_expiry_alert_days)"
+        "  recovery_threshold, probe, degraded_threshold_ms, tls_expiry_alert_days, changed_at)"
         " SELECT e.id, $2, e.interval_seconds, e.regions, now(), e.url, e.name,"
         "  e.timeout_seconds, e.expected_status, e.failure_threshold, e.recovery_threshold,"
         /* What the prober does besides a plain GET (NULL for one: the common job stays small) */
@@ -202,7 +202,7 @@ static sw_status schedule_write(store_conn *c, const bus_req *req, const char *i
         "   THEN NULL ELSE jsonb_strip_nulls(jsonb_build_object('kind', e.kind, 'method', e.method,"
         "   'headers', e.headers_sealed, 'body', e.body, 'follow_redirects', e.follow_redirects,"
         "   'tls_verify', e.tls_verify, 'assertions', e.assertions)) END,"
-        "  e.degraded_threshold_ms, e.tls_expiry_alert_days"
+        "  e.degraded_threshold_ms, e.tls_expiry_alert_days, now()"
         "  FROM endpoints e WHERE e.id = $1::uuid"
         " ON CONFLICT (endpoint_id) DO UPDATE SET interval_seconds = EXCLUDED.interval_seconds,"
         "  regions = EXCLUDED.regions, next_due_at = EXCLUDED.next_due_at, url = EXCLUDED.url,"
@@ -212,7 +212,7 @@ static sw_status schedule_write(store_conn *c, const bus_req *req, const char *i
         "  failure_threshold = EXCLUDED.failure_threshold,"
         "  recovery_threshold = EXCLUDED.recovery_threshold, probe = EXCLUDED.probe,"
         "  degraded_threshold_ms = EXCLUDED.degraded_threshold_ms,"
-        "  tls_expiry_alert_days = EXCLUDED.tls_expiry_alert_days"
+        "  tls_expiry_alert_days = EXCLUDED.tls_expiry_alert_days, changed_at = EXCLUDED.changed_at"
         "  WHERE public.schedule.tenant_id = EXCLUDED.tenant_id"
         " RETURNING floor(extract(epoch FROM next_due_at))::bigint AS due_epoch, probe",
         2, p);

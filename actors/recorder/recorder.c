@@ -56,7 +56,10 @@ static const char *insert_sql =
     /* issue 17: a pass slower than the endpoint's degraded threshold counts toward degraded,
      * and is kept as an exception (check_results, with why) rather than packed */
     "    (r.ok AND s.degraded_threshold_ms IS NOT NULL"
-    "     AND r.total_ms > s.degraded_threshold_ms) AS slow, s.degraded_threshold_ms AS slow_ms"
+    "     AND r.total_ms > s.degraded_threshold_ms) AS slow, s.degraded_threshold_ms AS slow_ms,"
+    /* a job due before the endpoint's last edit ran the old settings: dropped, unrecorded */
+    "    (s.changed_at IS NOT NULL"
+    "     AND r.due_epoch < floor(extract(epoch FROM s.changed_at))) AS stale"
     "  FROM r JOIN public.schedule s ON s.endpoint_id = r.endpoint_id"
     "    LEFT JOIN public.subscriptions sub ON sub.tenant_id = s.tenant_id),"
     " a AS ("
@@ -69,7 +72,7 @@ static const char *insert_sql =
     "     AND least(dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms) >= 0"
     "     AND greatest(dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms) < 2000000"
     "     AND abs(checked_at_ms - due_epoch * 1000) < 2000000000) AS packable"
-    "  FROM v WHERE allowed ORDER BY job_id, attempt),"
+    "  FROM v WHERE allowed AND NOT stale ORDER BY job_id, attempt),"
     " k AS ("
     "  SELECT a.*, CASE WHEN NOT a.packable THEN 'raw'"
     "    WHEN c.last_due IS NULL OR a.off > c.last_due THEN 'run'"

@@ -6,7 +6,11 @@
 ALTER TABLE public.schedule
     ADD COLUMN probe jsonb,
     ADD COLUMN degraded_threshold_ms integer,
-    ADD COLUMN tls_expiry_alert_days integer[] NOT NULL DEFAULT '{14,7,1}';
+    ADD COLUMN tls_expiry_alert_days integer[] NOT NULL DEFAULT '{14,7,1}',
+    -- When sw-endpoints last wrote the row (a create or an edit): a result of a job due before
+    -- then was checked with the old settings (a retry of it, one in flight) and is dropped by
+    -- the recorder, so an edit is judged by checks of the new settings only.
+    ADD COLUMN changed_at timestamptz;
 
 -- degraded: a fourth status (passing, but slower than degraded_threshold_ms), with the same
 -- thresholds as down. The certificate the last HTTPS check saw, and the alert thresholds

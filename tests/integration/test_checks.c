@@ -671,6 +671,37 @@ static void test_slow_target_degraded(void **state)
     free(id);
 }
 
+/* An edit is judged by checks of the new settings only: retries of a job made before it (still
+ * running the old assertions) must not take the endpoint down again. */
+static void test_an_edit_is_judged_by_new_checks_only(void **state)
+{
+    char url[128], path[160];
+    char *id = create(json_pack("{s:s,s:[o]}", "url", url_of(url, sizeof(url), "http", "/html"),
+                                "assertions",
+                                assertion("body", NULL, "contains", json_string("Welcome back"))));
+    wait_status(id, "down", 20000);
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", id);
+    it_resp *r = it_auth("PATCH", path, access_tok,
+                         json_pack("{s:[o]}", "assertions",
+                                   assertion("body", NULL, "contains", json_string("log in"))));
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    wait_status(id, "up", 20000);
+    /* The old job's last retries come within a few seconds (SW_PROBE_RETRY_MS 300 x 3^n). */
+    for (int i = 0; i < 12; i++) {
+        usleep(250 * 1000);
+        char *st = status_of(id);
+        if (strcmp(st, "up") != 0)
+            fail_msg("back to %s after the edit", st);
+        free(st);
+    }
+    snprintf(path, sizeof(path), "/api/endpoints/%s/incidents/", id);
+    r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(json_integer_value(json_object_get(r->body, "count")), 1);
+    it_resp_free(r);
+    free(id);
+}
+
 /* ---- the read routes ------------------------------------------------------------------- */
 
 static void test_read_routes(void **state)
@@ -812,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_tcp_open_and_closed),
         cmocka_unit_test(test_certificate_recorded_and_expiring_once),
         cmocka_unit_test(test_slow_target_degraded),
+        cmocka_unit_test(test_an_edit_is_judged_by_new_checks_only),
         cmocka_unit_test(test_read_routes),
         cmocka_unit_test(test_no_header_value_in_events),
     };
