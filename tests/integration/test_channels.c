@@ -1,0 +1,403 @@
+/* Alerting (issue 19) through the real edge, sw-notify, JetStream and loopback receivers
+ * (tests/fakes/receivers.py) that check each wire format they get, the webhook's Standard
+ * Webhooks signature with the reference implementation: channels CRUD (secrets write-only and
+ * masked, the URL policy, roles, the default email channel of a new organization), every kind
+ * delivered by its test notification, a retry after a receiver answers 500 twice, a hanging
+ * receiver that does not delay another channel, and an outage notified through the channels. */
+#include "tests/support/it.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int recv_pid, recv_port;
+static char owner_email[160], access_tok[1024], tenant[64];
+
+static int receivers_start(int port)
+{
+    int fds[2];
+    char line[128] = "", script[512], port_s[16];
+    snprintf(script, sizeof(script), "%s/tests/fakes/receivers.py", it_source_dir());
+    snprintf(port_s, sizeof(port_s), "%d", port);
+    if (pipe(fds) != 0)
+        fail_msg("pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        setpgid(0, 0);
+        execl("/usr/bin/python3", "python3", script, "--port", port_s, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *f = fdopen(fds[0], "r");
+    int got = 0;
+    if (!f || !fgets(line, sizeof(line), f) || sscanf(line, "READY %d", &got) != 1)
+        fail_msg("receivers did not start: %s", line);
+    fclose(f);
+    recv_port = got;
+    return (int)pid;
+}
+
+static char *login_token(const char *email)
+{
+    it_resp *r = it_login(email, IT_PASSWORD);
+    assert_int_equal(r->status, 200);
+    char *t = strdup(json_string_value(json_object_get(r->body, "access")));
+    it_resp_free(r);
+    return t;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *p = getenv("SW_RECEIVERS_PORT");
+    recv_pid = receivers_start(p ? atoi(p) : 0);
+    char *t = it_signup_verified(owner_email, sizeof(owner_email), "Alerting Co");
+    snprintf(tenant, sizeof(tenant), "%s", t);
+    free(t);
+    char *a = login_token(owner_email);
+    snprintf(access_tok, sizeof(access_tok), "%s", a);
+    free(a);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (recv_pid > 0) {
+        kill(-recv_pid, SIGTERM);
+        kill(recv_pid, SIGTERM);
+        waitpid(recv_pid, NULL, 0);
+    }
+    return 0;
+}
+
+static void url_of(char *out, size_t len, const char *path)
+{
+    snprintf(out, len, "http://127.0.0.1:%d%s", recv_port, path);
+}
+
+/* Creates a channel; returns the 201 body (owned). */
+static json_t *create_channel(const char *name, const char *kind, json_t *config)
+{
+    it_resp *r = it_auth("POST", "/api/channels/", access_tok,
+                         json_pack("{s:s,s:s,s:o}", "name", name, "kind", kind, "config", config));
+    if (r->status != 201)
+        fail_msg("create %s channel: %ld %s", kind, r->status, r->raw);
+    json_t *b = json_incref(r->body);
+    it_resp_free(r);
+    return b;
+}
+
+/* POST /test/; returns the notification id (owned). */
+static char *test_channel(const char *id)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/api/channels/%s/test/", id);
+    it_resp *r = it_auth("POST", path, access_tok, json_object());
+    if (r->status != 200)
+        fail_msg("test channel: %ld %s", r->status, r->raw);
+    assert_string_equal(json_string_value(json_object_get(r->body, "status")), "pending");
+    char *nid = strdup(json_string_value(json_object_get(r->body, "id")));
+    it_resp_free(r);
+    return nid;
+}
+
+/* The delivery as the API shows it (owned), polled until its status is want or timeout. */
+static json_t *wait_delivery(const char *nid, const char *want, int timeout_ms)
+{
+    json_t *found = NULL;
+    for (int waited = 0; waited <= timeout_ms; waited += 250) {
+        it_resp *r = it_auth("GET", "/api/notifications/?page_size=100", access_tok, NULL);
+        assert_int_equal(r->status, 200);
+        size_t i;
+        json_t *n;
+        json_decref(found);
+        found = NULL;
+        json_array_foreach(json_object_get(r->body, "results"), i, n)
+        {
+            if (strcmp(json_string_value(json_object_get(n, "id")), nid) == 0)
+                found = json_incref(n);
+        }
+        it_resp_free(r);
+        if (found && strcmp(json_string_value(json_object_get(found, "status")), want) == 0)
+            return found;
+        usleep(250 * 1000);
+    }
+    return found;
+}
+
+/* What the receivers got on paths starting with prefix (owned array). */
+static json_t *received(const char *prefix)
+{
+    char url[256], cmd[400];
+    url_of(url, sizeof(url), "/_log");
+    snprintf(cmd, sizeof(cmd), "curl -s --max-time 5 %s", url);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    json_error_t e;
+    json_t *all = json_loadf(f, 0, &e);
+    pclose(f);
+    assert_non_null(all);
+    json_t *out = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x)
+    {
+        const char *p = json_string_value(json_object_get(x, "path"));
+        if (p && strncmp(p, prefix, strlen(prefix)) == 0)
+            json_array_append(out, x);
+    }
+    json_decref(all);
+    return out;
+}
+
+static void register_secret(const char *name, const char *secret)
+{
+    char url[256], cmd[700];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/_secret/%s", recv_port, name);
+    snprintf(cmd, sizeof(cmd),
+             "curl -s --max-time 5 -o /dev/null -w '%%{http_code}' -H 'Content-Type: "
+             "application/json' -d '{\"secret\":\"%s\"}' %s",
+             secret, url);
+    FILE *f = popen(cmd, "r");
+    char code[8] = "";
+    assert_non_null(fgets(code, sizeof(code), f));
+    pclose(f);
+    assert_string_equal(code, "200");
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+static void test_new_organization_has_default_email_channel(void **state)
+{
+    (void)state;
+    it_resp *r = it_auth("GET", "/api/channels/", access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_integer_value(json_object_get(r->body, "count")), 1);
+    json_t *c = json_array_get(json_object_get(r->body, "results"), 0);
+    assert_string_equal(json_string_value(json_object_get(c, "kind")), "email");
+    assert_true(json_is_true(json_object_get(c, "is_default")));
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(json_object_get(c, "config"), "addresses"), 0)),
+        owner_email);
+    it_resp_free(r);
+}
+
+static void test_secrets_write_only_and_policy(void **state)
+{
+    (void)state;
+    char url[256];
+    url_of(url, sizeof(url), "/webhook/crud");
+    json_t *c = create_channel("Hooks", "webhook", json_pack("{s:s}", "url", url));
+    const char *secret = json_string_value(json_object_get(json_object_get(c, "config"), "secret"));
+    assert_non_null(secret);
+    assert_int_equal(strncmp(secret, "whsec_", 6), 0); /* generated, shown once */
+    char path[160];
+    snprintf(path, sizeof(path), "/api/channels/%s/", json_string_value(json_object_get(c, "id")));
+    it_resp *r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r->body, "config"), "secret")), "********");
+    assert_null(strstr(r->raw, secret + 6));
+    it_resp_free(r);
+    /* Stored sealed: the secret is nowhere in the row. */
+    const char *p[] = {json_string_value(json_object_get(c, "id"))};
+    char sql[300];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM \"%s\".channels WHERE id = $1::uuid AND sealed IS NOT NULL"
+             " AND position(%s IN sealed || config::text) = 0",
+             tenant, "'whsec_'");
+    assert_int_equal(it_sql_long(sql, 1, p), 1);
+    /* PATCH with the mask keeps the secret; the name changes. */
+    r = it_auth("PATCH", path, access_tok,
+                json_pack("{s:s,s:{s:s,s:s}}", "name", "Hooks 2", "config", "url", url, "secret",
+                          "********"));
+    assert_int_equal(r->status, 200);
+    assert_string_equal(json_string_value(json_object_get(r->body, "name")), "Hooks 2");
+    it_resp_free(r);
+    /* kind cannot change */
+    r = it_auth("PATCH", path, access_tok, json_pack("{s:s}", "kind", "slack"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "kind"));
+    it_resp_free(r);
+    /* The URL policy: a private address is a field error. */
+    r = it_auth("POST", "/api/channels/", access_tok,
+                json_pack("{s:s,s:s,s:{s:s}}", "name", "Inward", "kind", "slack", "config", "url",
+                          "http://10.1.2.3/hook"));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "config"));
+    it_resp_free(r);
+    r = it_auth("POST", "/api/channels/", access_tok,
+                json_pack("{s:s,s:s,s:{s:s}}", "name", "Bad", "kind", "carrier-pigeon", "config",
+                          "url", url));
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "kind"));
+    it_resp_free(r);
+    /* Another organization sees none of it. */
+    char other[160];
+    free(it_signup_verified(other, sizeof(other), "Other Alerts"));
+    char *tok = login_token(other);
+    r = it_auth("GET", path, tok, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+    free(tok);
+    r = it_auth("DELETE", path, access_tok, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 404);
+    it_resp_free(r);
+    json_decref(c);
+}
+
+static void test_each_kind_delivered_in_its_wire_format(void **state)
+{
+    (void)state;
+    char u[7][256];
+    url_of(u[0], sizeof(u[0]), "/webhook/kinds");
+    url_of(u[1], sizeof(u[1]), "/slack/kinds");
+    url_of(u[2], sizeof(u[2]), "/discord/kinds");
+    url_of(u[3], sizeof(u[3]), "/teams/kinds");
+    url_of(u[4], sizeof(u[4]), "/ntfy/kinds");
+    json_t *ch[7];
+    ch[0] = create_channel("Webhook", "webhook", json_pack("{s:s}", "url", u[0]));
+    register_secret("kinds",
+                    json_string_value(json_object_get(json_object_get(ch[0], "config"), "secret")));
+    ch[1] = create_channel("Slack", "slack", json_pack("{s:s}", "url", u[1]));
+    ch[2] = create_channel("Discord", "discord", json_pack("{s:s}", "url", u[2]));
+    ch[3] = create_channel("Teams", "teams", json_pack("{s:s}", "url", u[3]));
+    ch[4] = create_channel("ntfy", "ntfy", json_pack("{s:s,s:s}", "url", u[4], "token", "tk_secret_1"));
+    ch[5] = create_channel("PagerDuty", "pagerduty",
+                           json_pack("{s:s}", "routing_key", "R0UT1NGKEY0123456789abcdefABCDEF"));
+    ch[6] = create_channel("Telegram", "telegram",
+                           json_pack("{s:s,s:s}", "bot_token", "123456:ABCdefGHI_jkl-MNO", "chat_id",
+                                     "-1001234567890"));
+    char *nid[7];
+    for (int i = 0; i < 7; i++)
+        nid[i] = test_channel(json_string_value(json_object_get(ch[i], "id")));
+    for (int i = 0; i < 7; i++) {
+        json_t *d = wait_delivery(nid[i], "delivered", 20000);
+        if (!d || strcmp(json_string_value(json_object_get(d, "status")), "delivered") != 0)
+            fail_msg("%s not delivered: %s", json_string_value(json_object_get(ch[i], "kind")),
+                     d ? json_dumps(d, 0) : "(no row)");
+        json_decref(d);
+    }
+    const char *prefixes[] = {"/webhook/kinds", "/slack/kinds", "/discord/kinds", "/teams/kinds",
+                              "/ntfy/kinds", "/pd/v2/enqueue", "/tg/bot123456:ABCdefGHI_jkl-MNO/sendMessage"};
+    for (int i = 0; i < 7; i++) {
+        json_t *got = received(prefixes[i]);
+        if (json_array_size(got) < 1)
+            fail_msg("nothing received on %s", prefixes[i]);
+        json_t *x = json_array_get(got, json_array_size(got) - 1);
+        if (!json_is_true(json_object_get(x, "valid")))
+            fail_msg("%s: %s", prefixes[i], json_dumps(json_object_get(x, "errors"), 0));
+        json_decref(got);
+    }
+    json_t *ntfy = received("/ntfy/kinds");
+    json_t *h = json_object_get(json_array_get(ntfy, 0), "headers");
+    assert_string_equal(json_string_value(json_object_get(h, "Authorization")),
+                        "Bearer tk_secret_1");
+    json_decref(ntfy);
+    for (int i = 0; i < 7; i++) {
+        free(nid[i]);
+        json_decref(ch[i]);
+    }
+}
+
+static void test_retry_after_two_500s(void **state)
+{
+    (void)state;
+    char u[256];
+    url_of(u, sizeof(u), "/fail2/slack/retry");
+    json_t *ch = create_channel("Flaky", "slack", json_pack("{s:s}", "url", u));
+    char *nid = test_channel(json_string_value(json_object_get(ch, "id")));
+    /* back-off 2 s, then 10 s: the third attempt lands within 30 s */
+    json_t *d = wait_delivery(nid, "delivered", 30000);
+    assert_non_null(d);
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "delivered");
+    assert_int_equal(json_integer_value(json_object_get(d, "attempts")), 3);
+    json_decref(d);
+    json_t *got = received("/fail2/slack/retry");
+    assert_int_equal(json_array_size(got), 3);
+    json_decref(got);
+    free(nid);
+    json_decref(ch);
+}
+
+static void test_hanging_receiver_does_not_delay_another(void **state)
+{
+    (void)state;
+    char slow[256], fast[256];
+    url_of(slow, sizeof(slow), "/hang/discord/slow");
+    url_of(fast, sizeof(fast), "/discord/fast");
+    json_t *a = create_channel("Hangs", "discord", json_pack("{s:s}", "url", slow));
+    json_t *b = create_channel("Answers", "discord", json_pack("{s:s}", "url", fast));
+    char *na = test_channel(json_string_value(json_object_get(a, "id")));
+    char *nb = test_channel(json_string_value(json_object_get(b, "id")));
+    /* The fast one is delivered while the hanging one is still waiting for its answer. */
+    json_t *d = wait_delivery(nb, "delivered", 2500);
+    assert_non_null(d);
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "delivered");
+    json_decref(d);
+    d = wait_delivery(na, "pending", 0);
+    assert_non_null(d);
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "pending");
+    json_decref(d);
+    /* The hanging one times out (SW_NOTIFY_TIMEOUT_S) and is retried: an error is recorded. */
+    for (int i = 0; i < 40; i++) {
+        d = wait_delivery(na, "pending", 0);
+        bool errd = json_string_value(json_object_get(d, "last_error")) != NULL;
+        if (errd) {
+            assert_string_equal(json_string_value(json_object_get(d, "last_error")), "timeout");
+            json_decref(d);
+            break;
+        }
+        json_decref(d);
+        assert_true(i < 39);
+        usleep(250 * 1000);
+    }
+    free(na);
+    free(nb);
+    json_decref(a);
+    json_decref(b);
+}
+
+static void test_viewer_cannot_change_channels(void **state)
+{
+    (void)state;
+    /* An API token with the viewer role stands for a viewer. */
+    it_resp *r = it_auth("POST", "/api/tokens/", access_tok,
+                         json_pack("{s:s,s:s}", "name", "read only", "role", "viewer"));
+    assert_int_equal(r->status, 201);
+    char tok[256];
+    snprintf(tok, sizeof(tok), "%s", json_string_value(json_object_get(r->body, "token")));
+    it_resp_free(r);
+    r = it_auth("GET", "/api/channels/", tok, NULL);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    r = it_auth("POST", "/api/channels/", tok,
+                json_pack("{s:s,s:s,s:{s:[s]}}", "name", "x", "kind", "email", "config",
+                          "addresses", "a@example.com"));
+    assert_int_equal(r->status, 403);
+    assert_string_equal(json_string_value(json_object_get(r->body, "code")), "role_required");
+    it_resp_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_new_organization_has_default_email_channel),
+        cmocka_unit_test(test_secrets_write_only_and_policy),
+        cmocka_unit_test(test_each_kind_delivered_in_its_wire_format),
+        cmocka_unit_test(test_retry_after_two_500s),
+        cmocka_unit_test(test_hanging_receiver_does_not_delay_another),
+        cmocka_unit_test(test_viewer_cannot_change_channels),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
