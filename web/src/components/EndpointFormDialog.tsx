@@ -24,8 +24,6 @@ import {
   SOURCE_LABEL,
   UNARY,
   parseDays,
-  type Comparison,
-  type Source,
 } from '../lib/checks';
 import { Dialog } from './ui/dialog';
 import { Field } from './ui/input';
@@ -104,22 +102,19 @@ const A_FIELDS = ['source', 'property', 'comparison', 'target'] as const;
 
 /** What the endpoint's settings look like as form values. */
 export function toFormValues(e?: Endpoint | null): EndpointFormValues {
-  const x = (e ?? {}) as Partial<Endpoint> & Record<string, unknown>;
-  const headers = (x.headers ?? {}) as Record<string, string>;
-  const assertions = (x.assertions ?? []) as { source: Source; property?: string | null; comparison: Comparison; target?: unknown }[];
   return {
     name: e?.name ?? '',
-    kind: x.kind === 'tcp' ? 'tcp' : 'http',
+    kind: e?.kind === 'tcp' ? 'tcp' : 'http',
     url: e?.url ?? 'https://',
     interval_seconds: e?.interval_seconds ?? 60,
-    method: ((x.method as string) ?? 'GET') as EndpointFormValues['method'],
-    headers: Object.keys(headers).map((name) => ({ name, value: '', existing: true })),
-    body: (x.body as string | null) ?? '',
-    follow_redirects: (x.follow_redirects as boolean | undefined) ?? true,
-    tls_verify: (x.tls_verify as boolean | undefined) ?? true,
-    degraded_threshold_ms: x.degraded_threshold_ms != null ? String(x.degraded_threshold_ms) : '',
-    tls_expiry_alert_days: ((x.tls_expiry_alert_days as number[] | undefined) ?? DEFAULT_TLS_DAYS).join(', '),
-    assertions: assertions.map((a) => ({
+    method: e?.method ?? 'GET',
+    headers: Object.keys(e?.headers ?? {}).map((name) => ({ name, value: '', existing: true })),
+    body: e?.body ?? '',
+    follow_redirects: e?.follow_redirects ?? true,
+    tls_verify: e?.tls_verify ?? true,
+    degraded_threshold_ms: e?.degraded_threshold_ms != null ? String(e.degraded_threshold_ms) : '',
+    tls_expiry_alert_days: (e?.tls_expiry_alert_days ?? DEFAULT_TLS_DAYS).join(', '),
+    assertions: (e?.assertions ?? []).map((a) => ({
       source: a.source,
       property: a.property ?? '',
       comparison: a.comparison,
@@ -132,8 +127,11 @@ function assertionBody(a: AssertionValues) {
   const out: Record<string, unknown> = { source: a.source, comparison: a.comparison };
   if (NEEDS_PROPERTY.includes(a.source)) out.property = a.property;
   if (!UNARY.includes(a.comparison)) {
-    // Numbers compare as numbers (status code, response time, a JSON number); the rest as text.
-    const numeric = (a.source === 'status_code' || a.source === 'response_time_ms') && /^-?\d+(\.\d+)?$/.test(a.target);
+    // Numbers go as numbers where they compare as numbers (status code, response time,
+    // greater/less than); the rest as text.
+    const numeric =
+      (a.source === 'status_code' || a.source === 'response_time_ms' || a.comparison === 'greater_than' || a.comparison === 'less_than') &&
+      /^-?\d+(\.\d+)?$/.test(a.target);
     out.target = numeric ? Number(a.target) : a.target;
   }
   return out;

@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { responseTimesQuery, toAligned, type Period, type RtBucket } from '../lib/responseTimes';
+import { responseTimesQuery, toAligned, type Period } from '../lib/responseTimes';
+import type { ResponseTimes } from '../lib/types';
 import { parseApiError } from '../lib/api';
 
 const COLORS = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2', '#4b5563', '#db2777'];
@@ -13,7 +14,7 @@ const PERIODS: Period[] = ['24h', '7d', '30d'];
 export default function ResponseTimeChart({ endpointId }: { endpointId: string }) {
   const [period, setPeriod] = useState<Period>('24h');
   const q = useQuery(responseTimesQuery(endpointId, period));
-  const buckets = q.data ?? [];
+  const empty = !q.data || q.data.series.every((s) => s.points.length === 0);
   return (
     <div className="rt-chart">
       <div className="rt-periods" role="group" aria-label="Period">
@@ -29,18 +30,18 @@ export default function ResponseTimeChart({ endpointId }: { endpointId: string }
         <div className="chart-placeholder" role="status">
           Loading…
         </div>
-      ) : buckets.length === 0 ? (
+      ) : empty ? (
         <p className="muted">No checks in this period yet.</p>
       ) : (
-        <Plot buckets={buckets} period={period} />
+        <Plot rt={q.data!} period={period} />
       )}
     </div>
   );
 }
 
-function Plot({ buckets, period }: { buckets: RtBucket[]; period: Period }) {
+function Plot({ rt, period }: { rt: ResponseTimes; period: Period }) {
   const box = useRef<HTMLDivElement>(null);
-  const { regions, data } = toAligned(buckets);
+  const { regions, data } = toAligned(rt);
   const label = `p50 and p95 response times per region over ${period}: ${regions.join(', ')}`;
   useEffect(() => {
     const el = box.current;
@@ -61,7 +62,7 @@ function Plot({ buckets, period }: { buckets: RtBucket[]; period: Period }) {
         axes: [{}, { label: 'ms', values: (_u, vals) => vals.map((v) => `${v}`) }],
         cursor: { drag: { x: false, y: false } },
       },
-      data,
+      data as uPlot.AlignedData,
       el,
     );
     const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => plot.setSize({ width: width(), height: 240 })) : null;
@@ -72,6 +73,6 @@ function Plot({ buckets, period }: { buckets: RtBucket[]; period: Period }) {
     };
     // data changes with buckets; regions with it
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [buckets]);
+  }, [rt]);
   return <div ref={box} className="rt-plot" role="img" aria-label={label} />;
 }

@@ -1,10 +1,10 @@
 // Issue 17's endpoint settings as the dashboard edits them: HTTP method, headers (write-only
 // values), body, redirects, TLS, degraded threshold, certificate alerts and assertions.
 // The option lists mirror http/openapi.yaml's enums (Assertion*, HttpMethod).
-import type { Endpoint } from './types';
+import type { AssertionComparison, AssertionSource, HttpMethod } from './types';
 
-export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export const SOURCES = ['status_code', 'response_time_ms', 'body', 'json_body', 'header'] as const;
+export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const satisfies readonly HttpMethod[];
+export const SOURCES = ['status_code', 'response_time_ms', 'body', 'json_body', 'header'] as const satisfies readonly AssertionSource[];
 export const COMPARISONS = [
   'equals',
   'not_equals',
@@ -18,9 +18,11 @@ export const COMPARISONS = [
   'not_exists',
   'is_empty',
   'not_empty',
-] as const;
-export type Source = (typeof SOURCES)[number];
-export type Comparison = (typeof COMPARISONS)[number];
+] as const satisfies readonly AssertionComparison[];
+// The label records below name every value of the contract's enums (a new one fails tsc).
+export type Source = AssertionSource;
+export type Comparison = AssertionComparison;
+
 
 export const SOURCE_LABEL: Record<Source, string> = {
   status_code: 'Status code',
@@ -80,4 +82,3 @@ export function describeAssertion(a: { source: string; property?: string | null;
   return `${SOURCE_LABEL[a.source as Source] ?? a.source}${prop} ${cmp}${target}`;
 }
 
-export type AnyEndpoint = Endpoint;

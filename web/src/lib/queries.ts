@@ -24,12 +24,6 @@ export const endpointQuery = (id: string) =>
   });
 
 export const CHECKS_PAGE = 20;
-export const checksQuery = (id: string) =>
-  queryOptions({
-    queryKey: ['checks', id],
-    queryFn: () => apiRequest('get', '/api/endpoints/{id}/checks/', { params: { id }, query: { limit: CHECKS_PAGE } }),
-  });
-
 export const uptimeQuery = (id: string) =>
   queryOptions({
     queryKey: ['uptime', id],

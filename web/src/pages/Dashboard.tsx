@@ -84,7 +84,11 @@ export default function DashboardPage() {
       }),
       col.accessor('last_status', {
         header: 'Status',
-        cell: (c) => <StatusBadge status={c.getValue()} paused={c.row.original.paused} />,
+        cell: (c) => (
+          <span title={c.row.original.last_error ?? undefined}>
+            <StatusBadge status={c.getValue()} paused={c.row.original.paused} />
+          </span>
+        ),
       }),
       col.accessor('last_checked_at', {
         header: 'Last check',
@@ -109,7 +113,7 @@ export default function DashboardPage() {
         id: 'certificate',
         header: 'Certificate',
         meta: { className: 'hide-sm' },
-        cell: (c) => <CertDays iso={(c.row.original as { tls_expires_at?: string | null }).tls_expires_at} />,
+        cell: (c) => <CertDays iso={c.row.original.tls_expires_at} />,
       }),
       col.display({
         id: 'actions',

@@ -43,9 +43,9 @@ describe('DashboardPage', () => {
   it('lists endpoints with kind, status (degraded too), last check, latency and certificate days, in one request per page', async () => {
     meOk();
     const soon = new Date(Date.now() + 5 * 86_400_000 + 3_600_000).toISOString();
-    const up = endpoint({ id: 'a', name: 'Homepage', url: 'https://acme.test/', last_status: 'up', last_latency_ms: 87, ...({ tls_expires_at: soon } as object) });
+    const up = endpoint({ id: 'a', name: 'Homepage', url: 'https://acme.test/', last_status: 'up', last_latency_ms: 87, tls_expires_at: soon });
     const down = endpoint({ id: 'b', name: 'API', last_status: 'down', last_latency_ms: null, last_checked_at: null });
-    const slow = endpoint({ id: 'c', name: 'DB', url: 'tcp://db.acme.test:5432', kind: 'tcp', last_status: 'degraded' as never, last_http_status: null });
+    const slow = endpoint({ id: 'c', name: 'DB', url: 'tcp://db.acme.test:5432', kind: 'tcp', last_status: 'degraded', last_http_status: null });
     mock.onGet('/endpoints/').reply(200, page([up, down, slow]));
     renderApp('/dashboard', { token: 'T' });
     const table = await screen.findByRole('table', { name: 'Endpoints' });

@@ -22,14 +22,40 @@ const win = (uptime: number | null, checks: number, failures: number) => ({
 function stubReads(e: ReturnType<typeof endpoint>, role: 'owner' | 'viewer' | 'member' = 'owner') {
   mock.onGet('/auth/me/').reply(200, me({ role }));
   mock.onGet(`/endpoints/${e.id}/`).reply(200, e);
-  mock.onGet(`/endpoints/${e.id}/uptime/`).reply(200, { endpoint_id: e.id, windows: { '24h': win(99.5, 1440, 7), '7d': win(100, 10080, 0), '30d': win(null, 0, 0) } });
-  mock.onGet(`/endpoints/${e.id}/checks/`).reply(200, {
+  mock.onGet(`/endpoints/${e.id}/uptime/`).reply((c) => {
+    const days = c.params?.days;
+    if (!days) return [200, { endpoint_id: e.id, windows: { '24h': win(99.5, 1440, 7), '7d': win(100, 10080, 0), '30d': win(null, 0, 0), '90d': win(99.9, 9000, 9) } }];
+    const key = days === 1 ? '24h' : `${days}d`;
+    const n = days === 1 ? 24 : days;
+    const step = days === 1 ? 3_600_000 : 86_400_000;
+    return [
+      200,
+      {
+        endpoint_id: e.id,
+        days,
+        windows: { [key]: win(99, 100, 1) },
+        buckets: Array.from({ length: n }, (_, i) => ({ start: new Date(Date.UTC(2026, 0, 1) + i * step).toISOString(), checks: 60, failures: i === 0 ? 6 : 0, uptime_percent: i === 0 ? 90 : 100 })),
+      },
+    ];
+  });
+  mock.onGet(`/endpoints/${e.id}/incidents/`).reply(200, {
     count: 2,
+    next: null,
+    previous: null,
     results: [
-      { checked_at: new Date(Date.now() - 60_000).toISOString(), region: 'eu', attempt: 1, ok: false, http_status: 200, error: 'assertion 1 failed: body contains "Welcome" (got "Sign in")', latency_ms: 120, dns_ms: 1, connect_ms: 1, tls_ms: null, ttfb_ms: 100 },
-      { checked_at: new Date(Date.now() - 120_000).toISOString(), region: 'us', attempt: 1, ok: true, http_status: 200, error: null, latency_ms: 80, dns_ms: 1, connect_ms: 1, tls_ms: null, ttfb_ms: 70 },
+      { id: 'i2', endpoint_id: e.id, kind: 'degraded', opened_at: '2026-12-01T10:00:00Z', closed_at: null, duration_seconds: 7200, cause: 'slower than 250 ms (412 ms)' },
+      { id: 'i1', endpoint_id: e.id, kind: 'down', opened_at: '2026-11-30T10:00:00Z', closed_at: '2026-11-30T10:05:00Z', duration_seconds: 300, cause: 'status 503' },
     ],
   });
+  mock.onGet(`/endpoints/${e.id}/checks/`).reply((c) => [200, {
+    count: c.params?.ok === 'false' ? 1 : 2,
+    next: null,
+    previous: null,
+    results: [
+      { checked_at: new Date(Date.now() - 60_000).toISOString(), region: 'eu', attempt: 1, ok: false, http_status: 200, error: 'assertion 1 failed: body contains "Welcome" (got "Sign in")', latency_ms: 120, dns_ms: 1, connect_ms: 1, tls_ms: null, ttfb_ms: 100 },
+      ...(c.params?.ok === 'false' ? [] : [{ checked_at: new Date(Date.now() - 120_000).toISOString(), region: 'us', attempt: 1, ok: true, http_status: 200, error: null, latency_ms: 80, dns_ms: 1, connect_ms: 1, tls_ms: null, ttfb_ms: 70 }]),
+    ],
+  }]);
 }
 
 describe('EndpointPage', () => {
@@ -38,14 +64,15 @@ describe('EndpointPage', () => {
       id: 'ep1',
       name: 'Shop',
       url: 'https://shop.acme.test/',
-      last_status: 'degraded' as never,
-      ...({
+      last_status: 'degraded',
+      ...{
         method: 'POST',
         assertions: [{ source: 'json_body', property: '$.status', comparison: 'equals', target: 'ok' }],
         tls_expires_at: new Date(Date.now() + 10 * 86_400_000 + 3_600_000).toISOString(),
         tls_issuer: 'CN=Test CA',
         tls_subject: 'CN=shop.acme.test',
-      } as object),
+        last_error: 'assertion 1 failed: json_body $.status equals "ok" (got "degraded")',
+      },
     });
     stubReads(e);
     renderApp('/endpoints/ep1', { token: 'T' });
@@ -64,6 +91,36 @@ describe('EndpointPage', () => {
     expect(within(rows[1]).getByText('Failed')).toBeInTheDocument();
     expect(within(rows[1]).getByText('assertion 1 failed: body contains "Welcome" (got "Sign in")')).toBeInTheDocument();
     expect(within(rows[2]).getByText('OK')).toBeInTheDocument();
+    expect(screen.getByTestId('last-error')).toHaveTextContent('Last check failed: assertion 1 failed: json_body $.status equals "ok" (got "degraded")');
+    const timeline = screen.getByRole('list', { name: 'Incident timeline' });
+    const items = within(timeline).getAllByRole('listitem');
+    expect(items[0]).toHaveTextContent(/Degraded.*ongoing for 2\.0 h/);
+    expect(items[0]).toHaveTextContent('slower than 250 ms (412 ms)');
+    expect(items[1]).toHaveTextContent(/Down.*resolved.*after 5 min/);
+    expect(items[1]).toHaveTextContent('status 503');
+  });
+
+  it('shows an uptime bar for the window picked (?days=) and filters the failed checks', async () => {
+    const user = userEvent.setup();
+    const e = endpoint({ id: 'ep5', name: 'Bar', regions: ['eu', 'us'] });
+    stubReads(e);
+    renderApp('/endpoints/ep5', { token: 'T' });
+    const bar = await screen.findByRole('img', { name: 'Uptime per hour over 24 hours' });
+    expect(bar.children).toHaveLength(24);
+    expect(within(screen.getByTestId('uptime-90d')).getByText('99.90%')).toBeInTheDocument();
+    await user.click(screen.getByTestId('uptime-30d'));
+    const bar30 = await screen.findByRole('img', { name: 'Uptime per day over 30 days' });
+    expect(bar30.children).toHaveLength(30);
+    expect(bar30.children[0]).toHaveClass('u-down');
+    expect(bar30.children[1]).toHaveClass('u-up');
+    expect(mock.history.get.filter((r) => r.url === '/endpoints/ep5/uptime/').map((r) => r.params?.days)).toEqual(expect.arrayContaining([undefined, 1, 30]));
+    const table = await screen.findByRole('table', { name: 'Recent checks' });
+    expect(within(table).getAllByRole('row')).toHaveLength(3);
+    await user.click(screen.getByLabelText('Failed only'));
+    await waitFor(() => expect(within(screen.getByRole('table', { name: 'Recent checks' })).getAllByRole('row')).toHaveLength(2));
+    expect(mock.history.get.filter((r) => r.url === '/endpoints/ep5/checks/').at(-1)?.params).toEqual({ page: 1, page_size: 20, ok: 'false' });
+    await user.selectOptions(screen.getByLabelText('Region'), 'eu');
+    await waitFor(() => expect(mock.history.get.filter((r) => r.url === '/endpoints/ep5/checks/').at(-1)?.params).toEqual({ page: 1, page_size: 20, ok: 'false', region: 'eu' }));
   });
 
   it('pauses and resumes', async () => {
@@ -100,7 +157,9 @@ describe('EndpointPage', () => {
       id: 'ep4',
       name: 'Login',
       url: 'https://login.acme.test/',
-      ...({ method: 'GET', headers: { Authorization: '********' }, assertions: [{ source: 'status_code', comparison: 'equals', target: 200 }] } as object),
+      method: 'GET',
+      headers: { Authorization: '********' },
+      assertions: [{ source: 'status_code', comparison: 'equals', target: 200 }],
     });
     stubReads(e);
     let patches = 0;
