@@ -368,6 +368,158 @@ static void test_hanging_receiver_does_not_delay_another(void **state)
     json_decref(b);
 }
 
+static int targets_pid, http_port, https_port;
+
+static void set_switch(const char *name, int code)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "curl -sf -o /dev/null http://127.0.0.1:%d/set/%s/%d", http_port,
+             name, code);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The incident's timeline types, comma-joined (owned). */
+static char *timeline_types(const char *incident)
+{
+    char path[160], out[512] = "";
+    snprintf(path, sizeof(path), "/api/incidents/%s/", incident);
+    it_resp *r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(r->status, 200);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r->body, "timeline"), i, e)
+    {
+        size_t n = strlen(out);
+        snprintf(out + n, sizeof(out) - n, "%s%s", n ? "," : "",
+                 json_string_value(json_object_get(e, "type")));
+    }
+    it_resp_free(r);
+    return strdup(out);
+}
+
+/* An outage of a real probed endpoint: the incident opens, a default webhook channel gets a
+ * signed incident.opened, the timeline shows the notification, acknowledge is recorded once,
+ * the recovery sends incident.resolved with the duration, and a resolved incident cannot be
+ * acknowledged. */
+static void test_outage_incident_timeline_acknowledge(void **state)
+{
+    (void)state;
+    char hook[256], url[256], sql[400], ep[64], inc[64];
+    targets_pid = it_targets_start(&http_port, &https_port);
+    url_of(hook, sizeof(hook), "/webhook/outage");
+    it_resp *r = it_auth("POST", "/api/channels/", access_tok,
+                         json_pack("{s:s,s:s,s:b,s:{s:s}}", "name", "Ops hook", "kind", "webhook",
+                                   "is_default", 1, "config", "url", hook));
+    assert_int_equal(r->status, 201);
+    register_secret("outage", json_string_value(
+                                  json_object_get(json_object_get(r->body, "config"), "secret")));
+    it_resp_free(r);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/switch/alert-ep", http_port);
+    r = it_auth("POST", "/api/endpoints/", access_tok,
+                json_pack("{s:s,s:s,s:i,s:i,s:i,s:i}", "url", url, "name", "Checkout API",
+                          "failure_threshold", 1, "recovery_threshold", 1, "timeout_seconds", 3,
+                          "interval_seconds", 30));
+    if (r->status != 201)
+        fail_msg("create endpoint: %ld %s", r->status, r->raw);
+    snprintf(ep, sizeof(ep), "%s", json_string_value(json_object_get(r->body, "id")));
+    it_resp_free(r);
+    const char *p[] = {ep};
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM public.endpoint_state WHERE endpoint_id = "
+                               "$1::uuid AND status = 'up'");
+    assert_int_equal(it_wait_count(sql, 1, p, 1, 30000), 1);
+    set_switch("alert-ep", 500);
+    json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() WHERE endpoint_id = $1::uuid",
+                       1, p));
+    /* The incident, through the API. */
+    char path[200];
+    snprintf(path, sizeof(path), "/api/incidents/?endpoint=%s&open=true", ep);
+    inc[0] = '\0';
+    for (int i = 0; i < 120 && !inc[0]; i++) {
+        r = it_auth("GET", path, access_tok, NULL);
+        assert_int_equal(r->status, 200);
+        json_t *first = json_array_get(json_object_get(r->body, "results"), 0);
+        if (first)
+            snprintf(inc, sizeof(inc), "%s", json_string_value(json_object_get(first, "id")));
+        it_resp_free(r);
+        if (!inc[0])
+            usleep(250 * 1000);
+    }
+    assert_true(inc[0] != '\0');
+    /* The signed incident.opened reaches the webhook, with the incident id in data. */
+    json_t *got = NULL;
+    for (int i = 0; i < 80; i++) {
+        json_decref(got);
+        got = received("/webhook/outage");
+        if (json_array_size(got) >= 1)
+            break;
+        usleep(250 * 1000);
+    }
+    assert_int_equal(json_array_size(got), 1);
+    json_t *x = json_array_get(got, 0);
+    if (!json_is_true(json_object_get(x, "valid")))
+        fail_msg("webhook: %s", json_dumps(json_object_get(x, "errors"), 0));
+    json_t *body = json_loads(json_string_value(json_object_get(x, "body")), 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(body, "type")), "incident.opened");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(body, "data"), "incident_id")), inc);
+    json_decref(body);
+    json_decref(got);
+    /* The timeline shows the delivery. */
+    char *types = NULL;
+    for (int i = 0; i < 40; i++) {
+        free(types);
+        types = timeline_types(inc);
+        if (strstr(types, "notification_sent"))
+            break;
+        usleep(250 * 1000);
+    }
+    assert_non_null(strstr(types, "opened"));
+    assert_non_null(strstr(types, "notification_sent"));
+    free(types);
+    /* Acknowledge: recorded once. */
+    snprintf(path, sizeof(path), "/api/incidents/%s/acknowledge/", inc);
+    r = it_auth("POST", path, access_tok, json_object());
+    assert_int_equal(r->status, 200);
+    char acked[64];
+    snprintf(acked, sizeof(acked), "%s", json_string_value(json_object_get(r->body, "acknowledged_at")));
+    assert_true(acked[0] != '\0');
+    it_resp_free(r);
+    r = it_auth("POST", path, access_tok, json_object());
+    assert_int_equal(r->status, 200);
+    assert_string_equal(json_string_value(json_object_get(r->body, "acknowledged_at")), acked);
+    it_resp_free(r);
+    types = timeline_types(inc);
+    assert_non_null(strstr(types, "acknowledged"));
+    free(types);
+    /* Recovery: incident.resolved with the duration; a resolved incident is not acknowledged. */
+    set_switch("alert-ep", 200);
+    json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() WHERE endpoint_id = $1::uuid",
+                       1, p));
+    got = NULL;
+    for (int i = 0; i < 160; i++) {
+        json_decref(got);
+        got = received("/webhook/outage");
+        if (json_array_size(got) >= 2)
+            break;
+        usleep(250 * 1000);
+    }
+    assert_int_equal(json_array_size(got), 2);
+    x = json_array_get(got, 1);
+    assert_true(json_is_true(json_object_get(x, "valid")));
+    body = json_loads(json_string_value(json_object_get(x, "body")), 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(body, "type")), "incident.resolved");
+    assert_true(json_is_integer(json_object_get(json_object_get(body, "data"), "duration_seconds")));
+    json_decref(body);
+    json_decref(got);
+    snprintf(path, sizeof(path), "/api/incidents/%s/acknowledge/", inc);
+    r = it_auth("POST", path, access_tok, json_object());
+    assert_int_equal(r->status, 400);
+    assert_string_equal(json_string_value(json_object_get(r->body, "code")), "incident_resolved");
+    it_resp_free(r);
+    it_targets_stop(targets_pid);
+    targets_pid = 0;
+}
+
 static void test_viewer_cannot_change_channels(void **state)
 {
     (void)state;
@@ -398,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_two_500s),
         cmocka_unit_test(test_hanging_receiver_does_not_delay_another),
         cmocka_unit_test(test_viewer_cannot_change_channels),
+        cmocka_unit_test(test_outage_incident_timeline_acknowledge),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

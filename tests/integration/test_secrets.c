@@ -362,7 +362,7 @@ static void test_roles_have_no_other_powers(void **state)
              " FROM pg_roles r WHERE r.rolname IN (%s) ORDER BY 1",
              roles_sql);
     json_t *rows = it_sql(sql, 0, NULL);
-    assert_int_equal(json_array_size(rows), 7);
+    assert_int_equal(json_array_size(rows), 8);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
