@@ -26,7 +26,8 @@
     " e.expected_status, to_jsonb(e.regions) AS regions, e.failure_threshold,"                 \
     " e.recovery_threshold, e.paused, " TS("e.created_at") " AS created_at,"                   \
     " " TS("e.updated_at") " AS updated_at,"                                                    \
-    " e.ping_key::text AS ping_key, e.period_seconds, e.cron, e.tz, e.grace_seconds"
+    " e.ping_key::text AS ping_key, e.period_seconds, e.cron, e.tz, e.grace_seconds,"         \
+    " to_jsonb(e.channel_ids) AS channel_ids, e.reminder_minutes"
 #define ENDPOINT_STATE_FIELDS                                                                   \
     " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS last_status,"  \
     " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status,"  \
@@ -659,6 +660,10 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
     const char *id = json_string_value(json_object_get(created, "id"));
     st = schedule_write(c, req, id, in.has_paused && in.paused, &due_epoch);
     if (st == SW_OK)
+        st = endpoints_alert_write(c, req, rep, id);
+    if (st == SW_EINVAL)
+        goto out; /* field errors in rep */
+    if (st == SW_OK)
         st = fetch(c, req, id, &row);
     if (st == SW_OK)
         st = store_tx_commit(c);
@@ -841,6 +846,10 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
         goto out;
     }
     st = schedule_write(c, req, req->param_id, paused, &due_epoch);
+    if (st == SW_OK)
+        st = endpoints_alert_write(c, req, rep, req->param_id);
+    if (st == SW_EINVAL)
+        goto out; /* field errors in rep */
     if (st == SW_OK)
         st = fetch(c, req, req->param_id, &row);
     if (st == SW_OK)

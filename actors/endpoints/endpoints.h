@@ -147,6 +147,10 @@ typedef struct endpoint_input {
 bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep, bool url_required);
 void endpoint_input_free(endpoint_input *in);
 
+/* alerting.c: channel_ids and reminder_minutes of req->body (when present) checked and written
+ * to endpoint id inside the caller's tenant transaction; SW_EINVAL with field errors in rep. */
+sw_status endpoints_alert_write(store_conn *c, const bus_req *req, bus_reply *rep, const char *id);
+
 /* crud.c, for heartbeat.c: the API shape of one endpoint (p: tenant, id; *row owned, raw:
  * before endpoints_heartbeat_shape), and the plan's limit inside a begun tenant transaction
  * (locks the tenant row; SW_OK when one more endpoint is allowed, else the error reply). */

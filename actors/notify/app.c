@@ -52,6 +52,12 @@ void *notify_app_init(bus_actor *a, sw_status *err)
                "expected 1-30 (seconds)", NULL);
         goto einval;
     }
+    app->rollup_hold_s = sw_config_long("SW_NOTIFY_ROLLUP_HOLD_S", 10, 0, 60, &ok);
+    if (!ok) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_NOTIFY_ROLLUP_HOLD_S", "reason",
+               "expected 0-60 (seconds)", NULL);
+        goto einval;
+    }
     app->pagerduty_base = sw_config_str("SW_PAGERDUTY_API_BASE", "https://events.pagerduty.com");
     app->telegram_base = sw_config_str("SW_TELEGRAM_API_BASE", "https://api.telegram.org");
     curl_global_init(CURL_GLOBAL_DEFAULT);

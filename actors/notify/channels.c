@@ -1060,8 +1060,13 @@ sw_status incidents_acknowledge(const bus_req *req, bus_reply *rep)
         if (st == SW_OK && added > 0)
             st = store_query(c, NULL, NULL,
                              "INSERT INTO incident_events (incident_id, type, detail)"
-                             " VALUES ($1::uuid, 'acknowledged', jsonb_build_object('user_id', $2))",
+                             " VALUES ($1::uuid, 'acknowledged', jsonb_build_object('user_id', $2::text))",
                              2, q);
+        /* Acknowledged: no more reminders. */
+        if (st == SW_OK)
+            st = store_query(c, NULL, NULL,
+                             "DELETE FROM public.notify_reminders WHERE incident_id = $1::uuid",
+                             1, q);
     }
     json_decref(row);
     row = NULL;

@@ -98,19 +98,34 @@ static const char *str_or(const json_t *o, const char *key, const char *def)
     return v ? v : def;
 }
 
-/* One endpoint event: SW_OK when done with it, else retry later. */
+sw_status notify_targets(store_conn *c, const char *endpoint, json_t **rows)
+{
+    const char *p[] = {endpoint};
+    return store_query(c, rows, NULL,
+                       "WITH e AS (SELECT (SELECT channel_ids FROM endpoints WHERE id = $1::uuid)"
+                       "  AS ids)"
+                       " SELECT ch.id::text AS id, ch.name, ch.kind FROM channels ch, e"
+                       " WHERE CASE WHEN e.ids IS NULL THEN ch.is_default ELSE ch.id = ANY(e.ids) END"
+                       " ORDER BY ch.created_at, ch.id",
+                       1, p);
+}
+
+/* One endpoint event: SW_OK when done with it, else retry later. An outage (down, degraded) is
+ * held in public.notify_pending for the roll-up (ticker.c sends it); a recovery goes out now,
+ * after whatever of its outage was still held. */
 static sw_status on_event(bus_actor *a, notify_app *app, natsMsg *m)
 {
     char tenant[BUS_TENANT_MAX], dedup[160];
     const char *subject = natsMsg_GetSubject(m);
     json_t *evt = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
-    json_t *channels = NULL, *ids = json_array(), *data = NULL, *inc = NULL;
+    json_t *channels = NULL, *ids = json_array(), *data = NULL, *inc = NULL, *held = NULL;
+    char *data_text = NULL;
     store_conn *c = NULL;
     sw_status st = SW_OK;
     size_t tl = bus_subject_event_tenant(subject, tenant) ? strlen(tenant) : 0;
     const char *kind = tl ? subject + strlen(BUS_SUBJ_EVENT_PREFIX) + tl + 1 : "";
-    bool down = strcmp(kind, BUS_EVT_ENDPOINT_DOWN) == 0 ||
-                strcmp(kind, BUS_EVT_ENDPOINT_DEGRADED) == 0;
+    bool degraded = strcmp(kind, BUS_EVT_ENDPOINT_DEGRADED) == 0;
+    bool down = strcmp(kind, BUS_EVT_ENDPOINT_DOWN) == 0 || degraded;
     bool up = strcmp(kind, BUS_EVT_ENDPOINT_UP) == 0;
     const char *incident = json_string_value(json_object_get(evt, "incident_id"));
     const char *endpoint = json_string_value(json_object_get(evt, "endpoint_id"));
@@ -122,18 +137,15 @@ static sw_status on_event(bus_actor *a, notify_app *app, natsMsg *m)
     st = c ? store_tx_begin_tenant(c, tenant) : SW_EUNAVAILABLE;
     if (st == SW_OK)
         st = channels_seed(c);
-    if (st == SW_OK)
-        st = store_query(c, &channels, NULL,
-                         "SELECT id::text AS id, name, kind FROM channels WHERE is_default"
-                         " ORDER BY created_at, id",
-                         0, NULL);
     if (st == SW_OK) {
-        const char *p[] = {incident};
+        const char *p[] = {incident, endpoint};
         st = store_query_one(c, &inc,
-                             "SELECT greatest(0, extract(epoch FROM coalesce(closed_at, now())"
-                             " - opened_at))::bigint AS duration_seconds FROM incidents"
-                             " WHERE id = $1::uuid",
-                             1, p);
+                             "SELECT greatest(0, extract(epoch FROM coalesce(i.closed_at, now())"
+                             " - i.opened_at))::bigint AS duration_seconds,"
+                             " coalesce((SELECT reminder_minutes FROM endpoints"
+                             "  WHERE id = $2::uuid), 0) AS reminder_minutes"
+                             " FROM incidents i WHERE i.id = $1::uuid",
+                             2, p);
         if (st == SW_ENOTFOUND)
             st = SW_OK;
     }
@@ -142,13 +154,50 @@ static sw_status on_event(bus_actor *a, notify_app *app, natsMsg *m)
     data = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "incident_id", incident, "endpoint_id", endpoint,
                      "endpoint_name", str_or(evt, "endpoint_name", ""), "url",
                      str_or(evt, "url", ""), "cause", str_or(evt, "cause", ""), "status",
-                     down ? (strcmp(kind, BUS_EVT_ENDPOINT_DEGRADED) == 0 ? "degraded" : "down")
-                          : "up");
-    if (up && inc)
+                     down ? (degraded ? "degraded" : "down") : "up");
+    data_text = json_dumps(data, JSON_COMPACT);
+    if (down) {
+        char every[16];
+        snprintf(every, sizeof(every), "%lld",
+                 (long long)json_integer_value(json_object_get(inc, "reminder_minutes")));
+        const char *p[] = {incident, tenant, endpoint, data_text, every};
+        st = store_query(c, NULL, NULL,
+                         "INSERT INTO public.notify_pending (incident_id, tenant_id, endpoint_id,"
+                         " data) VALUES ($1::uuid, $2, $3::uuid, $4::jsonb) ON CONFLICT DO NOTHING",
+                         4, p);
+        if (st == SW_OK && strcmp(every, "0") != 0)
+            st = store_query(c, NULL, NULL,
+                             "INSERT INTO public.notify_reminders (incident_id, tenant_id,"
+                             " endpoint_id, data, every_minutes, due_at)"
+                             " VALUES ($1::uuid, $2, $3::uuid, $4::jsonb, $5::int,"
+                             "  now() + $5::int * interval '1 minute') ON CONFLICT DO NOTHING",
+                             5, p);
+        if (st == SW_OK)
+            st = store_tx_commit(c);
+        goto out;
+    }
+    /* Up: the outage first if it was still held (never lose it), then the recovery. */
+    {
+        const char *p[] = {incident};
+        st = store_query(c, NULL, NULL, "DELETE FROM public.notify_reminders"
+                                        " WHERE incident_id = $1::uuid", 1, p);
+        if (st == SW_OK)
+            st = store_query(c, &held, NULL,
+                             "DELETE FROM public.notify_pending WHERE incident_id = $1::uuid"
+                             " RETURNING data", 1, p);
+    }
+    if (st == SW_OK)
+        st = notify_targets(c, endpoint, &channels);
+    if (st == SW_OK && json_array_size(held) > 0) {
+        snprintf(dedup, sizeof(dedup), "%s:opened", incident);
+        st = notify_queue(c, ids, channels, "incident.opened", incident, endpoint, dedup,
+                          json_object_get(json_array_get(held, 0), "data"));
+    }
+    if (inc)
         json_object_set(data, "duration_seconds", json_object_get(inc, "duration_seconds"));
-    snprintf(dedup, sizeof(dedup), "%s:%s", incident, up ? "resolved" : "opened");
-    st = notify_queue(c, ids, channels, up ? "incident.resolved" : "incident.opened", incident,
-                      endpoint, dedup, data);
+    snprintf(dedup, sizeof(dedup), "%s:resolved", incident);
+    if (st == SW_OK)
+        st = notify_queue(c, ids, channels, "incident.resolved", incident, endpoint, dedup, data);
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st == SW_OK)
@@ -156,6 +205,8 @@ static sw_status on_event(bus_actor *a, notify_app *app, natsMsg *m)
 out:
     if (c)
         store_release(app->common->db, c);
+    free(data_text);
+    json_decref(held);
     json_decref(inc);
     json_decref(data);
     json_decref(ids);
@@ -221,6 +272,22 @@ static void render(message *msg, const char *kind, const json_t *data, const cha
         snprintf(msg->title, sizeof(msg->title), "%.200s is back UP", name);
         snprintf(msg->text, sizeof(msg->text), "%.200s (%.600s) is up again after %s down.", name,
                  url, d);
+    } else if (strcmp(kind, "rollup") == 0) {
+        json_t *list = json_object_get(data, "incidents"), *it;
+        size_t i, n = json_array_size(list), used = 0;
+        msg->bad = true;
+        snprintf(msg->title, sizeof(msg->title), "%zu endpoints are DOWN", n);
+        json_array_foreach(list, i, it)
+        {
+            int w = snprintf(msg->text + used, sizeof(msg->text) - used, "%s- %.80s (%.120s)",
+                             i ? "\n" : "", str_or(it, "endpoint_name", ""), str_or(it, "url", ""));
+            if (w < 0 || (size_t)w >= sizeof(msg->text) - used) {
+                msg->text[used] = '\0';
+                snprintf(msg->text + used, sizeof(msg->text) - used, "\n... and %zu more", n - i);
+                break;
+            }
+            used += (size_t)w;
+        }
     } else if (strcmp(kind, "tls.expiring") == 0) {
         msg->bad = true;
         snprintf(msg->title, sizeof(msg->title), "Certificate of %.200s expires soon", name);
@@ -362,7 +429,10 @@ static bool build(delivery *d, notify_app *app, bus_actor *a, const json_t *row,
         return true;
     }
     if (strcmp(ck, "webhook") == 0) {
-        body = json_pack("{s:s,s:s,s:s,s:O}", "type", kind, "id", d->id, "created_at",
+        /* The Standard Webhooks body; a roll-up is an incident.opened listing its incidents. */
+        body = json_pack("{s:s,s:s,s:s,s:O}", "type",
+                         strcmp(kind, "rollup") == 0 ? "incident.opened" : kind, "id", d->id,
+                         "created_at",
                          str_or(row, "created_at", ""), "data", data);
         snprintf(url, sizeof(url), "%s", str_or(cfg, "url", ""));
     } else if (strcmp(ck, "slack") == 0) {
@@ -485,8 +555,9 @@ static sw_status record(notify_app *app, delivery *d, const char *status, const 
                            d->id, d->channel_id, d->channel_kind};
         st = store_query(c, NULL, NULL,
                          "INSERT INTO incident_events (incident_id, type, detail)"
-                         " SELECT $1::uuid, $2, jsonb_build_object('notification_id', $3,"
-                         "  'channel_id', nullif($4, ''), 'channel_kind', $5, 'kind', n.kind)"
+                         " SELECT $1::uuid, $2, jsonb_build_object('notification_id', $3::text,"
+                         "  'channel_id', nullif($4::text, ''), 'channel_kind', $5::text,"
+                         "  'kind', n.kind)"
                          " FROM notifications n WHERE n.id = $3::uuid",
                          5, p);
     }

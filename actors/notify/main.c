@@ -40,6 +40,8 @@ static const bus_worker workers[] = {
      .batch = 32,
      .wait_ms = 1000,
      .handle = notify_deliver_batch},
+    /* Held outages (the roll-up) and reminders, once a second. */
+    {.stream = NULL, .handle = notify_tick},
 };
 
 static const bus_actor_def actor = {

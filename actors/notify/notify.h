@@ -31,6 +31,7 @@ typedef struct notify_app {
     const char *pagerduty_base; /* SW_PAGERDUTY_API_BASE, trusted egress */
     const char *telegram_base;  /* SW_TELEGRAM_API_BASE, trusted egress */
     long timeout_s;             /* SW_NOTIFY_TIMEOUT_S: one delivery attempt at most */
+    long rollup_hold_s;         /* SW_NOTIFY_ROLLUP_HOLD_S: quiet time before held outages go */
 } notify_app;
 
 void *notify_app_init(bus_actor *a, sw_status *err);
@@ -74,6 +75,11 @@ sw_status notify_queue(store_conn *c, json_t *ids, const json_t *channel_rows, c
 /* Publishes one delivery job per id (msg id BUS_ID_DELIVER_JOB_FMT). */
 sw_status notify_publish_jobs(bus_actor *a, const char *tenant, const json_t *ids,
                               const char *request_id);
+/* The channels an endpoint's incidents go to (its channel_ids, else the default channels):
+ * rows {id, name, kind}, owned. Inside a tenant transaction. */
+sw_status notify_targets(store_conn *c, const char *endpoint, json_t **rows);
+/* ticker.c: held outages out (one by one, or as roll-ups), due reminders out. */
+void notify_tick(bus_actor *a, void *app, natsMsg **msgs, int n);
 /* Workers: endpoint events -> notifications; delivery jobs -> the receivers. */
 void notify_events_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 void notify_deliver_batch(bus_actor *a, void *app, natsMsg **msgs, int n);

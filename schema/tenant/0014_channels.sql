@@ -61,6 +61,14 @@ CREATE TABLE incident_acks (
     at           timestamptz NOT NULL DEFAULT now()
 );
 
+-- An endpoint's alerting fields, sw-endpoints' to write like the rest of the row: the channels
+-- told about its incidents (NULL = the organization's default channels; ids of deleted channels
+-- are skipped when sending) and how often to remind while it is down and unacknowledged.
+ALTER TABLE endpoints
+    ADD COLUMN channel_ids uuid[],
+    ADD COLUMN reminder_minutes integer NOT NULL DEFAULT 0
+        CHECK (reminder_minutes BETWEEN 0 AND 10080);
+
 DO $$
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO sw_notify', current_schema());
@@ -71,3 +79,5 @@ GRANT SELECT, INSERT ON incident_events, incident_acks TO sw_notify;
 GRANT USAGE ON SEQUENCE incident_events_id_seq TO sw_notify;
 -- Read only: the owner to seed the first channel, the endpoint named in a message, the incident.
 GRANT SELECT ON users, endpoints, incidents TO sw_notify;
+-- sw-endpoints checks that an endpoint's channel_ids are the organization's channels.
+GRANT SELECT ON channels TO sw_endpoints;

@@ -66,9 +66,13 @@ static int setup(void **state)
     return 0;
 }
 
+static int targets_pid, http_port, https_port;
+
 static int teardown(void **state)
 {
     (void)state;
+    if (targets_pid > 0)
+        it_targets_stop(targets_pid);
     if (recv_pid > 0) {
         kill(-recv_pid, SIGTERM);
         kill(recv_pid, SIGTERM);
@@ -368,8 +372,6 @@ static void test_hanging_receiver_does_not_delay_another(void **state)
     json_decref(b);
 }
 
-static int targets_pid, http_port, https_port;
-
 static void set_switch(const char *name, int code)
 {
     char cmd[256];
@@ -516,8 +518,198 @@ static void test_outage_incident_timeline_acknowledge(void **state)
     assert_int_equal(r->status, 400);
     assert_string_equal(json_string_value(json_object_get(r->body, "code")), "incident_resolved");
     it_resp_free(r);
-    it_targets_stop(targets_pid);
-    targets_pid = 0;
+}
+
+/* Creates a probed endpoint on targets' /switch/<sw> (body extra fields merged); waits until up. */
+static void probed_endpoint(char *out, size_t len, const char *sw, const char *name, json_t *extra)
+{
+    char url[256], sql[200];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/switch/%s", http_port, sw);
+    json_t *b = json_pack("{s:s,s:s,s:i,s:i,s:i,s:i}", "url", url, "name", name,
+                          "failure_threshold", 1, "recovery_threshold", 1, "timeout_seconds", 3,
+                          "interval_seconds", 30);
+    if (extra) {
+        json_object_update(b, extra);
+        json_decref(extra);
+    }
+    it_resp *r = it_auth("POST", "/api/endpoints/", access_tok, b);
+    if (r->status != 201)
+        fail_msg("create endpoint: %ld %s", r->status, r->raw);
+    snprintf(out, len, "%s", json_string_value(json_object_get(r->body, "id")));
+    it_resp_free(r);
+    const char *p[] = {out};
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM public.endpoint_state WHERE endpoint_id = "
+                               "$1::uuid AND status = 'up'");
+    assert_int_equal(it_wait_count(sql, 1, p, 1, 30000), 1);
+}
+
+static void check_now(const char *ep)
+{
+    const char *p[] = {ep};
+    json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() WHERE endpoint_id = $1::uuid",
+                       1, p));
+}
+
+/* Five endpoints of one organization down at once: each channel gets one roll-up listing
+ * them, not five messages. */
+static void test_rollup_of_five_outages(void **state)
+{
+    (void)state;
+    char ep[5][64], sw[5][32], name[32], u[256];
+    it_set_plan(tenant, "pro");
+    url_of(u, sizeof(u), "/slack/rollup");
+    it_resp *r = it_auth("POST", "/api/channels/", access_tok,
+                         json_pack("{s:s,s:s,s:b,s:{s:s}}", "name", "Rollup room", "kind", "slack",
+                                   "is_default", 1, "config", "url", u));
+    assert_int_equal(r->status, 201);
+    it_resp_free(r);
+    for (int i = 0; i < 5; i++) {
+        snprintf(sw[i], sizeof(sw[i]), "ru-%d", i);
+        snprintf(name, sizeof(name), "Rack %d", i);
+        probed_endpoint(ep[i], sizeof(ep[i]), sw[i], name, NULL);
+    }
+    for (int i = 0; i < 5; i++)
+        set_switch(sw[i], 503);
+    for (int i = 0; i < 5; i++)
+        check_now(ep[i]);
+    json_t *got = NULL;
+    for (int i = 0; i < 120; i++) {
+        json_decref(got);
+        got = received("/slack/rollup");
+        if (json_array_size(got) >= 1)
+            break;
+        usleep(250 * 1000);
+    }
+    assert_int_equal(json_array_size(got), 1);
+    json_t *x = json_array_get(got, 0);
+    assert_true(json_is_true(json_object_get(x, "valid")));
+    const char *body = json_string_value(json_object_get(x, "body"));
+    assert_non_null(strstr(body, "5 endpoints are DOWN"));
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof(name), "Rack %d", i);
+        assert_non_null(strstr(body, name));
+    }
+    json_decref(got);
+    /* Nothing else follows for these outages (the hold is 3 s on the test instance). */
+    sleep(5);
+    got = received("/slack/rollup");
+    assert_int_equal(json_array_size(got), 1);
+    json_decref(got);
+    for (int i = 0; i < 5; i++)
+        set_switch(sw[i], 200);
+    for (int i = 0; i < 5; i++)
+        check_now(ep[i]);
+    /* Recoveries go out one by one. */
+    for (int i = 0; i < 120; i++) {
+        got = received("/slack/rollup");
+        size_t n = json_array_size(got);
+        json_decref(got);
+        if (n >= 6)
+            break;
+        usleep(250 * 1000);
+    }
+    got = received("/slack/rollup");
+    assert_int_equal(json_array_size(got), 6);
+    json_decref(got);
+    /* Not a default channel any more, for the tests that follow. */
+    r = it_auth("GET", "/api/channels/?page_size=100", access_tok, NULL);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(r->body, "results"), i, c)
+    {
+        if (strcmp(json_string_value(json_object_get(c, "name")), "Rollup room") == 0) {
+            char path[160];
+            snprintf(path, sizeof(path), "/api/channels/%s/",
+                     json_string_value(json_object_get(c, "id")));
+            it_resp_free(it_auth("DELETE", path, access_tok, NULL));
+        }
+    }
+    it_resp_free(r);
+}
+
+/* An endpoint with its own channel and reminder_minutes: only that channel hears, a reminder
+ * follows while it is down, and acknowledging stops them. */
+static void test_reminder_until_acknowledged(void **state)
+{
+    (void)state;
+    char u[256], ep[64], inc[64] = "", path[200], sql[300];
+    url_of(u, sizeof(u), "/discord/remind");
+    json_t *ch = create_channel("Reminders", "discord", json_pack("{s:s}", "url", u));
+    const char *cid = json_string_value(json_object_get(ch, "id"));
+    /* channel_ids must be the organization's channels */
+    json_t *bad = json_pack("{s:[s]}", "channel_ids", "00000000-0000-4000-8000-000000000000");
+    char badurl[256];
+    snprintf(badurl, sizeof(badurl), "http://127.0.0.1:%d/ok", http_port);
+    json_object_set_new(bad, "url", json_string(badurl));
+    it_resp *r = it_auth("POST", "/api/endpoints/", access_tok, bad);
+    assert_int_equal(r->status, 400);
+    assert_non_null(json_object_get(r->body, "channel_ids"));
+    it_resp_free(r);
+    probed_endpoint(ep, sizeof(ep), "remind-ep", "Billing",
+                    json_pack("{s:[s],s:i}", "channel_ids", cid, "reminder_minutes", 5));
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", ep);
+    r = it_auth("GET", path, access_tok, NULL);
+    assert_int_equal(json_integer_value(json_object_get(r->body, "reminder_minutes")), 5);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r->body, "channel_ids"), 0)),
+                        cid);
+    it_resp_free(r);
+    set_switch("remind-ep", 500);
+    check_now(ep);
+    json_t *got = NULL;
+    for (int i = 0; i < 120; i++) {
+        json_decref(got);
+        got = received("/discord/remind");
+        if (json_array_size(got) >= 1)
+            break;
+        usleep(250 * 1000);
+    }
+    assert_int_equal(json_array_size(got), 1);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(got, 0), "body")),
+                           "Billing is DOWN"));
+    json_decref(got);
+    /* Only its own channel: the default webhook got nothing about it. */
+    got = received("/webhook/outage");
+    size_t i;
+    json_t *x;
+    json_array_foreach(got, i, x)
+        assert_null(strstr(json_string_value(json_object_get(x, "body")), "Billing"));
+    json_decref(got);
+    /* The reminder, made due now rather than in 5 minutes. */
+    const char *p[] = {ep};
+    json_t *rows = it_sql("SELECT incident_id::text AS id FROM public.notify_reminders WHERE"
+                          " endpoint_id = $1::uuid", 1, p);
+    assert_int_equal(json_array_size(rows), 1);
+    snprintf(inc, sizeof(inc), "%s", json_string_value(json_object_get(json_array_get(rows, 0), "id")));
+    json_decref(rows);
+    const char *pi[] = {inc};
+    json_decref(it_sql("UPDATE public.notify_reminders SET due_at = now() WHERE incident_id = $1::uuid",
+                       1, pi));
+    for (int k = 0; k < 80; k++) {
+        got = received("/discord/remind");
+        size_t n = json_array_size(got);
+        json_decref(got);
+        if (n >= 2)
+            break;
+        usleep(250 * 1000);
+    }
+    got = received("/discord/remind");
+    assert_int_equal(json_array_size(got), 2);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(got, 1), "body")),
+                           "Still: Billing is DOWN"));
+    json_decref(got);
+    /* Acknowledge: the reminder is gone, none follows. */
+    snprintf(path, sizeof(path), "/api/incidents/%s/acknowledge/", inc);
+    r = it_auth("POST", path, access_tok, json_object());
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM public.notify_reminders WHERE incident_id = $1::uuid");
+    assert_int_equal(it_sql_long(sql, 1, pi), 0);
+    sleep(3);
+    got = received("/discord/remind");
+    assert_int_equal(json_array_size(got), 2);
+    json_decref(got);
+    set_switch("remind-ep", 200);
+    json_decref(ch);
 }
 
 static void test_viewer_cannot_change_channels(void **state)
@@ -551,6 +743,8 @@ int main(void)
         cmocka_unit_test(test_hanging_receiver_does_not_delay_another),
         cmocka_unit_test(test_viewer_cannot_change_channels),
         cmocka_unit_test(test_outage_incident_timeline_acknowledge),
+        cmocka_unit_test(test_rollup_of_five_outages),
+        cmocka_unit_test(test_reminder_until_acknowledged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -53,7 +53,8 @@ static const struct {
     {"notify",
      "EMAIL_URL EMAIL_HOST EMAIL_PORT EMAIL_HOST_USER EMAIL_HOST_PASSWORD EMAIL_USE_TLS "
      "DEFAULT_FROM_EMAIL SW_MAIL_RETRY_MS " ENV_APP " SW_NOTIFY_KEY SW_PROBE_ALLOW_CIDRS "
-     "SW_DNS_SERVERS SW_DNS_TIMEOUT_MS SW_NOTIFY_TIMEOUT_S SW_PAGERDUTY_API_BASE "
+     "SW_DNS_SERVERS SW_DNS_TIMEOUT_MS SW_NOTIFY_TIMEOUT_S SW_NOTIFY_ROLLUP_HOLD_S "
+     "SW_PAGERDUTY_API_BASE "
      "SW_TELEGRAM_API_BASE",
      true},
     {"scheduler", "SW_SCHED_BATCH SW_SCHED_TICK_MS", true},
@@ -225,6 +226,7 @@ static const struct {
     {"sw_endpoints", "tenant.status_pages", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "tenant.status_page_components", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "tenant.incidents", "SELECT"}, /* shown on status pages */
+    {"sw_endpoints", "tenant.channels", "SELECT"},  /* an endpoint's channel_ids are checked */
 
     {"sw_billing", "public.tenants", "SELECT"},
     {"sw_billing", "public.subscriptions", "SELECT INSERT UPDATE"},
@@ -253,6 +255,8 @@ static const struct {
     /* sw-notify (issue 19): channels, deliveries and the incident timeline are its own; it
      * reads the owner (the first channel), endpoints and incidents (what a message says). */
     {"sw_notify", "public.tenants", "SELECT"},
+    {"sw_notify", "public.notify_pending", "SELECT INSERT UPDATE DELETE"},
+    {"sw_notify", "public.notify_reminders", "SELECT INSERT UPDATE DELETE"},
     {"sw_notify", "tenant.channels", "SELECT INSERT UPDATE DELETE"},
     {"sw_notify", "tenant.notifications", "SELECT INSERT UPDATE DELETE"},
     {"sw_notify", "tenant.channel_seed", "SELECT INSERT"},
