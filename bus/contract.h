@@ -152,6 +152,10 @@
 /* A channel was created, changed, deleted or tested: {"channel_id", "action", "user_id", "kind",
  * "name"} (no config, never secrets), for the audit log. */
 #define BUS_EVT_CHANNEL_CHANGED "channel.changed"
+/* tls.expiring events (the recorder, issue 17) for sw-notify: one tls.expiring notification
+ * per channel of the endpoint. */
+#define BUS_CONSUMER_NOTIFY_TLS "notify-tls"
+#define BUS_SUBJ_EVT_TLS_EXPIRING "sw.v1.evt.*.tls.expiring"
 #define BUS_ID_CHANNEL_EVT_FMT "evt:%s:channel.changed:%s" /* <channel>:<request id | ms> */
 /* Deliveries: one job per (notification, channel) on sw.v1.jobs.deliver.<tenant> (SW_JOBS,
  * durable BUS_CONSUMER_DELIVERER): {"tenant_id", "notification_id"}; the row holds the rest.

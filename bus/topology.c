@@ -141,6 +141,8 @@ static const consumer_def consumers[] = {
      * jobs, which it naks with its own back-off (BUS_DELIVERY_BACKOFF_S). */
     {BUS_STREAM_EVENTS, BUS_CONSUMER_NOTIFY_ALERTS, BUS_SUBJ_EVT_ENDPOINT, BUS_ALERT_ACK_WAIT_S, 0,
      0, true},
+    {BUS_STREAM_EVENTS, BUS_CONSUMER_NOTIFY_TLS, BUS_SUBJ_EVT_TLS_EXPIRING, BUS_ALERT_ACK_WAIT_S,
+     0, 0, true},
     {BUS_STREAM_JOBS, BUS_CONSUMER_DELIVERER, BUS_SUBJ_DELIVER_JOBS, BUS_DELIVERY_ACK_WAIT_S,
      BUS_DELIVERY_MAX_DELIVER, BUS_DELIVERY_MAX_ACK_PENDING, false},
     /* Deleted endpoints for the recorder, which owns their state rows. */

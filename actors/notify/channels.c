@@ -1042,7 +1042,7 @@ sw_status incidents_acknowledge(const bus_req *req, bus_reply *rep)
         goto out;
     const char *p[] = {req->param_id};
     st = store_query_one(c, &row, "SELECT closed_at IS NOT NULL AS closed FROM incidents"
-                                  " WHERE id = $1::uuid FOR SHARE", 1, p);
+                                  " WHERE id = $1::uuid", 1, p);
     if (st != SW_OK) {
         st = st == SW_ENOTFOUND ? not_found(rep) : fail(rep, st);
         goto out;

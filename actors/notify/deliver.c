@@ -215,6 +215,61 @@ out:
     return st;
 }
 
+/* A tls.expiring event: one notification per channel of the endpoint. */
+static sw_status on_tls(bus_actor *a, notify_app *app, natsMsg *m)
+{
+    char tenant[BUS_TENANT_MAX], dedup[200];
+    json_t *evt = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+    json_t *channels = NULL, *ids = json_array(), *data = NULL;
+    const char *endpoint = json_string_value(json_object_get(evt, "endpoint_id"));
+    store_conn *c = NULL;
+    sw_status st = SW_OK;
+    if (!bus_subject_event_tenant(natsMsg_GetSubject(m), tenant) || !sw_tenant_id_valid(tenant) ||
+        !bus_uuid_valid(endpoint))
+        goto out;
+    data = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "endpoint_id", endpoint, "endpoint_name",
+                     str_or(evt, "endpoint_name", ""), "url", str_or(evt, "url", ""),
+                     "expires_at", str_or(evt, "expires_at", ""), "days_left",
+                     json_integer_value(json_object_get(evt, "days_left")), "threshold_days",
+                     json_integer_value(json_object_get(evt, "threshold_days")), "issuer",
+                     str_or(evt, "issuer", ""), "subject", str_or(evt, "subject", ""));
+    snprintf(dedup, sizeof(dedup), "tls:%s:%.40s:%lld", endpoint, str_or(evt, "expires_at", ""),
+             (long long)json_integer_value(json_object_get(evt, "threshold_days")));
+    c = store_acquire_tenant(app->common->db, tenant);
+    st = c ? store_tx_begin_tenant(c, tenant) : SW_EUNAVAILABLE;
+    if (st == SW_OK)
+        st = channels_seed(c);
+    if (st == SW_OK)
+        st = notify_targets(c, endpoint, &channels);
+    if (st == SW_OK)
+        st = notify_queue(c, ids, channels, "tls.expiring", NULL, endpoint, dedup, data);
+    if (st == SW_OK)
+        st = store_tx_commit(c);
+    if (st == SW_OK)
+        st = notify_publish_jobs(a, tenant, ids, NULL);
+out:
+    if (c)
+        store_release(app->common->db, c);
+    json_decref(data);
+    json_decref(ids);
+    json_decref(channels);
+    json_decref(evt);
+    return st;
+}
+
+void notify_tls_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
+{
+    natsConnection *nc = bus_actor_conn(a);
+    for (int i = 0; i < n; i++) {
+        sw_status st = on_tls(a, app, msgs[i]);
+        if (st == SW_OK)
+            bus_msg_ack(nc, msgs[i]);
+        else
+            bus_msg_nak(nc, msgs[i], BUS_ALERT_RETRY_MS);
+        natsMsg_Destroy(msgs[i]);
+    }
+}
+
 void notify_events_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
 {
     natsConnection *nc = bus_actor_conn(a);
@@ -291,8 +346,10 @@ static void render(message *msg, const char *kind, const json_t *data, const cha
     } else if (strcmp(kind, "tls.expiring") == 0) {
         msg->bad = true;
         snprintf(msg->title, sizeof(msg->title), "Certificate of %.200s expires soon", name);
-        snprintf(msg->text, sizeof(msg->text), "The TLS certificate of %.200s (%.600s) expires %s.",
-                 name, url, str_or(data, "expires_at", "soon"));
+        snprintf(msg->text, sizeof(msg->text),
+                 "The TLS certificate of %.200s (%.600s) expires %.40s, in %lld days.", name, url,
+                 str_or(data, "expires_at", "soon"),
+                 (long long)json_integer_value(json_object_get(data, "days_left")));
     } else {
         snprintf(msg->title, sizeof(msg->title), "Test notification");
         snprintf(msg->text, sizeof(msg->text),
@@ -407,7 +464,11 @@ static bool build(delivery *d, notify_app *app, bus_actor *a, const json_t *row,
     if (strcmp(ck, "email") == 0) {
         size_t i;
         json_t *addr;
-        bool outage = strcmp(kind, "incident.opened") == 0 || strcmp(kind, "incident.resolved") == 0;
+        /* The outage mail of before issue 19 for down and up; the rest (degraded, reminders,
+         * roll-ups, certificates, tests) in the generic template. */
+        bool outage = (strcmp(kind, "incident.opened") == 0 &&
+                       strcmp(str_or(data, "status", "down"), "down") == 0) ||
+                      strcmp(kind, "incident.resolved") == 0;
         json_array_foreach(json_object_get(cfg, "addresses"), i, addr)
         {
             char mid[200];

@@ -82,6 +82,7 @@ sw_status notify_targets(store_conn *c, const char *endpoint, json_t **rows);
 void notify_tick(bus_actor *a, void *app, natsMsg **msgs, int n);
 /* Workers: endpoint events -> notifications; delivery jobs -> the receivers. */
 void notify_events_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
+void notify_tls_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 void notify_deliver_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 
 #endif

@@ -430,6 +430,7 @@ static void test_outage_incident_timeline_acknowledge(void **state)
                                "$1::uuid AND status = 'up'");
     assert_int_equal(it_wait_count(sql, 1, p, 1, 30000), 1);
     set_switch("alert-ep", 500);
+    usleep(1100 * 1000);
     json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() WHERE endpoint_id = $1::uuid",
                        1, p));
     /* The incident, through the API. */
@@ -495,6 +496,7 @@ static void test_outage_incident_timeline_acknowledge(void **state)
     free(types);
     /* Recovery: incident.resolved with the duration; a resolved incident is not acknowledged. */
     set_switch("alert-ep", 200);
+    usleep(1100 * 1000);
     json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() WHERE endpoint_id = $1::uuid",
                        1, p));
     got = NULL;
@@ -543,9 +545,12 @@ static void probed_endpoint(char *out, size_t len, const char *sw, const char *n
     assert_int_equal(it_wait_count(sql, 1, p, 1, 30000), 1);
 }
 
+/* The next check now. A second after the previous one at least: a job's msg id is
+ * <endpoint>:<due epoch s>:<region>, so one due in the same second would be dropped. */
 static void check_now(const char *ep)
 {
     const char *p[] = {ep};
+    usleep(1100 * 1000);
     json_decref(it_sql("UPDATE public.schedule SET next_due_at = now() WHERE endpoint_id = $1::uuid",
                        1, p));
 }
@@ -570,8 +575,12 @@ static void test_rollup_of_five_outages(void **state)
     }
     for (int i = 0; i < 5; i++)
         set_switch(sw[i], 503);
-    for (int i = 0; i < 5; i++)
-        check_now(ep[i]);
+    usleep(1100 * 1000);
+    for (int i = 0; i < 5; i++) {
+        const char *p[] = {ep[i]};
+        json_decref(it_sql("UPDATE public.schedule SET next_due_at = now()"
+                           " WHERE endpoint_id = $1::uuid", 1, p));
+    }
     json_t *got = NULL;
     for (int i = 0; i < 120; i++) {
         json_decref(got);
@@ -712,6 +721,50 @@ static void test_reminder_until_acknowledged(void **state)
     json_decref(ch);
 }
 
+/* A certificate about to expire (the recorder's tls.expiring, issue 17, published here as the
+ * recorder would): the endpoint's channel is told. */
+static void test_tls_expiring_notified(void **state)
+{
+    (void)state;
+    char u[256], ep[64], subject[160];
+    url_of(u, sizeof(u), "/ntfy/tls");
+    json_t *ch = create_channel("Certificates", "ntfy", json_pack("{s:s}", "url", u));
+    probed_endpoint(ep, sizeof(ep), "tls-ep", "Shop",
+                    json_pack("{s:[s]}", "channel_ids",
+                              json_string_value(json_object_get(ch, "id"))));
+    snprintf(subject, sizeof(subject), "sw.v1.evt.%s.tls.expiring", tenant);
+    json_t *evt = json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:s}", "endpoint_id", ep,
+                            "tenant_id", tenant, "threshold_days", 14, "days_left", 13,
+                            "expires_at", "2027-01-01T00:00:00Z", "issuer", "CN=Test CA",
+                            "subject", "CN=shop.example", "endpoint_name", "Shop", "url",
+                            "https://shop.example/");
+    char *text = json_dumps(evt, JSON_COMPACT);
+    jsCtx *js = NULL;
+    natsConnection *nc = it_nats();
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    jsErrCode jerr = 0;
+    assert_int_equal(js_Publish(NULL, js, subject, text, (int)strlen(text), NULL, &jerr), NATS_OK);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    free(text);
+    json_decref(evt);
+    json_t *got = NULL;
+    for (int i = 0; i < 80; i++) {
+        json_decref(got);
+        got = received("/ntfy/tls");
+        if (json_array_size(got) >= 1)
+            break;
+        usleep(250 * 1000);
+    }
+    assert_int_equal(json_array_size(got), 1);
+    json_t *x = json_array_get(got, 0);
+    assert_true(json_is_true(json_object_get(x, "valid")));
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(x, "headers"), "Title")),
+                           "Certificate of Shop"));
+    json_decref(got);
+    json_decref(ch);
+}
+
 static void test_viewer_cannot_change_channels(void **state)
 {
     (void)state;
@@ -745,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_outage_incident_timeline_acknowledge),
         cmocka_unit_test(test_rollup_of_five_outages),
         cmocka_unit_test(test_reminder_until_acknowledged),
+        cmocka_unit_test(test_tls_expiring_notified),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
