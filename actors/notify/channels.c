@@ -534,33 +534,39 @@ static bool input_read(channel_input *in, const bus_req *req, bus_reply *rep, bo
     return ok;
 }
 
-/* channel.changed, for the audit log (sw-auth's durable auth-audit writes its "audit" object
- * once per msg id, issue 21's shape): who did what to which channel; never the config. Best
- * effort, logged. */
+/* channel.changed after the commit, with the audit object sw-auth writes into the audit log
+ * once per msg id (bus_audit_put, issue 21): who did what to which channel; never the config.
+ * Best effort, logged. */
 static void publish_changed(const bus_req *req, const char *id, const char *action,
                             const char *kind, const char *name)
 {
     jsCtx *js = bus_actor_js(req->actor);
     char subject[BUS_SUBJECT_MAX], msg_id[200], now_ms[24], audit_action[40];
+    bus_audit au;
     snprintf(now_ms, sizeof(now_ms), "%lld", (long long)sw_epoch_ms());
     if (!bus_subject_event(subject, sizeof(subject), req->tenant, BUS_EVT_CHANNEL_CHANGED))
         return;
     snprintf(msg_id, sizeof(msg_id), BUS_ID_CHANNEL_EVT_FMT, id,
              req->request_id && *req->request_id ? req->request_id : now_ms);
     snprintf(audit_action, sizeof(audit_action), "channel.%s", action);
-    const char *token = bus_req_header(req, BUS_H_API_TOKEN);
-    json_t *evt = json_pack(
-        "{s:s,s:s,s:s,s:s*,s:s*,s:I,s:{s:s,s:{s:s,s:s,s:s*},s:{s:s*,s:s*,s:s*},s:s*,s:I,s:{s:s*}}}",
-        "tenant_id", req->tenant, "channel_id", id, "action", action, "kind", kind, "name", name,
-        "at_ms", (json_int_t)sw_epoch_ms(), "audit", "action", audit_action, "target", "type",
-        "channel", "id", id, "label", name, "actor", "user_id", req->user, "token_id", token,
-        "client_ip", req->client_ip, "request_id", req->request_id, "at_ms",
-        (json_int_t)sw_epoch_ms(), "detail", "kind", kind);
+    json_t *evt = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:I}", "tenant_id", req->tenant, "channel_id",
+                            id, "action", action, "kind", kind, "name", name, "at_ms",
+                            (json_int_t)sw_epoch_ms());
+    json_t *detail = json_pack("{s:s*}", "kind", kind);
+    bus_audit_from_req(&au, req);
+    au.action = audit_action;
+    au.target_type = "channel";
+    au.target_id = id;
+    au.target_label = name;
+    au.detail = detail;
+    if (evt && !bus_audit_put(evt, &au))
+        sw_log(SW_LOG_WARN, "channel event without its audit entry", "channel_id", id, NULL);
     sw_status st =
         (js && evt) ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
     if (st != SW_OK)
         sw_log(SW_LOG_WARN, "channel event not published", "channel_id", id, "status",
                sw_status_name(st), NULL);
+    json_decref(detail);
     json_decref(evt);
 }
 
