@@ -210,6 +210,28 @@ static void test_secrets_write_only_and_policy(void **state)
         json_string_value(json_object_get(json_object_get(r->body, "config"), "secret")), "********");
     assert_null(strstr(r->raw, secret + 6));
     it_resp_free(r);
+    /* The audit log (sw-auth, from channel.changed) names the change and never the secret. */
+    bool audited = false;
+    for (int i = 0; i < 40 && !audited; i++) {
+        it_resp *a = it_auth("GET", "/api/audit-log/", access_tok, NULL);
+        assert_int_equal(a->status, 200);
+        size_t k;
+        json_t *e;
+        json_array_foreach(json_object_get(a->body, "results"), k, e)
+        {
+            const char *act = json_string_value(json_object_get(e, "action"));
+            const char *tid =
+                json_string_value(json_object_get(json_object_get(e, "target"), "id"));
+            if (act && tid && strcmp(act, "channel.created") == 0 &&
+                strcmp(tid, json_string_value(json_object_get(c, "id"))) == 0)
+                audited = true;
+        }
+        assert_null(strstr(a->raw, secret + 6));
+        it_resp_free(a);
+        if (!audited)
+            usleep(250 * 1000);
+    }
+    assert_true(audited);
     /* Stored sealed: the secret is nowhere in the row. */
     const char *p[] = {json_string_value(json_object_get(c, "id"))};
     char sql[300];
