@@ -80,6 +80,13 @@
 #define BUS_EVT_ENDPOINT_PREFIX "endpoint." /* created|updated|deleted|up|down|dead_lettered */
 #define BUS_EVT_ENDPOINT_UP "endpoint.up"
 #define BUS_EVT_ENDPOINT_DOWN "endpoint.down"
+/* Passing, but slower than the endpoint's degraded_threshold_ms (the thresholds of down); an
+ * endpoint.up follows with "recovered_from": "degraded". No outage mail. */
+#define BUS_EVT_ENDPOINT_DEGRADED "endpoint.degraded"
+/* The certificate of an endpoint's HTTPS checks has crossed one of its tls_expiry_alert_days:
+ * once per threshold per certificate ({endpoint_id, threshold_days, days_left, expires_at,
+ * issuer, subject, endpoint_name, url}); msg id BUS_ID_TLS_EXPIRING_FMT. */
+#define BUS_EVT_TLS_EXPIRING "tls.expiring"
 #define BUS_EVT_ENDPOINT_DEAD_LETTERED "endpoint.dead_lettered"
 #define BUS_EVT_PLAN_CHANGED "plan.changed"
 /* A status page was created, changed or deleted (sw-endpoints): edges drop their cache of the
@@ -138,6 +145,9 @@
 /* endpoint.down|up events, for sw-auth (the owner of the users decides whom to mail). Only new
  * events: a consumer created on an existing stream must not mail past incidents again. */
 #define BUS_CONSUMER_AUTH_ALERTS "auth-alerts"
+/* tls.expiring events, for sw-auth's mail to the owner (issue 17); only new events too. */
+#define BUS_CONSUMER_AUTH_TLS "auth-tls"
+#define BUS_SUBJ_EVT_TLS_EXPIRING "sw.v1.evt.*.tls.expiring"
 #define BUS_SUBJ_EVT_ENDPOINT "sw.v1.evt.*.endpoint.*"
 #define BUS_ALERT_ACK_WAIT_S 30
 #define BUS_ALERT_RETRY_MS 2000
@@ -178,6 +188,36 @@
 #define BUS_AUDIT_RETRY_MS 2000
 #define BUS_AUDIT_DETAIL_MAX 2048
 #define BUS_EVT_CHANNEL_CHANGED "channel.changed"
+
+/* ---- alerting (sw-notify, issue 19) ------------------------------------------------------ */
+
+/* endpoint.down|up (and degraded, tls.expiring) events for sw-notify, which turns each into one
+ * notification per channel of the endpoint. Only new events, like BUS_CONSUMER_AUTH_ALERTS. */
+#define BUS_CONSUMER_NOTIFY_ALERTS "notify-alerts"
+#define BUS_EVT_ENDPOINT_DEGRADED "endpoint.degraded"
+#define BUS_EVT_TLS_EXPIRING "tls.expiring"
+/* channel.changed (BUS_EVT_CHANNEL_CHANGED, above): {"channel_id", "action", "kind", "name",
+ * "audit"} after each create, update, delete and test; never the config. */
+/* tls.expiring events (the recorder, issue 17) for sw-notify: one tls.expiring notification
+ * per channel of the endpoint. */
+#define BUS_CONSUMER_NOTIFY_TLS "notify-tls"
+#define BUS_SUBJ_EVT_TLS_EXPIRING "sw.v1.evt.*.tls.expiring"
+#define BUS_ID_CHANNEL_EVT_FMT "evt:%s:channel.changed:%s" /* <channel>:<request id | ms> */
+/* Deliveries: one job per (notification, channel) on sw.v1.jobs.deliver.<tenant> (SW_JOBS,
+ * durable BUS_CONSUMER_DELIVERER): {"tenant_id", "notification_id"}; the row holds the rest.
+ * A failed attempt (transport error, timeout, 5xx, 429) is nak'd with the delay
+ * BUS_DELIVERY_BACKOFF_S[attempt-1] (their sum is past 2 hours); after the last one sw-notify
+ * marks the delivery failed, copies the job to sw.v1.dlq.SW_JOBS and terminates it. A 4xx
+ * other than 408/429 fails at once. */
+#define BUS_SUBJ_DELIVER_JOB_PREFIX "sw.v1.jobs.deliver." /* + <tenant> */
+#define BUS_SUBJ_DELIVER_JOBS "sw.v1.jobs.deliver.>"
+#define BUS_CONSUMER_DELIVERER "deliverer"
+#define BUS_DELIVERY_BACKOFF_S 2, 10, 30, 60, 120, 300, 600, 900, 1200, 1800, 1800, 1800
+#define BUS_DELIVERY_NBACKOFF 12
+#define BUS_DELIVERY_MAX_DELIVER (BUS_DELIVERY_NBACKOFF + 1)
+#define BUS_DELIVERY_ACK_WAIT_S 60 /* > the longest attempt (SW_NOTIFY_TIMEOUT_S, at most 30) */
+#define BUS_DELIVERY_MAX_ACK_PENDING 1024
+#define BUS_ID_DELIVER_JOB_FMT "deliver:%s" /* <notification id> */
 
 /* endpoint.deleted events, for the recorder (forgets the endpoint's state rows). */
 #define BUS_CONSUMER_RECORDER_DELETES "recorder-deletes"
@@ -221,12 +261,16 @@
 #define BUS_ID_REPLAY_FMT "replay:%llu:%lld"
 /* An endpoint event: evt:<endpoint>:<kind>:<request id | incident id | epoch ms>. */
 #define BUS_ID_ENDPOINT_EVT_FMT "evt:%s:%s:%s"
+/* tls.expiring: endpoint id, certificate expiry (epoch s), threshold (days). */
+#define BUS_ID_TLS_EXPIRING_FMT "evt:%s:tls.expiring:%lld:%d"
 /* A status page event: evt:<page>:status_page.changed:<request id | epoch ms>. */
 #define BUS_ID_STATUS_PAGE_EVT_FMT "evt:%s:status_page.changed:%s"
 /* A plan change: plan.changed:<stripe event id>. */
 #define BUS_ID_PLAN_CHANGED_FMT "plan.changed:%s"
 /* The mail about an incident: incident:<incident id>:<up|down>. */
 #define BUS_ID_INCIDENT_MAIL_FMT "incident:%s:%s"
+/* The mail of a tls.expiring event: endpoint, certificate expiry (epoch s), threshold (days). */
+#define BUS_ID_TLS_MAIL_FMT "tls:%s:%lld:%d"
 
 /* A ping: ping:<the edge's request id>. */
 #define BUS_ID_PING_FMT "ping:%s"

@@ -1,8 +1,8 @@
-/* Whom to tell about an outage: the users are sw-auth's, so it is sw-auth that consumes the
- * recorder's sw.v1.evt.<tenant>.endpoint.down|up (durable BUS_CONSUMER_AUTH_ALERTS on
- * SW_EVENTS), finds the organization's owner and queues one mail per incident change (msg id
- * incident:<id>:<status>, so a redelivered event is not mailed twice within JetStream's
- * duplicate window). Other endpoint.* events match the consumer's filter and are acked. */
+/* The recorder's sw.v1.evt.<tenant>.endpoint.* events (durable BUS_CONSUMER_AUTH_ALERTS on
+ * SW_EVENTS). The outage mail moved to sw-notify (issue 19): a new organization's default
+ * email channel goes to its owner, so each tenant gets exactly one mail per event from there.
+ * This consumer now only acks (kept for the audit log of issue 21 to build on); the owner
+ * lookup stays for it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +14,8 @@
 #include "bus/log.h"
 #include "bus/messages.h"
 #include "store/store.h"
+
+#define SW_AUTH_MAILS_OUTAGES 0
 
 /* The owner's email (first owner by sign-up), copied into out. */
 static sw_status owner_email(store_pool *db, const char *tenant, char *out, size_t len)
@@ -42,6 +44,32 @@ static const char *str_or_empty(const json_t *o, const char *key)
 }
 
 /* One event: SW_OK when done with it (mailed, or nothing to mail), else retry later. */
+/* tls.expiring (issue 17): one mail per threshold per certificate (the msg id names both). */
+static sw_status tls_alert(actor_app *app, bus_actor *a, const char *tenant, const json_t *evt)
+{
+    char to[256] = "", msg_id[160];
+    const char *ep = json_string_value(json_object_get(evt, "endpoint_id"));
+    json_int_t threshold = json_integer_value(json_object_get(evt, "threshold_days"));
+    json_int_t expires = json_integer_value(json_object_get(evt, "expires_epoch"));
+    if (!bus_uuid_valid(ep) || threshold < 1 || expires <= 0)
+        return SW_OK; /* not one of ours: nothing to mail */
+    sw_status st = owner_email(app->db, tenant, to, sizeof(to));
+    if (st == SW_ENOTFOUND)
+        return SW_OK;
+    if (st != SW_OK)
+        return st;
+    json_t *vars = json_pack("{s:s,s:s,s:I,s:s,s:s}", "endpoint_name",
+                             str_or_empty(evt, "endpoint_name"), "url", str_or_empty(evt, "url"),
+                             "days_left", json_integer_value(json_object_get(evt, "days_left")),
+                             "expires_at", str_or_empty(evt, "expires_at"), "issuer",
+                             str_or_empty(evt, "issuer"));
+    snprintf(msg_id, sizeof(msg_id), BUS_ID_TLS_MAIL_FMT, ep, (long long)expires, (int)threshold);
+    st = vars ? mail_enqueue(bus_actor_js(a), "tls_expiring", to, vars, msg_id, NULL)
+              : SW_EINTERNAL;
+    json_decref(vars);
+    return st;
+}
+
 static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
 {
     char tenant[BUS_TENANT_MAX], to[256] = "", msg_id[128];
@@ -53,10 +81,21 @@ static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
     size_t tl = bus_subject_event_tenant(subject, tenant) ? strlen(tenant) : 0;
     const char *kind = tl ? subject + strlen(BUS_SUBJ_EVENT_PREFIX) + tl + 1 : "";
     bool down = strcmp(kind, BUS_EVT_ENDPOINT_DOWN) == 0;
+    if (strcmp(kind, BUS_EVT_TLS_EXPIRING) == 0 && sw_tenant_id_valid(tenant)) {
+        if (SW_AUTH_MAILS_OUTAGES == 0)
+            goto out; /* sw-notify's default email channel mails it (issue 19) */
+        st = tls_alert(app, a, tenant, evt);
+        goto out;
+    }
     /* The tenant is the subject's; only the recorder may publish endpoint.down|up. */
+    const char *from = json_string_value(json_object_get(evt, "recovered_from"));
     if ((!down && strcmp(kind, BUS_EVT_ENDPOINT_UP) != 0) || !sw_tenant_id_valid(tenant) ||
         !status || !incident || !*incident || strlen(incident) > 64)
         goto out; /* another endpoint event, or a change with no incident: no mail */
+    if (from && strcmp(from, "degraded") == 0)
+        goto out; /* the end of a degradation (issue 17): there was no outage mail to follow */
+    if (SW_AUTH_MAILS_OUTAGES == 0)
+        goto out; /* sw-notify's default email channel mails the owner now */
     st = owner_email(app->db, tenant, to, sizeof(to));
     if (st == SW_ENOTFOUND) {
         sw_log(SW_LOG_WARN, "endpoint state changed but the organization has no owner to tell",

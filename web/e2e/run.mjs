@@ -274,6 +274,23 @@ async function main() {
       await shot(page, 'dashboard-one-endpoint');
     });
 
+    await step('the endpoint page: status, uptime, checks; pause and resume', ['add an endpoint and watch it turn up'], async () => {
+      await page.getByRole('row').filter({ hasText: 'StatusWatch API' }).getByRole('link', { name: 'StatusWatch API' }).click();
+      await page.waitForURL(/\/endpoints\/[0-9a-f-]{36}$/);
+      await expectVisible(page.getByRole('heading', { name: 'StatusWatch API' }), 'the endpoint page');
+      await expectVisible(page.locator('.page-subtitle').getByText('Up', { exact: true }), 'Up on the endpoint page');
+      await expectVisible(page.getByRole('group', { name: 'Uptime windows' }), 'the uptime tiles');
+      await expectVisible(page.getByRole('table', { name: 'Recent checks' }).getByText('OK', { exact: true }), 'a passing check');
+      await expectVisible(page.getByRole('region', { name: 'Response times' }), 'the response-time section');
+      await shot(page, 'endpoint-page');
+      await page.getByRole('button', { name: 'Pause' }).click();
+      await expectVisible(page.locator('.page-subtitle').getByText('Paused', { exact: true }), 'Paused');
+      await page.getByRole('button', { name: 'Resume' }).click();
+      await expectVisible(page.getByRole('button', { name: 'Pause' }), 'the Pause button again');
+      await page.getByRole('link', { name: '← Endpoints' }).click();
+      await page.waitForURL(/\/dashboard/);
+    });
+
     await step('add until the Free limit shows, with a link to billing', ['add an endpoint and watch it turn up'], async () => {
       for (const [i, url] of URLS.slice(1, 3).entries()) {
         const dialog = await addEndpoint(page, `Resolver ${i + 2}`, url);

@@ -142,6 +142,12 @@ const heartbeatRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/Heartbeat')),
 });
 
+const endpointRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/endpoints/$id',
+  component: lazyRouteComponent(() => import('./pages/Endpoint')),
+});
+
 const routeTree = rootRoute.addChildren([
   indexRoute,
   loginRoute,
@@ -153,6 +159,7 @@ const routeTree = rootRoute.addChildren([
   authedRoute.addChildren([
     dashboardRoute,
     heartbeatRoute,
+    endpointRoute,
     statusPagesRoute,
     billingRoute,
     billingSuccessRoute,

@@ -17,11 +17,18 @@ export const endpointsQuery = (page: number) =>
     queryFn: () => apiRequest('get', '/api/endpoints/', { query: { page, page_size: PAGE_SIZE } }),
   });
 
-export const checksQuery = (id: string) =>
+export const endpointQuery = (id: string) =>
   queryOptions({
-    queryKey: ['checks', id],
-    queryFn: async () => (await apiRequest('get', '/api/endpoints/{id}/checks/', { params: { id } })).results,
-    retry: false,
+    queryKey: ['endpoint', id],
+    queryFn: () => apiRequest('get', '/api/endpoints/{id}/', { params: { id } }),
+  });
+
+export const CHECKS_PAGE = 20;
+export const uptimeQuery = (id: string) =>
+  queryOptions({
+    queryKey: ['uptime', id],
+    queryFn: () => apiRequest('get', '/api/endpoints/{id}/uptime/', { params: { id } }),
+    staleTime: 60_000,
   });
 
 export const plansQuery = () =>

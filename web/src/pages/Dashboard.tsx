@@ -5,17 +5,30 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '
 import { endpointsQuery, meQuery, PAGE_SIZE, POLL_MS } from '../lib/queries';
 import { parseApiError } from '../lib/api';
 import { timeAgo } from '../lib/format';
+import { daysLeft } from '../lib/checks';
 import type { Endpoint } from '../lib/types';
 import { Button } from '../components/ui/button';
 import { Table, TBody, THead, Td, Th, Tr } from '../components/ui/table';
 import { StatusBadge } from '../components/StatusBadge';
-import { Sparkline } from '../components/Sparkline';
 import { AddEndpointDialog } from '../components/AddEndpointDialog';
 import { AddHeartbeatDialog } from '../components/AddHeartbeatDialog';
 import { DeleteEndpointDialog } from '../components/DeleteEndpointDialog';
 import { atLeast, type Role } from '../lib/roles';
 
 const col = createColumnHelper<Endpoint>();
+const KIND_LABEL: Record<string, string> = { http: 'HTTP', tcp: 'TCP', heartbeat: 'Heartbeat' };
+
+/** Days until the certificate expires (from the list row itself: no request per row). */
+function CertDays({ iso }: { iso: string | null | undefined }) {
+  const d = daysLeft(iso);
+  if (d == null) return <span className="muted">—</span>;
+  const tone = d < 0 ? 'cert-expired' : d <= 7 ? 'cert-danger' : d <= 14 ? 'cert-warning' : 'cert-ok';
+  return (
+    <span className={tone} title={`Expires ${new Date(iso!).toLocaleString()}`}>
+      {d < 0 ? 'expired' : `${d} day${d === 1 ? '' : 's'} left`}
+    </span>
+  );
+}
 
 export default function DashboardPage() {
   const search = useSearch({ from: '/authed/dashboard' });
@@ -47,11 +60,18 @@ export default function DashboardPage() {
                 {c.getValue()}
               </Link>
             ) : (
-              <span className="ep-name">{c.getValue()}</span>
+              <Link to="/endpoints/$id" params={{ id: c.row.original.id }} className="ep-name link">
+                {c.getValue()}
+              </Link>
             )}
             <span className="ep-url-sm">{c.row.original.url ?? 'Heartbeat'}</span>
           </div>
         ),
+      }),
+      col.accessor((e) => e.kind ?? 'http', {
+        id: 'kind',
+        header: 'Kind',
+        cell: (c) => <span className="ep-kind-cell">{KIND_LABEL[c.getValue()] ?? c.getValue()}</span>,
       }),
       col.accessor('url', {
         header: 'URL',
@@ -64,7 +84,11 @@ export default function DashboardPage() {
       }),
       col.accessor('last_status', {
         header: 'Status',
-        cell: (c) => <StatusBadge status={c.getValue()} paused={c.row.original.paused} />,
+        cell: (c) => (
+          <span title={c.row.original.last_error ?? undefined}>
+            <StatusBadge status={c.getValue()} paused={c.row.original.paused} />
+          </span>
+        ),
       }),
       col.accessor('last_checked_at', {
         header: 'Last check',
@@ -86,10 +110,10 @@ export default function DashboardPage() {
           ),
       }),
       col.display({
-        id: 'trend',
-        header: 'Response time',
+        id: 'certificate',
+        header: 'Certificate',
         meta: { className: 'hide-sm' },
-        cell: (c) => <Sparkline endpointId={c.row.original.id} />,
+        cell: (c) => <CertDays iso={c.row.original.tls_expires_at} />,
       }),
       col.display({
         id: 'actions',

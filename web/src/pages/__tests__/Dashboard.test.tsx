@@ -35,38 +35,35 @@ describe('DashboardPage', () => {
     mock.onGet('/endpoints/').reply((c) =>
       c.headers?.Authorization === 'Bearer RESTORED' ? [200, page([endpoint({ name: 'API' })])] : [401, {}],
     );
-    mock.onGet(/\/checks\/$/).reply(404, { detail: 'Not found.' });
     renderApp('/dashboard');
     expect(await screen.findByText('API')).toBeInTheDocument();
     expect(useAuth.getState().accessToken).toBe('RESTORED');
   });
 
-  it('lists endpoints with status, last check, latency and a sparkline from /checks/', async () => {
+  it('lists endpoints with kind, status (degraded too), last check, latency and certificate days, in one request per page', async () => {
     meOk();
-    const up = endpoint({ id: 'a', name: 'Homepage', url: 'https://acme.test/', last_status: 'up', last_latency_ms: 87 });
+    const soon = new Date(Date.now() + 5 * 86_400_000 + 3_600_000).toISOString();
+    const up = endpoint({ id: 'a', name: 'Homepage', url: 'https://acme.test/', last_status: 'up', last_latency_ms: 87, tls_expires_at: soon });
     const down = endpoint({ id: 'b', name: 'API', last_status: 'down', last_latency_ms: null, last_checked_at: null });
-    mock.onGet('/endpoints/').reply(200, page([up, down]));
-    mock.onGet('/endpoints/a/checks/').reply(200, {
-      results: [
-        { checked_at: '2025-01-01T00:02:00Z', latency_ms: 80, http_status: 200, ok: true, error: null, region: 'local' },
-        { checked_at: '2025-01-01T00:01:00Z', latency_ms: 120, http_status: 500, ok: false, error: 'status', region: 'local' },
-        { checked_at: '2025-01-01T00:00:00Z', latency_ms: 100, http_status: 200, ok: true, error: null, region: 'local' },
-      ],
-    });
-    mock.onGet('/endpoints/b/checks/').reply(404, { detail: 'Not found.' });
+    const slow = endpoint({ id: 'c', name: 'DB', url: 'tcp://db.acme.test:5432', kind: 'tcp', last_status: 'degraded', last_http_status: null });
+    mock.onGet('/endpoints/').reply(200, page([up, down, slow]));
     renderApp('/dashboard', { token: 'T' });
     const table = await screen.findByRole('table', { name: 'Endpoints' });
     const rows = within(table).getAllByRole('row');
-    expect(rows).toHaveLength(3);
-    expect(within(rows[1]).getByText('Homepage')).toBeInTheDocument();
+    expect(rows).toHaveLength(4);
+    expect(within(rows[1]).getByRole('link', { name: 'Homepage' })).toHaveAttribute('href', '/endpoints/a');
+    expect(within(rows[1]).getByText('HTTP')).toBeInTheDocument();
     expect(within(rows[1]).getByText('Up')).toBeInTheDocument();
     expect(within(rows[1]).getByText('87 ms')).toBeInTheDocument();
     expect(within(rows[1]).getByText(/ago|just now/)).toBeInTheDocument();
-    expect(await within(rows[1]).findByRole('img', { name: /average 100 ms, 1 failed/ })).toBeInTheDocument();
+    expect(within(rows[1]).getByText('5 days left')).toBeInTheDocument();
     expect(within(rows[2]).getByText('Down')).toBeInTheDocument();
     expect(within(rows[2]).getByText('Not yet')).toBeInTheDocument();
-    expect(within(rows[2]).queryByRole('img')).toBeNull();
-    expect(screen.getByText(/2 of 3 endpoints on the Free plan/)).toBeInTheDocument();
+    expect(within(rows[3]).getByText('TCP')).toBeInTheDocument();
+    expect(within(rows[3]).getByText('Degraded')).toBeInTheDocument();
+    expect(screen.getByText(/3 of 3 endpoints on the Free plan/)).toBeInTheDocument();
+    // The list is the page's only endpoint request: no per-row /checks/ polling.
+    expect(mock.history.get.map((r) => r.url).filter((u) => u !== '/auth/me/')).toEqual(['/endpoints/']);
   });
 
   it('shows a deliberate empty state', async () => {
@@ -111,7 +108,6 @@ describe('DashboardPage', () => {
   it('paginates on the server', async () => {
     const user = userEvent.setup();
     meOk();
-    mock.onGet(/\/checks\/$/).reply(404, {});
     mock.onGet('/endpoints/').reply((c) =>
       c.params.page === 2
         ? [200, page([endpoint({ name: 'Eleven' })], { count: 11, previous: '/api/endpoints/?page=1' })]
@@ -130,7 +126,6 @@ describe('DashboardPage', () => {
   it('adds an endpoint in a modal: client validation, API field errors, then success refreshes the list', async () => {
     const user = userEvent.setup();
     meOk();
-    mock.onGet(/\/checks\/$/).reply(404, {});
     const created = endpoint({ name: 'Cloudflare', url: 'http://1.1.1.1/', last_status: 'pending', last_checked_at: null, last_latency_ms: null });
     let list = [endpoint({ name: 'Old' })];
     mock.onGet('/endpoints/').reply(() => [200, page(list)]);
@@ -179,7 +174,6 @@ describe('DashboardPage', () => {
   it('shows the plan limit with a link to billing', async () => {
     const user = userEvent.setup();
     meOk();
-    mock.onGet(/\/checks\/$/).reply(404, {});
     mock.onGet('/endpoints/').reply(200, page([endpoint(), endpoint(), endpoint()]));
     mock.onPost('/endpoints/').reply(403, { detail: 'The Free plan allows 3 endpoints. Upgrade to Pro for more.', code: 'plan_limit' });
     mock.onGet('/billing/plans/').reply(200, { plans: [] });
@@ -215,7 +209,6 @@ describe('DashboardPage', () => {
   it('deletes after confirmation and refreshes the list', async () => {
     const user = userEvent.setup();
     meOk();
-    mock.onGet(/\/checks\/$/).reply(404, {});
     let list = [endpoint({ id: 'k', name: 'Keep' }), endpoint({ id: 'g', name: 'Gone' })];
     mock.onGet('/endpoints/').reply(() => [200, page(list)]);
     mock.onDelete('/endpoints/g/').reply(() => {
@@ -239,7 +232,6 @@ describe('DashboardPage', () => {
     meOk();
     mock.onPost('/auth/token/refresh/').reply(200, { access: 'NEW', refresh: 'R' });
     mock.onGet('/endpoints/').reply((c) => (c.headers?.Authorization === 'Bearer NEW' ? [200, page([endpoint({ name: 'Retried' })])] : [401, {}]));
-    mock.onGet(/\/checks\/$/).reply(404, {});
     renderApp('/dashboard', { token: 'EXPIRED' });
     expect(await screen.findByText('Retried')).toBeInTheDocument();
     expect(mock.history.post.filter((r) => r.url === '/auth/token/refresh/')).toHaveLength(1);
