@@ -610,17 +610,23 @@ static sw_status record(notify_app *app, delivery *d, const char *status, const 
                          " WHERE id = $1::uuid",
                          4, p);
     }
-    if (st == SW_OK && *d->incident && strcmp(status, "pending") != 0) {
-        const char *p[] = {d->incident, strcmp(status, "delivered") == 0 ? "notification_sent"
-                                                                          : "notification_failed",
+    /* The incident's timeline: its own notification, or each incident a roll-up lists. */
+    if (st == SW_OK && strcmp(status, "pending") != 0) {
+        const char *p[] = {strcmp(status, "delivered") == 0 ? "notification_sent"
+                                                            : "notification_failed",
                            d->id, d->channel_id, d->channel_kind};
         st = store_query(c, NULL, NULL,
                          "INSERT INTO incident_events (incident_id, type, detail)"
-                         " SELECT $1::uuid, $2, jsonb_build_object('notification_id', $3::text,"
-                         "  'channel_id', nullif($4::text, ''), 'channel_kind', $5::text,"
+                         " SELECT i.id, $1, jsonb_build_object('notification_id', $2::text,"
+                         "  'channel_id', nullif($3::text, ''), 'channel_kind', $4::text,"
                          "  'kind', n.kind)"
-                         " FROM notifications n WHERE n.id = $3::uuid",
-                         5, p);
+                         " FROM notifications n CROSS JOIN LATERAL ("
+                         "  SELECT n.incident_id AS id WHERE n.incident_id IS NOT NULL"
+                         "  UNION ALL SELECT (x ->> 'incident_id')::uuid"
+                         "  FROM jsonb_array_elements(CASE WHEN n.kind = 'rollup'"
+                         "   THEN n.payload -> 'incidents' ELSE '[]'::jsonb END) x) i"
+                         " WHERE n.id = $2::uuid AND i.id IS NOT NULL",
+                         4, p);
     }
     if (st == SW_OK)
         st = store_tx_commit(c);
