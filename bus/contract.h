@@ -145,9 +145,6 @@
 /* endpoint.down|up events, for sw-auth (the owner of the users decides whom to mail). Only new
  * events: a consumer created on an existing stream must not mail past incidents again. */
 #define BUS_CONSUMER_AUTH_ALERTS "auth-alerts"
-/* tls.expiring events, for sw-auth's mail to the owner (issue 17); only new events too. */
-#define BUS_CONSUMER_AUTH_TLS "auth-tls"
-#define BUS_SUBJ_EVT_TLS_EXPIRING "sw.v1.evt.*.tls.expiring"
 #define BUS_SUBJ_EVT_ENDPOINT "sw.v1.evt.*.endpoint.*"
 #define BUS_ALERT_ACK_WAIT_S 30
 #define BUS_ALERT_RETRY_MS 2000
@@ -194,8 +191,6 @@
 /* endpoint.down|up (and degraded, tls.expiring) events for sw-notify, which turns each into one
  * notification per channel of the endpoint. Only new events, like BUS_CONSUMER_AUTH_ALERTS. */
 #define BUS_CONSUMER_NOTIFY_ALERTS "notify-alerts"
-#define BUS_EVT_ENDPOINT_DEGRADED "endpoint.degraded"
-#define BUS_EVT_TLS_EXPIRING "tls.expiring"
 /* channel.changed (BUS_EVT_CHANNEL_CHANGED, above): {"channel_id", "action", "kind", "name",
  * "audit"} after each create, update, delete and test; never the config. */
 /* tls.expiring events (the recorder, issue 17) for sw-notify: one tls.expiring notification
@@ -269,8 +264,6 @@
 #define BUS_ID_PLAN_CHANGED_FMT "plan.changed:%s"
 /* The mail about an incident: incident:<incident id>:<up|down>. */
 #define BUS_ID_INCIDENT_MAIL_FMT "incident:%s:%s"
-/* The mail of a tls.expiring event: endpoint, certificate expiry (epoch s), threshold (days). */
-#define BUS_ID_TLS_MAIL_FMT "tls:%s:%lld:%d"
 
 /* A ping: ping:<the edge's request id>. */
 #define BUS_ID_PING_FMT "ping:%s"

@@ -30,17 +30,11 @@ static const bus_route routes[] = {
     {"sw.v1.auth.audit_list", auth_audit_list, false},
 };
 
-/* Outages: the recorder's endpoint.down|up, turned into a mail to the owner; and the audit
- * entries of other actors' changes. */
+/* The recorder's endpoint events (only acked now: sw-notify's channels mail outages), and the
+ * audit entries of other actors' changes. */
 static const bus_worker workers[] = {
     {.stream = BUS_STREAM_EVENTS,
      .consumer = BUS_CONSUMER_AUTH_ALERTS,
-     .batch = 16,
-     .wait_ms = 1000,
-     .handle = auth_alerts_batch},
-    /* Certificates nearing expiry (issue 17): the recorder's tls.expiring, mailed the same way. */
-    {.stream = BUS_STREAM_EVENTS,
-     .consumer = BUS_CONSUMER_AUTH_TLS,
      .batch = 16,
      .wait_ms = 1000,
      .handle = auth_alerts_batch},

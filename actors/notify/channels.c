@@ -655,7 +655,7 @@ static sw_status write_channel(const bus_req *req, bus_reply *rep, const char *i
 {
     notify_app *app = req->app;
     channel_input in;
-    json_t *row = NULL, *old_sec = NULL, *merged = NULL, *pub = NULL, *sec = NULL, *cfg_json = NULL;
+    json_t *row = NULL, *old_sec = NULL, *merged = NULL, *pub = NULL, *sec = NULL;
     char *sealed = NULL, *pub_text = NULL;
     store_conn *c = NULL;
     sw_status st;
@@ -761,7 +761,6 @@ out:
     json_decref(merged);
     json_decref(pub);
     json_decref(sec);
-    json_decref(cfg_json);
     if (sealed) {
         sodium_memzero(sealed, strlen(sealed));
         free(sealed);

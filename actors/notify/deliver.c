@@ -30,6 +30,17 @@ static const int backoff_s[BUS_DELIVERY_NBACKOFF] = {BUS_DELIVERY_BACKOFF_S};
 
 /* ---- queueing ----------------------------------------------------------------------------- */
 
+/* A degradation (issue 17) is no outage: email channels get neither its opening, its reminders
+ * nor its end; the other channels do (issue 19 notifies "endpoint down or degraded"). */
+static bool degradation_for_email(const json_t *channel, const json_t *data)
+{
+    const char *ck = json_string_value(json_object_get(channel, "kind"));
+    const char *status = json_string_value(json_object_get(data, "status"));
+    const char *from = json_string_value(json_object_get(data, "recovered_from"));
+    return ck && strcmp(ck, "email") == 0 &&
+           ((status && strcmp(status, "degraded") == 0) || (from && strcmp(from, "degraded") == 0));
+}
+
 sw_status notify_queue(store_conn *c, json_t *ids, const json_t *channel_rows, const char *kind,
                        const char *incident_id, const char *endpoint_id, const char *dedup_base,
                        const json_t *data)
@@ -44,6 +55,8 @@ sw_status notify_queue(store_conn *c, json_t *ids, const json_t *channel_rows, c
         json_t *row = NULL;
         if (st != SW_OK)
             break;
+        if (degradation_for_email(ch, data))
+            continue;
         const char *cid = json_string_value(json_object_get(ch, "id"));
         snprintf(dedup, sizeof(dedup), "%s:%s", dedup_base, cid ? cid : "");
         const char *p[] = {cid,   json_string_value(json_object_get(ch, "name")),
@@ -155,6 +168,8 @@ static sw_status on_event(bus_actor *a, notify_app *app, natsMsg *m)
                      "endpoint_name", str_or(evt, "endpoint_name", ""), "url",
                      str_or(evt, "url", ""), "cause", str_or(evt, "cause", ""), "status",
                      down ? (degraded ? "degraded" : "down") : "up");
+    if (up && json_is_string(json_object_get(evt, "recovered_from")))
+        json_object_set(data, "recovered_from", json_object_get(evt, "recovered_from"));
     data_text = json_dumps(data, JSON_COMPACT);
     if (down) {
         char every[16];
@@ -610,17 +625,23 @@ static sw_status record(notify_app *app, delivery *d, const char *status, const 
                          " WHERE id = $1::uuid",
                          4, p);
     }
-    if (st == SW_OK && *d->incident && strcmp(status, "pending") != 0) {
-        const char *p[] = {d->incident, strcmp(status, "delivered") == 0 ? "notification_sent"
-                                                                          : "notification_failed",
+    /* The incident's timeline: its own notification, or each incident a roll-up lists. */
+    if (st == SW_OK && strcmp(status, "pending") != 0) {
+        const char *p[] = {strcmp(status, "delivered") == 0 ? "notification_sent"
+                                                            : "notification_failed",
                            d->id, d->channel_id, d->channel_kind};
         st = store_query(c, NULL, NULL,
                          "INSERT INTO incident_events (incident_id, type, detail)"
-                         " SELECT $1::uuid, $2, jsonb_build_object('notification_id', $3::text,"
-                         "  'channel_id', nullif($4::text, ''), 'channel_kind', $5::text,"
+                         " SELECT i.id, $1, jsonb_build_object('notification_id', $2::text,"
+                         "  'channel_id', nullif($3::text, ''), 'channel_kind', $4::text,"
                          "  'kind', n.kind)"
-                         " FROM notifications n WHERE n.id = $3::uuid",
-                         5, p);
+                         " FROM notifications n CROSS JOIN LATERAL ("
+                         "  SELECT n.incident_id AS id WHERE n.incident_id IS NOT NULL"
+                         "  UNION ALL SELECT (x ->> 'incident_id')::uuid"
+                         "  FROM jsonb_array_elements(CASE WHEN n.kind = 'rollup'"
+                         "   THEN n.payload -> 'incidents' ELSE '[]'::jsonb END) x) i"
+                         " WHERE n.id = $2::uuid AND i.id IS NOT NULL",
+                         4, p);
     }
     if (st == SW_OK)
         st = store_tx_commit(c);

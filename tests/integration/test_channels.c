@@ -621,6 +621,26 @@ static void test_rollup_of_five_outages(void **state)
         assert_non_null(strstr(body, name));
     }
     json_decref(got);
+    /* The roll-up shows in each listed incident's timeline. */
+    {
+        char path[200], incident[64] = "", *types = NULL;
+        snprintf(path, sizeof(path), "/api/incidents/?endpoint=%s", ep[0]);
+        it_resp *ir = it_auth("GET", path, access_tok, NULL);
+        assert_int_equal(ir->status, 200);
+        snprintf(incident, sizeof(incident), "%s",
+                 json_string_value(json_object_get(
+                     json_array_get(json_object_get(ir->body, "results"), 0), "id")));
+        it_resp_free(ir);
+        for (int k = 0; k < 40; k++) {
+            free(types);
+            types = timeline_types(incident);
+            if (strstr(types, "notification_sent"))
+                break;
+            usleep(250 * 1000);
+        }
+        assert_non_null(strstr(types, "notification_sent"));
+        free(types);
+    }
     /* Nothing else follows for these outages (the hold is 3 s on the test instance). */
     sleep(5);
     got = received("/slack/rollup");
