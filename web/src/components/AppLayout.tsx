@@ -43,6 +43,15 @@ export function AppLayout() {
             <Link to="/dashboard" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
               Dashboard
             </Link>
+            <Link to="/incidents" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+              Incidents
+            </Link>
+            <Link to="/channels" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+              Channels
+            </Link>
+            <Link to="/maintenance" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+              Maintenance
+            </Link>
             {atLeast(role, 'admin') && (
               <Link to="/status-pages" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
                 Status pages
