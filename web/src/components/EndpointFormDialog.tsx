@@ -199,6 +199,13 @@ export function toRequestBody(
   return out;
 }
 
+/** After a change: the endpoint page's reads (checks, uptime, incidents, response times) again. */
+export async function invalidateEndpointReads(queryClient: ReturnType<typeof useQueryClient>, id: string) {
+  await Promise.all(
+    ['endpoint', 'checks', 'uptime', 'endpoint-incidents', 'response-times'].map((k) => queryClient.invalidateQueries({ queryKey: [k, id] })),
+  );
+}
+
 type Props = { open: boolean; onClose: () => void; endpoint?: Endpoint | null; onSaved?: (e: Endpoint) => void };
 
 export function EndpointFormDialog({ open, onClose, endpoint, onSaved }: Props) {
@@ -246,7 +253,7 @@ function EndpointForm({ endpoint, onClose, onSaved }: Omit<Props, 'open'>) {
     onSuccess: async (saved) => {
       if (editing) queryClient.setQueryData(['endpoint', saved.id], saved);
       await queryClient.invalidateQueries({ queryKey: ['endpoints'] });
-      if (editing) await queryClient.invalidateQueries({ queryKey: ['endpoint', saved.id] });
+      if (editing) await invalidateEndpointReads(queryClient, saved.id);
       onSaved?.(saved);
       onClose();
     },

@@ -3,7 +3,6 @@
 // test and watch its delivery, delete. Owner and admins change and test them; members and viewers read.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link } from '@tanstack/react-router';
 import axios from 'axios';
 import { apiRequest } from '../lib/contract';
 import { parseApiError } from '../lib/api';
@@ -15,6 +14,7 @@ import { Table, TBody, THead, Td, Th, Tr } from '../components/ui/table';
 import { Button } from '../components/ui/button';
 import { Badge } from '../components/ui/badge';
 import { Alert } from '../components/ui/alert';
+import { AlertsTabs } from '../components/AlertsTabs';
 import { Dialog } from '../components/ui/dialog';
 import { Field } from '../components/ui/input';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -45,14 +45,12 @@ export default function ChannelsPage() {
   const rows = list.data?.results ?? [];
   return (
     <div className="page">
+      <AlertsTabs />
       <div className="page-header">
         <div>
           <h1 className="page-title">Notification channels</h1>
           <p className="page-subtitle">
-            Where incidents, reminders and certificate warnings go. New endpoints notify the default channels.{' '}
-            <Link to="/notifications" className="link">
-              Delivery log
-            </Link>
+            Where incidents, reminders and certificate warnings go. New endpoints notify the default channels.
           </p>
         </div>
         {canEdit && (

@@ -16,7 +16,7 @@ import { Button } from '../components/ui/button';
 import { Alert } from '../components/ui/alert';
 import { Table, TBody, THead, Td, Th, Tr } from '../components/ui/table';
 import { StatusBadge } from '../components/StatusBadge';
-import { EndpointFormDialog } from '../components/EndpointFormDialog';
+import { EndpointFormDialog, invalidateEndpointReads } from '../components/EndpointFormDialog';
 
 const ResponseTimeChart = lazy(() => import('../components/ResponseTimeChart'));
 
@@ -40,6 +40,7 @@ export default function EndpointPage() {
     onSuccess: async (e) => {
       queryClient.setQueryData(['endpoint', id], e);
       await queryClient.invalidateQueries({ queryKey: ['endpoints'] });
+      await invalidateEndpointReads(queryClient, id);
     },
   });
 

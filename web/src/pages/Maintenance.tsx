@@ -13,6 +13,7 @@ import { Table, TBody, THead, Td, Th, Tr } from '../components/ui/table';
 import { Button } from '../components/ui/button';
 import { Badge } from '../components/ui/badge';
 import { Alert } from '../components/ui/alert';
+import { AlertsTabs } from '../components/AlertsTabs';
 import { Dialog } from '../components/ui/dialog';
 import { Field } from '../components/ui/input';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -53,6 +54,7 @@ export default function MaintenancePage() {
   const rows = list.data?.results ?? [];
   return (
     <div className="page">
+      <AlertsTabs />
       <div className="page-header">
         <div>
           <h1 className="page-title">Maintenance windows</h1>

@@ -12,6 +12,7 @@ import { Table, TBody, THead, Td, Th, Tr } from '../components/ui/table';
 import { Button } from '../components/ui/button';
 import { Badge } from '../components/ui/badge';
 import { Alert } from '../components/ui/alert';
+import { AlertsTabs } from '../components/AlertsTabs';
 
 const PAGE = 20;
 
@@ -30,14 +31,12 @@ export default function NotificationsPage() {
   const pages = Math.max(1, Math.ceil(count / PAGE));
   return (
     <div className="page">
+      <AlertsTabs />
       <div className="page-header">
         <div>
           <h1 className="page-title">Delivery log</h1>
           <p className="page-subtitle">
-            Every notification sent to every channel. Failing receivers are retried for at least 2 hours.{' '}
-            <Link to="/channels" className="link">
-              Channels
-            </Link>
+            Every notification sent to every channel. Failing receivers are retried for at least 2 hours.
           </p>
         </div>
         <select
