@@ -9,6 +9,7 @@
 
 #include "bus/ids.h"
 #include "bus/log.h"
+#include "bus/watch.h"
 
 #define PREFIX_SUBJECT "sw.v1.apitokens."
 #define NBUCKETS 4096u
@@ -124,7 +125,7 @@ struct sw_apitoken_set {
     pthread_rwlock_t lock;
     entry *buckets[NBUCKETS];
     size_t count;
-    uint64_t loaded_seq;
+    bus_watch watch; /* the stream SW_API_TOKENS, watched into this set */
 };
 
 sw_status sw_apitoken_set_new(sw_apitoken_set **out)
@@ -228,56 +229,23 @@ size_t sw_apitoken_set_count(sw_apitoken_set *s)
 
 /* ------------------------------------------------------------------ the watch */
 
-static void on_record(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *closure)
+static bool apply(void *arg, const char *subject, const char *data, int len)
 {
-    sw_apitoken_set *s = closure;
     sw_apitoken t;
-    jsMsgMetaData *meta = NULL;
-    (void)nc;
-    (void)sub;
-    if (sw_apitoken_decode(&t, natsMsg_GetSubject(m), natsMsg_GetData(m), natsMsg_GetDataLength(m)))
-        sw_apitoken_set_put(s, &t);
-    else
-        sw_log(SW_LOG_WARN, "malformed API-token record ignored", "subject", natsMsg_GetSubject(m),
-               NULL);
-    if (natsMsg_GetMetaData(&meta, m) == NATS_OK)
-        __atomic_store_n(&s->loaded_seq, meta->Sequence.Stream, __ATOMIC_RELEASE);
-    jsMsgMetaData_Destroy(meta);
-    natsMsg_Destroy(m);
+    if (!sw_apitoken_decode(&t, subject, data, len))
+        return false;
+    sw_apitoken_set_put(arg, &t);
+    return true;
 }
 
+/* The last record of each token: a revoked one replaces its creation record. */
 sw_status sw_apitoken_set_watch(natsSubscription **sub, sw_apitoken_set *s, jsCtx *js, int wait_ms)
 {
-    jsSubOptions so;
-    jsStreamInfo *si = NULL;
-    jsErrCode jerr = 0;
-    char code[16];
-
-    *sub = NULL;
-    natsStatus ns = js_GetStreamInfo(&si, js, SW_APITOKENS_STREAM, NULL, &jerr);
-    uint64_t last = ns == NATS_OK ? si->State.LastSeq : 0;
-    uint64_t msgs = ns == NATS_OK ? si->State.Msgs : 0;
-    jsStreamInfo_Destroy(si);
-    if (ns == NATS_OK) {
-        jsSubOptions_Init(&so);
-        so.Stream = SW_APITOKENS_STREAM;
-        so.Ordered = true;
-        so.Config.DeliverPolicy = js_DeliverLastPerSubject;
-        ns = js_Subscribe(sub, js, SW_APITOKENS_SUBJECTS, on_record, s, NULL, &so, &jerr);
-    }
-    if (ns != NATS_OK) {
-        snprintf(code, sizeof(code), "%d", (int)jerr);
-        sw_log(SW_LOG_ERROR, "cannot watch API tokens", "stream", SW_APITOKENS_STREAM, "error",
-               natsStatus_GetText(ns), "js_code", code, NULL);
-        return SW_EUNAVAILABLE;
-    }
-    for (int waited = 0; msgs > 0 && __atomic_load_n(&s->loaded_seq, __ATOMIC_ACQUIRE) < last;
-         waited += 10) {
-        if (waited >= wait_ms) {
-            sw_log(SW_LOG_WARN, "API tokens not all loaded yet; continuing", NULL);
-            break;
-        }
-        nats_Sleep(10);
-    }
-    return SW_OK;
+    s->watch = (bus_watch){.stream = SW_APITOKENS_STREAM,
+                           .subjects = SW_APITOKENS_SUBJECTS,
+                           .last_per_subject = true,
+                           .what = "API tokens",
+                           .apply = apply,
+                           .arg = s};
+    return bus_watch_start(sub, &s->watch, js, wait_ms);
 }

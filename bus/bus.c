@@ -14,6 +14,7 @@
 
 #include "bus/config.h"
 #include "bus/jetstream.h"
+#include "bus/messages.h"
 #include "bus/log.h"
 #include "bus/sentry.h"
 
@@ -166,6 +167,21 @@ const char *bus_req_header(const bus_req *req, const char *name)
     if (!req->msg || natsMsgHeader_Get(req->msg, name, &v) != NATS_OK)
         return NULL;
     return v;
+}
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+void bus_audit_from_req(bus_audit *a, const bus_req *req)
+{
+    memset(a, 0, sizeof(*a));
+    a->user_id = nonempty(req->user);
+    a->token_id = nonempty(bus_req_header(req, BUS_H_API_TOKEN));
+    a->client_ip = nonempty(req->client_ip);
+    a->request_id = nonempty(req->request_id);
+    a->at_ms = sw_epoch_ms();
 }
 
 static void send_reply(natsConnection *nc, natsMsg *msg, sw_status st, bus_reply *rep,

@@ -123,6 +123,12 @@ int bus_actor_main(int argc, char **argv, const bus_actor_def *def);
 /* A request header, borrowed from the message, or NULL. */
 const char *bus_req_header(const bus_req *req, const char *name);
 
+struct bus_audit;
+/* The actor part of an audit object (bus/messages.h, bus/contract.h) from the request's
+ * verified headers: Sw-User, Sw-Api-Token, Sw-Client-Ip, Sw-Request-Id (borrowed from req),
+ * and at_ms = now. The caller sets action, target and detail. */
+void bus_audit_from_req(struct bus_audit *a, const bus_req *req);
+
 natsConnection *bus_actor_conn(bus_actor *a);
 jsCtx *bus_actor_js(bus_actor *a);
 void *bus_actor_app(bus_actor *a);

@@ -142,6 +142,43 @@
 #define BUS_ALERT_ACK_WAIT_S 30
 #define BUS_ALERT_RETRY_MS 2000
 
+/* The audit trail of changes made outside sw-auth (issue 21). audit_log is sw-auth's table, so
+ * an actor whose change belongs in an organization's audit log does not write it: it adds one
+ * "audit" object to the payload of the event it publishes after its commit anyway, and sw-auth
+ * pulls every event of SW_EVENTS (durable BUS_CONSUMER_AUTH_AUDIT, new events only) and writes
+ * one audit_log row per event that carries one, in the tenant of the SUBJECT (never of the
+ * payload), keyed by the event's Nats-Msg-Id (unique in audit_log.event_id): a redelivered or
+ * re-published event writes nothing. Events without "audit" (endpoint.up|down, ...) are acked.
+ * Encoder bus_audit_put(), decoder bus_audit_decode() (bus/messages.h); an actor serving a
+ * request fills the actor part with bus_audit_from_req() (bus/bus.h):
+ *
+ *   "audit": {
+ *     "action":  "endpoint.created",   <entity>.<verb>, [a-z_.], 3..64 characters
+ *     "target":  {"type": "endpoint", "id": "<uuid or other id>", "label": "<name>"},
+ *                type [a-z_] 1..32; id at most 64 characters; label optional, cut to 200
+ *     "actor":   {"user_id": "<uuid>",      Sw-User of the request (absent: none)
+ *                 "token_id": "<uuid>",     Sw-Api-Token, when an API token was used
+ *                 "client_ip": "<address>", Sw-Client-Ip (the edge's view of the client)
+ *                 "label": "Stripe"},       only without user and token: who else acted
+ *     "request_id": "<Sw-Request-Id>",     optional
+ *     "at_ms":   1733112000123,           when the change was committed (epoch ms)
+ *     "detail":  {...}                    optional object, at most BUS_AUDIT_DETAIL_MAX bytes
+ *   }
+ *
+ * sw-auth resolves the actor's label (the user's email, "token <name>") when it writes the
+ * row. Published today: endpoint.created|updated|deleted (sw-endpoints: actions
+ * endpoint.created|updated|deleted, target endpoint + its name, detail.fields on an update),
+ * status_page.changed (status_page.created|updated|deleted, target status_page + its name),
+ * plan.changed (sw-billing: action plan.changed, target organization, actor label "Stripe",
+ * detail {plan, previous_plan, stripe_event}). Notification channels do the same on
+ * sw.v1.evt.<tenant>.channel.changed (BUS_EVT_CHANNEL_CHANGED): actions
+ * channel.created|updated|deleted, target {"type": "channel", "id", "label": <name>}. */
+#define BUS_CONSUMER_AUTH_AUDIT "auth-audit"
+#define BUS_AUDIT_ACK_WAIT_S 30
+#define BUS_AUDIT_RETRY_MS 2000
+#define BUS_AUDIT_DETAIL_MAX 2048
+#define BUS_EVT_CHANNEL_CHANGED "channel.changed"
+
 /* endpoint.deleted events, for the recorder (forgets the endpoint's state rows). */
 #define BUS_CONSUMER_RECORDER_DELETES "recorder-deletes"
 #define BUS_SUBJ_EVT_ENDPOINT_DELETED "sw.v1.evt.*.endpoint.deleted"

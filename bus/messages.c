@@ -4,6 +4,7 @@
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool fits(int n, size_t len)
@@ -349,4 +350,123 @@ bool bus_ping_key_decode(bus_ping_key *out, const char *subject, const char *dat
     }
     json_decref(o);
     return ok;
+}
+
+/* ---- audit trail --------------------------------------------------------------------------- */
+
+#define AUDIT_ACTION_MAX 64
+#define AUDIT_TYPE_MAX 32
+#define AUDIT_ID_MAX 64
+#define AUDIT_IP_MAX 64
+#define AUDIT_LABEL_MAX 1000 /* the writer keeps 200 characters; bytes here, to bound the row */
+#define AUDIT_ACTOR_LABEL_MAX 100
+
+/* Whether s (may be NULL) is 1..max bytes of [a-z_] (and '.' when dots). */
+static bool audit_word(const char *s, size_t max, bool dots)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' || (dots && s[i] == '.')))
+            return false;
+    return true;
+}
+
+static bool audit_opt(const char *s, size_t max)
+{
+    return !s || (*s && strlen(s) <= max);
+}
+
+/* The rules of bus_audit_decode, on the struct either side holds. */
+static bool audit_valid(const bus_audit *a)
+{
+    if (!audit_word(a->action, AUDIT_ACTION_MAX, true) || strlen(a->action) < 3 ||
+        !strchr(a->action, '.') || !audit_word(a->target_type, AUDIT_TYPE_MAX, false) ||
+        !audit_opt(a->target_id, AUDIT_ID_MAX) || !audit_opt(a->target_label, AUDIT_LABEL_MAX) ||
+        !audit_opt(a->client_ip, AUDIT_IP_MAX) || !audit_opt(a->request_id, AUDIT_ID_MAX) ||
+        !audit_opt(a->actor_label, AUDIT_ACTOR_LABEL_MAX) ||
+        (a->user_id && !bus_uuid_valid(a->user_id)) ||
+        (a->token_id && !bus_uuid_valid(a->token_id)) || a->at_ms < EPOCH_MIN * 1000 ||
+        a->at_ms > EPOCH_MAX * 1000)
+        return false;
+    if (!a->detail)
+        return true;
+    if (!json_is_object(a->detail))
+        return false;
+    char *text = json_dumps(a->detail, JSON_COMPACT);
+    bool ok = text && strlen(text) <= BUS_AUDIT_DETAIL_MAX;
+    free(text);
+    return ok;
+}
+
+static void set_opt(json_t *o, const char *key, const char *v)
+{
+    if (v)
+        json_object_set_new(o, key, json_string(v));
+}
+
+bool bus_audit_put(json_t *evt, const bus_audit *a)
+{
+    if (!json_is_object(evt) || !audit_valid(a))
+        return false;
+    json_t *target = json_pack("{s:s}", "type", a->target_type);
+    json_t *actor = json_object();
+    json_t *o = json_pack("{s:s,s:I}", "action", a->action, "at_ms", (json_int_t)a->at_ms);
+    if (!target || !actor || !o) {
+        json_decref(target);
+        json_decref(actor);
+        json_decref(o);
+        return false;
+    }
+    set_opt(target, "id", a->target_id);
+    set_opt(target, "label", a->target_label);
+    set_opt(actor, "user_id", a->user_id);
+    set_opt(actor, "token_id", a->token_id);
+    set_opt(actor, "client_ip", a->client_ip);
+    if (!a->user_id && !a->token_id)
+        set_opt(actor, "label", a->actor_label);
+    json_object_set_new(o, "target", target);
+    json_object_set_new(o, "actor", actor);
+    set_opt(o, "request_id", a->request_id);
+    if (a->detail)
+        json_object_set_new(o, "detail", json_deep_copy(a->detail));
+    return json_object_set_new(evt, "audit", o) == 0;
+}
+
+/* A string member, NULL when absent; *bad set when present but not a string. */
+static const char *opt_str(const json_t *o, const char *key, bool *bad)
+{
+    const json_t *v = json_object_get(o, key);
+    if (v && !json_is_string(v))
+        *bad = true;
+    return json_string_value(v);
+}
+
+sw_status bus_audit_decode(bus_audit *out, const json_t *evt)
+{
+    memset(out, 0, sizeof(*out));
+    const json_t *o = json_object_get(evt, "audit");
+    if (!o)
+        return SW_ENOTFOUND;
+    const json_t *target = json_object_get(o, "target"), *actor = json_object_get(o, "actor");
+    const json_t *at = json_object_get(o, "at_ms");
+    bool bad = !json_is_object(o) || !json_is_object(target) || (actor && !json_is_object(actor)) ||
+               !json_is_integer(at);
+    if (bad)
+        return SW_EINVAL;
+    out->action = opt_str(o, "action", &bad);
+    out->target_type = opt_str(target, "type", &bad);
+    out->target_id = opt_str(target, "id", &bad);
+    out->target_label = opt_str(target, "label", &bad);
+    out->user_id = opt_str(actor, "user_id", &bad);
+    out->token_id = opt_str(actor, "token_id", &bad);
+    out->client_ip = opt_str(actor, "client_ip", &bad);
+    out->actor_label = opt_str(actor, "label", &bad);
+    out->request_id = opt_str(o, "request_id", &bad);
+    out->at_ms = (int64_t)json_integer_value(at);
+    out->detail = json_object_get(o, "detail");
+    if (out->user_id || out->token_id)
+        out->actor_label = NULL; /* a user's or token's label is the writer's to look up */
+    return bad || !audit_valid(out) ? SW_EINVAL : SW_OK;
 }

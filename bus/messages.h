@@ -131,4 +131,29 @@ json_t *bus_ping_key_encode(const bus_ping_key *k);
 /* A message of stream SW_PING_KEYS; false when it is not one. */
 bool bus_ping_key_decode(bus_ping_key *out, const char *subject, const char *data, int len);
 
+/* ---- audit trail (any actor -> sw-auth, inside an event's payload) ------------------------ */
+
+/* The "audit" object of an event (bus/contract.h, BUS_CONSUMER_AUTH_AUDIT). Strings borrowed;
+ * NULL: absent. */
+typedef struct bus_audit {
+    const char *action;       /* "endpoint.created" */
+    const char *target_type;  /* "endpoint" */
+    const char *target_id;    /* may be NULL */
+    const char *target_label; /* may be NULL */
+    const char *user_id;      /* the acting user (a uuid), NULL for none */
+    const char *token_id;     /* the API token used (a uuid), NULL for none */
+    const char *client_ip;    /* may be NULL */
+    const char *actor_label;  /* only without user and token: who acted ("Stripe") */
+    const char *request_id;   /* may be NULL */
+    int64_t at_ms;            /* when the change was made */
+    const json_t *detail;     /* an object or NULL */
+} bus_audit;
+
+/* Adds "audit" to the event object evt (borrowed). False (evt unchanged) when the object would
+ * not pass bus_audit_decode (a required field missing, one out of shape or too long). */
+bool bus_audit_put(json_t *evt, const bus_audit *a);
+/* Reads the "audit" object of the event evt. SW_ENOTFOUND: the event has none (not audited);
+ * SW_EINVAL: it has one that is out of shape (never storable). *out: borrowed from evt. */
+sw_status bus_audit_decode(bus_audit *out, const json_t *evt);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bus/log.h"
+#include "bus/watch.h"
 
 #define PREFIX_SESSION "sw.v1.revoked.session."
 #define PREFIX_USER "sw.v1.revoked.user."
@@ -77,8 +78,8 @@ typedef struct entry {
 struct sw_revoked_set {
     pthread_rwlock_t lock;
     entry *buckets[NBUCKETS];
-    size_t count;        /* entries held; read without the lock on the hot path */
-    uint64_t loaded_seq; /* the last stream sequence applied (the startup wait reads it) */
+    size_t count;    /* entries held; read without the lock on the hot path */
+    bus_watch watch; /* the stream SW_REVOKED, watched into this set */
     unsigned adds;
 };
 
@@ -193,57 +194,21 @@ bool sw_revoked_set_check(sw_revoked_set *s, const sw_jwt_claims *c, int64_t now
 
 /* ------------------------------------------------------------------ the watch */
 
-static void on_revocation(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *closure)
+static bool apply(void *arg, const char *subject, const char *data, int len)
 {
-    sw_revoked_set *s = closure;
     sw_revocation r;
-    jsMsgMetaData *meta = NULL;
-    (void)nc;
-    (void)sub;
-    if (sw_revocation_decode(&r, natsMsg_GetSubject(m), natsMsg_GetData(m),
-                             natsMsg_GetDataLength(m)))
-        sw_revoked_set_add(s, &r, (int64_t)(nats_Now() / 1000));
-    else
-        sw_log(SW_LOG_WARN, "malformed revocation ignored", "subject", natsMsg_GetSubject(m), NULL);
-    if (natsMsg_GetMetaData(&meta, m) == NATS_OK)
-        __atomic_store_n(&s->loaded_seq, meta->Sequence.Stream, __ATOMIC_RELEASE);
-    jsMsgMetaData_Destroy(meta);
-    natsMsg_Destroy(m);
+    if (!sw_revocation_decode(&r, subject, data, len))
+        return false;
+    sw_revoked_set_add(arg, &r, (int64_t)(nats_Now() / 1000));
+    return true;
 }
 
 sw_status sw_revoked_set_watch(natsSubscription **sub, sw_revoked_set *s, jsCtx *js, int wait_ms)
 {
-    jsSubOptions so;
-    jsStreamInfo *si = NULL;
-    jsErrCode jerr = 0;
-    char code[16];
-
-    *sub = NULL;
-    natsStatus ns = js_GetStreamInfo(&si, js, SW_REVOKED_STREAM, NULL, &jerr);
-    uint64_t last = ns == NATS_OK ? si->State.LastSeq : 0;
-    uint64_t msgs = ns == NATS_OK ? si->State.Msgs : 0;
-    jsStreamInfo_Destroy(si);
-    if (ns == NATS_OK) {
-        jsSubOptions_Init(&so);
-        so.Stream = SW_REVOKED_STREAM;
-        so.Ordered = true;
-        so.Config.DeliverPolicy = js_DeliverAll;
-        ns = js_Subscribe(sub, js, SW_REVOKED_SUBJECTS, on_revocation, s, NULL, &so, &jerr);
-    }
-    if (ns != NATS_OK) {
-        snprintf(code, sizeof(code), "%d", (int)jerr);
-        sw_log(SW_LOG_ERROR, "cannot watch revoked sessions", "stream", SW_REVOKED_STREAM, "error",
-               natsStatus_GetText(ns), "js_code", code, NULL);
-        return SW_EUNAVAILABLE;
-    }
-    /* The startup load: what the stream held when we looked, before serving any request. */
-    for (int waited = 0; msgs > 0 && __atomic_load_n(&s->loaded_seq, __ATOMIC_ACQUIRE) < last;
-         waited += 10) {
-        if (waited >= wait_ms) {
-            sw_log(SW_LOG_WARN, "revoked sessions not all loaded yet; continuing", NULL);
-            break;
-        }
-        nats_Sleep(10);
-    }
-    return SW_OK;
+    s->watch = (bus_watch){.stream = SW_REVOKED_STREAM,
+                           .subjects = SW_REVOKED_SUBJECTS,
+                           .what = "revoked sessions",
+                           .apply = apply,
+                           .arg = s};
+    return bus_watch_start(sub, &s->watch, js, wait_ms);
 }

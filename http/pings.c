@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/clock.h"
 #include "bus/log.h"
 
 bool edge_ping_path(const char *path, char uuid[BUS_UUID_LEN + 1], const char **kind,
@@ -121,7 +122,8 @@ typedef struct entry {
     char hash[BUS_PING_KEY_HASH_HEX + 1];
     char tenant[BUS_TENANT_MAX];
     char endpoint[BUS_UUID_LEN + 1];
-    uint64_t window; /* (second << 8) | pings counted in it; atomic */
+    uint64_t window;  /* (second << 8) | pings counted in it; atomic */
+    int64_t last_ms;  /* atomic: the receive time given to this key's last ping */
 } entry;
 
 struct edge_ping_keys {
@@ -203,7 +205,17 @@ void edge_ping_keys_apply(edge_ping_keys *keys, const bus_ping_key *k)
 edge_ping_verdict edge_ping_keys_take(edge_ping_keys *keys, const char *uuid, int64_t now_s,
                                       char tenant[BUS_TENANT_MAX], char endpoint[BUS_UUID_LEN + 1])
 {
+    int64_t at;
+    return edge_ping_keys_take_at(keys, uuid, now_s * 1000, tenant, endpoint, &at);
+}
+
+edge_ping_verdict edge_ping_keys_take_at(edge_ping_keys *keys, const char *uuid, int64_t now_ms,
+                                         char tenant[BUS_TENANT_MAX],
+                                         char endpoint[BUS_UUID_LEN + 1], int64_t *received_at_ms)
+{
+    int64_t now_s = now_ms / 1000;
     char hash[BUS_PING_KEY_HASH_HEX + 1];
+    *received_at_ms = now_ms;
     edge_ping_verdict v = EDGE_PING_UNKNOWN;
     bus_ping_key_hash(hash, uuid);
     pthread_rwlock_rdlock(&keys->lock);
@@ -231,6 +243,18 @@ edge_ping_verdict edge_ping_keys_take(edge_ping_keys *keys, const char *uuid, in
                 break;
         }
         v = limited ? EDGE_PING_LIMITED : EDGE_PING_OK;
+        /* Strictly after this key's previous ping: two pings of one job in the same millisecond
+         * (a /start and its end) keep their order in the recorder and the ping log. At most
+         * BUS_PING_RATE_PER_S a second, so this is never more than a few ms ahead. */
+        int64_t last = __atomic_load_n(&e->last_ms, __ATOMIC_RELAXED);
+        while (!limited) {
+            int64_t at = now_ms > last ? now_ms : last + 1;
+            if (__atomic_compare_exchange_n(&e->last_ms, &last, at, true, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+                *received_at_ms = at;
+                break;
+            }
+        }
     }
     pthread_rwlock_unlock(&keys->lock);
     return v;
@@ -290,4 +314,204 @@ sw_status edge_ping_keys_watch(natsSubscription **sub, edge_ping_keys *keys, jsC
         nats_Sleep(10);
     }
     return SW_OK;
+}
+
+/* ------------------------------------------------------------------ the publisher */
+
+struct edge_ping_pub {
+    natsConnection *nc;
+    jsCtx *js;
+    jsPubOptions po; /* MaxWait: how long an acknowledgement may take */
+    int max_pending, stall_ms;
+    int held; /* atomic: pings handed over and not yet stored (in flight + retry) */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    natsMsg **retry; /* under lock: pings to publish again */
+    int nretry, cap;
+    bool stopping; /* under lock */
+    bool started;
+    pthread_t thread;
+    int64_t last_complaint_ns; /* atomic */
+};
+
+/* Queues msg to be published again (lock held). False when there is no memory for it. */
+static bool queue_locked(edge_ping_pub *p, natsMsg *msg)
+{
+    if (p->nretry == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 64;
+        natsMsg **more = realloc(p->retry, (size_t)cap * sizeof(*more));
+        if (!more)
+            return false;
+        p->retry = more;
+        p->cap = cap;
+    }
+    p->retry[p->nretry++] = msg;
+    return true;
+}
+
+static void drop(edge_ping_pub *p, natsMsg *msg)
+{
+    sw_log(SW_LOG_ERROR, "out of memory: a ping was dropped before JetStream stored it", NULL);
+    natsMsg_Destroy(msg);
+    __atomic_sub_fetch(&p->held, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Every acknowledgement, and every failure (an error answer, no responders, no answer within
+ * MaxWait): a stored ping is let go, any other is queued to be published again. */
+static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    edge_ping_pub *p = closure;
+    (void)js;
+    if (pa || !pae) {
+        natsMsg_Destroy(msg);
+        __atomic_sub_fetch(&p->held, 1, __ATOMIC_ACQ_REL);
+        return;
+    }
+    int64_t now = sw_now_ns(), last = __atomic_load_n(&p->last_complaint_ns, __ATOMIC_RELAXED);
+    if (now - last > 1000 * SW_NS_PER_MS &&
+        __atomic_compare_exchange_n(&p->last_complaint_ns, &last, now, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED)) {
+        char code[16];
+        snprintf(code, sizeof(code), "%d", (int)pae->ErrCode);
+        sw_log(SW_LOG_WARN, "ping not stored yet; publishing it again", "error",
+               natsStatus_GetText(pae->Err), "js_code", code, NULL);
+    }
+    pthread_mutex_lock(&p->lock);
+    bool queued = queue_locked(p, msg);
+    if (queued)
+        pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    if (!queued)
+        drop(p, msg);
+}
+
+/* Publishes the queued pings again, at most every 200 ms (JetStream may be away a while). */
+static void *retry_loop(void *arg)
+{
+    edge_ping_pub *p = arg;
+    pthread_mutex_lock(&p->lock);
+    while (!p->stopping) {
+        if (p->nretry == 0) {
+            pthread_cond_wait(&p->wake, &p->lock);
+            continue;
+        }
+        natsMsg **batch = p->retry;
+        int n = p->nretry;
+        p->retry = NULL;
+        p->nretry = p->cap = 0;
+        pthread_mutex_unlock(&p->lock);
+        nats_Sleep(200);
+        for (int i = 0; i < n; i++) {
+            if (natsConnection_Status(p->nc) == NATS_CONN_STATUS_CONNECTED &&
+                js_PublishMsgAsync(p->js, &batch[i], &p->po) == NATS_OK)
+                batch[i] = NULL; /* the library holds it again */
+        }
+        pthread_mutex_lock(&p->lock);
+        for (int i = 0; i < n; i++) {
+            if (batch[i] && !queue_locked(p, batch[i])) {
+                pthread_mutex_unlock(&p->lock);
+                drop(p, batch[i]);
+                pthread_mutex_lock(&p->lock);
+            }
+        }
+        free(batch);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+sw_status edge_ping_pub_new(edge_ping_pub **out, natsConnection *nc, int max_pending,
+                            int ack_wait_ms, int stall_ms)
+{
+    jsOptions o;
+    *out = NULL;
+    edge_ping_pub *p = calloc(1, sizeof(*p));
+    if (!p)
+        return SW_EINTERNAL;
+    p->nc = nc;
+    p->max_pending = max_pending;
+    p->stall_ms = stall_ms;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    jsOptions_Init(&o);
+    o.PublishAsync.MaxPending = max_pending; /* never reached: held bounds it first */
+    o.PublishAsync.AckHandler = on_ack;
+    o.PublishAsync.AckHandlerClosure = p;
+    o.PublishAsync.StallWait = stall_ms > 0 ? stall_ms : 1;
+    jsPubOptions_Init(&p->po);
+    p->po.MaxWait = ack_wait_ms;
+    if (natsConnection_JetStream(&p->js, nc, &o) != NATS_OK ||
+        pthread_create(&p->thread, NULL, retry_loop, p) != 0) {
+        edge_ping_pub_free(p);
+        return SW_EINTERNAL;
+    }
+    p->started = true;
+    *out = p;
+    return SW_OK;
+}
+
+sw_status edge_ping_pub_send(edge_ping_pub *p, const char *subject, const char *data, int len,
+                             const char *msg_id, const char *request_id)
+{
+    natsMsg *m = NULL;
+    if (natsConnection_Status(p->nc) != NATS_CONN_STATUS_CONNECTED)
+        return SW_EUNAVAILABLE;
+    /* A place in the window, waiting up to stall_ms for one. */
+    for (int waited = 0;; waited += 5) {
+        if (__atomic_add_fetch(&p->held, 1, __ATOMIC_ACQ_REL) <= p->max_pending)
+            break;
+        __atomic_sub_fetch(&p->held, 1, __ATOMIC_ACQ_REL);
+        if (waited >= p->stall_ms)
+            return SW_EUNAVAILABLE;
+        nats_Sleep(5);
+    }
+    natsStatus s = natsMsg_Create(&m, subject, NULL, data, len);
+    if (s == NATS_OK)
+        s = natsMsgHeader_Set(m, "Content-Type", "application/json");
+    if (s == NATS_OK && msg_id)
+        s = natsMsgHeader_Set(m, BUS_H_MSG_ID, msg_id);
+    if (s == NATS_OK && request_id && *request_id)
+        s = natsMsgHeader_Set(m, BUS_H_REQUEST_ID, request_id);
+    if (s == NATS_OK)
+        s = js_PublishMsgAsync(p->js, &m, &p->po);
+    if (s != NATS_OK) {
+        natsMsg_Destroy(m); /* NULL when the library took it */
+        __atomic_sub_fetch(&p->held, 1, __ATOMIC_ACQ_REL);
+        sw_log(SW_LOG_WARN, "jetstream publish failed", "subject", subject, "error",
+               natsStatus_GetText(s), NULL);
+        return SW_EUNAVAILABLE;
+    }
+    return SW_OK;
+}
+
+int edge_ping_pub_pending(edge_ping_pub *p)
+{
+    return p ? __atomic_load_n(&p->held, __ATOMIC_ACQUIRE) : 0;
+}
+
+int edge_ping_pub_drain(edge_ping_pub *p, int wait_ms)
+{
+    for (int waited = 0; p && edge_ping_pub_pending(p) > 0 && waited < wait_ms; waited += 20)
+        nats_Sleep(20);
+    return edge_ping_pub_pending(p);
+}
+
+void edge_ping_pub_free(edge_ping_pub *p)
+{
+    if (!p)
+        return;
+    if (p->started) {
+        pthread_mutex_lock(&p->lock);
+        p->stopping = true;
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->thread, NULL);
+    }
+    for (int i = 0; i < p->nretry; i++)
+        natsMsg_Destroy(p->retry[i]);
+    jsCtx_Destroy(p->js);
+    free(p->retry);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
 }

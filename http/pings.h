@@ -45,11 +45,41 @@ typedef enum edge_ping_verdict {
  * (and EDGE_PING_LIMITED) copies the tenant and endpoint. Read lock and one atomic add. */
 edge_ping_verdict edge_ping_keys_take(edge_ping_keys *keys, const char *uuid, int64_t now_s,
                                       char tenant[BUS_TENANT_MAX], char endpoint[BUS_UUID_LEN + 1]);
+/* The same at now_ms, and *received_at_ms: the time to record for an accepted ping, now_ms or,
+ * when this key's previous ping got that or a later one, a millisecond after it (so the pings of
+ * one check are strictly ordered). */
+edge_ping_verdict edge_ping_keys_take_at(edge_ping_keys *keys, const char *uuid, int64_t now_ms,
+                                         char tenant[BUS_TENANT_MAX],
+                                         char endpoint[BUS_UUID_LEN + 1], int64_t *received_at_ms);
 
 /* Watches stream SW_PING_KEYS (an ordered consumer, the last message of every key first) into
  * keys, waiting up to wait_ms for what the stream held at start. The subscription lives until
  * *sub is destroyed; keys must outlive it. */
 sw_status edge_ping_keys_watch(natsSubscription **sub, edge_ping_keys *keys, jsCtx *js,
                                int wait_ms);
+
+/* ------------------------------------------------------------------ the publisher */
+
+/* Pings go to JetStream asynchronously (stream SW_PINGS): a ping is answered 200 once it is in
+ * the publisher's window, which nats.c holds until JetStream acknowledges it; a publish that
+ * fails or is not acknowledged within ack_wait_ms is published again, with the same
+ * Nats-Msg-Id (a repeat is dropped by the stream, and by the recorder on the ping id), until it
+ * is stored. The window is bounded: when max_pending pings wait for JetStream, a new one waits up
+ * to stall_ms for room and is otherwise refused (503), so no ping is ever answered 200 that the
+ * edge does not hold. edge_ping_pub_drain at shutdown waits for every held ping to be stored. */
+typedef struct edge_ping_pub edge_ping_pub;
+
+/* *out owned (edge_ping_pub_free). nc: borrowed, must outlive it. */
+sw_status edge_ping_pub_new(edge_ping_pub **out, natsConnection *nc, int max_pending,
+                            int ack_wait_ms, int stall_ms);
+/* Hands one ping (data: its JSON) to JetStream. SW_OK: held until stored; SW_EUNAVAILABLE: not
+ * connected, or the window is full (nothing is held). */
+sw_status edge_ping_pub_send(edge_ping_pub *p, const char *subject, const char *data, int len,
+                             const char *msg_id, const char *request_id);
+/* Pings held and not yet stored (in flight and waiting to be published again). */
+int edge_ping_pub_pending(edge_ping_pub *p);
+/* Waits up to wait_ms until every held ping is stored; returns how many are still held. */
+int edge_ping_pub_drain(edge_ping_pub *p, int wait_ms);
+void edge_ping_pub_free(edge_ping_pub *p); /* accepts NULL; drops what is still held */
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <civetweb.h>
 #include <jansson.h>
@@ -48,6 +49,7 @@ typedef struct edge {
     natsSubscription *apitokens_sub;
     edge_ping_keys *ping_keys;       /* ping key hash → tenant, endpoint (heartbeats) */
     natsSubscription *ping_keys_sub; /* keeps `ping_keys` current (stream SW_PING_KEYS) */
+    edge_ping_pub *ping_pub;         /* pings to SW_PINGS, acknowledged asynchronously */
     const char *metrics_token;
     char inbox_prefix[96];
     bool production;
@@ -123,21 +125,109 @@ static void access_log(const struct mg_request_info *ri, const call *cl)
     sw_log_ctx_clear();
 }
 
-/* Starts a response with the common headers; the caller adds its own and sends. */
-static void start_response(struct mg_connection *conn, const edge *e, call *cl, int status,
-                           bool api)
+/* A response's status line and headers, sent with its body in one mg_write. civetweb 1.15's
+ * mg_response_header_add copies each header into two heap strings and mg_response_header_send
+ * writes every line with a send() of its own: a cached status document or a ping answer cost a
+ * dozen system calls, and with Nagle's algorithm the body could wait for the client's delayed
+ * ACK of the headers (README "Served to a crowd"). */
+typedef struct resp {
+    char buf[8192];
+    size_t len;
+    bool has_connection; /* a caller set Connection itself */
+} resp;
+
+static void resp_add(resp *r, const char *name, const char *value)
 {
+    size_t n = strlen(name), v = strlen(value);
+    /* 4 for ": " and CRLF, 2 for the final CRLF */
+    if (r->len + n + v + 6 > sizeof(r->buf)) {
+        sw_log(SW_LOG_ERROR, "response header dropped: too long", "header", name, NULL);
+        return;
+    }
+    memcpy(r->buf + r->len, name, n);
+    r->buf[r->len + n] = ':';
+    r->buf[r->len + n + 1] = ' ';
+    memcpy(r->buf + r->len + n + 2, value, v);
+    r->len += n + v + 2;
+    r->buf[r->len++] = '\r';
+    r->buf[r->len++] = '\n';
+    if (n == 10 && strcasecmp(name, "Connection") == 0)
+        r->has_connection = true;
+}
+
+/* The Date header's value, formatted once a second per worker thread. */
+static const char *http_date(void)
+{
+    static __thread time_t formatted = -1;
+    static __thread char text[40];
+    time_t now = time(NULL);
+    if (now != formatted) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        formatted = now;
+    }
+    return text;
+}
+
+/* What civetweb decides after the request (should_keep_alive): the client's Connection header
+ * when it sent one, else HTTP/1.1's default. */
+static bool keeps_alive(const struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *c = mg_get_header(conn, "Connection");
+    if (c)
+        return strcasestr(c, "keep-alive") != NULL;
+    return ri && ri->http_version && strcmp(ri->http_version, "1.1") == 0;
+}
+
+/* Ends the headers (adding Date and Connection) and writes them with body[0..len) (NULL: none). */
+static void resp_send(resp *r, struct mg_connection *conn, const char *body, size_t len)
+{
+    resp_add(r, "Date", http_date());
+    if (!r->has_connection)
+        resp_add(r, "Connection", keeps_alive(conn) ? "keep-alive" : "close");
+    r->buf[r->len++] = '\r';
+    r->buf[r->len++] = '\n';
+    if (!body || !len) {
+        mg_write(conn, r->buf, r->len);
+    } else if (len <= sizeof(r->buf) - r->len) {
+        memcpy(r->buf + r->len, body, len);
+        mg_write(conn, r->buf, r->len + len);
+    } else {
+        char *all = len < 4u << 20 ? malloc(r->len + len) : NULL;
+        if (all) {
+            memcpy(all, r->buf, r->len);
+            memcpy(all + r->len, body, len);
+            mg_write(conn, all, r->len + len);
+            free(all);
+        } else {
+            mg_write(conn, r->buf, r->len);
+            mg_write(conn, body, len);
+        }
+    }
+}
+
+/* Starts a response with the common headers; the caller adds its own and sends. */
+static void start_response(resp *r, struct mg_connection *conn, const edge *e, call *cl,
+                           int status, bool api)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
     cl->status = status;
-    mg_response_header_start(conn, status);
-    mg_response_header_add(conn, "X-Request-Id", cl->request_id, -1);
+    r->has_connection = false;
+    int n = snprintf(r->buf, sizeof(r->buf), "HTTP/%s %d %s\r\n",
+                     ri && ri->http_version ? ri->http_version : "1.1", status,
+                     mg_get_response_code_text(conn, status));
+    r->len = n > 0 && (size_t)n < sizeof(r->buf) ? (size_t)n : 0;
+    resp_add(r, "X-Request-Id", cl->request_id);
     if (api) {
         for (size_t i = 0; i < ARRAY_LEN(api_headers); i++)
-            mg_response_header_add(conn, api_headers[i][0], api_headers[i][1], -1);
+            resp_add(r, api_headers[i][0], api_headers[i][1]);
     }
     /* Over TLS, and on every response under ENFORCE_HTTPS: TLS may end at a proxy in front,
      * and a browser ignores the header on a plain-HTTP response anyway. */
     if (cl->tls || e->enforce_https)
-        mg_response_header_add(conn, "Strict-Transport-Security", HSTS, -1);
+        resp_add(r, "Strict-Transport-Security", HSTS);
 }
 
 static void send_typed(struct mg_connection *conn, const edge *e, call *cl, int status,
@@ -145,15 +235,14 @@ static void send_typed(struct mg_connection *conn, const edge *e, call *cl, int 
                        int nextra)
 {
     char clen[24];
-    start_response(conn, e, cl, status, true);
-    mg_response_header_add(conn, "Content-Type", ctype, -1);
+    resp r;
+    start_response(&r, conn, e, cl, status, true);
+    resp_add(&r, "Content-Type", ctype);
     for (int i = 0; i + 1 < nextra * 2; i += 2)
-        mg_response_header_add(conn, extra[i], extra[i + 1], -1);
+        resp_add(&r, extra[i], extra[i + 1]);
     snprintf(clen, sizeof(clen), "%zu", len);
-    mg_response_header_add(conn, "Content-Length", clen, -1);
-    mg_response_header_send(conn);
-    if (len)
-        mg_write(conn, body, len);
+    resp_add(&r, "Content-Length", clen);
+    resp_send(&r, conn, body, len);
 }
 
 static void send_json(struct mg_connection *conn, const edge *e, call *cl, int status,
@@ -490,20 +579,19 @@ static void send_text(struct mg_connection *conn, const edge *e, call *cl, int s
                       const char *text, bool head, const char *const *extra, int nextra)
 {
     char clen[24];
-    start_response(conn, e, cl, status, true);
-    mg_response_header_add(conn, "Content-Type", "text/plain; charset=utf-8", -1);
+    resp r;
+    start_response(&r, conn, e, cl, status, true);
+    resp_add(&r, "Content-Type", "text/plain; charset=utf-8");
     for (int i = 0; i + 1 < nextra * 2; i += 2)
-        mg_response_header_add(conn, extra[i], extra[i + 1], -1);
+        resp_add(&r, extra[i], extra[i + 1]);
     snprintf(clen, sizeof(clen), "%zu", strlen(text));
-    mg_response_header_add(conn, "Content-Length", clen, -1);
-    mg_response_header_send(conn);
-    if (!head)
-        mg_write(conn, text, strlen(text));
+    resp_add(&r, "Content-Length", clen);
+    resp_send(&r, conn, head ? NULL : text, strlen(text));
 }
 
 /* GET|POST|HEAD /ping/<uuid>[/start|/fail|/<exit status>]: public, no token (the uuid is the
- * secret). 200 "OK" once JetStream holds the ping for the recorder (the edge writes nothing
- * else anywhere); 404 "not found" for a uuid no heartbeat has; 429 past BUS_PING_RATE_PER_S a
+ * secret). 200 "OK" once the ping is in the publisher's window, which holds it until JetStream
+ * has stored it for the recorder (http/pings.h; the edge writes nothing else anywhere); 404 "not found" for a uuid no heartbeat has; 429 past BUS_PING_RATE_PER_S a
  * second for one check. A POST body is kept up to BUS_PING_BODY_MAX bytes. */
 static void handle_ping(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
                         call *cl)
@@ -512,7 +600,7 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
     char subject[BUS_SUBJECT_MAX], msg_id[64], ua[257];
     const char *kind = NULL;
     int exit_status = -1;
-    char *body = NULL;
+    char *body = NULL, *text = NULL;
     json_t *msg = NULL;
     const char *m = ri->request_method;
     bool head = strcmp(m, "HEAD") == 0;
@@ -529,8 +617,9 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
         send_text(conn, e, cl, 404, "not found", head, NULL, 0);
         return;
     }
-    edge_ping_verdict v =
-        edge_ping_keys_take(e->ping_keys, uuid, sw_epoch_ms() / 1000, tenant, endpoint);
+    int64_t received_at = 0;
+    edge_ping_verdict v = edge_ping_keys_take_at(e->ping_keys, uuid, sw_epoch_ms(), tenant,
+                                                 endpoint, &received_at);
     if (v == EDGE_PING_UNKNOWN) {
         send_text(conn, e, cl, 404, "not found", head, NULL, 0);
         return;
@@ -565,7 +654,7 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
                   .endpoint_id = endpoint,
                   .kind = kind,
                   .exit_status = exit_status,
-                  .received_at_ms = sw_epoch_ms(),
+                  .received_at_ms = received_at,
                   .method = m,
                   .client_ip = cl->client_ip,
                   .user_agent = ua,
@@ -573,7 +662,10 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
     snprintf(p.tenant_id, sizeof(p.tenant_id), "%s", tenant);
     snprintf(msg_id, sizeof(msg_id), BUS_ID_PING_FMT, cl->request_id);
     msg = bus_subject_ping(subject, sizeof(subject), tenant) ? bus_ping_encode(&p) : NULL;
-    sw_status st = msg ? bus_js_publish(e->js, subject, msg, msg_id, cl->request_id) : SW_EINTERNAL;
+    text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    sw_status st = text ? edge_ping_pub_send(e->ping_pub, subject, text, (int)strlen(text), msg_id,
+                                             cl->request_id)
+                        : SW_EINTERNAL;
     if (st != SW_OK) {
         const char *h[] = {"Retry-After", "5"};
         sw_log(SW_LOG_WARN, "ping not stored", "endpoint_id", endpoint, "status",
@@ -583,6 +675,7 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
     }
     send_text(conn, e, cl, 200, "OK", head, NULL, 0);
 out:
+    free(text);
     json_decref(msg);
     free(body);
 }
@@ -950,27 +1043,25 @@ static void status_send(struct mg_connection *conn, const struct mg_request_info
     bool not_modified =
         d->status == 200 && etag_matches(mg_get_header(conn, "If-None-Match"), d->etag);
     snprintf(cache, sizeof(cache), "public, max-age=%d", e->status_max_age_s);
-    start_response(conn, e, cl, not_modified ? 304 : d->status, false);
-    mg_response_header_add(conn, "Cache-Control", cache, -1);
-    mg_response_header_add(conn, "ETag", d->etag, -1);
-    mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
-    mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
-    mg_response_header_add(conn, "Content-Security-Policy", html ? status_html_csp : status_doc_csp,
-                           -1);
+    resp r;
+    start_response(&r, conn, e, cl, not_modified ? 304 : d->status, false);
+    resp_add(&r, "Cache-Control", cache);
+    resp_add(&r, "ETag", d->etag);
+    resp_add(&r, "X-Content-Type-Options", "nosniff");
+    resp_add(&r, "Referrer-Policy", "no-referrer");
+    resp_add(&r, "Content-Security-Policy", html ? status_html_csp : status_doc_csp);
     if (html)
-        mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
+        resp_add(&r, "X-Frame-Options", "DENY");
     else /* the Statuspage API and badges are read by widgets on other sites */
-        mg_response_header_add(conn, "Access-Control-Allow-Origin", "*", -1);
+        resp_add(&r, "Access-Control-Allow-Origin", "*");
     if (not_modified) {
-        mg_response_header_send(conn);
+        resp_send(&r, conn, NULL, 0);
         return;
     }
-    mg_response_header_add(conn, "Content-Type", d->content_type, -1);
+    resp_add(&r, "Content-Type", d->content_type);
     snprintf(clen, sizeof(clen), "%zu", d->len);
-    mg_response_header_add(conn, "Content-Length", clen, -1);
-    mg_response_header_send(conn);
-    if (!head && d->len)
-        mg_write(conn, d->body, d->len);
+    resp_add(&r, "Content-Length", clen);
+    resp_send(&r, conn, head ? NULL : d->body, d->len);
 }
 
 /* Asks sw-endpoints for the document: a new one (owned) or NULL with *st saying why. */
@@ -1355,6 +1446,16 @@ int main(void)
     if (edge_ping_keys_new(&e.ping_keys) != SW_OK ||
         edge_ping_keys_watch(&e.ping_keys_sub, e.ping_keys, e.js, 5000) != SW_OK)
         goto out;
+    {
+        long pending, ack_ms;
+        if (!setting_long(&pending, "SW_PING_MAX_PENDING", 8192, 16, 1000000) ||
+            !setting_long(&ack_ms, "SW_PING_ACK_WAIT_MS", 5000, 100, 600000)) {
+            rc = 2;
+            goto out;
+        }
+        if (edge_ping_pub_new(&e.ping_pub, e.nc, (int)pending, (int)ack_ms, 1000) != SW_OK)
+            goto out;
+    }
     if (sw_apitoken_set_new(&e.apitokens) != SW_OK ||
         sw_apitoken_set_watch(&e.apitokens_sub, e.apitokens, e.js, 5000) != SW_OK)
         goto out;
@@ -1439,6 +1540,9 @@ int main(void)
                              "request_timeout_ms", header_timeout, "enable_keep_alive", "yes",
                              /* the next request's headers on a kept-alive connection */
                              "keep_alive_timeout_ms", header_timeout, "max_request_size", "16384",
+                             /* a response is one write (resp_send); a file's headers and its
+                              * data are two, and must not wait for the client's delayed ACK */
+                             "tcp_nodelay", "1",
                              pem ? "ssl_certificate" : NULL, pem,
                              pem ? "ssl_protocol_version" : NULL, "4", /* TLS 1.2 and up */
                              NULL};
@@ -1465,6 +1569,15 @@ int main(void)
 out:
     if (ctx)
         mg_stop(ctx); /* finishes the requests in flight */
+    /* Every ping answered 200 is stored before the edge lets go of the bus. */
+    if (e.ping_pub) {
+        int left = edge_ping_pub_drain(e.ping_pub, 10000);
+        if (left > 0) {
+            char n[16];
+            snprintf(n, sizeof(n), "%d", left);
+            sw_log(SW_LOG_ERROR, "pings not stored by JetStream at exit", "pings", n, NULL);
+        }
+    }
     edge_guard_install(NULL);
     edge_guard_free(e.guard);
     if (e.revoked_sub)
@@ -1479,6 +1592,7 @@ out:
     }
     if (e.nc)
         natsConnection_DrainTimeout(e.nc, 5000);
+    edge_ping_pub_free(e.ping_pub);
     natsSubscription_Destroy(e.revoked_sub);
     natsSubscription_Destroy(e.ping_keys_sub);
     natsSubscription_Destroy(e.apitokens_sub);

@@ -1,7 +1,10 @@
 /* The audit log (issue 21): who did what in an organization, newest first. Entries are only
- * ever added (sw_auth holds SELECT and INSERT on audit_log, nothing more), inside the
- * transaction of the change they record, so an entry exists exactly when its change does.
- * GET /api/audit-log/ (owner/admin), and the page helper the team lists share. */
+ * ever added (sw_auth holds SELECT and INSERT on audit_log, nothing more). sw-auth's own changes
+ * write theirs inside the transaction of the change, so an entry exists exactly when its change
+ * does; other actors' changes (endpoints, status pages, plans, channels) arrive as the "audit"
+ * object of their events (bus/contract.h, durable BUS_CONSUMER_AUTH_AUDIT), written here once
+ * each (keyed by the event's msg id). GET /api/audit-log/ (owner/admin), and the page helper
+ * the team lists share. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +12,9 @@
 #include "actors/auth/auth.h"
 #include "actors/common/app.h"
 #include "actors/common/role.h"
+#include "bus/jetstream.h"
 #include "bus/log.h"
+#include "bus/messages.h"
 
 #define PAGE_SIZE_DEFAULT 20
 #define PAGE_SIZE_MAX 100
@@ -163,4 +168,89 @@ sw_status auth_audit_list(const bus_req *req, bus_reply *rep)
         "   AS target, client_ip, detail"
         " FROM audit_log ORDER BY at DESC, id DESC LIMIT $1::int OFFSET $2::int",
         0, NULL, page, size);
+}
+
+/* ---- entries from other actors' events ------------------------------------------------------ */
+
+/* One event of SW_EVENTS: SW_OK when done with it (written, already written, not audited, or
+ * never storable: logged), else the database failed and it comes back later. */
+static sw_status audit_event(actor_app *app, natsMsg *m)
+{
+    char tenant[BUS_TENANT_MAX], at[24], seq_id[64];
+    const char *subject = natsMsg_GetSubject(m), *msg_id = NULL;
+    bus_audit a;
+    char *detail = NULL;
+    store_conn *c = NULL;
+    json_t *evt = json_loadb(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 0, NULL);
+    sw_status st = bus_audit_decode(&a, evt);
+    if (st == SW_ENOTFOUND) {
+        st = SW_OK; /* an event nobody audits (endpoint.up, ...) */
+        goto out;
+    }
+    /* The tenant is the subject's, which NATS permissions tie to the publishing actor. */
+    if (st != SW_OK || !bus_subject_event_tenant(subject, tenant) || !sw_tenant_id_valid(tenant)) {
+        sw_log(SW_LOG_WARN, "audit object out of shape; event not audited", "subject", subject,
+               NULL);
+        st = SW_OK;
+        goto out;
+    }
+    uint64_t seq = 0;
+    if (natsMsgHeader_Get(m, BUS_H_MSG_ID, &msg_id) != NATS_OK || !msg_id || !*msg_id) {
+        /* Every event is published with a msg id (DESIGN §3); the sequence is the fallback. */
+        bus_msg_meta(m, NULL, &seq);
+        snprintf(seq_id, sizeof(seq_id), "seq:%s:%llu", BUS_STREAM_EVENTS, (unsigned long long)seq);
+        msg_id = seq_id;
+    }
+    snprintf(at, sizeof(at), "%lld", (long long)a.at_ms);
+    detail = a.detail ? json_dumps(a.detail, JSON_COMPACT) : NULL;
+    const char *p[] = {
+        at,          a.user_id,      a.token_id,  a.actor_label,          a.action, a.target_type,
+        a.target_id, a.target_label, a.client_ip, detail ? detail : "{}", msg_id};
+    c = store_acquire_tenant(app->db, tenant);
+    st = c ? store_tx_begin_tenant(c, tenant) : SW_EUNAVAILABLE;
+    if (st == SW_ENOTFOUND) {
+        sw_log(SW_LOG_WARN, "audited event of an organization that is gone", "tenant_id", tenant,
+               NULL);
+        st = SW_OK;
+        goto out;
+    }
+    if (st == SW_OK)
+        st = store_query(c, NULL, NULL,
+                         "INSERT INTO audit_log (at, actor_user, actor_token, actor_label, action,"
+                         " target_type, target_id, target_label, client_ip, detail, event_id)"
+                         " VALUES (to_timestamp($1::bigint / 1000.0), $2::uuid, $3::uuid,"
+                         "  coalesce((SELECT 'token ' || name FROM api_tokens WHERE id = $3::uuid),"
+                         "           (SELECT email FROM users WHERE id = $2::uuid), $4),"
+                         "  $5, $6, $7, left($8, 200), left($9, 64), $10::jsonb, left($11, 200))"
+                         " ON CONFLICT (event_id) DO NOTHING",
+                         11, p);
+    if (st == SW_OK)
+        st = store_tx_commit(c);
+    if (st == SW_EINVAL) {
+        sw_log(SW_LOG_ERROR, "audit entry refused by the database; event dropped", "action",
+               a.action, "tenant_id", tenant, NULL);
+        st = SW_OK;
+    }
+out:
+    if (c)
+        store_release(app->db, c); /* rolls back what was not committed */
+    free(detail);
+    json_decref(evt);
+    return st;
+}
+
+void auth_audit_events_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
+{
+    natsConnection *nc = bus_actor_conn(a);
+    for (int i = 0; i < n; i++) {
+        sw_status st = audit_event(app, msgs[i]);
+        if (st == SW_OK) {
+            bus_msg_ack(nc, msgs[i]);
+        } else {
+            sw_log(SW_LOG_WARN, "audit entry not written yet; will retry", "status",
+                   sw_status_name(st), NULL);
+            bus_msg_nak(nc, msgs[i], BUS_AUDIT_RETRY_MS);
+        }
+        natsMsg_Destroy(msgs[i]);
+    }
 }

@@ -37,6 +37,9 @@ sw_status auth_audit(store_conn *c, const bus_req *req, const char *actor_user, 
                      const char *target_type, const char *target_id, const char *target_label,
                      const json_t *detail);
 sw_status auth_audit_list(const bus_req *req, bus_reply *rep);
+/* bus_worker.handle of BUS_CONSUMER_AUTH_AUDIT: the "audit" object of other actors' events
+ * (bus/contract.h) into audit_log, once per event. */
+void auth_audit_events_batch(bus_actor *a, void *app, natsMsg **msgs, int n);
 /* ?page= and ?page_size= (default 20, at most 100); false for a page that is not a number. */
 bool auth_page(const bus_req *req, long *page, long *size);
 /* Replies {"count","next","previous","results"}. rows: taken. 404 "Invalid page." past the

@@ -30,13 +30,20 @@ static const bus_route routes[] = {
     {"sw.v1.auth.audit_list", auth_audit_list, false},
 };
 
-/* Outages: the recorder's endpoint.down|up, turned into a mail to the owner. */
+/* Outages: the recorder's endpoint.down|up, turned into a mail to the owner; and the audit
+ * entries of other actors' changes. */
 static const bus_worker workers[] = {
     {.stream = BUS_STREAM_EVENTS,
      .consumer = BUS_CONSUMER_AUTH_ALERTS,
      .batch = 16,
      .wait_ms = 1000,
      .handle = auth_alerts_batch},
+    /* Other actors' changes for the audit log (bus/contract.h, "audit" in their events). */
+    {.stream = BUS_STREAM_EVENTS,
+     .consumer = BUS_CONSUMER_AUTH_AUDIT,
+     .batch = 64,
+     .wait_ms = 1000,
+     .handle = auth_audit_events_batch},
 };
 
 static const bus_actor_def actor = {

@@ -1,8 +1,8 @@
 /* Passwords (issue 21): POST /api/auth/password-reset/ (the same 200 whether or not the
  * account exists, throttled by SW_THROTTLE_SENSITIVE per address and per account), .../confirm/
- * (a single-use link valid 1 hour; every session of the user ends), and
+ * (a single-use link valid 1 hour; every session and every API token of the user ends), and
  * /api/auth/password-change/ for a logged-in user (every other session ends: all of the user's
- * sessions are revoked and the caller gets a new one in the reply). */
+ * sessions are revoked and the caller gets a new one in the reply; API tokens stay). */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -229,6 +229,11 @@ sw_status auth_password_reset_confirm(const bus_req *req, bus_reply *rep)
                         json_string_value(json_object_get(row, "email")), NULL);
         if (st == SW_OK)
             st = auth_revoke_user(&as, c, tenant, uid);
+        /* A reset is how an account is taken back: whoever knew the old password may have
+         * made API tokens with it, so the user's tokens end too (a password change, made
+         * by someone who knows the current one, keeps them: README "Passwords"). */
+        if (st == SW_OK)
+            st = auth_apitokens_revoke_where(&as, c, uid, NULL);
     }
     if (st == SW_OK)
         st = store_tx_commit(c);

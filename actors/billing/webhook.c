@@ -270,8 +270,23 @@ static void publish_plan_changed(const bus_req *req, const char *tenant, const e
     json_t *evt =
         json_pack("{s:s,s:s,s:s,s:s,s:I}", "tenant_id", tenant, "plan", ap->plan, "previous_plan",
                   ap->previous, "stripe_event", ev->id, "stripe_created", ev->created);
-    sw_status st =
-        js && evt ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
+    /* The audit log's entry (bus/contract.h): Stripe changed the plan, nobody signed in. */
+    json_t *detail = json_pack("{s:s,s:s,s:s,s:s}", "plan", ap->plan, "previous_plan", ap->previous,
+                               "stripe_event", ev->id, "stripe_type", ev->type);
+    bus_audit a;
+    bus_audit_from_req(&a, req);
+    a.user_id = a.token_id = NULL;
+    a.actor_label = "Stripe";
+    a.action = BUS_EVT_PLAN_CHANGED;
+    a.target_type = "organization";
+    a.target_id = tenant;
+    a.detail = detail;
+    if (evt && !bus_audit_put(evt, &a))
+        sw_log(SW_LOG_WARN, "plan.changed without its audit entry (out of shape)", NULL);
+    json_decref(detail);
+    sw_status st = SW_EUNAVAILABLE;
+    for (int attempt = 0; js && evt && attempt < 3 && st != SW_OK; attempt++)
+        st = bus_js_publish(js, subject, evt, msg_id, req->request_id);
     if (st != SW_OK)
         sw_log(SW_LOG_WARN, "plan.changed not published", "status", sw_status_name(st), NULL);
     json_decref(evt);

@@ -668,7 +668,7 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
     }
     sw_log(SW_LOG_INFO, "endpoint created", "endpoint_id", id, NULL);
     endpoints_publish_first_check(req, row, due_epoch);
-    endpoints_publish_event(req, id, "created");
+    endpoints_publish_event(req, id, "created", row);
     bus_reply_json(rep, row);
     row = NULL;
     st = SW_CREATED;
@@ -850,7 +850,7 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
         goto out;
     }
     endpoints_publish_first_check(req, row, due_epoch);
-    endpoints_publish_event(req, req->param_id, "updated");
+    endpoints_publish_event(req, req->param_id, "updated", row);
     bus_reply_json(rep, row);
     row = NULL;
     st = SW_OK;
@@ -900,7 +900,7 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
     const char *pid[] = {req->param_id};
     st = store_query_one(c, &row,
                          "DELETE FROM endpoints WHERE id = $1::uuid"
-                         " RETURNING id, ping_key::text AS ping_key",
+                         " RETURNING id, name, url, ping_key::text AS ping_key",
                          1, pid);
     if (st == SW_ENOTFOUND) {
         st = not_found(rep);
@@ -930,7 +930,7 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
     if (json_is_string(json_object_get(row, "ping_key")))
         endpoints_publish_ping_key(req, req->param_id,
                                    json_string_value(json_object_get(row, "ping_key")), true);
-    endpoints_publish_event(req, req->param_id, "deleted");
+    endpoints_publish_event(req, req->param_id, "deleted", row);
     st = SW_NO_CONTENT;
 out:
     json_decref(row);

@@ -173,7 +173,10 @@ void endpoints_ping_url(char *out, size_t len, const bus_req *req, const char *k
 /* publish.c: after commit. Failures are logged, never returned to the client: the schedule
  * row (due now) makes the scheduler send the job anyway, and events are best effort. */
 void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, long due_epoch);
-void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const char *event);
+/* endpoint.<event>, with its audit object (bus/contract.h): endpoint is the row (borrowed, may
+ * be NULL) whose name labels the audit entry. */
+void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const char *event,
+                             const json_t *endpoint);
 /* The ping key of a heartbeat for the edges (stream SW_PING_KEYS): key names endpoint_id, or
  * (removed) names nothing any more. Retried; a failure is logged loudly (the ping URL would
  * answer 404 until the heartbeat is saved again). */

@@ -337,7 +337,7 @@ sw_status endpoints_heartbeat_create(const bus_req *req, bus_reply *rep)
     sw_log(SW_LOG_INFO, "heartbeat created", "endpoint_id", id, NULL);
     endpoints_publish_ping_key(req, id, json_string_value(json_object_get(created, "ping_key")),
                                false);
-    endpoints_publish_event(req, id, "created");
+    endpoints_publish_event(req, id, "created", row);
     bus_reply_json(rep, row);
     row = NULL;
     st = SW_CREATED;
@@ -429,7 +429,7 @@ bool endpoints_heartbeat_update(const bus_req *req, bus_reply *rep, sw_status *r
         *result = fail(rep, st);
         goto out;
     }
-    endpoints_publish_event(req, req->param_id, "updated");
+    endpoints_publish_event(req, req->param_id, "updated", row);
     bus_reply_json(rep, row);
     row = NULL;
     *result = SW_OK;

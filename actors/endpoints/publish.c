@@ -62,7 +62,42 @@ void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, l
     }
 }
 
-void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const char *event)
+/* The audit object of an endpoint event (bus/contract.h): who, from where, which endpoint; on
+ * an update the fields the request set. endpoint: the row (borrowed, may be NULL). */
+static bool put_audit(json_t *evt, const bus_req *req, const char *endpoint_id, const char *kind,
+                      const json_t *endpoint)
+{
+    bus_audit a;
+    json_t *detail = json_object(), *fields = json_array();
+    const char *name = json_string_value(json_object_get(endpoint, "name"));
+    const char *k = json_string_value(json_object_get(endpoint, "kind"));
+    bus_audit_from_req(&a, req);
+    a.action = kind;
+    a.target_type = "endpoint";
+    a.target_id = endpoint_id;
+    a.target_label = name && *name ? name : json_string_value(json_object_get(endpoint, "url"));
+    if (k)
+        json_object_set_new(detail, "kind", json_string(k));
+    if (strcmp(kind, BUS_EVT_ENDPOINT_PREFIX "updated") == 0) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(req->body, key, v)
+        {
+            if (endpoint && json_object_get(endpoint, key) && json_array_size(fields) < 32)
+                json_array_append_new(fields, json_string(key));
+        }
+        json_object_set_new(detail, "fields", fields);
+        fields = NULL;
+    }
+    a.detail = json_object_size(detail) ? detail : NULL;
+    bool ok = bus_audit_put(evt, &a);
+    json_decref(fields);
+    json_decref(detail);
+    return ok;
+}
+
+void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const char *event,
+                             const json_t *endpoint)
 {
     jsCtx *js = bus_actor_js(req->actor);
     char subject[BUS_SUBJECT_MAX], kind[48], msg_id[200], at[40], now_ms[24];
@@ -76,11 +111,16 @@ void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const 
              req->request_id && *req->request_id ? req->request_id : now_ms);
     json_t *evt =
         json_pack("{s:s,s:s,s:s}", "endpoint_id", endpoint_id, "tenant_id", req->tenant, "at", at);
-    sw_status st =
-        (js && evt) ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
+    if (evt && !put_audit(evt, req, endpoint_id, kind, endpoint))
+        sw_log(SW_LOG_WARN, "event without its audit entry (out of shape)", "event", event,
+               "endpoint_id", endpoint_id, NULL);
+    /* The event is also the audit log's entry: retried (the same msg id, so never twice). */
+    sw_status st = SW_EUNAVAILABLE;
+    for (int attempt = 0; js && evt && attempt < 3 && st != SW_OK; attempt++)
+        st = bus_js_publish(js, subject, evt, msg_id, req->request_id);
     if (st != SW_OK)
-        sw_log(SW_LOG_WARN, "event not published", "event", event, "endpoint_id", endpoint_id,
-               "status", sw_status_name(st), NULL);
+        sw_log(SW_LOG_ERROR, "event not published: no audit entry for this change", "event", event,
+               "endpoint_id", endpoint_id, "status", sw_status_name(st), NULL);
     json_decref(evt);
 }
 

@@ -386,26 +386,39 @@ static sw_status write_failed(store_conn *c, bus_reply *rep, sw_status st)
 }
 
 /* status_page.changed: the edges drop what they cached of this tenant's pages. Best effort
- * (logged): the edge's cache also expires within SW_STATUS_CACHE_TTL_MS. */
-static void publish_changed(const bus_req *req, const char *page_id)
+ * (logged): the edge's cache also expires within SW_STATUS_CACHE_TTL_MS. It carries the audit
+ * object (bus/contract.h) of the change: status_page.<change>, labelled with the page's name
+ * (borrowed, may be NULL). */
+static void publish_changed(const bus_req *req, const char *page_id, const char *change,
+                            const char *name)
 {
     jsCtx *js = bus_actor_js(req->actor);
-    char subject[BUS_SUBJECT_MAX], msg_id[200], now_ms[24];
+    char subject[BUS_SUBJECT_MAX], msg_id[200], now_ms[24], action[48];
+    bus_audit a;
     snprintf(now_ms, sizeof(now_ms), "%lld", (long long)sw_epoch_ms());
     if (!bus_subject_event(subject, sizeof(subject), req->tenant, BUS_EVT_STATUS_PAGE_CHANGED))
         return;
     snprintf(msg_id, sizeof(msg_id), BUS_ID_STATUS_PAGE_EVT_FMT, page_id,
              req->request_id && *req->request_id ? req->request_id : now_ms);
-    json_t *evt = json_pack("{s:s,s:s,s:I}", "page_id", page_id, "tenant_id", req->tenant, "at_ms",
-                            (json_int_t)sw_epoch_ms());
-    sw_status st =
-        (js && evt) ? bus_js_publish(js, subject, evt, msg_id, req->request_id) : SW_EUNAVAILABLE;
+    json_t *evt = json_pack("{s:s,s:s,s:s,s:I}", "page_id", page_id, "tenant_id", req->tenant,
+                            "change", change, "at_ms", (json_int_t)sw_epoch_ms());
+    snprintf(action, sizeof(action), "status_page.%s", change);
+    bus_audit_from_req(&a, req);
+    a.action = action;
+    a.target_type = "status_page";
+    a.target_id = page_id;
+    a.target_label = name && *name ? name : NULL;
+    if (evt && !bus_audit_put(evt, &a))
+        sw_log(SW_LOG_WARN, "status page event without its audit entry (out of shape)", "page_id",
+               page_id, NULL);
+    sw_status st = SW_EUNAVAILABLE;
+    for (int attempt = 0; js && evt && attempt < 3 && st != SW_OK; attempt++)
+        st = bus_js_publish(js, subject, evt, msg_id, req->request_id);
     if (st != SW_OK)
-        sw_log(SW_LOG_WARN, "status page event not published", "page_id", page_id, "status",
-               sw_status_name(st), NULL);
+        sw_log(SW_LOG_ERROR, "status page event not published: no audit entry for this change",
+               "page_id", page_id, "status", sw_status_name(st), NULL);
     json_decref(evt);
 }
-
 
 /* ---- list -------------------------------------------------------------------------------- */
 
@@ -572,9 +585,9 @@ sw_status status_pages_create(const bus_req *req, bus_reply *rep)
         st = fail(rep, st);
         goto out;
     }
+    publish_changed(req, page_id, "created", json_string_value(json_object_get(row, "name")));
     bus_reply_json(rep, row);
     row = NULL;
-    publish_changed(req, page_id);
     st = SW_CREATED;
 out:
     json_decref(row);
@@ -692,9 +705,9 @@ sw_status status_pages_patch(const bus_req *req, bus_reply *rep)
         st = fail(rep, st);
         goto out;
     }
+    publish_changed(req, req->param_id, "updated", json_string_value(json_object_get(row, "name")));
     bus_reply_json(rep, row);
     row = NULL;
-    publish_changed(req, req->param_id);
 out:
     json_decref(row);
     page_input_free(&in);
@@ -707,6 +720,7 @@ sw_status status_pages_delete(const bus_req *req, bus_reply *rep)
     endpoints_app *app = req->app;
     char schema[64];
     long n = 0;
+    json_t *gone = NULL;
     sw_status st;
     /* Status pages are the organization's public face: admins and the owner edit them. */
     if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
@@ -720,7 +734,8 @@ sw_status status_pages_delete(const bus_req *req, bus_reply *rep)
     if (st != SW_OK)
         goto out;
     const char *p[] = {req->param_id, req->tenant};
-    st = store_query(c, NULL, &n, "DELETE FROM status_pages WHERE id = $1::uuid", 1, p);
+    st = store_query(c, &gone, &n, "DELETE FROM status_pages WHERE id = $1::uuid RETURNING name", 1,
+                     p);
     if (st == SW_OK && n == 0) {
         st = not_found(rep);
         goto out;
@@ -736,9 +751,11 @@ sw_status status_pages_delete(const bus_req *req, bus_reply *rep)
         st = fail(rep, st);
         goto out;
     }
-    publish_changed(req, req->param_id);
+    publish_changed(req, req->param_id, "deleted",
+                    json_string_value(json_object_get(json_array_get(gone, 0), "name")));
     st = SW_NO_CONTENT;
 out:
+    json_decref(gone);
     store_release(app->common->db, c);
     return st;
 }

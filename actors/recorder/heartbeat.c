@@ -165,6 +165,18 @@ static void change_of(recorder_change *ch, const hb_row *r)
     snprintf(ch->cause, sizeof(ch->cause), "%s", r->st.status == REC_DOWN ? r->cause : "recovered");
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    const hb_row *x = a, *y = b;
+    int c = strcmp(x->endpoint, y->endpoint);
+    return c ? c : strcmp(x->tenant, y->tenant);
+}
+
 static int cmp_at(const void *a, const void *b)
 {
     int64_t x = jlong(*(json_t *const *)a, "received_at_ms"),
@@ -249,35 +261,50 @@ static sw_status write_pings(store_conn *c, json_t *pings, recorder_change **cha
         goto out;
     }
     json_array_foreach(cfg, i, p) row_from_json(&rows[nrows++], p);
+    qsort(rows, nrows, sizeof(*rows), cmp_row);
 
-    /* In the order the edge received them. */
-    size_t np = json_array_size(pings);
+    /* In the order the edge received them. Repeats (stored before, or twice in this batch)
+     * are found by binary search: a batch is up to 500 pings. */
+    size_t np = json_array_size(pings), nseen = json_array_size(seen);
     json_t **order = calloc(np + 1, sizeof(*order));
-    if (!order) {
+    const char **seen_ids = calloc(nseen + np + 1, sizeof(*seen_ids));
+    if (!order || !seen_ids) {
+        free(order);
+        free(seen_ids);
         st = SW_EINTERNAL;
         goto out;
     }
+    for (i = 0; i < nseen; i++)
+        seen_ids[i] = jstr(json_array_get(seen, i), "ping_id");
+    qsort(seen_ids, nseen, sizeof(*seen_ids), cmp_str);
     for (i = 0; i < np; i++)
         order[i] = json_array_get(pings, i);
     qsort(order, np, sizeof(*order), cmp_at);
     for (i = 0; i < np; i++) {
         const json_t *o = order[i];
-        const char *pid = jstr(o, "ping_id"), *ep = jstr(o, "endpoint_id");
-        bool repeat = false;
-        size_t k;
-        json_t *s;
-        json_array_foreach(seen, k, s) repeat |= strcmp(jstr(s, "ping_id"), pid) == 0;
-        hb_row *r = NULL;
-        for (k = 0; k < nrows && !r; k++)
-            if (strcmp(rows[k].endpoint, ep) == 0 &&
-                strcmp(rows[k].tenant, jstr(o, "tenant_id")) == 0)
-                r = &rows[k];
+        const char *pid = jstr(o, "ping_id");
+        bool repeat = bsearch(&pid, seen_ids, nseen, sizeof(*seen_ids), cmp_str) != NULL;
+        hb_row key;
+        snprintf(key.endpoint, sizeof(key.endpoint), "%s", jstr(o, "endpoint_id"));
+        snprintf(key.tenant, sizeof(key.tenant), "%s", jstr(o, "tenant_id"));
+        hb_row *r = bsearch(&key, rows, nrows, sizeof(*rows), cmp_row);
         hb_kind kind;
         if (repeat || !r || !hb_kind_parse(&kind, jstr(o, "kind"))) {
             (*dropped)++;
             continue;
         }
-        json_array_append_new(seen, json_pack("{s:s}", "ping_id", pid)); /* twice in one batch */
+        /* Twice in one batch: the second is a repeat (kept sorted: insertion). */
+        size_t at_ix = 0, hi = nseen;
+        while (at_ix < hi) {
+            size_t mid = at_ix + (hi - at_ix) / 2;
+            if (strcmp(seen_ids[mid], pid) < 0)
+                at_ix = mid + 1;
+            else
+                hi = mid;
+        }
+        memmove(seen_ids + at_ix + 1, seen_ids + at_ix, (nseen - at_ix) * sizeof(*seen_ids));
+        seen_ids[at_ix] = pid;
+        nseen++;
         int64_t at = jlong(o, "received_at_ms");
         int64_t expected = kind == HB_SUCCESS ? expected_after(r, at) : 0;
         int64_t duration = hb_ping(&r->st, kind, at, deadline_of(r, expected));
@@ -302,6 +329,7 @@ static sw_status write_pings(store_conn *c, json_t *pings, recorder_change **cha
         json_array_append_new(insert, row);
     }
     free(order);
+    free(seen_ids);
 
     ins_text = json_dumps(insert, JSON_COMPACT);
     if (!ins_text) {
@@ -501,8 +529,8 @@ static sw_status open_incidents(store_conn *c, recorder_change *ch, size_t n)
 {
     sw_status st = SW_OK;
     for (size_t i = 0; i < n && st == SW_OK; i++) {
-        if (ch[i].incident[0] == '-')
-            continue; /* done with an earlier tenant group */
+        if (ch[i].incident[0])
+            continue; /* done with an earlier row of its tenant (an id, or "-": none opened) */
         char schema[80], sql[512];
         json_t *ids = json_array(), *rows = NULL, *row;
         for (size_t k = i; k < n; k++)

@@ -18,7 +18,9 @@ static const bus_worker workers[] = {
      .batch = 64,
      .wait_ms = 1000,
      .handle = recorder_forget_batch},
-    /* Heartbeat pings from the edge, and the deadline ticker (no stream: every 200 ms). */
+    /* Heartbeat pings from the edge, and the deadline ticker (no stream: every 200 ms). One
+     * worker: the pings of one check are recorded in the order the edge received them (a
+     * /start before its end), which batches in parallel would not keep. */
     {.stream = BUS_STREAM_PINGS,
      .consumer = BUS_CONSUMER_RECORDER_PINGS,
      .batch = 500,

@@ -46,10 +46,14 @@ on the REST API, one route after another; figures printed and written to bench/r
   --tenants N      N organizations x 25 endpoints (1 signed up through the API, N-1 seeded
                    by SQL, tokens minted), requests spread over all of them (1..5000;
                    default: 3 organizations x 50 endpoints through the API, reads as one)
-  --api-token      the reads and creates with an API token (POST /api/tokens/, role owner,
-                   "Authorization: Bearer swt_..."; the edge checks it in memory) instead of
-                   the access JWT, to compare the two (default mode only; not with
-                   --tenants; me and token are auth routes, which take no API token)
+  --auth MODE      how the requests authenticate: jwt (default: the access token of a
+                   login), token (an API token: POST /api/tokens/, role owner, "Authorization:
+                   Bearer swt_..."; the edge checks it in memory) or both (each route with the
+                   JWT, then at once with the token, on the same instance, and the token's
+                   figures as a % of the JWT's). token and both: default mode only, not with
+                   --tenants; me and token are auth routes, which take no API token: they run
+                   with the JWT only
+  --api-token      the same as --auth token
   --routes LIST    comma-separated, default $ALL_ROUTES
                    (list get checks uptime me: GET reads; create: POST /api/endpoints/;
                    token: POST /api/auth/token/)
@@ -63,17 +67,19 @@ USAGE
 }
 
 if wants_help "$@"; then usage; exit 0; fi
-TENANTS=${BENCH_TENANTS:-} ROUTES=$ALL_ROUTES API_TOKEN=0
+TENANTS=${BENCH_TENANTS:-} ROUTES=$ALL_ROUTES AUTH=jwt
 while (($#)); do
     case $1 in
         --tenants) need_value "$@"; TENANTS=$2; shift 2 ;;
         --routes) need_value "$@"; ROUTES=$2; shift 2 ;;
-        --api-token) API_TOKEN=1; shift ;;
+        --auth) need_value "$@"; AUTH=$2; shift 2 ;;
+        --api-token) AUTH=token; shift ;;
         *) usage_die "unknown argument '$1'" ;;
     esac
 done
 [ -z "$TENANTS" ] || check_int "--tenants" "$TENANTS" 1 5000
-[ "$API_TOKEN" = 0 ] || [ -z "$TENANTS" ] || usage_die "--api-token works in the default mode only, not with --tenants"
+case $AUTH in jwt | token | both) ;; *) usage_die "--auth must be jwt, token or both, not '$AUTH'" ;; esac
+[ "$AUTH" = jwt ] || [ -z "$TENANTS" ] || usage_die "--auth $AUTH works in the default mode only, not with --tenants"
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-64}
 SECS=${BENCH_SECONDS:-20}
@@ -163,14 +169,15 @@ SQL
     bsay "seeded $k in $(($(date +%s) - t0)) s"
 }
 
-# write_pairs: $PAIRS afresh, with tokens valid for the next route (access tokens live 15 min).
-# Ordered by endpoint rank, then tenant: consecutive lines are different tenants.
+# write_pairs MODE: $PAIRS afresh, with tokens valid for the next route (access tokens live 15
+# min; MODE token: the run's one API token). Ordered by endpoint rank, then tenant: consecutive
+# lines are different tenants.
 write_pairs() {
-    local tok
+    local tok mode=$1
     if [ -z "$TENANTS" ]; then
         tok=$(login "$EMAIL")
         [ -n "$tok" ] && [ "$tok" != null ] || bdie "login of the bench owner failed"
-        if [ "$API_TOKEN" = 1 ]; then   # one API token for the whole run
+        if [ "$mode" = token ]; then   # one API token for the whole run
             if [ -z "${BENCH_API_TOKEN:-}" ]; then
                 BENCH_API_TOKEN=$(curl -fsS --max-time 10 -H "Authorization: Bearer $tok" \
                     -H 'Content-Type: application/json' -d '{"name":"bench","role":"owner"}' \
@@ -203,7 +210,7 @@ for line in sys.stdin:
     local first last
     first=$(head -n1 "$PAIRS" | cut -d' ' -f1) last=$(tail -n1 "$PAIRS" | cut -d' ' -f1)
     local probe=/api/auth/me/
-    [ "$API_TOKEN" = 0 ] || probe=/api/endpoints/
+    [ "$mode" = jwt ] || probe=/api/endpoints/
     for tok in "$first" "$last"; do
         curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $tok" "$BASE_URL$probe" ||
             bdie "a bench token is refused by GET $probe"
@@ -220,7 +227,10 @@ if bsql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1; 
 routes_json='{}'
 printf '\n%-30s %9s %8s %8s %7s   %s\n' ROUTE 'REQ/S' 'P50 ms' 'P99 ms' ERRORS \
     'CPU µs/request: edge, actor, nats-server, postgres (all processes in the JSON)' >&2
-for route in "${ROUTE_LIST[@]}"; do
+# run_route ROUTE MODE: one wrk run; its figures go into routes_json under ROUTE (MODE jwt) or
+# ROUTE@token, and one line is printed.
+run_route() {
+    local route=$1 mode=$2 label actor key
     case $route in
         list) label='GET /api/endpoints/' actor=endpoints ;;
         get) label='GET /api/endpoints/{id}/' actor=endpoints ;;
@@ -230,11 +240,15 @@ for route in "${ROUTE_LIST[@]}"; do
         create) label='POST /api/endpoints/' actor=endpoints ;;
         token) label='POST /api/auth/token/' actor=auth ;;
     esac
-    write_pairs
+    key=$route
+    if [ "$mode" = token ]; then label="$label [API token]" key=$route@token; fi
+    write_pairs "$mode"
     [ "$PGSS" = 1 ] && bsql -c "SELECT pg_stat_statements_reset()" >/dev/null
     la_before=$(loadavg)
     before=$(cpu_snapshot)
-    out=$(BENCH_ROUTE=$route wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WRK_DIR/rotate.lua" "$BASE_URL" 2>&1) ||
+    # BENCH_RUN makes the created URLs unique: one value per run, or the second run of a route
+    # would create the first one's URLs again (400, duplicate).
+    out=$(BENCH_ROUTE=$route BENCH_RUN=$BENCH_RUN-$mode wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WRK_DIR/rotate.lua" "$BASE_URL" 2>&1) ||
         { printf '%s\n' "$out" >&2; bdie "wrk failed on $label"; }
     after=$(cpu_snapshot)
     la_after=$(loadavg)
@@ -252,17 +266,36 @@ for route in "${ROUTE_LIST[@]}"; do
             FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
             ORDER BY total_exec_time DESC LIMIT 8) x")
     fi
-    res=$(jq --arg l "$label" --arg a "$actor" --argjson cpu "$cpu" --arg lb "$la_before" --arg la "$la_after" --argjson sql "$sql_top" --argjson sqlsum "$sql_sum" \
+    res=$(jq --arg l "$label" --arg a "$actor" --arg auth "$mode" --argjson cpu "$cpu" --arg lb "$la_before" --arg la "$la_after" --argjson sql "$sql_top" --argjson sqlsum "$sql_sum" \
         --argjson tenants "$(cut -d' ' -f1 "$PAIRS" | sort -u | wc -l)" \
-        '. + {route: $l, actor: $a, tenants_spread: $tenants, cpu: $cpu, loadavg_before: $lb, loadavg_after: $la,
+        '. + {route: $l, actor: $a, auth: $auth, tenants_spread: $tenants, cpu: $cpu, loadavg_before: $lb, loadavg_after: $la,
               sql_statements_per_request: ($sqlsum.calls / ([.requests, 1] | max)),
               sql_distinct_statement_texts: $sqlsum.statements, sql_top: $sql}' <<<"$res")
-    routes_json=$(jq --arg k "$route" --argjson v "$res" '. + {($k): $v}' <<<"$routes_json")
+    routes_json=$(jq --arg k "$key" --argjson v "$res" '. + {($k): $v}' <<<"$routes_json")
     printf '%-30s %9s %8s %8s %7s   %s\n' "$label" "$(jq .req_per_s <<<"$res")" \
         "$(jq .latency_ms.p50 <<<"$res")" "$(jq .latency_ms.p99 <<<"$res")" \
         "$(jq '[.errors[]] | add' <<<"$res")" \
         "$(jq -r '.actor as $a | [["edge", $a, "nats", "postgres"][] as $p | "\($p) \(.cpu[$p].us_per_request // "?")"] | join(", ")' <<<"$res")" >&2
+}
+
+for route in "${ROUTE_LIST[@]}"; do
+    case $AUTH,$route in
+        token,me | token,token) run_route "$route" jwt ;;   # auth routes take no API token
+        token,*) run_route "$route" token ;;
+        both,me | both,token | jwt,*) run_route "$route" jwt ;;
+        both,*) run_route "$route" jwt; run_route "$route" token ;;   # back to back
+    esac
 done
+if [ "$AUTH" = both ]; then
+    # The API token's figures as a % of the JWT's, per route (100: the same).
+    printf '\nAPI token vs JWT (token as %% of JWT; CPU µs per request of the edge and the actor):\n' >&2
+    jq -r '. as $all | to_entries | map(select(.key | endswith("@token"))) | .[] |
+        (.key | rtrimstr("@token")) as $r | $all[$r] as $j | .value as $t |
+        def pct(a; b): if (b // 0) > 0 then ((a // 0) * 1000 / b | round / 10 | tostring) + " %" else "?" end;
+        "  \($r): req/s \($t.req_per_s) vs \($j.req_per_s) (\(pct($t.req_per_s; $j.req_per_s))), " +
+        "edge µs \($t.cpu.edge.us_per_request // "?") vs \($j.cpu.edge.us_per_request // "?") (\(pct($t.cpu.edge.us_per_request; $j.cpu.edge.us_per_request))), " +
+        "\($t.actor) µs \($t.cpu[$t.actor].us_per_request // "?") vs \($j.cpu[$j.actor].us_per_request // "?") (\(pct($t.cpu[$t.actor].us_per_request; $j.cpu[$j.actor].us_per_request)))"' <<<"$routes_json" >&2
+fi
 if [ "$PGSS" = 1 ]; then
     printf '\nSQL per request (pg_stat_statements):\n' >&2
     jq -r 'to_entries[] | "  \(.value.route): \(.value.sql_statements_per_request * 10 | round / 10) statements/request (\(.value.sql_distinct_statement_texts) distinct texts); top: \(.value.sql_top[:3] | map("\(.calls)x \(.us_per_call)us \(.query[:60])") | join(" | "))"' <<<"$routes_json" >&2
@@ -271,13 +304,14 @@ if [ -n "$TENANTS" ]; then
     seeding="1 tenant via API sign-up + mail verification, $((TENANTS - 1)) by SQL (tenant rows, schema + tenant migrations, owner with the first owner's password hash), 25 endpoints each by SQL; access tokens minted with the instance's SECRET_KEY (claims of sw_jwt_issue)"
 else
     seeding="3 tenants via API sign-up + mail verification, plan=pro by SQL, 50 endpoints each via POST; reads as tenant 1 (token from a login)"
-    [ "$API_TOKEN" = 0 ] || seeding="$seeding; requests with an API token (swt_..., role owner) instead of the access JWT"
+    [ "$AUTH" != token ] || seeding="$seeding; requests with an API token (swt_..., role owner) instead of the access JWT (auth routes: the JWT)"
+    [ "$AUTH" != both ] || seeding="$seeding; each route with the access JWT, then at once with an API token (swt_..., role owner; key <route>@token)"
 fi
 printf '\n(%s; load average now: %s; budget for GET: >= 5000 req/s, p99 <= 25 ms at 64 connections)\n' \
     "${TENANTS:-1} tenant(s) in the requests" "$(loadavg)" >&2
 
 result=$(jq -n --argjson routes "$routes_json" --argjson machine "$(machine_json)" \
-    --arg at "$(date -u +%FT%TZ)" --arg cmd "ops/sw bench api${TENANTS:+ --tenants $TENANTS}${ROUTES:+ --routes $ROUTES}" \
+    --arg at "$(date -u +%FT%TZ)" --arg cmd "ops/sw bench api${TENANTS:+ --tenants $TENANTS}${ROUTES:+ --routes $ROUTES} --auth $AUTH" \
     --arg th "$THREADS" --arg c "$CONNS" --arg s "$SECS" --arg la "$(loadavg)" --arg seeding "$seeding" \
     --arg tenants "${TENANTS:-3}" \
     '{bench: "api", at: $at, command: $cmd, tenants: ($tenants|tonumber),

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
+#include <libpq-fe.h>
 
 #include "actors/common/password.h"
 
@@ -754,6 +755,64 @@ static void test_password_change(void **state)
     free(o.id);
 }
 
+/* API tokens and passwords: a change (the user knows the current password) keeps the user's
+ * tokens, a reset (the account taken back by mail) ends them within 5 s. */
+static void test_api_tokens_and_passwords(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Token Pw Co");
+    it_resp *r = json_call(o.auth[ADMIN], "POST", "/api/tokens/",
+                           json_pack("{s:s,s:s}", "name", "ci", "role", "member"));
+    assert_int_equal(r->status, 201);
+    char bearer[128];
+    snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", jstr(r->body, "token"));
+    it_resp_free(r);
+    assert_int_equal(wait_status(bearer, "/api/endpoints/", 200), 200);
+
+    r = json_call(o.auth[ADMIN], "POST", "/api/auth/password-change/",
+                  json_pack("{s:s,s:s,s:s}", "current_password", IT_PASSWORD, "password",
+                            "Changed-Lamp-46r", "password_confirm", "Changed-Lamp-46r"));
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    /* Still accepted a while later (a revocation would have arrived within milliseconds). */
+    usleep(1000 * 1000);
+    r = api(bearer, "GET", "/api/endpoints/", NULL);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+
+    char xff[96], body[256];
+    snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", it_fresh_ip());
+    snprintf(body, sizeof(body), "{\"email\":\"%s\"}", o.email[ADMIN]);
+    r = it_http("POST", "/api/auth/password-reset/", body, "Content-Type: application/json", xff,
+                NULL);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    char *mail = it_mail_wait(o.email[ADMIN], 15000);
+    assert_non_null(mail);
+    char *token = mail_link_token(mail, "/reset-password?token=");
+    assert_non_null(token);
+    r = json_call(NULL, "POST", "/api/auth/password-reset/confirm/",
+                  json_pack("{s:s,s:s,s:s}", "token", token, "password", "Reset-Lamp-47s",
+                            "password_confirm", "Reset-Lamp-47s"));
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    assert_int_equal(wait_status(bearer, "/api/endpoints/", 401), 401);
+    /* The list says so: revoked tokens leave it. */
+    char auth[1200];
+    it_resp *l = it_login(o.email[ADMIN], "Reset-Lamp-47s");
+    assert_int_equal(l->status, 200);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", jstr(l->body, "access"));
+    it_resp_free(l);
+    r = api(auth, "GET", "/api/tokens/", NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_integer_value(json_object_get(r->body, "count")), 0);
+    it_resp_free(r);
+    free(token);
+    free(mail);
+    free(o.id);
+}
+
 /* ---------------------------------------------------------------- audit log */
 
 static void test_audit_log(void **state)
@@ -800,6 +859,337 @@ static void test_audit_log(void **state)
     free(o.id);
 }
 
+/* ---------------------------------------------------------------- audit entries of other actors */
+
+/* A request from a given client address (the test edge trusts X-Forwarded-For from loopback). */
+static it_resp *api_from(const char *auth, const char *ip, const char *method, const char *path,
+                         json_t *body /* stolen */)
+{
+    char xff[96];
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", ip);
+    it_resp *r = it_http(method, path, text, auth, "Content-Type: application/json", xff, NULL);
+    free(text);
+    return r;
+}
+
+/* The entries (read with auth) of action on target_id, polled until there is one or 5 s pass;
+ * returns them (owned, maybe empty). Other actors' entries come through their events. */
+static json_t *audit_wait(const char *auth, const char *action, const char *target_id)
+{
+    json_t *found = json_array();
+    for (int i = 0; i < 50 && json_array_size(found) == 0; i++) {
+        if (i)
+            usleep(100 * 1000);
+        it_resp *r = api(auth, "GET", "/api/audit-log/?page_size=100", NULL);
+        assert_int_equal(r->status, 200);
+        size_t k;
+        json_t *e;
+        json_array_foreach(json_object_get(r->body, "results"), k, e)
+        {
+            const char *tid = jstr(json_object_get(e, "target"), "id");
+            if (strcmp(jstr(e, "action"), action) == 0 && tid && strcmp(tid, target_id) == 0)
+                json_array_append(found, e);
+        }
+        it_resp_free(r);
+    }
+    return found;
+}
+
+/* Exactly one entry of action on target_id, with who (user user_id labelled label, or the
+ * token token_id), the target's type and label and the client address; returns it (owned). */
+static json_t *audit_one(const org *o, const char *action, const char *target_type,
+                         const char *target_id, const char *target_label, const char *actor_type,
+                         const char *actor_id, const char *actor_label, const char *ip)
+{
+    json_t *all = audit_wait(o->auth[OWNER], action, target_id);
+    if (json_array_size(all) != 1)
+        fail_msg("%s on %s: %zu entries, want 1", action, target_id, json_array_size(all));
+    json_t *e = json_incref(json_array_get(all, 0));
+    json_decref(all);
+    const json_t *actor = json_object_get(e, "actor"), *target = json_object_get(e, "target");
+    assert_string_equal(jstr(target, "type"), target_type);
+    if (target_label)
+        assert_string_equal(jstr(target, "label"), target_label);
+    assert_string_equal(jstr(actor, "type"), actor_type);
+    if (actor_id)
+        assert_string_equal(jstr(actor, strcmp(actor_type, "token") == 0 ? "token_id" : "user_id"),
+                            actor_id);
+    if (actor_label)
+        assert_string_equal(jstr(actor, "label"), actor_label);
+    if (ip)
+        assert_string_equal(jstr(e, "client_ip"), ip);
+    assert_non_null(jstr(e, "at"));
+    return e;
+}
+
+static void user_id_of(char *out, size_t len, const char *email)
+{
+    json_t *rows = it_sql("SELECT user_id::text AS id FROM public.user_directory WHERE email = $1",
+                          1, (const char *[]){email});
+    assert_int_equal(json_array_size(rows), 1);
+    snprintf(out, len, "%s", jstr(json_array_get(rows, 0), "id"));
+    json_decref(rows);
+}
+
+/* Endpoint and status-page changes (sw-endpoints) and plan changes (sw-billing) reach the audit
+ * log through their events: who (user or token), what, target, client address. */
+static void test_audit_other_actors(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Audit Others");
+    char member[64], admin[64], ip[64], path[160], id[64];
+    user_id_of(member, sizeof(member), o.email[MEMBER]);
+    user_id_of(admin, sizeof(admin), o.email[ADMIN]);
+
+    /* Endpoints, as a member: created, updated (which fields), deleted. */
+    snprintf(ip, sizeof(ip), "%s", it_fresh_ip());
+    it_resp *r = api_from(o.auth[MEMBER], ip, "POST", "/api/endpoints/",
+                          json_pack("{s:s,s:s}", "name", "Audited API", "url", "http://1.6.0.1/"));
+    assert_int_equal(r->status, 201);
+    snprintf(id, sizeof(id), "%s", jstr(r->body, "id"));
+    it_resp_free(r);
+    json_decref(audit_one(&o, "endpoint.created", "endpoint", id, "Audited API", "user", member,
+                          o.email[MEMBER], ip));
+    snprintf(path, sizeof(path), "/api/endpoints/%s/", id);
+    snprintf(ip, sizeof(ip), "%s", it_fresh_ip());
+    r = api_from(o.auth[MEMBER], ip, "PATCH", path,
+                 json_pack("{s:s,s:i}", "name", "Audited API v2", "interval_seconds", 120));
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    json_t *e = audit_one(&o, "endpoint.updated", "endpoint", id, "Audited API v2", "user", member,
+                          o.email[MEMBER], ip);
+    json_t *fields = json_object_get(json_object_get(e, "detail"), "fields");
+    assert_int_equal(json_array_size(fields), 2);
+    assert_string_equal(json_string_value(json_array_get(fields, 0)), "name");
+    assert_string_equal(json_string_value(json_array_get(fields, 1)), "interval_seconds");
+    json_decref(e);
+    snprintf(ip, sizeof(ip), "%s", it_fresh_ip());
+    r = api_from(o.auth[MEMBER], ip, "DELETE", path, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    json_decref(audit_one(&o, "endpoint.deleted", "endpoint", id, "Audited API v2", "user", member,
+                          o.email[MEMBER], ip));
+
+    /* With an API token: the token is who, its creator the user behind it. */
+    r = json_call(o.auth[ADMIN], "POST", "/api/tokens/",
+                  json_pack("{s:s,s:s}", "name", "deployer", "role", "member"));
+    assert_int_equal(r->status, 201);
+    char bearer[128], token_id[64];
+    snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", jstr(r->body, "token"));
+    snprintf(token_id, sizeof(token_id), "%s", jstr(r->body, "id"));
+    it_resp_free(r);
+    assert_int_equal(wait_status(bearer, "/api/endpoints/", 200), 200);
+    snprintf(ip, sizeof(ip), "%s", it_fresh_ip());
+    r = api_from(bearer, ip, "POST", "/api/endpoints/",
+                 json_pack("{s:s}", "url", "http://1.6.0.2/"));
+    assert_int_equal(r->status, 201);
+    snprintf(id, sizeof(id), "%s", jstr(r->body, "id"));
+    it_resp_free(r);
+    e = audit_one(&o, "endpoint.created", "endpoint", id, NULL, "token", token_id, "token deployer",
+                  ip);
+    assert_string_equal(jstr(json_object_get(e, "actor"), "user_id"), admin);
+    json_decref(e);
+
+    /* Status pages, as an admin. */
+    char slug[64], page[64];
+    unsigned char rnd[6];
+    char hex[13];
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+    snprintf(slug, sizeof(slug), "audit-%s", hex);
+    snprintf(ip, sizeof(ip), "%s", it_fresh_ip());
+    r = api_from(o.auth[ADMIN], ip, "POST", "/api/status-pages/",
+                 json_pack("{s:s,s:s}", "name", "Our status", "slug", slug));
+    assert_int_equal(r->status, 201);
+    snprintf(page, sizeof(page), "%s", jstr(r->body, "id"));
+    it_resp_free(r);
+    json_decref(audit_one(&o, "status_page.created", "status_page", page, "Our status", "user",
+                          admin, o.email[ADMIN], ip));
+    snprintf(path, sizeof(path), "/api/status-pages/%s/", page);
+    r = api_from(o.auth[ADMIN], ip, "PATCH", path, json_pack("{s:s}", "name", "Our status v2"));
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    json_decref(audit_one(&o, "status_page.updated", "status_page", page, "Our status v2", "user",
+                          admin, o.email[ADMIN], ip));
+    r = api_from(o.auth[ADMIN], ip, "DELETE", path, NULL);
+    assert_int_equal(r->status, 204);
+    it_resp_free(r);
+    json_decref(audit_one(&o, "status_page.deleted", "status_page", page, "Our status v2", "user",
+                          admin, o.email[ADMIN], ip));
+
+    /* A plan change: Stripe's webhook (signed here as Stripe would) ends the subscription. */
+    char secret[256], evt_id[48], sig[65], h[200];
+    it_secret(secret, sizeof(secret), "STRIPE_WEBHOOK_SECRET");
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+    snprintf(evt_id, sizeof(evt_id), "evt_test_audit%s", hex);
+    long t = (long)time(NULL);
+    json_t *ev =
+        json_pack("{s:s,s:s,s:s,s:I,s:b,s:{s:{s:s,s:s,s:s,s:s,s:{s:s}}}}", "id", evt_id, "object",
+                  "event", "type", "customer.subscription.deleted", "created", (json_int_t)t,
+                  "livemode", 0, "data", "object", "id", "sub_auditgone", "object", "subscription",
+                  "customer", "cus_audit", "status", "canceled", "metadata", "tenant_id", o.id);
+    char *body = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    char prefix[32];
+    crypto_auth_hmacsha256_state hs;
+    snprintf(prefix, sizeof(prefix), "%ld.", t);
+    crypto_auth_hmacsha256_init(&hs, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&hs, (const unsigned char *)prefix, strlen(prefix));
+    crypto_auth_hmacsha256_update(&hs, (const unsigned char *)body, strlen(body));
+    crypto_auth_hmacsha256_final(&hs, mac);
+    sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
+    snprintf(h, sizeof(h), "Stripe-Signature: t=%ld,v1=%s", t, sig);
+    snprintf(ip, sizeof(ip), "%s", it_fresh_ip());
+    char xff[96];
+    snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", ip);
+    r = it_http("POST", "/api/billing/webhook/", body, "Content-Type: application/json", h, xff,
+                NULL);
+    assert_int_equal(r->status, 200);
+    it_resp_free(r);
+    free(body);
+    e = audit_one(&o, "plan.changed", "organization", o.id, NULL, "system", NULL, "Stripe", ip);
+    assert_string_equal(jstr(json_object_get(e, "detail"), "plan"), "free");
+    assert_string_equal(jstr(json_object_get(e, "detail"), "previous_plan"), "pro");
+    json_decref(e);
+    free(o.id);
+}
+
+/* An event of stream SW_EVENTS, published as the admin (as an actor would) with msg id. */
+static void publish_event(const char *tenant, const char *kind, const char *msg_id, json_t *evt)
+{
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    char subject[192];
+    char *text = json_dumps(evt, JSON_COMPACT);
+    json_decref(evt);
+    snprintf(subject, sizeof(subject), "sw.v1.evt.%s.%s", tenant, kind);
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    assert_int_equal(natsMsg_Create(&m, subject, NULL, text, (int)strlen(text)), NATS_OK);
+    natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id);
+    assert_int_equal(js_PublishMsg(NULL, js, m, NULL, &jerr), NATS_OK);
+    natsMsg_Destroy(m);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    free(text);
+}
+
+/* Whether sw-auth's audit consumer has nothing pending or unacked within 5 s. */
+static bool audit_consumer_drained(void)
+{
+    natsConnection *nc = it_nats();
+    jsCtx *js = NULL;
+    bool drained = false;
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    for (int i = 0; i < 50 && !drained; i++) {
+        jsConsumerInfo *ci = NULL;
+        jsErrCode jerr = 0;
+        if (i)
+            usleep(100 * 1000);
+        assert_int_equal(js_GetConsumerInfo(&ci, js, "SW_EVENTS", "auth-audit", NULL, &jerr),
+                         NATS_OK);
+        drained = ci->NumPending == 0 && ci->NumAckPending == 0;
+        jsConsumerInfo_Destroy(ci);
+    }
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return drained;
+}
+
+static json_t *synthetic_event(const char *endpoint_id, const char *label)
+{
+    return json_pack("{s:s,s:{s:s,s:{s:s,s:s,s:s},s:{s:s},s:I}}", "endpoint_id", endpoint_id,
+                     "audit", "action", "endpoint.updated", "target", "type", "endpoint", "id",
+                     endpoint_id, "label", label, "actor", "client_ip", "192.0.2.7", "at_ms",
+                     (json_int_t)time(NULL) * 1000);
+}
+
+/* A redelivered event writes no second entry: the entry is keyed by the event's msg id. Here
+ * the entry of an event exists already (written before the ack got lost, as it were) when the
+ * event arrives; a second event, published after it, shows the consumer got past it. And
+ * entries cannot be changed: no route takes a change, and the database refuses one even from
+ * the table's owner (a trigger, the lock behind the grants). */
+static void test_audit_idempotent_and_append_only(void **state)
+{
+    (void)state;
+    org o;
+    org_new(&o, "Audit Once");
+    unsigned char rnd[8];
+    char hex[17], once[64], after[64], ep1[40], ep2[40], sql[400];
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+    snprintf(once, sizeof(once), "evt:test:%s:once", hex);
+    snprintf(after, sizeof(after), "evt:test:%s:after", hex);
+    snprintf(ep1, sizeof(ep1), "00000000-0000-4000-8000-%.12s", hex);
+    snprintf(ep2, sizeof(ep2), "00000000-0000-4000-9000-%.12s", hex);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO \"%s\".audit_log (action, target_type, target_id, target_label,"
+             " actor_label, event_id) VALUES ('endpoint.updated', 'endpoint', $1, 'first write',"
+             " 'earlier delivery', $2)",
+             o.id);
+    json_decref(it_sql(sql, 2, (const char *[]){ep1, once}));
+    publish_event(o.id, "endpoint.updated", once, synthetic_event(ep1, "second write"));
+    publish_event(o.id, "endpoint.updated", after, synthetic_event(ep2, "next event"));
+    json_decref(audit_one(&o, "endpoint.updated", "endpoint", ep2, "next event", "system", NULL,
+                          NULL, "192.0.2.7"));
+    json_t *e = audit_one(&o, "endpoint.updated", "endpoint", ep1, "first write", "system", NULL,
+                          "earlier delivery", NULL);
+    long entry = (long)json_integer_value(json_object_get(e, "id"));
+    json_decref(e);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\".audit_log WHERE event_id = $1", o.id);
+    assert_int_equal(it_sql_long(sql, 1, (const char *[]){once}), 1);
+    /* ... and the repeat was acked, not retried (nothing waits on the consumer). */
+    assert_true(audit_consumer_drained());
+
+    /* No route changes an entry: not the list, not an entry's path. */
+    it_resp *before = api(o.auth[OWNER], "GET", "/api/audit-log/?page_size=100", NULL);
+    assert_int_equal(before->status, 200);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/audit-log/%ld/", entry);
+    const char *methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    for (int role = ADMIN; role <= OWNER; role++)
+        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+            it_resp *r = api(o.auth[role], methods[i], path, "{\"action\":\"login\"}");
+            if (r->status != 404 && r->status != 405)
+                fail_msg("%s %s: %ld", methods[i], path, r->status);
+            it_resp_free(r);
+            r = api(o.auth[role], methods[i], "/api/audit-log/", "{\"action\":\"login\"}");
+            assert_int_equal(r->status, strcmp(methods[i], "GET") == 0 ? 200 : 405);
+            it_resp_free(r);
+        }
+    it_resp *now = api(o.auth[OWNER], "GET", "/api/audit-log/?page_size=100", NULL);
+    assert_true(json_equal(json_object_get(before->body, "results"),
+                           json_object_get(now->body, "results")));
+    it_resp_free(before);
+    it_resp_free(now);
+
+    /* The database refuses a change whoever asks: here the superuser of the test instance. */
+    PGconn *pg = PQconnectdb(getenv("DATABASE_URL"));
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    for (int i = 0; i < 2; i++) {
+        if (i == 0)
+            snprintf(sql, sizeof(sql), "UPDATE \"%s\".audit_log SET actor_label = 'someone else'",
+                     o.id);
+        else
+            snprintf(sql, sizeof(sql), "DELETE FROM \"%s\".audit_log", o.id);
+        PGresult *res = PQexec(pg, sql);
+        assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+        assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+        PQclear(res);
+    }
+    PQfinish(pg);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\".audit_log WHERE actor_label = $1",
+             o.id);
+    assert_int_equal(it_sql_long(sql, 1, (const char *[]){"earlier delivery"}), 1);
+    free(o.id);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -813,7 +1203,10 @@ int main(void)
         cmocka_unit_test(test_transfer_ownership),
         cmocka_unit_test(test_password_reset),
         cmocka_unit_test(test_password_change),
+        cmocka_unit_test(test_api_tokens_and_passwords),
         cmocka_unit_test(test_audit_log),
+        cmocka_unit_test(test_audit_other_actors),
+        cmocka_unit_test(test_audit_idempotent_and_append_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

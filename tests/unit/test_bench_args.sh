@@ -56,6 +56,11 @@ run 2 "--tenants must be a whole number, not 'abc'" -- bench api --tenants abc
 run 2 '--tenants must be between 1 and 5000, not 0' -- bench api --tenants 0
 run 2 '--tenants needs a value' -- bench api --tenants
 run 2 "unknown route 'nope'" -- bench api --routes list,nope
+run 2 "--auth must be jwt, token or both, not 'nope'" -- bench api --auth nope
+run 2 '--auth needs a value' -- bench api --auth
+run 2 '--auth both works in the default mode only' -- bench api --auth both --tenants 5
+run 2 '--auth token works in the default mode only' -- bench api --api-token --tenants 5
+run 0 'Usage: ops/sw bench api' -- bench api --auth both --help
 run 2 "BENCH_SECONDS must be a whole number, not '5s'" BENCH_SECONDS=5s -- bench api
 run 2 'BENCH_CONNECTIONS must be between 1 and 1000' BENCH_CONNECTIONS=0 -- bench api
 run 2 'BENCH_THREADS \(8\) must not exceed BENCH_CONNECTIONS \(4\)' BENCH_THREADS=8 BENCH_CONNECTIONS=4 -- bench api

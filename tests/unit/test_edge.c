@@ -543,13 +543,25 @@ static void ping_keys_and_limit(void **state)
     assert_string_equal(ep, k.endpoint_id);
     assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 100, tenant, ep), EDGE_PING_LIMITED);
     assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 101, tenant, ep), EDGE_PING_OK);
+    /* Two pings in one millisecond are recorded a millisecond apart, in the order they came;
+     * a later clock reading is taken as it is. */
+    int64_t at1 = 0, at2 = 0, at3 = 0;
+    assert_int_equal(edge_ping_keys_take_at(keys, PING_UUID, 103000, tenant, ep, &at1),
+                     EDGE_PING_OK);
+    assert_int_equal(edge_ping_keys_take_at(keys, PING_UUID, 103000, tenant, ep, &at2),
+                     EDGE_PING_OK);
+    assert_int_equal(at1, 103000);
+    assert_int_equal(at2, 103001);
+    assert_int_equal(edge_ping_keys_take_at(keys, PING_UUID, 103500, tenant, ep, &at3),
+                     EDGE_PING_OK);
+    assert_int_equal(at3, 103500);
     /* Another uuid is another key; a removed key is unknown again. */
     assert_int_equal(
         edge_ping_keys_take(keys, "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e50", 101, tenant, ep),
         EDGE_PING_UNKNOWN);
     k.removed = true;
     edge_ping_keys_apply(keys, &k);
-    assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 102, tenant, ep), EDGE_PING_UNKNOWN);
+    assert_int_equal(edge_ping_keys_take(keys, PING_UUID, 104, tenant, ep), EDGE_PING_UNKNOWN);
     edge_ping_keys_free(keys);
 }
 

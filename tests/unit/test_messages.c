@@ -293,6 +293,117 @@ static void ping_key_roundtrip(void **state)
     json_decref(o);
 }
 
+/* ---- audit object ---------------------------------------------------------------------------- */
+
+#define USER "6f1d2c3b-4a59-4e7d-8c1b-2a3f4e5d6c7b"
+#define TOKEN "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+static void audit_round_trips(void **state)
+{
+    (void)state;
+    json_t *detail = json_pack("{s:[s]}", "fields", "name");
+    bus_audit a = {.action = "endpoint.updated",
+                   .target_type = "endpoint",
+                   .target_id = EP,
+                   .target_label = "Öffentliche API",
+                   .user_id = USER,
+                   .token_id = TOKEN,
+                   .client_ip = "203.0.113.9",
+                   .actor_label = "ignored with a user",
+                   .request_id = "abc123",
+                   .at_ms = 1733112000123LL,
+                   .detail = detail};
+    json_t *evt = json_pack("{s:s}", "endpoint_id", EP);
+    assert_true(bus_audit_put(evt, &a));
+    json_t *o = through_wire(evt);
+    bus_audit b;
+    assert_int_equal(bus_audit_decode(&b, o), SW_OK);
+    assert_string_equal(b.action, a.action);
+    assert_string_equal(b.target_type, a.target_type);
+    assert_string_equal(b.target_id, a.target_id);
+    assert_string_equal(b.target_label, a.target_label);
+    assert_string_equal(b.user_id, USER);
+    assert_string_equal(b.token_id, TOKEN);
+    assert_string_equal(b.client_ip, a.client_ip);
+    assert_string_equal(b.request_id, a.request_id);
+    assert_null(b.actor_label); /* a user's label is the writer's to look up */
+    assert_true(b.at_ms == a.at_ms);
+    assert_true(json_equal((json_t *)b.detail, detail));
+    json_decref(o);
+
+    /* The system as actor: no user, no token, a label. */
+    bus_audit s = {.action = "plan.changed",
+                   .target_type = "organization",
+                   .target_id = TENANT,
+                   .actor_label = "Stripe",
+                   .at_ms = 1733112000123LL};
+    evt = json_object();
+    assert_true(bus_audit_put(evt, &s));
+    o = through_wire(evt);
+    assert_int_equal(bus_audit_decode(&b, o), SW_OK);
+    assert_null(b.user_id);
+    assert_null(b.token_id);
+    assert_null(b.target_label);
+    assert_null(b.detail);
+    assert_string_equal(b.actor_label, "Stripe");
+    json_decref(o);
+    json_decref(detail);
+}
+
+static void audit_decoder_refuses_what_cannot_be_stored(void **state)
+{
+    (void)state;
+    bus_audit b;
+    /* No audit object: not audited. */
+    json_t *o = json_pack("{s:s}", "endpoint_id", EP);
+    assert_int_equal(bus_audit_decode(&b, o), SW_ENOTFOUND);
+    json_decref(o);
+    const char *bad[] = {
+        "{\"audit\": 1}",
+        "{\"audit\": {\"target\": {\"type\": \"endpoint\"}, \"at_ms\": 1733112000123}}",
+        "{\"audit\": {\"action\": \"Endpoint.Created\", \"target\": {\"type\": \"endpoint\"},"
+        " \"at_ms\": 1733112000123}}",
+        "{\"audit\": {\"action\": \"created\", \"target\": {\"type\": \"endpoint\"},"
+        " \"at_ms\": 1733112000123}}",
+        "{\"audit\": {\"action\": \"endpoint.created\", \"target\": {\"type\": \"end point\"},"
+        " \"at_ms\": 1733112000123}}",
+        "{\"audit\": {\"action\": \"endpoint.created\", \"target\": {\"type\": \"endpoint\"},"
+        " \"actor\": {\"user_id\": \"not-a-uuid\"}, \"at_ms\": 1733112000123}}",
+        "{\"audit\": {\"action\": \"endpoint.created\", \"target\": {\"type\": \"endpoint\","
+        " \"id\": 7}, \"at_ms\": 1733112000123}}",
+        "{\"audit\": {\"action\": \"endpoint.created\", \"target\": {\"type\": \"endpoint\"},"
+        " \"at_ms\": \"soon\"}}",
+        "{\"audit\": {\"action\": \"endpoint.created\", \"target\": {\"type\": \"endpoint\"},"
+        " \"at_ms\": 12}}",
+        "{\"audit\": {\"action\": \"endpoint.created\", \"target\": {\"type\": \"endpoint\"},"
+        " \"at_ms\": 1733112000123, \"detail\": [1]}}",
+        NULL};
+    for (int i = 0; bad[i]; i++) {
+        o = json_loads(bad[i], 0, NULL);
+        assert_non_null(o);
+        if (bus_audit_decode(&b, o) != SW_EINVAL)
+            fail_msg("accepted: %s", bad[i]);
+        json_decref(o);
+    }
+    /* The encoder refuses the same, and an oversized detail. */
+    char big[BUS_AUDIT_DETAIL_MAX + 10];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    json_t *detail = json_pack("{s:s}", "note", big);
+    bus_audit a = {.action = "endpoint.created",
+                   .target_type = "endpoint",
+                   .at_ms = 1733112000123LL,
+                   .detail = detail};
+    o = json_object();
+    assert_false(bus_audit_put(o, &a));
+    a.detail = NULL;
+    a.user_id = "nope";
+    assert_false(bus_audit_put(o, &a));
+    assert_int_equal(json_object_size(o), 0);
+    json_decref(o);
+    json_decref(detail);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +415,8 @@ int main(void)
         cmocka_unit_test(result_tenant_and_region_come_from_the_subject),
         cmocka_unit_test(result_decoder_refuses_what_cannot_be_stored),
         cmocka_unit_test(subjects_and_ids_follow_the_contract),
+        cmocka_unit_test(audit_round_trips),
+        cmocka_unit_test(audit_decoder_refuses_what_cannot_be_stored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

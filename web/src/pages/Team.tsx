@@ -55,6 +55,25 @@ export default function TeamPage() {
     onSuccess: refresh,
     onError,
   });
+  // Ownership (the owner only): a verified member becomes the owner, the caller an admin; the
+  // password confirms it. The server ends the caller's access token, so "me" is asked again.
+  const owner = role === 'owner';
+  const [transferTo, setTransferTo] = useState<{ id: string; email: string } | null>(null);
+  const [password, setPassword] = useState('');
+  const [transferred, setTransferred] = useState('');
+  const transfer = useMutation({
+    mutationFn: (v: { id: string; password: string }) =>
+      apiRequest('post', '/api/team/transfer-ownership/', { body: { user_id: v.id, password: v.password } }),
+    onSuccess: () => {
+      setTransferred(transferTo?.email ?? '');
+      setTransferTo(null);
+      setPassword('');
+      setError(null);
+      refresh();
+      void qc.invalidateQueries({ queryKey: meQuery().queryKey });
+    },
+    onError,
+  });
   const withdraw = useMutation({
     mutationFn: (id: string) => apiRequest('delete', '/api/team/invitations/{id}/', { params: { id } }),
     onSuccess: refresh,
@@ -114,6 +133,19 @@ export default function TeamPage() {
                             Remove
                           </Button>
                         )}
+                        {owner && editable && m.is_verified !== false && (
+                          <Button
+                            variant="secondary"
+                            size="sm"
+                            onClick={() => {
+                              setTransferTo({ id: m.id, email: m.email });
+                              setTransferred('');
+                            }}
+                            aria-label={`Make ${m.email} the owner`}
+                          >
+                            Make owner
+                          </Button>
+                        )}
                       </Td>
                     )}
                   </Tr>
@@ -121,6 +153,30 @@ export default function TeamPage() {
               })}
             </TBody>
           </Table>
+          {transferred && <Alert tone="success">{transferred} is now the owner; you are an admin.</Alert>}
+          {owner && transferTo && (
+            <form
+              className="form"
+              noValidate
+              aria-label="Transfer ownership"
+              onSubmit={(e) => {
+                e.preventDefault();
+                transfer.mutate({ id: transferTo.id, password });
+              }}
+            >
+              <p>
+                Make {transferTo.email} the owner of the organization? You become an admin; billing and this choice are theirs from then
+                on.
+              </p>
+              <Field label="Your password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+              <Button type="submit" loading={transfer.isPending}>
+                Transfer ownership
+              </Button>
+              <Button type="button" variant="secondary" onClick={() => setTransferTo(null)}>
+                Cancel
+              </Button>
+            </form>
+          )}
         </CardContent>
       </Card>
       {admin && (
