@@ -101,7 +101,9 @@ export default function ChannelsPage() {
               <Tr key={c.id}>
                 <Td>{c.name}</Td>
                 <Td>{CHANNEL_KINDS[c.kind]?.label ?? c.kind}</Td>
-                <Td className="hide-sm ep-url">{configSummary(c.kind, c.config as Record<string, unknown>)}</Td>
+                <Td className="hide-sm">
+                  <span className="ep-url">{configSummary(c.kind, c.config as Record<string, unknown>)}</span>
+                </Td>
                 <Td>{c.is_default ? <Badge tone="info">Default</Badge> : <span className="muted">—</span>}</Td>
                 <Td className="actions">
                   {tests[c.id] && <TestStatus channelId={c.id} notificationId={tests[c.id]} />}
