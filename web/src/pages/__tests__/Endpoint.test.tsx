@@ -301,4 +301,12 @@ describe('EndpointPage', () => {
     expect(await screen.findByRole('heading', { name: 'Under work' })).toBeInTheDocument();
     expect(screen.getByText('Maintenance', { selector: '.page-subtitle .badge' })).toBeInTheDocument();
   });
+
+  it('sends a heartbeat to its own page', async () => {
+    const e = endpoint({ id: 'hb1', name: 'Nightly', kind: 'heartbeat', url: null });
+    stubReads(e);
+    mock.onGet('/endpoints/hb1/pings/').reply(200, { count: 0, next: null, previous: null, results: [] });
+    const { router } = renderApp('/endpoints/hb1', { token: 'T' });
+    await waitFor(() => expect(router.state.location.pathname).toBe('/heartbeats/hb1'));
+  });
 });
