@@ -30,6 +30,11 @@ void sw_log_init(const char *actor, const char *level)
             min_level = (sw_log_level)i;
 }
 
+bool sw_log_enabled(sw_log_level level)
+{
+    return level >= min_level;
+}
+
 void sw_log_ctx_set(const char *request_id, const char *tenant)
 {
     snprintf(ctx_request_id, sizeof(ctx_request_id), "%s", request_id ? request_id : "");

@@ -4,6 +4,7 @@
 #ifndef SW_LOG_H
 #define SW_LOG_H
 
+#include <stdbool.h>
 #include <jansson.h>
 
 typedef enum sw_log_level { SW_LOG_DEBUG, SW_LOG_INFO, SW_LOG_WARN, SW_LOG_ERROR } sw_log_level;
@@ -22,6 +23,9 @@ void sw_logj(sw_log_level level, const char *msg, json_t *fields);
 /* Logs msg with string key/value pairs ending in NULL: sw_log(SW_LOG_INFO, "started",
  * "listen", addr, NULL). */
 void sw_log(sw_log_level level, const char *msg, ...) __attribute__((sentinel));
+
+/* Whether a line at level would be written (to skip formatting its fields). */
+bool sw_log_enabled(sw_log_level level);
 
 /* Error tracking (bus/sentry.c) sees every error-level line after scrubbing: hook gets the
  * line (borrowed, valid during the call) on the logging thread and must not block. NULL removes

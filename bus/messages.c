@@ -257,22 +257,121 @@ static bool ping_method_valid(const char *m)
     return m && (strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0 || strcmp(m, "HEAD") == 0);
 }
 
-json_t *bus_ping_encode(const bus_ping *p)
+/* Whether s[0..n) is UTF-8 without NUL (RFC 3629: no overlongs, surrogates or code points past
+ * U+10FFFF): what jansson accepts as a string. */
+static bool utf8_ok(const unsigned char *s, size_t n)
 {
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len;
+        unsigned char lo = 0x80, hi = 0xbf;
+        if (c >= 0x01 && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            len = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+            len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        else if (c >= 0xf0 && c <= 0xf4)
+            len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        else
+            return false;
+        if (i + len > n || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k < len; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
+/* Appends "key":"<s escaped>" (JSON, RFC 8259 §7) at *o; out has room for the worst case. */
+static char *put_str(char *o, const char *key, const char *s, bool comma)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (comma)
+        *o++ = ',';
+    *o++ = '"';
+    for (; *key; key++)
+        *o++ = *key;
+    *o++ = '"';
+    *o++ = ':';
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20) {
+            *o++ = '\\';
+            switch (c) {
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            default:
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = hex[c >> 4];
+                *o++ = hex[c & 15];
+            }
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o++ = '"';
+    return o;
+}
+
+char *bus_ping_encode_text(const bus_ping *p, size_t *len)
+{
+    *len = 0;
     if (!hex_id(p->ping_id, 32) || !bus_uuid_valid(p->endpoint_id) || !p->tenant_id[0] ||
         !ping_kind_valid(p->kind) || p->exit_status < -1 || p->exit_status > 255 ||
         !ping_method_valid(p->method) || !p->client_ip)
         return NULL;
     const char *ua = p->user_agent ? p->user_agent : "";
     const char *body = p->body ? p->body : "";
-    if (strlen(ua) > 256 || strlen(body) > BUS_PING_BODY_MAX)
+    size_t ual = strlen(ua), bl = strlen(body), ipl = strlen(p->client_ip),
+           tl = strlen(p->tenant_id);
+    if (ual > 256 || bl > BUS_PING_BODY_MAX || ipl > 256 || tl >= BUS_TENANT_MAX ||
+        !utf8_ok((const unsigned char *)ua, ual) || !utf8_ok((const unsigned char *)body, bl) ||
+        !utf8_ok((const unsigned char *)p->client_ip, ipl) ||
+        !utf8_ok((const unsigned char *)p->tenant_id, tl))
         return NULL;
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "ping_id", p->ping_id,
-                          "endpoint_id", p->endpoint_id, "tenant_id", p->tenant_id, "kind", p->kind,
-                          "received_at_ms", (json_int_t)p->received_at_ms, "method", p->method,
-                          "client_ip", p->client_ip, "user_agent", ua, "body", body);
-    if (o && p->exit_status >= 0)
-        json_object_set_new(o, "exit_status", json_integer(p->exit_status));
+    /* Every byte of a string escapes to at most 6; the rest is keys, ids and numbers. */
+    char *out = malloc(6 * (ual + bl + ipl + tl) + 512);
+    if (!out)
+        return NULL;
+    char *o = out;
+    *o++ = '{';
+    o = put_str(o, "ping_id", p->ping_id, false);
+    o = put_str(o, "endpoint_id", p->endpoint_id, true);
+    o = put_str(o, "tenant_id", p->tenant_id, true);
+    o = put_str(o, "kind", p->kind, true);
+    o += sprintf(o, ",\"received_at_ms\":%lld", (long long)p->received_at_ms);
+    o = put_str(o, "method", p->method, true);
+    o = put_str(o, "client_ip", p->client_ip, true);
+    o = put_str(o, "user_agent", ua, true);
+    o = put_str(o, "body", body, true);
+    if (p->exit_status >= 0)
+        o += sprintf(o, ",\"exit_status\":%d", p->exit_status);
+    *o++ = '}';
+    *o = '\0';
+    *len = (size_t)(o - out);
+    return out;
+}
+
+json_t *bus_ping_encode(const bus_ping *p)
+{
+    size_t len = 0;
+    char *text = bus_ping_encode_text(p, &len);
+    json_t *o = text ? json_loadb(text, len, 0, NULL) : NULL;
+    free(text);
     return o;
 }
 

@@ -63,6 +63,7 @@ typedef struct edge {
     edge_status_cache *status; /* public status documents (http/status_cache.h) */
     natsSubscription *status_subs[2]; /* the events that make them stale */
     int status_max_age_s;             /* Cache-Control max-age of public status documents */
+    char status_cache_control[40];    /* "public, max-age=<status_max_age_s>" */
 } edge;
 
 typedef struct call {
@@ -113,6 +114,8 @@ static void access_log(const struct mg_request_info *ri, const call *cl)
 {
     char ms[32];
     char status[8];
+    if (!sw_log_enabled(SW_LOG_INFO))
+        return;
     snprintf(ms, sizeof(ms), "%.2f", (double)(sw_now_ns() - cl->t0) / 1e6);
     snprintf(status, sizeof(status), "%d", cl->status);
     sw_log_ctx_set(cl->request_id, NULL);
@@ -601,7 +604,6 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
     const char *kind = NULL;
     int exit_status = -1;
     char *body = NULL, *text = NULL;
-    json_t *msg = NULL;
     const char *m = ri->request_method;
     bool head = strcmp(m, "HEAD") == 0;
 
@@ -661,9 +663,10 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
                   .body = body ? body : ""};
     snprintf(p.tenant_id, sizeof(p.tenant_id), "%s", tenant);
     snprintf(msg_id, sizeof(msg_id), BUS_ID_PING_FMT, cl->request_id);
-    msg = bus_subject_ping(subject, sizeof(subject), tenant) ? bus_ping_encode(&p) : NULL;
-    text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-    sw_status st = text ? edge_ping_pub_send(e->ping_pub, subject, text, (int)strlen(text), msg_id,
+    size_t tlen = 0;
+    text = bus_subject_ping(subject, sizeof(subject), tenant) ? bus_ping_encode_text(&p, &tlen)
+                                                              : NULL;
+    sw_status st = text ? edge_ping_pub_send(e->ping_pub, subject, text, (int)tlen, msg_id,
                                              cl->request_id)
                         : SW_EINTERNAL;
     if (st != SW_OK) {
@@ -676,7 +679,6 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
     send_text(conn, e, cl, 200, "OK", head, NULL, 0);
 out:
     free(text);
-    json_decref(msg);
     free(body);
 }
 
@@ -1037,15 +1039,14 @@ static bool etag_matches(const char *inm, const char *etag)
 static void status_send(struct mg_connection *conn, const struct mg_request_info *ri, edge *e,
                         call *cl, const edge_status_doc *d)
 {
-    char clen[24], cache[64];
+    char clen[24];
     bool html = strncmp(d->content_type, "text/html", 9) == 0;
     bool head = strcmp(ri->request_method, "HEAD") == 0;
     bool not_modified =
         d->status == 200 && etag_matches(mg_get_header(conn, "If-None-Match"), d->etag);
-    snprintf(cache, sizeof(cache), "public, max-age=%d", e->status_max_age_s);
     resp r;
     start_response(&r, conn, e, cl, not_modified ? 304 : d->status, false);
-    resp_add(&r, "Cache-Control", cache);
+    resp_add(&r, "Cache-Control", e->status_cache_control);
     resp_add(&r, "ETag", d->etag);
     resp_add(&r, "X-Content-Type-Options", "nosniff");
     resp_add(&r, "Referrer-Policy", "no-referrer");
@@ -1166,13 +1167,33 @@ static void on_status_event(natsConnection *nc, natsSubscription *sub, natsMsg *
 
 /* ---------------------------------------------------------------- dispatch */
 
-static int on_request(struct mg_connection *conn, void *cbdata)
+/* A request id: 128 random bits as hex, from a ChaCha20 stream per worker thread (keyed from
+ * the system's generator once) rather than one getrandom() per request. */
+static void request_id(char out[33])
 {
-    edge *e = cbdata;
+    static __thread unsigned char key[crypto_stream_chacha20_ietf_KEYBYTES];
+    static __thread uint64_t counter;
+    static __thread bool keyed;
+    unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {0}, id[16];
+    if (!keyed) {
+        randombytes_buf(key, sizeof(key));
+        keyed = true;
+    }
+    counter++;
+    memcpy(nonce, &counter, sizeof(counter));
+    crypto_stream_chacha20_ietf(id, sizeof(id), nonce, key);
+    sodium_bin2hex(out, 33, id, sizeof(id));
+}
+
+/* Every request (civetweb's begin_request: before its own handler lookup, which takes the
+ * context lock, and its .htpasswd check, a stat() per request, neither of which the edge uses). */
+static int on_request(struct mg_connection *conn)
+{
+    edge *e = mg_get_user_data(mg_get_context(conn));
     const struct mg_request_info *ri = mg_get_request_info(conn);
     call cl = {.t0 = sw_now_ns(), .status = 0, .route = "static", .tls = ri->is_ssl != 0};
 
-    sw_random_hex(cl.request_id, 16);
+    request_id(cl.request_id);
     /* civetweb's mg_get_header returns only the first line of a repeated header. */
     const char *xff[16];
     size_t nxff = 0;
@@ -1470,6 +1491,8 @@ int main(void)
         goto out;
     }
     e.status_max_age_s = (int)max_age;
+    snprintf(e.status_cache_control, sizeof(e.status_cache_control), "public, max-age=%d",
+             e.status_max_age_s);
     /* Public status documents: from memory, made stale by the tenant's events (core
      * subscriptions: a missed event only means the entry lives out its TTL). */
     if (edge_status_cache_new(&e.status, (size_t)status_entries, status_ttl_ms * 1000000) !=
@@ -1547,6 +1570,7 @@ int main(void)
                              pem ? "ssl_protocol_version" : NULL, "4", /* TLS 1.2 and up */
                              NULL};
     mg_init_library(pem ? MG_FEATURES_TLS : 0);
+    cb.begin_request = on_request;
     cb.log_message = on_log;
     cb.http_error = on_http_error;
     cb.init_connection = on_init_connection;
@@ -1558,7 +1582,6 @@ int main(void)
                ports, NULL);
         goto out;
     }
-    mg_set_request_handler(ctx, "/", on_request, &e);
     sw_log(SW_LOG_INFO, "listening", "listen", listen, "https", pem ? https : NULL, "web_root",
            e.web_root, "threads", threads, "max_conn_per_client",
            sw_config_str("SW_HTTP_MAX_CONN_PER_CLIENT", "64"), NULL);

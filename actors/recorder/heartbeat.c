@@ -177,23 +177,51 @@ static int cmp_row(const void *a, const void *b)
     return c ? c : strcmp(x->tenant, y->tenant);
 }
 
+/* A ping of the batch: its decoded object and the message it came in (borrowed). */
+typedef struct ping_ref {
+    const json_t *o;
+    const char *raw;
+    int raw_len;
+    int64_t at;
+} ping_ref;
+
 static int cmp_at(const void *a, const void *b)
 {
-    int64_t x = jlong(*(json_t *const *)a, "received_at_ms"),
-            y = jlong(*(json_t *const *)b, "received_at_ms");
-    return x < y ? -1 : x > y;
+    const ping_ref *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Appends n bytes to a growing buffer; false when out of memory. */
+static bool buf_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = (*cap ? *cap * 2 : 4096) + n;
+        char *more = realloc(*buf, c);
+        if (!more)
+            return false;
+        *buf = more;
+        *cap = c;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return true;
 }
 
 /* ---- pings ------------------------------------------------------------------------------ */
 
-/* Records a batch of decoded pings (borrowed JSON objects) in one transaction. *changes:
- * owned. *dropped: pings for no (longer a) heartbeat of their tenant, or repeats. */
-static sw_status write_pings(store_conn *c, json_t *pings, recorder_change **changes,
-                             size_t *nchanges, size_t *dropped)
+/* Records a batch of decoded pings (borrowed JSON objects; msgs[i] is the message pings[i] was
+ * read from) in one transaction. *changes: owned. *dropped: pings for no (longer a) heartbeat
+ * of their tenant, or repeats. The rows are inserted from the messages' own JSON text (no copy
+ * or re-encoding per ping) joined on the ping id with what the recorder adds (the subject's
+ * tenant, the run's duration). */
+static sw_status write_pings(store_conn *c, json_t *pings, natsMsg *const *msgs,
+                             recorder_change **changes, size_t *nchanges, size_t *dropped)
 {
     json_t *ids = json_array(), *eps = json_array(), *cfg = NULL, *seen = NULL,
            *insert = json_array();
-    char *ids_text = NULL, *eps_text = NULL, *ins_text = NULL;
+    char *ids_text = NULL, *eps_text = NULL, *ins_text = NULL, *raw_text = NULL;
+    size_t raw_len = 0, raw_cap = 0;
     hb_row *rows = NULL;
     size_t nrows = 0, i;
     json_t *p;
@@ -266,7 +294,7 @@ static sw_status write_pings(store_conn *c, json_t *pings, recorder_change **cha
     /* In the order the edge received them. Repeats (stored before, or twice in this batch)
      * are found by binary search: a batch is up to 500 pings. */
     size_t np = json_array_size(pings), nseen = json_array_size(seen);
-    json_t **order = calloc(np + 1, sizeof(*order));
+    ping_ref *order = calloc(np + 1, sizeof(*order));
     const char **seen_ids = calloc(nseen + np + 1, sizeof(*seen_ids));
     if (!order || !seen_ids) {
         free(order);
@@ -277,11 +305,16 @@ static sw_status write_pings(store_conn *c, json_t *pings, recorder_change **cha
     for (i = 0; i < nseen; i++)
         seen_ids[i] = jstr(json_array_get(seen, i), "ping_id");
     qsort(seen_ids, nseen, sizeof(*seen_ids), cmp_str);
-    for (i = 0; i < np; i++)
-        order[i] = json_array_get(pings, i);
-    qsort(order, np, sizeof(*order), cmp_at);
     for (i = 0; i < np; i++) {
-        const json_t *o = order[i];
+        order[i].o = json_array_get(pings, i);
+        order[i].raw = natsMsg_GetData(msgs[i]);
+        order[i].raw_len = natsMsg_GetDataLength(msgs[i]);
+        order[i].at = jlong(order[i].o, "received_at_ms");
+    }
+    qsort(order, np, sizeof(*order), cmp_at);
+    bool oom = !buf_add(&raw_text, &raw_len, &raw_cap, "[", 1);
+    for (i = 0; i < np; i++) {
+        const json_t *o = order[i].o;
         const char *pid = jstr(o, "ping_id");
         bool repeat = bsearch(&pid, seen_ids, nseen, sizeof(*seen_ids), cmp_str) != NULL;
         hb_row key;
@@ -321,35 +354,38 @@ static sw_status write_pings(store_conn *c, json_t *pings, recorder_change **cha
         if (at > r->last_ping_ms)
             r->last_ping_ms = at;
         r->touched = true;
-        json_t *row = json_deep_copy(o);
-        json_object_set_new(row, "duration_ms",
-                            duration >= 0 ? json_integer(duration) : json_null());
-        if (!json_object_get(row, "exit_status"))
-            json_object_set_new(row, "exit_status", json_null());
-        json_array_append_new(insert, row);
+        json_array_append_new(insert, json_pack("{s:s,s:s,s:o}", "ping_id", pid, "tenant_id",
+                                                jstr(o, "tenant_id"), "duration_ms",
+                                                duration >= 0 ? json_integer(duration)
+                                                              : json_null()));
+        oom |= (raw_len > 1 && !buf_add(&raw_text, &raw_len, &raw_cap, ",", 1)) ||
+               !buf_add(&raw_text, &raw_len, &raw_cap, order[i].raw, (size_t)order[i].raw_len);
     }
     free(order);
     free(seen_ids);
 
+    oom |= !buf_add(&raw_text, &raw_len, &raw_cap, "]", 1);
     ins_text = json_dumps(insert, JSON_COMPACT);
-    if (!ins_text) {
+    if (!ins_text || oom) {
         st = SW_EINTERNAL;
         goto out;
     }
-    const char *pn[] = {ins_text};
+    const char *pn[] = {raw_text, ins_text};
     if (json_array_size(insert) > 0) {
         st = store_query(
             c, NULL, NULL,
             "INSERT INTO public.heartbeat_pings (ping_id, tenant_id, endpoint_id, kind,"
             "  exit_status, received_at, method, client_ip, user_agent, body, duration_ms)"
-            " SELECT ping_id, tenant_id, endpoint_id, kind, exit_status,"
-            "  to_timestamp(received_at_ms / 1000.0), method, client_ip, user_agent, body,"
-            "  duration_ms"
-            " FROM json_to_recordset($1::json) AS x(ping_id text, tenant_id text,"
-            "  endpoint_id uuid, kind text, exit_status int, received_at_ms bigint,"
-            "  method text, client_ip text, user_agent text, body text, duration_ms bigint)"
+            " SELECT x.ping_id, m.tenant_id, x.endpoint_id, x.kind,"
+            "  x.exit_status, to_timestamp(x.received_at_ms / 1000.0), x.method, x.client_ip,"
+            "  x.user_agent, x.body, m.duration_ms"
+            " FROM json_to_recordset($1::json) AS x(ping_id text, endpoint_id uuid, kind text,"
+            "  exit_status int, received_at_ms bigint, method text, client_ip text,"
+            "  user_agent text, body text)"
+            " JOIN json_to_recordset($2::json) AS m(ping_id text, tenant_id text,"
+            "  duration_ms bigint) USING (ping_id)"
             " ON CONFLICT DO NOTHING",
-            1, pn);
+            2, pn);
         if (st == SW_OK)
             st = save_rows(c, rows, nrows);
         if (st != SW_OK)
@@ -393,6 +429,7 @@ out:
     free(ids_text);
     free(eps_text);
     free(ins_text);
+    free(raw_text);
     json_decref(ids);
     json_decref(eps);
     json_decref(cfg);
@@ -405,9 +442,16 @@ void recorder_pings_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
 {
     natsConnection *nc = bus_actor_conn(a);
     json_t *batch = json_array();
+    natsMsg **kept = calloc((size_t)(n > 0 ? n : 1), sizeof(*kept));
+    int nkept = 0;
     recorder_change *changes = NULL;
     size_t nchanges = 0, dropped = 0;
-    if (n <= 0) {
+    if (n <= 0 || !kept) {
+        for (int i = 0; i < n; i++) {
+            bus_msg_nak(nc, msgs[i], BUS_PING_RETRY_MS);
+            natsMsg_Destroy(msgs[i]);
+        }
+        free(kept);
         json_decref(batch);
         return;
     }
@@ -418,6 +462,7 @@ void recorder_pings_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
         if (bus_ping_decode(&p, o, natsMsg_GetSubject(msgs[i]))) {
             json_object_set_new(o, "tenant_id", json_string(p.tenant_id)); /* the subject's */
             json_array_append_new(batch, o);
+            kept[nkept++] = msgs[i];
         } else {
             sw_log(SW_LOG_ERROR, "malformed ping terminated", "subject",
                    natsMsg_GetSubject(msgs[i]), NULL);
@@ -432,7 +477,7 @@ void recorder_pings_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
     if (json_array_size(batch) > 0) {
         store_pool *db = recorder_db(app);
         store_conn *c = store_acquire(db);
-        st = c ? write_pings(c, batch, &changes, &nchanges, &dropped) : SW_EUNAVAILABLE;
+        st = c ? write_pings(c, batch, kept, &changes, &nchanges, &dropped) : SW_EUNAVAILABLE;
         store_release(db, c);
     }
     for (int i = 0; i < n; i++) {
@@ -455,6 +500,7 @@ void recorder_pings_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
     for (size_t k = 0; k < nchanges; k++)
         recorder_announce(a, &changes[k]);
     free(changes);
+    free(kept);
     json_decref(batch);
 }
 

@@ -23,7 +23,7 @@ static const bus_worker workers[] = {
      * /start before its end), which batches in parallel would not keep. */
     {.stream = BUS_STREAM_PINGS,
      .consumer = BUS_CONSUMER_RECORDER_PINGS,
-     .batch = 500,
+     .batch = 1000, /* its advisory locks share the lock table with the ticker's 2,000 */
      .wait_ms = 500,
      .handle = recorder_pings_batch},
     {.handle = recorder_deadlines_tick},

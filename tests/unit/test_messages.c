@@ -265,6 +265,25 @@ static void ping_roundtrip(void **state)
     p.kind = "success";
     p.exit_status = 256;
     assert_null(bus_ping_encode(&p));
+    /* The text the edge publishes: what jansson reads back, escapes and UTF-8 included. */
+    p.exit_status = -1;
+    p.body = "say \"hi\"\\ \x01\n\ttab caf\xc3\xa9 \xf0\x9f\x98\x80 </script>";
+    p.user_agent = "agent/1 \"x\"";
+    size_t len = 0;
+    char *text = bus_ping_encode_text(&p, &len);
+    assert_non_null(text);
+    assert_int_equal(len, strlen(text));
+    o = json_loadb(text, len, 0, NULL);
+    assert_non_null(o);
+    assert_true(bus_ping_decode(&d, o, subject));
+    assert_string_equal(d.body, p.body);
+    assert_string_equal(d.user_agent, p.user_agent);
+    assert_int_equal(d.exit_status, -1);
+    assert_null(json_object_get(o, "exit_status"));
+    json_decref(o);
+    free(text);
+    p.body = "cut \xe2\x82"; /* not UTF-8 */
+    assert_null(bus_ping_encode_text(&p, &len));
 }
 
 static void ping_key_roundtrip(void **state)
