@@ -52,6 +52,8 @@ export default function MaintenancePage() {
     },
   });
   const rows = list.data?.results ?? [];
+  // A server without the maintenance routes yet answers 404: say so rather than offer a form.
+  const unavailable = list.isError && parseApiError(list.error).status === 404;
   return (
     <div className="page">
       <AlertsTabs />
@@ -60,7 +62,7 @@ export default function MaintenancePage() {
           <h1 className="page-title">Maintenance windows</h1>
           <p className="page-subtitle">Planned work: checks go on, but nobody is paged and uptime leaves the time out.</p>
         </div>
-        {canEdit && (
+        {canEdit && !unavailable && (
           <div className="page-actions">
             <Button onClick={() => setEditing('new')}>+ Plan maintenance</Button>
           </div>
@@ -68,6 +70,8 @@ export default function MaintenancePage() {
       </div>
       {list.isPending ? (
         <p role="status">Loading…</p>
+      ) : unavailable ? (
+        <Alert tone="info">Maintenance windows are not available on this server yet.</Alert>
       ) : list.isError ? (
         <Alert tone="danger">{parseApiError(list.error).detail}</Alert>
       ) : rows.length === 0 ? (

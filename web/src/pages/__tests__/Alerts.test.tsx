@@ -260,6 +260,17 @@ describe('MaintenancePage', () => {
   });
 });
 
+describe('MaintenancePage on a server without the routes', () => {
+  it('says so instead of offering the form', async () => {
+    mock.onGet('/auth/me/').reply(200, me());
+    mock.onGet('/endpoints/').reply(200, page([]));
+    mock.onGet('/maintenance-windows/').reply(404, { detail: 'Not found.' });
+    renderApp('/maintenance', { token: 'T' });
+    expect(await screen.findByText('Maintenance windows are not available on this server yet.')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: '+ Plan maintenance' })).toBeNull();
+  });
+});
+
 describe('NotificationsPage', () => {
   it('shows each delivery with status, attempts and the last error, filtered by status', async () => {
     const user = userEvent.setup();
