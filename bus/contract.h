@@ -80,6 +80,13 @@
 #define BUS_EVT_ENDPOINT_PREFIX "endpoint." /* created|updated|deleted|up|down|dead_lettered */
 #define BUS_EVT_ENDPOINT_UP "endpoint.up"
 #define BUS_EVT_ENDPOINT_DOWN "endpoint.down"
+/* Passing, but slower than the endpoint's degraded_threshold_ms (the thresholds of down); an
+ * endpoint.up follows with "recovered_from": "degraded". No outage mail. */
+#define BUS_EVT_ENDPOINT_DEGRADED "endpoint.degraded"
+/* The certificate of an endpoint's HTTPS checks has crossed one of its tls_expiry_alert_days:
+ * once per threshold per certificate ({endpoint_id, threshold_days, days_left, expires_at,
+ * issuer, subject, endpoint_name, url}); msg id BUS_ID_TLS_EXPIRING_FMT. */
+#define BUS_EVT_TLS_EXPIRING "tls.expiring"
 #define BUS_EVT_ENDPOINT_DEAD_LETTERED "endpoint.dead_lettered"
 #define BUS_EVT_PLAN_CHANGED "plan.changed"
 /* A status page was created, changed or deleted (sw-endpoints): edges drop their cache of the
@@ -138,6 +145,9 @@
 /* endpoint.down|up events, for sw-auth (the owner of the users decides whom to mail). Only new
  * events: a consumer created on an existing stream must not mail past incidents again. */
 #define BUS_CONSUMER_AUTH_ALERTS "auth-alerts"
+/* tls.expiring events, for sw-auth's mail to the owner (issue 17); only new events too. */
+#define BUS_CONSUMER_AUTH_TLS "auth-tls"
+#define BUS_SUBJ_EVT_TLS_EXPIRING "sw.v1.evt.*.tls.expiring"
 #define BUS_SUBJ_EVT_ENDPOINT "sw.v1.evt.*.endpoint.*"
 #define BUS_ALERT_ACK_WAIT_S 30
 #define BUS_ALERT_RETRY_MS 2000
@@ -221,12 +231,16 @@
 #define BUS_ID_REPLAY_FMT "replay:%llu:%lld"
 /* An endpoint event: evt:<endpoint>:<kind>:<request id | incident id | epoch ms>. */
 #define BUS_ID_ENDPOINT_EVT_FMT "evt:%s:%s:%s"
+/* tls.expiring: endpoint id, certificate expiry (epoch s), threshold (days). */
+#define BUS_ID_TLS_EXPIRING_FMT "evt:%s:tls.expiring:%lld:%d"
 /* A status page event: evt:<page>:status_page.changed:<request id | epoch ms>. */
 #define BUS_ID_STATUS_PAGE_EVT_FMT "evt:%s:status_page.changed:%s"
 /* A plan change: plan.changed:<stripe event id>. */
 #define BUS_ID_PLAN_CHANGED_FMT "plan.changed:%s"
 /* The mail about an incident: incident:<incident id>:<up|down>. */
 #define BUS_ID_INCIDENT_MAIL_FMT "incident:%s:%s"
+/* The mail of a tls.expiring event: endpoint, certificate expiry (epoch s), threshold (days). */
+#define BUS_ID_TLS_MAIL_FMT "tls:%s:%lld:%d"
 
 /* A ping: ping:<the edge's request id>. */
 #define BUS_ID_PING_FMT "ping:%s"

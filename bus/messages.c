@@ -114,6 +114,8 @@ json_t *bus_probe_job_encode(const bus_probe_job *j)
      * region from the same row. */
     if (o && j->expected_status)
         json_object_set(o, "expected_status", (json_t *)j->expected_status);
+    if (o && j->check)
+        json_object_set(o, "check", (json_t *)j->check);
     return o;
 }
 
@@ -159,6 +161,8 @@ sw_status bus_probe_job_decode(bus_probe_job *out, const json_t *o)
         timeout = BUS_PROBE_TIMEOUT_DEFAULT_S;
     const json_t *exp = json_object_get(o, "expected_status");
     out->expected_status = json_is_string(exp) || json_is_array(exp) ? exp : NULL;
+    const json_t *check = json_object_get(o, "check");
+    out->check = json_is_object(check) ? check : NULL;
     out->due_epoch = due;
     out->timeout_seconds = (int)timeout;
     snprintf(out->job_id, sizeof(out->job_id), "%s", id);
@@ -171,14 +175,21 @@ json_t *bus_probe_result_encode(const bus_probe_result *r)
 {
     if (!r->job_id || !r->endpoint_id || !r->tenant_id[0] || !r->region[0])
         return NULL;
-    return json_pack("{s:s,s:s,s:s,s:I,s:s,s:i,s:I,s:b,s:b,s:b,s:i,s:s,s:f,s:f,s:f,s:f,s:f}",
-                     "job_id", r->job_id, "endpoint_id", r->endpoint_id, "tenant_id", r->tenant_id,
-                     "due_epoch", (json_int_t)r->due_epoch, "region", r->region, "attempt",
-                     r->attempt, "checked_at_ms", (json_int_t)r->checked_at_ms, "ok", r->ok,
-                     "blocked", r->blocked, "final", r->final, "http_status", r->http_status,
-                     "error", r->error ? r->error : "", "dns_ms", r->dns_ms, "connect_ms",
-                     r->connect_ms, "tls_ms", r->tls_ms, "ttfb_ms", r->ttfb_ms, "total_ms",
-                     r->total_ms);
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:I,s:s,s:i,s:I,s:b,s:b,s:b,s:i,s:s,s:f,s:f,s:f,s:f,s:f}",
+                  "job_id", r->job_id, "endpoint_id", r->endpoint_id, "tenant_id", r->tenant_id,
+                  "due_epoch", (json_int_t)r->due_epoch, "region", r->region, "attempt",
+                  r->attempt, "checked_at_ms", (json_int_t)r->checked_at_ms, "ok", r->ok,
+                  "blocked", r->blocked, "final", r->final, "http_status", r->http_status,
+                  "error", r->error ? r->error : "", "dns_ms", r->dns_ms, "connect_ms",
+                  r->connect_ms, "tls_ms", r->tls_ms, "ttfb_ms", r->ttfb_ms, "total_ms",
+                  r->total_ms);
+    if (o && r->tls_expires_at > 0) {
+        json_object_set_new(o, "tls_expires_at", json_integer((json_int_t)r->tls_expires_at));
+        json_object_set_new(o, "tls_issuer", json_string(r->tls_issuer ? r->tls_issuer : ""));
+        json_object_set_new(o, "tls_subject", json_string(r->tls_subject ? r->tls_subject : ""));
+    }
+    return o;
 }
 
 /* A duration in ms: a finite number in [0, 1 day]; absent is 0. */
@@ -229,6 +240,13 @@ bus_result_verdict bus_probe_result_decode(bus_probe_result *out, const json_t *
     out->attempt = (int)attempt;
     out->http_status = (int)http;
     out->error = err ? json_string_value(err) : "";
+    /* The certificate, when there is one: a bad one is left out, never fatal. */
+    json_int_t exp = 0;
+    if (int_field(o, "tls_expires_at", 1, EPOCH_MAX, &exp)) {
+        out->tls_expires_at = exp;
+        out->tls_issuer = str_field(o, "tls_issuer", 256);
+        out->tls_subject = str_field(o, "tls_subject", 256);
+    }
     /* The payload repeats tenant and region; a publisher that claims others is forging. */
     if (strcmp(tenant, out->tenant_id) != 0 || strcmp(region, out->region) != 0)
         return BUS_RESULT_FORGED;

@@ -47,6 +47,10 @@ typedef struct bus_probe_job {
     int64_t due_epoch;
     int timeout_seconds;
     const json_t *expected_status; /* borrowed; NULL: the default ("2xx-3xx") */
+    /* borrowed; NULL: a plain GET. What the check does besides (issue 17; public.schedule.probe):
+     * {"kind": "http"|"tcp", "method", "headers": sealed text (actors/common/seal.h), "body",
+     * "follow_redirects", "tls_verify", "assertions"}; the prober reads it. */
+    const json_t *check;
 } bus_probe_job;
 
 /* Fills job_id from endpoint_id, due_epoch and region. False when it does not fit. */
@@ -72,6 +76,9 @@ typedef struct bus_probe_result {
     int http_status;   /* 0 when no response */
     const char *error; /* "" when ok */
     double dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;
+    /* The certificate an HTTPS check saw (issue 17); 0 / NULL: none. */
+    int64_t tls_expires_at; /* epoch seconds */
+    const char *tls_issuer, *tls_subject;
 } bus_probe_result;
 
 /* Returns the JSON object to publish on bus_subject_result(region, tenant) (owned), or NULL. */

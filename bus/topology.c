@@ -137,6 +137,9 @@ static const consumer_def consumers[] = {
     /* Outages for sw-auth, which mails the owner: never past incidents again. */
     {BUS_STREAM_EVENTS, BUS_CONSUMER_AUTH_ALERTS, BUS_SUBJ_EVT_ENDPOINT, BUS_ALERT_ACK_WAIT_S, 0, 0,
      true},
+    /* Certificates nearing expiry for sw-auth, which mails the owner once per threshold. */
+    {BUS_STREAM_EVENTS, BUS_CONSUMER_AUTH_TLS, BUS_SUBJ_EVT_TLS_EXPIRING, BUS_ALERT_ACK_WAIT_S, 0,
+     0, true},
     /* Every event for sw-auth's audit log (those with an "audit" object are written, once
      * each); only new ones: events published before the consumer existed carry no actor. */
     {BUS_STREAM_EVENTS, BUS_CONSUMER_AUTH_AUDIT, BUS_SUBJ_EVENTS, BUS_AUDIT_ACK_WAIT_S, 0, 0, true},

@@ -42,6 +42,32 @@ static const char *str_or_empty(const json_t *o, const char *key)
 }
 
 /* One event: SW_OK when done with it (mailed, or nothing to mail), else retry later. */
+/* tls.expiring (issue 17): one mail per threshold per certificate (the msg id names both). */
+static sw_status tls_alert(actor_app *app, bus_actor *a, const char *tenant, const json_t *evt)
+{
+    char to[256] = "", msg_id[160];
+    const char *ep = json_string_value(json_object_get(evt, "endpoint_id"));
+    json_int_t threshold = json_integer_value(json_object_get(evt, "threshold_days"));
+    json_int_t expires = json_integer_value(json_object_get(evt, "expires_epoch"));
+    if (!bus_uuid_valid(ep) || threshold < 1 || expires <= 0)
+        return SW_OK; /* not one of ours: nothing to mail */
+    sw_status st = owner_email(app->db, tenant, to, sizeof(to));
+    if (st == SW_ENOTFOUND)
+        return SW_OK;
+    if (st != SW_OK)
+        return st;
+    json_t *vars = json_pack("{s:s,s:s,s:I,s:s,s:s}", "endpoint_name",
+                             str_or_empty(evt, "endpoint_name"), "url", str_or_empty(evt, "url"),
+                             "days_left", json_integer_value(json_object_get(evt, "days_left")),
+                             "expires_at", str_or_empty(evt, "expires_at"), "issuer",
+                             str_or_empty(evt, "issuer"));
+    snprintf(msg_id, sizeof(msg_id), BUS_ID_TLS_MAIL_FMT, ep, (long long)expires, (int)threshold);
+    st = vars ? mail_enqueue(bus_actor_js(a), "tls_expiring", to, vars, msg_id, NULL)
+              : SW_EINTERNAL;
+    json_decref(vars);
+    return st;
+}
+
 static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
 {
     char tenant[BUS_TENANT_MAX], to[256] = "", msg_id[128];
@@ -53,10 +79,17 @@ static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
     size_t tl = bus_subject_event_tenant(subject, tenant) ? strlen(tenant) : 0;
     const char *kind = tl ? subject + strlen(BUS_SUBJ_EVENT_PREFIX) + tl + 1 : "";
     bool down = strcmp(kind, BUS_EVT_ENDPOINT_DOWN) == 0;
+    if (strcmp(kind, BUS_EVT_TLS_EXPIRING) == 0 && sw_tenant_id_valid(tenant)) {
+        st = tls_alert(app, a, tenant, evt);
+        goto out;
+    }
     /* The tenant is the subject's; only the recorder may publish endpoint.down|up. */
+    const char *from = json_string_value(json_object_get(evt, "recovered_from"));
     if ((!down && strcmp(kind, BUS_EVT_ENDPOINT_UP) != 0) || !sw_tenant_id_valid(tenant) ||
         !status || !incident || !*incident || strlen(incident) > 64)
         goto out; /* another endpoint event, or a change with no incident: no mail */
+    if (from && strcmp(from, "degraded") == 0)
+        goto out; /* the end of a degradation (issue 17): there was no outage mail to follow */
     st = owner_email(app->db, tenant, to, sizeof(to));
     if (st == SW_ENOTFOUND) {
         sw_log(SW_LOG_WARN, "endpoint state changed but the organization has no owner to tell",

@@ -38,6 +38,12 @@ static const bus_worker workers[] = {
      .batch = 16,
      .wait_ms = 1000,
      .handle = auth_alerts_batch},
+    /* Certificates nearing expiry (issue 17): the recorder's tls.expiring, mailed the same way. */
+    {.stream = BUS_STREAM_EVENTS,
+     .consumer = BUS_CONSUMER_AUTH_TLS,
+     .batch = 16,
+     .wait_ms = 1000,
+     .handle = auth_alerts_batch},
     /* Other actors' changes for the audit log (bus/contract.h, "audit" in their events). */
     {.stream = BUS_STREAM_EVENTS,
      .consumer = BUS_CONSUMER_AUTH_AUDIT,

@@ -26,11 +26,17 @@
     " e.expected_status, to_jsonb(e.regions) AS regions, e.failure_threshold,"                 \
     " e.recovery_threshold, e.paused, " TS("e.created_at") " AS created_at,"                   \
     " " TS("e.updated_at") " AS updated_at,"                                                    \
-    " e.ping_key::text AS ping_key, e.period_seconds, e.cron, e.tz, e.grace_seconds"
+    " e.ping_key::text AS ping_key, e.period_seconds, e.cron, e.tz, e.grace_seconds,"           \
+    " e.kind, e.method,"                                                                        \
+    " (SELECT coalesce(jsonb_object_agg(h, '********'), '{}'::jsonb)"                          \
+    "   FROM unnest(e.header_names) h) AS headers,"                                             \
+    " e.body, e.follow_redirects, e.tls_verify, e.assertions, e.degraded_threshold_ms,"        \
+    " to_jsonb(e.tls_expiry_alert_days) AS tls_expiry_alert_days"
 #define ENDPOINT_STATE_FIELDS                                                                   \
     " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS last_status,"  \
     " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status,"  \
-    " " TS("hs.next_expected_at") " AS next_ping_at, " TS("hs.last_ping_at") " AS last_ping_at"
+    " " TS("hs.next_expected_at") " AS next_ping_at, " TS("hs.last_ping_at") " AS last_ping_at," \
+    " " TS("s.tls_expires_at") " AS tls_expires_at, s.tls_issuer, s.tls_subject, s.last_error"
 /* The recorder's state of the endpoint (and, for a heartbeat, of its pings). */
 #define ENDPOINT_STATE_JOIN                                                                     \
     " LEFT JOIN public.endpoint_state s ON s.endpoint_id = e.id AND s.tenant_id = $1"           \
@@ -45,10 +51,13 @@
     "SELECT NULL::text AS id, NULL::text AS status, NULL::text AS last_checked_at,"            \
     " NULL::int AS last_latency_ms, NULL::int AS last_http_status,"                             \
     " coalesce((SELECT version FROM public.endpoint_versions WHERE schema_name = $1), 0)"      \
-    "   AS version, NULL::text AS next_ping_at, NULL::text AS last_ping_at"                    \
+    "   AS version, NULL::text AS next_ping_at, NULL::text AS last_ping_at,"                   \
+    " NULL::text AS tls_expires_at, NULL::text AS tls_issuer, NULL::text AS tls_subject,"      \
+    " NULL::text AS last_error"                                                                 \
     " UNION ALL SELECT s.endpoint_id::text, s.status, " TS("s.last_checked_at") ","             \
     " s.last_latency_ms, s.last_http_status, NULL, " TS("hs.next_expected_at") ","              \
-    " " TS("hs.last_ping_at") " FROM public.endpoint_state s"                                   \
+    " " TS("hs.last_ping_at") ", " TS("s.tls_expires_at") ", s.tls_issuer, s.tls_subject,"     \
+    " s.last_error FROM public.endpoint_state s"                                                \
     " LEFT JOIN public.heartbeat_state hs ON hs.endpoint_id = s.endpoint_id"                    \
     "  AND hs.tenant_id = s.tenant_id"                                                          \
     " WHERE s.tenant_id = $2 AND s.endpoint_id = ANY($3::uuid[])"
@@ -169,11 +178,12 @@ sw_status endpoints_check_limit(store_conn *c, const bus_req *req, bus_reply *re
 /* The schedule row follows the endpoint: due now after every create or update, absent while
  * the endpoint is paused. *due_epoch: the due time in seconds (0 when paused). */
 static sw_status schedule_write(store_conn *c, const bus_req *req, const char *id, bool paused,
-                                long *due_epoch)
+                                long *due_epoch, json_t **probe)
 {
     json_t *row = NULL;
     const char *p[] = {id, req->tenant};
     *due_epoch = 0;
+    *probe = NULL;
     if (paused)
         return store_query(c, NULL, NULL,
                            "DELETE FROM public.schedule WHERE endpoint_id = $1::uuid"
@@ -183,9 +193,16 @@ static sw_status schedule_write(store_conn *c, const bus_req *req, const char *i
         c, &row,
         "INSERT INTO public.schedule (endpoint_id, tenant_id, interval_seconds, regions,"
         "  next_due_at, url, name, timeout_seconds, expected_status, failure_threshold,"
-        "  recovery_threshold)"
+        "  recovery_threshold, probe, degraded_threshold_ms, tls_expiry_alert_days, changed_at)"
         " SELECT e.id, $2, e.interval_seconds, e.regions, now(), e.url, e.name,"
-        "  e.timeout_seconds, e.expected_status, e.failure_threshold, e.recovery_threshold"
+        "  e.timeout_seconds, e.expected_status, e.failure_threshold, e.recovery_threshold,"
+        /* What the prober does besides a plain GET (NULL for one: the common job stays small) */
+        "  CASE WHEN e.kind = 'http' AND e.method = 'GET' AND e.headers_sealed IS NULL"
+        "   AND e.body IS NULL AND e.follow_redirects AND e.tls_verify AND e.assertions = '[]'"
+        "   THEN NULL ELSE jsonb_strip_nulls(jsonb_build_object('kind', e.kind, 'method', e.method,"
+        "   'headers', e.headers_sealed, 'body', e.body, 'follow_redirects', e.follow_redirects,"
+        "   'tls_verify', e.tls_verify, 'assertions', e.assertions)) END,"
+        "  e.degraded_threshold_ms, e.tls_expiry_alert_days, now()"
         "  FROM endpoints e WHERE e.id = $1::uuid"
         " ON CONFLICT (endpoint_id) DO UPDATE SET interval_seconds = EXCLUDED.interval_seconds,"
         "  regions = EXCLUDED.regions, next_due_at = EXCLUDED.next_due_at, url = EXCLUDED.url,"
@@ -193,12 +210,17 @@ static sw_status schedule_write(store_conn *c, const bus_req *req, const char *i
         "  timeout_seconds = EXCLUDED.timeout_seconds,"
         "  expected_status = EXCLUDED.expected_status,"
         "  failure_threshold = EXCLUDED.failure_threshold,"
-        "  recovery_threshold = EXCLUDED.recovery_threshold"
+        "  recovery_threshold = EXCLUDED.recovery_threshold, probe = EXCLUDED.probe,"
+        "  degraded_threshold_ms = EXCLUDED.degraded_threshold_ms,"
+        "  tls_expiry_alert_days = EXCLUDED.tls_expiry_alert_days, changed_at = EXCLUDED.changed_at"
         "  WHERE public.schedule.tenant_id = EXCLUDED.tenant_id"
-        " RETURNING floor(extract(epoch FROM next_due_at))::bigint AS due_epoch",
+        " RETURNING floor(extract(epoch FROM next_due_at))::bigint AS due_epoch, probe",
         2, p);
-    if (st == SW_OK)
+    if (st == SW_OK) {
         *due_epoch = (long)json_integer_value(json_object_get(row, "due_epoch"));
+        json_t *pr = json_object_get(row, "probe");
+        *probe = json_is_object(pr) ? json_incref(pr) : NULL;
+    }
     json_decref(row);
     return st;
 }
@@ -400,6 +422,16 @@ static void append_endpoint(sbuf *b, const bus_req *req, const endpoints_row *ro
         sb_json_str(b, k > 0 ? store_rows_value(state, k, 6) : NULL);
         sb_cat(b, ",\"last_ping_at\":");
         sb_json_str(b, k > 0 ? store_rows_value(state, k, 7) : NULL);
+    } else {
+        /* A probed endpoint: the certificate of its last HTTPS check, its last error. */
+        static const char *const live[] = {"tls_expires_at", "tls_issuer", "tls_subject",
+                                           "last_error"};
+        for (int f = 0; f < 4; f++) {
+            sb_cat(b, ",\"");
+            sb_cat(b, live[f]);
+            sb_cat(b, "\":");
+            sb_json_str(b, k > 0 ? store_rows_value(state, k, 8 + f) : NULL);
+        }
     }
     sb_cat(b, "}");
 }
@@ -563,6 +595,45 @@ out:
     return st;
 }
 
+/* ---- checks of issue 17 across fields ------------------------------------------------ */
+
+/* kind and url agree (tcp <-> tcp://), and a tcp endpoint carries no HTTP-only settings.
+ * cur_kind/cur_url: the stored ones (update), NULL on create. */
+static bool kind_consistent(bus_reply *rep, const endpoint_input *in, const char *cur_kind,
+                            const char *cur_url)
+{
+    const char *kind = in->has_kind ? in->kind : cur_kind ? cur_kind : "http";
+    const char *url = in->has_url ? in->url : cur_url;
+    bool tcp = strcmp(kind, "tcp") == 0, tcp_url = url && strncmp(url, "tcp://", 6) == 0;
+    bool ok = true;
+    if (tcp != tcp_url) {
+        if (in->has_url)
+            bus_reply_field_error(rep, "url",
+                                  tcp ? "A tcp endpoint's url is tcp://host:port."
+                                      : "Only http and https URLs can be monitored (set kind to "
+                                        "tcp for tcp://host:port).");
+        else
+            bus_reply_field_error(rep, "kind", "Changing the kind needs a url of that kind.");
+        ok = false;
+    }
+    if (tcp) {
+        const char *bad[4] = {NULL};
+        int n = 0;
+        if (in->has_method && strcmp(in->method, "GET") != 0)
+            bad[n++] = "method";
+        if (in->has_headers && json_object_size(in->headers) > 0)
+            bad[n++] = "headers";
+        if (in->has_body && in->body)
+            bad[n++] = "body";
+        if (in->has_assertions && json_array_size(in->assertions) > 0)
+            bad[n++] = "assertions";
+        for (int i = 0; i < n; i++)
+            bus_reply_field_error(rep, bad[i], "Only for http endpoints.");
+        ok &= n == 0;
+    }
+    return ok;
+}
+
 /* ---- create -------------------------------------------------------------------------- */
 
 sw_status endpoints_create(const bus_req *req, bus_reply *rep)
@@ -577,11 +648,18 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
     char *expected = NULL, *regions = NULL;
     long due_epoch = 0;
     const sw_plan *plan = NULL;
+    json_t *probe = NULL;
+    endpoint_check_params cp = {0};
     sw_status st;
 
     if (endpoints_heartbeat_requested(req))
         return endpoints_heartbeat_create(req, rep);
     if (!endpoint_input_read(&in, req, rep, true)) {
+        st = SW_EINVAL;
+        goto out;
+    }
+    if (!kind_consistent(rep, &in, NULL, NULL) ||
+        !endpoint_check_params_make(&cp, req, &in, NULL, rep)) {
         st = SW_EINVAL;
         goto out;
     }
@@ -640,24 +718,32 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
             goto out;
         }
     }
-    const char *p[] = {in.name, in.url,   interval,
-                       timeout, expected, regions,
-                       failure, recovery, in.has_paused && in.paused ? "true" : "false"};
-    st = store_query_one(c, &created,
-                         "INSERT INTO endpoints (name, url, interval_seconds, timeout_seconds,"
-                         "  expected_status, regions, failure_threshold, recovery_threshold,"
-                         "  paused)"
-                         " VALUES ($1, $2, $3::int, $4::int, $5::jsonb,"
-                         "  ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7::int, $8::int,"
-                         "  $9::boolean)"
-                         " RETURNING id::text AS id",
-                         9, p);
+    const char *p[] = {in.name,   in.url,   interval, timeout,  expected, regions,  failure,
+                       recovery,  in.has_paused && in.paused ? "true" : "false",
+                       cp.p[0],   cp.p[1],  cp.p[2],  cp.p[3],  cp.p[4],  cp.p[5],  cp.p[6],
+                       cp.p[7],   cp.p[8],  cp.p[9]};
+    st = store_query_one(
+        c, &created,
+        "INSERT INTO endpoints (name, url, interval_seconds, timeout_seconds,"
+        "  expected_status, regions, failure_threshold, recovery_threshold,"
+        "  paused, kind, method, header_names, headers_sealed, body, follow_redirects, tls_verify,"
+        "  assertions, degraded_threshold_ms, tls_expiry_alert_days)"
+        " VALUES ($1, $2, $3::int, $4::int, $5::jsonb,"
+        "  ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7::int, $8::int,"
+        "  $9::boolean, coalesce($10, 'http'), coalesce($11, 'GET'),"
+        "  CASE WHEN $12::jsonb IS NULL THEN '{}'::text[]"
+        "   ELSE ARRAY(SELECT jsonb_array_elements_text($12::jsonb)) END, nullif($13, ''), $14,"
+        "  coalesce($15::boolean, true), coalesce($16::boolean, true), coalesce($17::jsonb, '[]'),"
+        "  $18::int, CASE WHEN $19::jsonb IS NULL THEN '{14,7,1}'::int[]"
+        "   ELSE ARRAY(SELECT jsonb_array_elements_text($19::jsonb)::int) END)"
+        " RETURNING id::text AS id",
+        19, p);
     if (st != SW_OK) {
         st = write_failed(c, rep, st);
         goto out;
     }
     const char *id = json_string_value(json_object_get(created, "id"));
-    st = schedule_write(c, req, id, in.has_paused && in.paused, &due_epoch);
+    st = schedule_write(c, req, id, in.has_paused && in.paused, &due_epoch, &probe);
     if (st == SW_OK)
         st = fetch(c, req, id, &row);
     if (st == SW_OK)
@@ -667,7 +753,7 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
         goto out;
     }
     sw_log(SW_LOG_INFO, "endpoint created", "endpoint_id", id, NULL);
-    endpoints_publish_first_check(req, row, due_epoch);
+    endpoints_publish_first_check(req, row, due_epoch, probe);
     endpoints_publish_event(req, id, "created", row);
     bus_reply_json(rep, row);
     row = NULL;
@@ -677,8 +763,10 @@ out:
         store_release(app->common->db, c); /* rolls back what was not committed */
     json_decref(row);
     json_decref(created);
+    json_decref(probe);
     free(regions);
     free(expected);
+    endpoint_check_params_free(&cp);
     endpoint_input_free(&in);
     return st;
 }
@@ -742,6 +830,8 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
     char interval[24], timeout[24], failure[24], recovery[24];
     char *expected = NULL, *regions = NULL;
     long due_epoch = 0;
+    json_t *probe = NULL;
+    endpoint_check_params cp = {0};
     sw_status st;
 
     if (!uuid_valid(req->param_id))
@@ -761,8 +851,8 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
         goto out;
     const char *pid[] = {req->param_id};
     st = store_query_one(c, &cur,
-                         "SELECT interval_seconds, timeout_seconds, paused FROM endpoints"
-                         " WHERE id = $1::uuid FOR UPDATE",
+                         "SELECT interval_seconds, timeout_seconds, paused, kind, url,"
+                         " headers_sealed FROM endpoints WHERE id = $1::uuid FOR UPDATE",
                          1, pid);
     if (st == SW_ENOTFOUND) {
         st = not_found(rep);
@@ -772,7 +862,12 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
         st = fail(rep, st);
         goto out;
     }
-    if (!valid) {
+    if (!valid ||
+        !kind_consistent(rep, &in, json_string_value(json_object_get(cur, "kind")),
+                         json_string_value(json_object_get(cur, "url"))) ||
+        !endpoint_check_params_make(&cp, req, &in,
+                                    json_string_value(json_object_get(cur, "headers_sealed")),
+                                    rep)) {
         st = SW_EINVAL;
         goto out;
     }
@@ -821,7 +916,19 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
                        regions,
                        in.has_failure ? failure : NULL,
                        in.has_recovery ? recovery : NULL,
-                       paused ? "true" : "false"};
+                       paused ? "true" : "false",
+                       cp.p[0],
+                       cp.p[1],
+                       cp.p[2],
+                       cp.p[3],
+                       cp.set_body ? "true" : "false",
+                       cp.p[4],
+                       cp.p[5],
+                       cp.p[6],
+                       cp.p[7],
+                       cp.set_degraded ? "true" : "false",
+                       cp.p[8],
+                       cp.p[9]};
     st = store_query(c, NULL, NULL,
                      "UPDATE endpoints SET name = coalesce($2, name), url = coalesce($3, url),"
                      " interval_seconds = coalesce($4::int, interval_seconds),"
@@ -833,14 +940,28 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
                      " recovery_threshold = coalesce($9::int, recovery_threshold),"
                      " paused = $10::boolean, updated_at = clock_timestamp(),"
                      /* a pause the tenant sets or lifts itself is its own, not the plan's */
-                     " paused_by_plan = paused_by_plan AND paused = $10::boolean"
+                     " paused_by_plan = paused_by_plan AND paused = $10::boolean,"
+                     " kind = coalesce($11, kind), method = coalesce($12, method),"
+                     " header_names = CASE WHEN $13::jsonb IS NULL THEN header_names"
+                     "   ELSE ARRAY(SELECT jsonb_array_elements_text($13::jsonb)) END,"
+                     " headers_sealed = CASE WHEN $13::jsonb IS NULL THEN headers_sealed"
+                     "   ELSE nullif($14, '') END,"
+                     " body = CASE WHEN $15::boolean THEN $16 ELSE body END,"
+                     " follow_redirects = coalesce($17::boolean, follow_redirects),"
+                     " tls_verify = coalesce($18::boolean, tls_verify),"
+                     " assertions = coalesce($19::jsonb, assertions),"
+                     " degraded_threshold_ms = CASE WHEN $20::boolean THEN $21::int"
+                     "   ELSE degraded_threshold_ms END,"
+                     " tls_expiry_alert_days = CASE WHEN $22::jsonb IS NULL"
+                     "   THEN tls_expiry_alert_days"
+                     "   ELSE ARRAY(SELECT jsonb_array_elements_text($22::jsonb)::int) END"
                      " WHERE id = $1::uuid",
-                     10, p);
+                     22, p);
     if (st != SW_OK) {
         st = write_failed(c, rep, st);
         goto out;
     }
-    st = schedule_write(c, req, req->param_id, paused, &due_epoch);
+    st = schedule_write(c, req, req->param_id, paused, &due_epoch, &probe);
     if (st == SW_OK)
         st = fetch(c, req, req->param_id, &row);
     if (st == SW_OK)
@@ -849,7 +970,7 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
         st = fail(rep, st);
         goto out;
     }
-    endpoints_publish_first_check(req, row, due_epoch);
+    endpoints_publish_first_check(req, row, due_epoch, probe);
     endpoints_publish_event(req, req->param_id, "updated", row);
     bus_reply_json(rep, row);
     row = NULL;
@@ -859,8 +980,10 @@ out:
         store_release(app->common->db, c); /* rolls back what was not committed */
     json_decref(row);
     json_decref(cur);
+    json_decref(probe);
     free(regions);
     free(expected);
+    endpoint_check_params_free(&cp);
     endpoint_input_free(&in);
     return st;
 }

@@ -8,6 +8,7 @@
 
 #include "actors/common/app.h"
 #include "actors/common/plans.h"
+#include "actors/common/seal.h"
 #include "actors/common/url_policy.h"
 #include "bus/bus.h"
 #include "store/store.h"
@@ -31,6 +32,7 @@ typedef struct endpoints_app {
     int lookups_per_tenant; /* SW_DNS_TENANT_LOOKUPS */
     char home_region[64];   /* SW_REGION: the default region of a new endpoint */
     char regions[512];      /* SW_REGIONS: the regions probers run in (comma-separated) */
+    seal_key *seal;         /* owned: SW_SEAL_KEY (request header values); NULL when unset */
 } endpoints_app;
 
 /* bus_actor_def.app_init / app_free. Refuses to start (naming the setting) on a bad
@@ -113,6 +115,8 @@ typedef struct endpoints_checks_filter {
 sw_status endpoints_history_checks(store_conn *c, const char *tenant, const char *endpoint,
                                    const endpoints_checks_filter *f, json_t **rows);
 sw_status endpoints_uptime(const bus_req *req, bus_reply *rep);
+sw_status endpoints_response_times(const bus_req *req, bus_reply *rep);
+sw_status endpoints_incidents(const bus_req *req, bus_reply *rep);
 
 /* status_pages.c: GET/POST /api/status-pages/, GET/PATCH/DELETE /api/status-pages/{id}/
  * (owner and admins). */
@@ -139,6 +143,17 @@ typedef struct endpoint_input {
     json_t *expected_status; /* owned: "Nxx-Mxx" string or an array of codes */
     json_t *regions;         /* owned: array of region names */
     bool paused;
+    /* issue 17: what a check does (README "Checks") */
+    bool has_kind, has_method, has_headers, has_body, has_follow, has_tls_verify,
+        has_assertions, has_degraded, has_alert_days;
+    char kind[8];             /* "http" | "tcp" */
+    char method[8];           /* GET HEAD POST PUT PATCH DELETE OPTIONS */
+    json_t *headers;          /* owned: name -> value; a value "********" keeps the stored one */
+    char *body;               /* owned; NULL: none */
+    bool follow_redirects, tls_verify;
+    json_t *assertions;       /* owned: assertion_validate's list */
+    long degraded_threshold_ms; /* 0: none */
+    json_t *alert_days;       /* owned: array of 1-365, unique, descending */
 } endpoint_input;
 
 /* Reads and checks req->body into in; field errors go into rep (DRF shape). url_required:
@@ -146,6 +161,24 @@ typedef struct endpoint_input {
  * URL policy), so call it outside any transaction. */
 bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep, bool url_required);
 void endpoint_input_free(endpoint_input *in);
+
+/* The columns of a check (issue 17) as UPDATE/INSERT parameters, after endpoint_input_read:
+ * merges the request's headers with the sealed ones stored (cur_sealed: borrowed, may be NULL;
+ * "********" keeps a stored value) and seals them. p gets 10 parameters in this order: kind,
+ * method, header_names (JSON array), headers_sealed, body, follow_redirects, tls_verify,
+ * assertions, degraded_threshold_ms, tls_expiry_alert_days (JSON array); NULL for one the
+ * request did not carry (the column keeps its value), except body/degraded which use set_* to
+ * tell "set to null". bufs: owned strings to free with endpoint_check_params_free. False (with a
+ * field error, or SW_EUNAVAILABLE in *st) when the headers cannot be sealed. */
+typedef struct endpoint_check_params {
+    const char *p[10];
+    bool set_body, set_degraded;
+    char *owned[6];
+    char num[24];
+} endpoint_check_params;
+bool endpoint_check_params_make(endpoint_check_params *cp, const bus_req *req,
+                                const endpoint_input *in, const char *cur_sealed, bus_reply *rep);
+void endpoint_check_params_free(endpoint_check_params *cp);
 
 /* crud.c, for heartbeat.c: the API shape of one endpoint (p: tenant, id; *row owned, raw:
  * before endpoints_heartbeat_shape), and the plan's limit inside a begun tenant transaction
@@ -172,7 +205,8 @@ void endpoints_ping_url(char *out, size_t len, const bus_req *req, const char *k
 
 /* publish.c: after commit. Failures are logged, never returned to the client: the schedule
  * row (due now) makes the scheduler send the job anyway, and events are best effort. */
-void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, long due_epoch);
+void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, long due_epoch,
+                                   const json_t *probe);
 /* endpoint.<event>, with its audit object (bus/contract.h): endpoint is the row (borrowed, may
  * be NULL) whose name labels the audit entry. */
 void endpoints_publish_event(const bus_req *req, const char *endpoint_id, const char *event,

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "actors/common/assertion.h"
 #include "actors/endpoints/endpoints.h"
 #include "bus/config.h"
 #include "bus/log.h"
@@ -110,6 +112,23 @@ void *endpoints_app_init(bus_actor *a, sw_status *err)
                "expected 1-64", NULL);
         goto einval;
     }
+    /* Request header values are sealed with SW_SEAL_KEY (only sw-endpoints and the probers have
+     * it). Without it, endpoints cannot carry headers (a field error says so); production
+     * refuses to start. */
+    const char *seal = sw_config_str("SW_SEAL_KEY", "");
+    if (*seal && seal_key_new(&app->seal, seal) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_SEAL_KEY", "reason",
+               "expected 64 hex digits", NULL);
+        goto einval;
+    }
+    if (!*seal && sw_config_is_production()) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_SEAL_KEY", "reason",
+               "required in production (seals request header values)", NULL);
+        goto einval;
+    }
+    if (!*seal)
+        sw_log(SW_LOG_WARN, "SW_SEAL_KEY is not set: endpoints cannot carry request headers",
+               NULL);
     return app;
 einval:
     *err = SW_EINVAL;
@@ -124,6 +143,7 @@ void endpoints_app_free(void *p)
     if (!app)
         return;
     url_policy_free(app->policy);
+    seal_key_free(app->seal);
     actor_app_free(app->common);
     pthread_mutex_destroy(&app->lookups_lock);
     free(app);
@@ -327,6 +347,245 @@ static const char *check_url(endpoints_app *app, const bus_req *req, const char 
     return url_verdict_message(verdict);
 }
 
+/* tcp://host:port (a port is required; nothing after it but an optional "/"): the same
+ * policy as an http URL of that host and port. */
+static const char *check_tcp_url(endpoints_app *app, const bus_req *req, char *url)
+{
+    char http[2100];
+    const char *hp = url + 6;
+    size_t n = strcspn(hp, "/?#");
+    if (hp[n] == '/' && hp[n + 1] == '\0')
+        url[6 + n] = '\0';
+    else if (hp[n] != '\0')
+        return "Enter a URL like tcp://host:port.";
+    const char *colon = hp[0] == '[' ? strstr(hp, "]:") : strrchr(hp, ':');
+    if (colon && hp[0] == '[')
+        colon++;
+    if (!colon || colon == hp || strlen(colon + 1) == 0 || strlen(colon + 1) > 5 ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) < 1 ||
+        atoi(colon + 1) > 65535 || strchr(hp, '@'))
+        return "Enter a URL like tcp://host:port.";
+    for (size_t i = 0; i < 6; i++)
+        url[i] = (char)tolower((unsigned char)url[i]);
+    snprintf(http, sizeof(http), "http://%s/", hp);
+    return check_url(app, req, http);
+}
+
+static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+/* Headers libcurl sets from the request itself: a user value would contradict it. */
+static const char *const reserved_headers[] = {"host", "content-length", "transfer-encoding",
+                                               "connection"};
+#define HEADERS_MAX 20
+#define HEADER_VALUE_MAX 1024
+#define BODY_MAX 16384
+
+static bool header_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 128)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("!#$%&'*+-.^_`|~", s[i]))
+            return false;
+    return true;
+}
+
+/* headers: an object of at most 20 name -> value strings; errors per name (DRF DictField). */
+static json_t *headers_parse(const json_t *v, bus_reply *rep)
+{
+    if (!json_is_object(v)) {
+        bus_reply_field_error(rep, "headers", "Expected a dictionary of items.");
+        return NULL;
+    }
+    if (json_object_size(v) > HEADERS_MAX) {
+        bus_reply_field_error(rep, "headers", "Ensure this field has no more than 20 elements.");
+        return NULL;
+    }
+    json_t *errs = json_object(), *out = json_object();
+    const char *name;
+    json_t *val;
+    json_object_foreach((json_t *)v, name, val)
+    {
+        const char *msg = NULL;
+        const char *s = json_string_value(val);
+        bool reserved = false;
+        for (size_t i = 0; i < sizeof(reserved_headers) / sizeof(reserved_headers[0]); i++)
+            reserved |= strcasecmp(name, reserved_headers[i]) == 0;
+        if (!header_name_ok(name))
+            msg = "Enter a valid header name.";
+        else if (reserved)
+            msg = "This header is set by the check itself.";
+        else if (!s)
+            msg = "Not a valid string.";
+        else if (json_string_length(val) > HEADER_VALUE_MAX)
+            msg = "Ensure this value has no more than 1024 characters.";
+        else if (strpbrk(s, "\r\n") || strlen(s) != json_string_length(val))
+            msg = "Header values may not contain line breaks.";
+        bool dup = false;
+        const char *other;
+        json_t *ov;
+        json_object_foreach(out, other, ov) dup |= strcasecmp(other, name) == 0;
+        if (!msg && dup)
+            msg = "This header is given twice.";
+        if (msg)
+            json_object_set_new(errs, name, json_pack("[s]", msg));
+        else
+            json_object_set(out, name, val);
+    }
+    if (json_object_size(errs) > 0) {
+        if (!json_is_object(rep->body))
+            bus_reply_json(rep, json_object());
+        json_object_set_new(rep->body, "headers", errs);
+        json_decref(out);
+        return NULL;
+    }
+    json_decref(errs);
+    return out;
+}
+
+static json_t *alert_days_parse(const json_t *v, bus_reply *rep)
+{
+    if (!json_is_array(v) || json_array_size(v) > 10) {
+        bus_reply_field_error(rep, "tls_expiry_alert_days",
+                              json_is_array(v) ? "Ensure this field has no more than 10 elements."
+                                               : "Expected a list of items.");
+        return NULL;
+    }
+    int days[10];
+    size_t n = 0, i;
+    json_t *d;
+    json_array_foreach(v, i, d)
+    {
+        json_int_t x = json_is_integer(d) ? json_integer_value(d) : 0;
+        if (x < 1 || x > 365) {
+            bus_reply_field_error(rep, "tls_expiry_alert_days",
+                                  "Enter whole numbers of days between 1 and 365.");
+            return NULL;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < n; k++)
+            dup |= days[k] == (int)x;
+        if (!dup)
+            days[n++] = (int)x;
+    }
+    /* Descending: the order thresholds are crossed in. */
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = a + 1; b < n; b++)
+            if (days[b] > days[a]) {
+                int t = days[a];
+                days[a] = days[b];
+                days[b] = t;
+            }
+    json_t *out = json_array();
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(out, json_integer(days[k]));
+    return out;
+}
+
+static bool read_bool(const json_t *body, bus_reply *rep, const char *name, bool *has, bool *out)
+{
+    json_t *v = json_object_get(body, name);
+    *has = false;
+    if (!v)
+        return true;
+    if (!json_is_boolean(v)) {
+        bus_reply_field_error(rep, name, "Must be a valid boolean.");
+        return false;
+    }
+    *has = true;
+    *out = json_is_true(v);
+    return true;
+}
+
+/* The fields of issue 17 (kind, method, headers, body, follow_redirects, tls_verify, assertions,
+ * degraded_threshold_ms, tls_expiry_alert_days). */
+static bool check_fields_read(endpoint_input *in, const json_t *body, bus_reply *rep)
+{
+    bool ok = true;
+    json_t *v = json_object_get(body, "kind");
+    if (v) {
+        const char *k = json_string_value(v);
+        if (k && (strcmp(k, "http") == 0 || strcmp(k, "tcp") == 0)) {
+            in->has_kind = true;
+            snprintf(in->kind, sizeof(in->kind), "%s", k);
+        } else {
+            char msg[80];
+            snprintf(msg, sizeof(msg), "\"%.20s\" is not a valid choice.", k ? k : "");
+            bus_reply_field_error(rep, "kind", msg);
+            ok = false;
+        }
+    }
+    v = json_object_get(body, "method");
+    if (v) {
+        const char *m = json_string_value(v);
+        for (size_t i = 0; m && i < sizeof(methods) / sizeof(methods[0]); i++)
+            if (strcmp(m, methods[i]) == 0) {
+                in->has_method = true;
+                snprintf(in->method, sizeof(in->method), "%s", m);
+            }
+        if (!in->has_method) {
+            char msg[80];
+            snprintf(msg, sizeof(msg), "\"%.20s\" is not a valid choice.", m ? m : "");
+            bus_reply_field_error(rep, "method", msg);
+            ok = false;
+        }
+    }
+    v = json_object_get(body, "headers");
+    if (v) {
+        in->headers = json_is_null(v) ? json_object() : headers_parse(v, rep);
+        in->has_headers = in->headers != NULL;
+        ok &= in->has_headers;
+    }
+    v = json_object_get(body, "body");
+    if (v) {
+        if (json_is_null(v)) {
+            in->has_body = true;
+        } else if (!json_is_string(v)) {
+            bus_reply_field_error(rep, "body", "Not a valid string.");
+            ok = false;
+        } else if (json_string_length(v) > BODY_MAX) {
+            bus_reply_field_error(rep, "body", "Ensure this field has no more than 16384 bytes.");
+            ok = false;
+        } else if (strlen(json_string_value(v)) != json_string_length(v)) {
+            bus_reply_field_error(rep, "body", "Null characters are not allowed.");
+            ok = false;
+        } else {
+            in->has_body = true;
+            in->body = strdup(json_string_value(v));
+        }
+    }
+    ok &= read_bool(body, rep, "follow_redirects", &in->has_follow, &in->follow_redirects);
+    ok &= read_bool(body, rep, "tls_verify", &in->has_tls_verify, &in->tls_verify);
+    v = json_object_get(body, "assertions");
+    if (v) {
+        json_t *errors = NULL;
+        in->assertions = json_is_null(v) ? json_array() : assertion_validate(v, &errors);
+        if (!in->assertions) {
+            if (!json_is_object(rep->body))
+                bus_reply_json(rep, json_object());
+            json_object_set_new(rep->body, "assertions", errors);
+            ok = false;
+        } else {
+            in->has_assertions = true;
+        }
+    }
+    v = json_object_get(body, "degraded_threshold_ms");
+    if (v && json_is_null(v)) {
+        in->has_degraded = true;
+        in->degraded_threshold_ms = 0;
+    } else {
+        ok &= read_int(body, rep, "degraded_threshold_ms", 1, 60000, &in->has_degraded,
+                       &in->degraded_threshold_ms);
+    }
+    v = json_object_get(body, "tls_expiry_alert_days");
+    if (v) {
+        in->alert_days = alert_days_parse(v, rep);
+        in->has_alert_days = in->alert_days != NULL;
+        ok &= in->has_alert_days;
+    }
+    return ok;
+}
+
 bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep, bool url_required)
 {
     endpoints_app *app = req->app;
@@ -347,7 +606,9 @@ bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep,
         ok = false;
     } else {
         const char *bad = text_field(in->url, sizeof(in->url), json_string_value(v), 2048);
-        if (!bad)
+        if (!bad && strncasecmp(in->url, "tcp://", 6) == 0)
+            bad = check_tcp_url(app, req, in->url);
+        else if (!bad)
             bad = check_url(app, req, in->url);
         if (bad) {
             bus_reply_field_error(rep, "url", bad);
@@ -407,6 +668,7 @@ bool endpoint_input_read(endpoint_input *in, const bus_req *req, bus_reply *rep,
             ok = false;
         }
     }
+    ok &= check_fields_read(in, body, rep);
     return ok;
 }
 
@@ -416,5 +678,91 @@ void endpoint_input_free(endpoint_input *in)
         return;
     json_decref(in->expected_status);
     json_decref(in->regions);
-    in->expected_status = in->regions = NULL;
+    json_decref(in->headers);
+    json_decref(in->assertions);
+    json_decref(in->alert_days);
+    free(in->body);
+    in->expected_status = in->regions = in->headers = in->assertions = in->alert_days = NULL;
+    in->body = NULL;
+}
+
+bool endpoint_check_params_make(endpoint_check_params *cp, const bus_req *req,
+                                const endpoint_input *in, const char *cur_sealed, bus_reply *rep)
+{
+    endpoints_app *app = req->app;
+    memset(cp, 0, sizeof(*cp));
+    cp->p[0] = in->has_kind ? in->kind : NULL;
+    cp->p[1] = in->has_method ? in->method : NULL;
+    if (in->has_headers) {
+        json_t *merged = json_object(), *names = json_array(), *stored = NULL;
+        const char *name;
+        json_t *val;
+        bool missing = false;
+        if (cur_sealed && app->seal) {
+            char *plain = seal_open(app->seal, cur_sealed);
+            stored = plain ? json_loads(plain, 0, NULL) : NULL;
+            seal_wipe(plain);
+        }
+        json_object_foreach(in->headers, name, val)
+        {
+            const char *s = json_string_value(val);
+            if (strcmp(s, "********") == 0) {
+                const char *sn;
+                json_t *sv, *keep = NULL;
+                json_object_foreach(stored, sn, sv) if (strcasecmp(sn, name) == 0) keep = sv;
+                if (!keep) {
+                    missing = true;
+                    continue;
+                }
+                json_object_set(merged, name, keep);
+            } else {
+                json_object_set(merged, name, val);
+            }
+            json_array_append_new(names, json_string(name));
+        }
+        json_decref(stored);
+        if (missing) {
+            bus_reply_field_error(rep, "headers",
+                                  "\"********\" keeps a stored value: this header has none.");
+            json_decref(merged);
+            json_decref(names);
+            return false;
+        }
+        if (json_object_size(merged) > 0 && !app->seal) {
+            bus_reply_field_error(rep, "headers",
+                                  "Request headers cannot be stored on this server (no seal key).");
+            json_decref(merged);
+            json_decref(names);
+            return false;
+        }
+        char *plain = json_object_size(merged) ? json_dumps(merged, JSON_COMPACT) : NULL;
+        cp->owned[0] = json_dumps(names, JSON_COMPACT);
+        cp->owned[1] = plain ? seal_text(app->seal, plain, strlen(plain)) : NULL;
+        seal_wipe(plain);
+        json_decref(merged);
+        json_decref(names);
+        cp->p[2] = cp->owned[0];
+        cp->p[3] = cp->owned[1] ? cp->owned[1] : ""; /* "": none (nullif in SQL) */
+    }
+    cp->set_body = in->has_body;
+    cp->p[4] = in->body;
+    cp->p[5] = in->has_follow ? (in->follow_redirects ? "true" : "false") : NULL;
+    cp->p[6] = in->has_tls_verify ? (in->tls_verify ? "true" : "false") : NULL;
+    if (in->has_assertions)
+        cp->p[7] = cp->owned[2] = json_dumps(in->assertions, JSON_COMPACT);
+    cp->set_degraded = in->has_degraded;
+    if (in->has_degraded && in->degraded_threshold_ms > 0) {
+        snprintf(cp->num, sizeof(cp->num), "%ld", in->degraded_threshold_ms);
+        cp->p[8] = cp->num;
+    }
+    if (in->has_alert_days)
+        cp->p[9] = cp->owned[3] = json_dumps(in->alert_days, JSON_COMPACT);
+    return true;
+}
+
+void endpoint_check_params_free(endpoint_check_params *cp)
+{
+    for (size_t i = 0; i < sizeof(cp->owned) / sizeof(cp->owned[0]); i++)
+        free(cp->owned[i]);
+    memset(cp, 0, sizeof(*cp));
 }

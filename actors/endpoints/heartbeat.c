@@ -228,6 +228,12 @@ static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
 static const char *const hb_only[] = {"period_seconds", "cron",         "tz",
                                       "grace_seconds",  "next_ping_at", "last_ping_at"};
 
+/* What only a probed endpoint has (issue 17), and its live state. */
+static const char *const probe_only[] = {
+    "method",     "headers",        "body",           "follow_redirects",      "tls_verify",
+    "assertions", "degraded_threshold_ms", "tls_expiry_alert_days", "tls_expires_at",
+    "tls_issuer", "tls_subject",    "last_error"};
+
 void endpoints_ping_url(char *out, size_t len, const bus_req *req, const char *key)
 {
     /* The ping URL is on the host the caller reached us on (the edge checked it against
@@ -242,11 +248,14 @@ void endpoints_heartbeat_shape_cached(json_t *row, char *key, size_t keylen)
 {
     const char *k = json_string_value(json_object_get(row, "ping_key"));
     snprintf(key, keylen, "%s", k ? k : "");
-    if (!json_object_get(row, "kind"))
+    if (k || !json_object_get(row, "kind"))
         json_object_set_new(row, "kind", json_string(k ? "heartbeat" : "http"));
     if (!k)
         for (size_t i = 0; i < sizeof(hb_only) / sizeof(hb_only[0]); i++)
             json_object_del(row, hb_only[i]);
+    else
+        for (size_t i = 0; i < sizeof(probe_only) / sizeof(probe_only[0]); i++)
+            json_object_del(row, probe_only[i]);
     json_object_del(row, "ping_key");
 }
 

@@ -12,6 +12,8 @@ static const bus_route routes[] = {
     {"sw.v1.endpoints.delete", endpoints_delete, false},
     {"sw.v1.endpoints.checks", endpoints_checks, false},
     {"sw.v1.endpoints.uptime", endpoints_uptime, false},
+    {"sw.v1.endpoints.response_times", endpoints_response_times, false},
+    {"sw.v1.endpoints.incidents", endpoints_incidents, false},
     {"sw.v1.endpoints.pings", endpoints_pings, false},
     {"sw.v1.endpoints.rotate_ping_url", endpoints_rotate_ping_url, false},
     {"sw.v1.endpoints.status_pages.list", status_pages_list, false},

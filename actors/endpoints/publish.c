@@ -21,7 +21,8 @@ static void iso_now(char *out, size_t len)
     snprintf(out, len, "%s.%03dZ", base, (int)(ms % 1000));
 }
 
-void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, long due_epoch)
+void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, long due_epoch,
+                                   const json_t *probe)
 {
     jsCtx *js = bus_actor_js(req->actor);
     const char *id = json_string_value(json_object_get(endpoint, "id"));
@@ -43,6 +44,7 @@ void endpoints_publish_first_check(const bus_req *req, const json_t *endpoint, l
             .timeout_seconds =
                 (int)json_integer_value(json_object_get(endpoint, "timeout_seconds")),
             .expected_status = json_object_get(endpoint, "expected_status"),
+            .check = probe,
         };
         if (!job.region)
             continue;

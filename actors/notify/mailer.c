@@ -106,6 +106,35 @@ sw_status notify_render(char **out, const json_t *job, const char *from, const c
                     "Hello,\r\n\r\n%s (%s) is up again.\r\n\r\n-- \r\nStatusWatch\r\n",
                     name, url);
         fclose(f);
+    } else if (strcmp(kind, "tls_expiring") == 0) {
+        /* From sw-auth on the recorder's tls.expiring (issue 17). */
+        char name[256], url[600], when[64], issuer[256];
+        const char *n = json_string_value(json_object_get(vars, "endpoint_name"));
+        const char *u = json_string_value(json_object_get(vars, "url"));
+        const char *w = json_string_value(json_object_get(vars, "expires_at"));
+        const char *is = json_string_value(json_object_get(vars, "issuer"));
+        json_int_t days = json_integer_value(json_object_get(vars, "days_left"));
+        if (!n || !u || !w)
+            return SW_EINVAL;
+        snprintf(name, sizeof(name), "%s", n);
+        snprintf(url, sizeof(url), "%s", u);
+        snprintf(when, sizeof(when), "%s", w);
+        snprintf(issuer, sizeof(issuer), "%s", is ? is : "");
+        strip_crlf(name);
+        strip_crlf(url);
+        strip_crlf(when);
+        strip_crlf(issuer);
+        snprintf(subject, sizeof(subject), "[StatusWatch] The certificate of %.120s expires in %d days",
+                 name, (int)days);
+        f = open_memstream(&body, &blen);
+        if (!f)
+            return SW_EINTERNAL;
+        fprintf(f,
+                "Hello,\r\n\r\nThe TLS certificate of %s (%s) expires on %s, in %d day%s.\r\n"
+                "Issuer: %s\r\n\r\nRenew it before then, or visitors will see a certificate "
+                "error.\r\n\r\n-- \r\nStatusWatch\r\n",
+                name, url, when, (int)days, days == 1 ? "" : "s", issuer[0] ? issuer : "unknown");
+        fclose(f);
     } else if (strcmp(kind, "payment_failed") == 0) {
         /* From sw-billing on Stripe's invoice.payment_failed. Links must be single-line;
          * amount and invoice_url are optional. */

@@ -39,6 +39,7 @@ typedef struct prober {
     probe_engine *engine;
     bus_apub *results; /* results published, PubAck not yet seen */
     job inflight;      /* list head: jobs being checked */
+    seal_key *seal;    /* SW_SEAL_KEY: opens the request headers of checks; NULL when unset */
 } prober;
 
 static void list_add(job *head, job *j)
@@ -104,6 +105,9 @@ static sw_status publish_result(prober *p, job *j, const probe_result *r)
         .tls_ms = r->tls_ms,
         .ttfb_ms = r->ttfb_ms,
         .total_ms = r->total_ms,
+        .tls_expires_at = r->tls_expires_at,
+        .tls_issuer = r->tls_issuer,
+        .tls_subject = r->tls_subject,
     };
     snprintf(res.tenant_id, sizeof(res.tenant_id), "%s", j->job.tenant_id);
     snprintf(res.region, sizeof(res.region), "%s", p->region);
@@ -204,7 +208,7 @@ static void start_job(prober *p, natsMsg *m)
     j->started_ns = sw_now_ns();
     list_add(&p->inflight, j);
     if (!probe_engine_add(p->engine, j->job.url, j->job.timeout_seconds, j->job.expected_status,
-                          j)) {
+                          j->job.check, j)) {
         list_del(j);
         bus_msg_nak(bus_actor_conn(p->actor), m, 1000);
         job_free(j);
@@ -342,6 +346,17 @@ void *prober_app_init(bus_actor *a, sw_status *err)
         sw_log(SW_LOG_WARN, "probe trust: servers are verified against a test CA file", "path",
                ca_file, NULL);
     }
+    const char *seal = sw_config_str("SW_SEAL_KEY", "");
+    if (p->engine && *seal && seal_key_new(&p->seal, seal) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "refusing to start", "setting", "SW_SEAL_KEY", "reason",
+               "expected 64 hex digits", NULL);
+        probe_engine_free(p->engine);
+        bus_apub_free(p->results);
+        url_policy_free(p->policy);
+        free(p);
+        *err = SW_EINVAL;
+        return NULL;
+    }
     if (!p->engine) {
         probe_engine_free(p->engine);
         bus_apub_free(p->results);
@@ -350,6 +365,7 @@ void *prober_app_init(bus_actor *a, sw_status *err)
         *err = SW_EINTERNAL;
         return NULL;
     }
+    probe_engine_seal_key(p->engine, p->seal);
     return p;
 }
 
@@ -361,6 +377,7 @@ void prober_app_free(void *arg)
     probe_engine_free(p->engine);
     bus_apub_free(p->results);
     url_policy_free(p->policy);
+    seal_key_free(p->seal);
     free(p);
     curl_global_cleanup();
 }

@@ -47,24 +47,32 @@ static const char *insert_sql =
     "  SELECT * FROM json_to_recordset($1::json) AS x(job_id text, attempt int, tenant_id text,"
     "    endpoint_id uuid, region text, due_epoch bigint, checked_at_ms bigint, ok boolean,"
     "    http_status int, error text, dns_ms float8, connect_ms float8, tls_ms float8,"
-    "    ttfb_ms float8, total_ms float8)),"
+    "    ttfb_ms float8, total_ms float8, tls_expires_at bigint, tls_issuer text,"
+    "    tls_subject text)),"
     " v AS ("
     "  SELECT r.*, coalesce(sub.plan, 'free') AS plan, s.failure_threshold, s.recovery_threshold,"
     "    cardinality(s.regions) AS regions_total,"
-    "    (s.tenant_id = r.tenant_id AND r.region = ANY (s.regions)) AS allowed"
+    "    (s.tenant_id = r.tenant_id AND r.region = ANY (s.regions)) AS allowed,"
+    /* issue 17: a pass slower than the endpoint's degraded threshold counts toward degraded,
+     * and is kept as an exception (check_results, with why) rather than packed */
+    "    (r.ok AND s.degraded_threshold_ms IS NOT NULL"
+    "     AND r.total_ms > s.degraded_threshold_ms) AS slow, s.degraded_threshold_ms AS slow_ms,"
+    /* a job due before the endpoint's last edit ran the old settings: dropped, unrecorded */
+    "    (s.changed_at IS NOT NULL"
+    "     AND r.due_epoch < floor(extract(epoch FROM s.changed_at))) AS stale"
     "  FROM r JOIN public.schedule s ON s.endpoint_id = r.endpoint_id"
     "    LEFT JOIN public.subscriptions sub ON sub.tenant_id = s.tenant_id),"
     " a AS ("
     "  SELECT DISTINCT ON (job_id, attempt) v.*,"
     "    to_timestamp(due_epoch - due_epoch % 600) AS win, (due_epoch % 600)::int AS off,"
-    "    (ok AND attempt = 1"
+    "    (ok AND NOT slow AND attempt = 1"
     "     AND job_id = endpoint_id::text || ':' || due_epoch || ':' || region"
     "     AND num_nulls(http_status, dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms) = 0"
     "     AND http_status BETWEEN 0 AND 32767"
     "     AND least(dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms) >= 0"
     "     AND greatest(dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms) < 2000000"
     "     AND abs(checked_at_ms - due_epoch * 1000) < 2000000000) AS packable"
-    "  FROM v WHERE allowed ORDER BY job_id, attempt),"
+    "  FROM v WHERE allowed AND NOT stale ORDER BY job_id, attempt),"
     " k AS ("
     "  SELECT a.*, CASE WHEN NOT a.packable THEN 'raw'"
     "    WHEN c.last_due IS NULL OR a.off > c.last_due THEN 'run'"
@@ -85,7 +93,9 @@ static const char *insert_sql =
     "    endpoint_id, region, checked_at, ok, http_status, error, dns_ms, connect_ms, tls_ms,"
     "    ttfb_ms, total_ms)"
     "  SELECT to_timestamp(due_epoch), plan, job_id, attempt, tenant_id, endpoint_id, region,"
-    "    to_timestamp(checked_at_ms / 1000.0), ok, nullif(http_status, 0), nullif(error, ''),"
+    "    to_timestamp(checked_at_ms / 1000.0), ok, nullif(http_status, 0),"
+    "    CASE WHEN slow THEN format('slow: %s ms (degraded above %s ms)', round(total_ms),"
+    "      slow_ms) ELSE nullif(error, '') END,"
     "    dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms"
     "  FROM k WHERE dest = 'raw'"
     "  ON CONFLICT DO NOTHING"
@@ -110,11 +120,12 @@ static const char *insert_sql =
     "   nullif(http_status, 0) AS http_status, nullif(error, '') AS error,"
     "   total_ms::real AS total_ms,"
     "   to_char(checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,"
-    "   failure_threshold, recovery_threshold, regions_total, job_id"
+    "   failure_threshold, recovery_threshold, regions_total, job_id, slow,"
+    "   nullif(tls_expires_at, 0) AS tls_expires_at, tls_issuer, tls_subject"
     " FROM st"
     " UNION ALL"
     " SELECT false, tenant_id, endpoint_id::text, region, ok, http_status, error, total_ms::real,"
-    "   NULL, NULL, NULL, NULL, job_id FROM v WHERE NOT allowed"
+    "   NULL, NULL, NULL, NULL, job_id, false, NULL, NULL, NULL FROM v WHERE NOT allowed"
     " ORDER BY stored, at";
 // clang-format on
 
@@ -145,14 +156,22 @@ sw_status recorder_incident(store_conn *c, recorder_change *ch)
     if (st != SW_OK)
         goto out;
     const char *p[] = {ch->endpoint, ch->cause};
-    if (strcmp(ch->status, "down") == 0)
+    const char *pk[] = {ch->endpoint, ch->cause, ch->status};
+    bool opens = strcmp(ch->status, "down") == 0 || strcmp(ch->status, "degraded") == 0;
+    /* From degraded to down (or back): the one incident closes and the other kind opens. */
+    if (opens)
+        st = store_query(c, NULL, NULL,
+                         "UPDATE incidents SET closed_at = now() WHERE endpoint_id = $1::uuid"
+                         " AND closed_at IS NULL AND kind <> $3 AND $2::text IS NOT NULL",
+                         3, pk);
+    if (opens && st == SW_OK)
         st = store_query_one(c, &row,
-                             "INSERT INTO incidents (endpoint_id, opened_at, cause)"
-                             " VALUES ($1::uuid, now(), nullif($2, ''))"
+                             "INSERT INTO incidents (endpoint_id, opened_at, cause, kind)"
+                             " VALUES ($1::uuid, now(), nullif($2, ''), $3)"
                              " ON CONFLICT (endpoint_id) WHERE closed_at IS NULL DO NOTHING"
                              " RETURNING id::text AS id",
-                             2, p);
-    else
+                             3, pk);
+    else if (!opens)
         st = store_query_one(
             c, &row,
             "UPDATE incidents SET closed_at = now() WHERE endpoint_id = $1::uuid"
@@ -191,11 +210,11 @@ static sw_status load_state(store_conn *c, const char *ids, rec_state *s)
     sw_status st =
         store_query(c, &cur, NULL,
                     "SELECT 'r' AS kind, endpoint_id::text AS endpoint_id, region, status,"
-                    "  fail_streak, ok_streak"
+                    "  fail_streak, ok_streak, slow_streak"
                     " FROM public.endpoint_region_state"
                     " WHERE endpoint_id IN (SELECT json_array_elements_text($1::json)::uuid)"
                     " UNION ALL"
-                    " SELECT 'e', endpoint_id::text, '', status, 0, 0"
+                    " SELECT 'e', endpoint_id::text, '', status, 0, 0, 0"
                     " FROM public.endpoint_state"
                     " WHERE endpoint_id IN (SELECT json_array_elements_text($1::json)::uuid)",
                     1, p);
@@ -207,8 +226,9 @@ static sw_status load_state(store_conn *c, const char *ids, rec_state *s)
             rec_endpoint *e = rec_state_find_endpoint(s, ep);
             if (e)
                 e->old_status = e->new_status = status;
-        } else if (!rec_state_region(s, ep, jstr(row, "region"), status, jint(row, "fail_streak"),
-                                     jint(row, "ok_streak"))) {
+        } else if (!rec_state_region_slow(s, ep, jstr(row, "region"), status,
+                                          jint(row, "fail_streak"), jint(row, "ok_streak"),
+                                          jint(row, "slow_streak"))) {
             st = SW_EINTERNAL;
             break;
         }
@@ -228,20 +248,27 @@ static sw_status save_state(store_conn *c, const rec_state *s, const json_t *row
         const rec_region *r = &s->regions[m];
         const rec_endpoint *e = rec_state_find_endpoint((rec_state *)s, r->endpoint);
         if (r->touched && e)
-            json_array_append_new(up_r, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i}", "endpoint_id",
-                                                  r->endpoint, "region", r->region, "tenant_id",
-                                                  e->tenant, "status", rec_status_name(r->status),
-                                                  "fail", r->fail_streak, "ok", r->ok_streak));
+            json_array_append_new(
+                up_r, json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:i}", "endpoint_id", r->endpoint,
+                                "region", r->region, "tenant_id", e->tenant, "status",
+                                rec_status_name(r->status), "fail", r->fail_streak, "ok",
+                                r->ok_streak, "slow", r->slow_streak));
     }
     for (size_t k = 0; k < s->nendpoints; k++) {
         const rec_endpoint *e = &s->endpoints[k];
         const json_t *last = json_array_get(rows, e->last);
-        json_array_append_new(
-            up_e, json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:O}", "endpoint_id", e->endpoint,
-                            "tenant_id", e->tenant, "status", rec_status_name(e->new_status), "at",
-                            jstr(last, "at"), "latency", json_object_get(last, "total_ms"), "http",
-                            json_object_get(last, "http_status"), "error",
-                            json_object_get(last, "error")));
+        json_t *o = json_pack(
+            "{s:s,s:s,s:s,s:s,s:O,s:O,s:O}", "endpoint_id", e->endpoint, "tenant_id", e->tenant,
+            "status", rec_status_name(e->new_status), "at", jstr(last, "at"), "latency",
+            json_object_get(last, "total_ms"), "http", json_object_get(last, "http_status"),
+            "error", json_object_get(last, "error"));
+        /* The certificate of the newest HTTPS check (kept when this batch saw none). */
+        if (o && json_is_integer(json_object_get(last, "tls_expires_at"))) {
+            json_object_set(o, "tls_exp", json_object_get(last, "tls_expires_at"));
+            json_object_set(o, "tls_issuer", json_object_get(last, "tls_issuer"));
+            json_object_set(o, "tls_subject", json_object_get(last, "tls_subject"));
+        }
+        json_array_append_new(up_e, o);
     }
     rtext = json_dumps(up_r, JSON_COMPACT);
     etext = json_dumps(up_e, JSON_COMPACT);
@@ -250,29 +277,41 @@ static sw_status save_state(store_conn *c, const rec_state *s, const json_t *row
     const char *p3[] = {rtext};
     st = store_query(c, NULL, NULL,
                      "INSERT INTO public.endpoint_region_state AS s (endpoint_id, region,"
-                     "  tenant_id, status, fail_streak, ok_streak, last_at)"
-                     " SELECT endpoint_id, region, tenant_id, status, fail, ok, now()"
+                     "  tenant_id, status, fail_streak, ok_streak, slow_streak, last_at)"
+                     " SELECT endpoint_id, region, tenant_id, status, fail, ok, slow, now()"
                      " FROM json_to_recordset($1::json) AS x(endpoint_id uuid, region text,"
-                     "  tenant_id text, status text, fail int, ok int)"
+                     "  tenant_id text, status text, fail int, ok int, slow int)"
                      " ON CONFLICT (endpoint_id, region) DO UPDATE SET status = excluded.status,"
                      "  fail_streak = excluded.fail_streak, ok_streak = excluded.ok_streak,"
-                     "  last_at = excluded.last_at",
+                     "  slow_streak = excluded.slow_streak, last_at = excluded.last_at",
                      1, p3);
     if (st != SW_OK)
         goto out;
     const char *p4[] = {etext};
     st = store_query(c, NULL, NULL,
                      "INSERT INTO public.endpoint_state AS s (endpoint_id, tenant_id, status,"
-                     "  last_checked_at, last_latency_ms, last_http_status, last_error, changed_at)"
+                     "  last_checked_at, last_latency_ms, last_http_status, last_error, changed_at,"
+                     "  tls_expires_at, tls_issuer, tls_subject)"
                      " SELECT endpoint_id, tenant_id, status, at::timestamptz, round(latency),"
-                     "  nullif(http, 0), error, now()"
+                     "  nullif(http, 0), error, now(), to_timestamp(tls_exp),"
+                     "  nullif(tls_issuer, ''), nullif(tls_subject, '')"
                      " FROM json_to_recordset($1::json) AS x(endpoint_id uuid, tenant_id text,"
-                     "  status text, at text, latency real, http int, error text)"
+                     "  status text, at text, latency real, http int, error text, tls_exp bigint,"
+                     "  tls_issuer text, tls_subject text)"
                      " ON CONFLICT (endpoint_id) DO UPDATE SET status = excluded.status,"
                      "  last_checked_at = excluded.last_checked_at,"
                      "  last_latency_ms = excluded.last_latency_ms,"
                      "  last_http_status = excluded.last_http_status,"
                      "  last_error = excluded.last_error,"
+                     /* another certificate: its thresholds start afresh */
+                     "  tls_alerted = CASE WHEN excluded.tls_expires_at IS NOT NULL"
+                     "   AND excluded.tls_expires_at IS DISTINCT FROM s.tls_expires_at"
+                     "   THEN '{}' ELSE s.tls_alerted END,"
+                     "  tls_expires_at = coalesce(excluded.tls_expires_at, s.tls_expires_at),"
+                     "  tls_issuer = CASE WHEN excluded.tls_expires_at IS NULL THEN s.tls_issuer"
+                     "   ELSE excluded.tls_issuer END,"
+                     "  tls_subject = CASE WHEN excluded.tls_expires_at IS NULL THEN s.tls_subject"
+                     "   ELSE excluded.tls_subject END,"
                      "  changed_at = CASE WHEN s.status <> excluded.status THEN now()"
                      "               ELSE s.changed_at END",
                      1, p4);
@@ -293,9 +332,76 @@ static void log_refused(const json_t *row)
            jstr(row, "endpoint_id"), "job_id", jstr(row, "job_id"), NULL);
 }
 
+/* Certificates of the batch's endpoints that crossed one of their tls_expiry_alert_days and
+ * were not announced for it: each is marked (every threshold crossed) and returned once, with
+ * the tightest threshold crossed, so a certificate found 5 days from expiry with thresholds
+ * 14, 7 and 1 is announced once (7), then once more at 1 day. eps: JSON array text. */
+static const char *tls_sql =
+    "WITH due AS ("
+    "  SELECT s.endpoint_id, array_agg(d ORDER BY d) AS crossed, min(d) AS threshold"
+    "  FROM public.endpoint_state s JOIN public.schedule sc ON sc.endpoint_id = s.endpoint_id"
+    "    CROSS JOIN LATERAL unnest(sc.tls_expiry_alert_days) AS d"
+    "  WHERE s.endpoint_id IN (SELECT json_array_elements_text($1::json)::uuid)"
+    "    AND s.tls_expires_at IS NOT NULL AND s.tls_expires_at <= now() + d * interval '1 day'"
+    "    AND NOT d = ANY (s.tls_alerted)"
+    "  GROUP BY s.endpoint_id)"
+    " UPDATE public.endpoint_state s SET tls_alerted = s.tls_alerted || due.crossed"
+    " FROM due, public.schedule sc WHERE s.endpoint_id = due.endpoint_id"
+    "  AND sc.endpoint_id = s.endpoint_id"
+    " RETURNING s.tenant_id, s.endpoint_id::text AS endpoint_id, due.threshold,"
+    "  greatest(floor(extract(epoch FROM s.tls_expires_at - now()) / 86400), 0)::int AS days_left,"
+    "  extract(epoch FROM s.tls_expires_at)::bigint AS expires_epoch,"
+    "  to_char(s.tls_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS expires_at,"
+    "  coalesce(s.tls_issuer, '') AS issuer, coalesce(s.tls_subject, '') AS subject,"
+    "  coalesce(sc.name, sc.url, '') AS name, coalesce(sc.url, '') AS url";
+
+static sw_status tls_alerts(store_conn *c, const char *eps, recorder_tls_alert **out, size_t *n)
+{
+    json_t *rows = NULL, *r;
+    size_t i;
+    const char *p[] = {eps};
+    sw_status st = store_query(c, &rows, NULL, tls_sql, 1, p);
+    if (st != SW_OK || json_array_size(rows) == 0)
+        goto done;
+    *out = calloc(json_array_size(rows), sizeof(**out));
+    if (!*out) {
+        st = SW_EINTERNAL;
+        goto done;
+    }
+    json_array_foreach(rows, i, r)
+    {
+        recorder_tls_alert *t = &(*out)[(*n)++];
+        snprintf(t->tenant, sizeof(t->tenant), "%s", jstr(r, "tenant_id"));
+        snprintf(t->endpoint, sizeof(t->endpoint), "%s", jstr(r, "endpoint_id"));
+        t->threshold_days = jint(r, "threshold");
+        t->days_left = jint(r, "days_left");
+        t->expires_epoch = (long long)json_integer_value(json_object_get(r, "expires_epoch"));
+        snprintf(t->expires_at, sizeof(t->expires_at), "%s", jstr(r, "expires_at"));
+        snprintf(t->issuer, sizeof(t->issuer), "%s", jstr(r, "issuer"));
+        snprintf(t->subject, sizeof(t->subject), "%s", jstr(r, "subject"));
+        snprintf(t->name, sizeof(t->name), "%s", jstr(r, "name"));
+        snprintf(t->url, sizeof(t->url), "%s", jstr(r, "url"));
+    }
+done:
+    json_decref(rows);
+    return st;
+}
+
 sw_status recorder_write(store_conn *c, const json_t *results, recorder_change **changes,
                          size_t *nchanges, size_t *refused)
 {
+    recorder_tls_alert *tls = NULL;
+    size_t ntls = 0;
+    sw_status st = recorder_write_tls(c, results, changes, nchanges, refused, &tls, &ntls);
+    free(tls);
+    return st;
+}
+
+sw_status recorder_write_tls(store_conn *c, const json_t *results, recorder_change **changes,
+                             size_t *nchanges, size_t *refused, recorder_tls_alert **tls,
+                             size_t *ntls)
+{
+    bool certs = false;
     json_t *out_rows = NULL, *rows = json_array(), *eps = json_array();
     rec_state state;
     rec_result *in = NULL;
@@ -307,6 +413,8 @@ sw_status recorder_write(store_conn *c, const json_t *results, recorder_change *
     rec_state_init(&state);
     *changes = NULL;
     *nchanges = 0;
+    *tls = NULL;
+    *ntls = 0;
     if (refused)
         *refused = 0;
     text = json_dumps(results, JSON_COMPACT);
@@ -341,6 +449,7 @@ sw_status recorder_write(store_conn *c, const json_t *results, recorder_change *
             }
             json_array_append_new(eps, json_string(ep));
         }
+        certs |= json_is_integer(json_object_get(row, "tls_expires_at"));
         json_array_append(rows, row);
     }
     nrows = json_array_size(rows);
@@ -360,7 +469,8 @@ sw_status recorder_write(store_conn *c, const json_t *results, recorder_change *
     json_array_foreach(rows, i, row)
     {
         in[i] = (rec_result){jstr(row, "endpoint_id"), jstr(row, "region"),
-                             json_is_true(json_object_get(row, "ok")), jstr(row, "error")};
+                             json_is_true(json_object_get(row, "ok")), jstr(row, "error"),
+                             json_is_true(json_object_get(row, "slow"))};
     }
     st = rec_apply(&state, in, nrows, &tr, &ntr);
     if (st == SW_OK)
@@ -382,8 +492,18 @@ sw_status recorder_write(store_conn *c, const json_t *results, recorder_change *
         snprintf(ch->tenant, sizeof(ch->tenant), "%s", e->tenant);
         snprintf(ch->endpoint, sizeof(ch->endpoint), "%s", e->endpoint);
         snprintf(ch->status, sizeof(ch->status), "%s", rec_status_name(tr[k].to));
-        snprintf(ch->cause, sizeof(ch->cause), "%s", tr[k].to == REC_DOWN ? e->cause : "recovered");
+        snprintf(ch->from, sizeof(ch->from), "%s", rec_status_name(tr[k].from));
+        snprintf(ch->cause, sizeof(ch->cause), "%s",
+                 tr[k].to == REC_DOWN       ? e->cause
+                 : tr[k].to == REC_DEGRADED ? "slower than the degraded threshold"
+                                            : "recovered");
         st = recorder_incident(c, ch);
+        if (st != SW_OK)
+            goto out;
+    }
+    /* Certificates nearing expiry (only batches with HTTPS checks pay for the statement). */
+    if (certs) {
+        st = tls_alerts(c, eplist, tls, ntls);
         if (st != SW_OK)
             goto out;
     }
@@ -395,6 +515,9 @@ out:
         free(*changes);
         *changes = NULL;
         *nchanges = 0;
+        free(*tls);
+        *tls = NULL;
+        *ntls = 0;
     }
     rec_state_free(&state);
     free(in);
@@ -416,6 +539,9 @@ void recorder_announce(bus_actor *a, const recorder_change *ch)
                             "tenant_id", ch->tenant, "status", ch->status, "incident_id",
                             ch->incident, "at_ms", (json_int_t)sw_epoch_ms(), "endpoint_name",
                             ch->name, "url", ch->url, "cause", ch->cause);
+    /* Back up from a degradation: no outage ended, so no recovery mail (actors/auth/alerts.c). */
+    if (evt && ch->from[0] && strcmp(ch->status, "up") == 0)
+        json_object_set_new(evt, "recovered_from", json_string(ch->from));
     snprintf(msg_id, sizeof(msg_id), BUS_ID_ENDPOINT_EVT_FMT, ch->endpoint, ch->status,
              ch->incident[0] ? ch->incident : "none");
     /* One retry covers a publish lost in a reconnect; the msg id makes it harmless. */
@@ -424,10 +550,34 @@ void recorder_announce(bus_actor *a, const recorder_change *ch)
         st = bus_js_publish(bus_actor_js(a), subject, evt, msg_id, NULL);
     json_decref(evt);
     sw_log(st == SW_OK ? SW_LOG_INFO : SW_LOG_ERROR,
-           st != SW_OK                       ? "state change not announced"
-           : strcmp(ch->status, "down") == 0 ? "endpoint down"
-                                             : "endpoint up",
+           st != SW_OK                           ? "state change not announced"
+           : strcmp(ch->status, "down") == 0     ? "endpoint down"
+           : strcmp(ch->status, "degraded") == 0 ? "endpoint degraded"
+                                                 : "endpoint up",
            "endpoint_id", ch->endpoint, "tenant_id", ch->tenant, "incident_id", ch->incident, NULL);
+}
+
+void recorder_announce_tls(bus_actor *a, const recorder_tls_alert *t)
+{
+    char subject[BUS_SUBJECT_MAX], msg_id[160];
+    bus_subject_event(subject, sizeof(subject), t->tenant, BUS_EVT_TLS_EXPIRING);
+    snprintf(msg_id, sizeof(msg_id), BUS_ID_TLS_EXPIRING_FMT, t->endpoint, t->expires_epoch,
+             t->threshold_days);
+    json_t *evt = json_pack("{s:s,s:s,s:i,s:i,s:s,s:I,s:s,s:s,s:s,s:s,s:I}", "endpoint_id",
+                            t->endpoint, "tenant_id", t->tenant, "threshold_days",
+                            t->threshold_days, "days_left", t->days_left, "expires_at",
+                            t->expires_at, "expires_epoch", (json_int_t)t->expires_epoch,
+                            "issuer", t->issuer, "subject", t->subject, "endpoint_name", t->name,
+                            "url", t->url, "at_ms", (json_int_t)sw_epoch_ms());
+    sw_status st = SW_EINTERNAL;
+    for (int attempt = 0; evt && attempt < 3 && st != SW_OK; attempt++)
+        st = bus_js_publish(bus_actor_js(a), subject, evt, msg_id, NULL);
+    json_decref(evt);
+    char days[16];
+    snprintf(days, sizeof(days), "%d", t->days_left);
+    sw_log(st == SW_OK ? SW_LOG_INFO : SW_LOG_ERROR,
+           st == SW_OK ? "certificate expiring" : "certificate expiry not announced",
+           "endpoint_id", t->endpoint, "tenant_id", t->tenant, "days_left", days, NULL);
 }
 
 static void maintenance(recorder *r)
@@ -479,9 +629,11 @@ static bool take_result(bus_actor *a, natsMsg *m, json_t *batch)
 static sw_status write_batch(bus_actor *a, recorder *r, const json_t *batch)
 {
     recorder_change *changes = NULL;
-    size_t nchanges = 0, refused = 0;
+    recorder_tls_alert *tls = NULL;
+    size_t nchanges = 0, refused = 0, ntls = 0;
     store_conn *c = store_acquire(r->db);
-    sw_status st = c ? recorder_write(c, batch, &changes, &nchanges, &refused) : SW_EUNAVAILABLE;
+    sw_status st = c ? recorder_write_tls(c, batch, &changes, &nchanges, &refused, &tls, &ntls)
+                     : SW_EUNAVAILABLE;
     store_release(r->db, c);
     if (st == SW_OK) {
         bus_actor_count(a, "batches", 1);
@@ -491,7 +643,10 @@ static sw_status write_batch(bus_actor *a, recorder *r, const json_t *batch)
     }
     for (size_t k = 0; k < nchanges; k++)
         recorder_announce(a, &changes[k]);
+    for (size_t k = 0; k < ntls; k++)
+        recorder_announce_tls(a, &tls[k]);
     free(changes);
+    free(tls);
     return st;
 }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[] = {"pending", "up", "down", "paused"};
+static const char *const names[] = {"pending", "up", "down", "paused", "degraded"};
 
 const char *rec_status_name(rec_status s)
 {
@@ -100,19 +100,43 @@ rec_region *rec_state_region(rec_state *s, const char *endpoint, const char *reg
     return r;
 }
 
-/* One result moves one region's streaks and status. */
-static void step(rec_region *r, const rec_endpoint *e, bool ok)
+rec_region *rec_state_region_slow(rec_state *s, const char *endpoint, const char *region,
+                                  rec_status status, int fail_streak, int ok_streak,
+                                  int slow_streak)
+{
+    rec_region *r = rec_state_region(s, endpoint, region, status, fail_streak, ok_streak);
+    if (r)
+        r->slow_streak = slow_streak;
+    return r;
+}
+
+/* One result moves one region's streaks and status. A slow pass (issue 17) is a pass that
+ * counts toward degraded as a failure counts toward down. */
+static void step(rec_region *r, const rec_endpoint *e, bool ok, bool slow)
 {
     r->touched = true;
-    if (ok) {
+    if (ok && slow) {
+        r->slow_streak++;
+        r->ok_streak = 0;
+        r->fail_streak = 0;
+        if (r->status == REC_PENDING)
+            r->status = REC_UP;
+        if (r->status == REC_UP && r->slow_streak >= e->failure_threshold)
+            r->status = REC_DEGRADED;
+        else if (r->status == REC_DOWN && r->slow_streak >= e->recovery_threshold)
+            r->status = REC_DEGRADED; /* back, but slow */
+    } else if (ok) {
         r->ok_streak++;
         r->fail_streak = 0;
+        r->slow_streak = 0;
         if (r->status == REC_PENDING ||
-            (r->status == REC_DOWN && r->ok_streak >= e->recovery_threshold))
+            ((r->status == REC_DOWN || r->status == REC_DEGRADED) &&
+             r->ok_streak >= e->recovery_threshold))
             r->status = REC_UP;
     } else {
         r->fail_streak++;
         r->ok_streak = 0;
+        r->slow_streak = 0;
         if (r->status != REC_DOWN && r->fail_streak >= e->failure_threshold)
             r->status = REC_DOWN;
     }
@@ -121,7 +145,7 @@ static void step(rec_region *r, const rec_endpoint *e, bool ok)
 /* Majority across regions. */
 static rec_status quorum(const rec_state *s, const rec_endpoint *e)
 {
-    int down = 0, up = 0;
+    int down = 0, up = 0, degraded = 0;
     if (e->old_status == REC_PAUSED)
         return REC_PAUSED; /* a late result never un-pauses an endpoint */
     for (size_t m = 0; m < s->nregions; m++) {
@@ -129,8 +153,13 @@ static rec_status quorum(const rec_state *s, const rec_endpoint *e)
             continue;
         down += s->regions[m].status == REC_DOWN;
         up += s->regions[m].status == REC_UP;
+        degraded += s->regions[m].status == REC_DEGRADED;
     }
-    return 2 * down > e->regions_total ? REC_DOWN : up > 0 ? REC_UP : e->old_status;
+    if (2 * down > e->regions_total)
+        return REC_DOWN;
+    if (2 * (down + degraded) > e->regions_total)
+        return REC_DEGRADED;
+    return up + degraded > 0 ? REC_UP : e->old_status;
 }
 
 sw_status rec_apply(rec_state *s, const rec_result *results, size_t n, rec_transition **out,
@@ -150,7 +179,7 @@ sw_status rec_apply(rec_state *s, const rec_result *results, size_t n, rec_trans
                 return SW_EINTERNAL;
             e = rec_state_find_endpoint(s, res->endpoint); /* not moved: other array */
         }
-        step(r, e, res->ok);
+        step(r, e, res->ok, res->slow);
         e->last = i;
         if (!res->ok)
             snprintf(e->cause, sizeof(e->cause), "%s", res->error ? res->error : "");
@@ -162,8 +191,10 @@ sw_status rec_apply(rec_state *s, const rec_result *results, size_t n, rec_trans
         rec_endpoint *e = &s->endpoints[k];
         e->new_status = quorum(s, e);
         bool went_down = e->new_status == REC_DOWN && e->old_status != REC_DOWN;
-        bool came_up = e->new_status == REC_UP && e->old_status == REC_DOWN;
-        if (went_down || came_up)
+        bool went_degraded = e->new_status == REC_DEGRADED && e->old_status != REC_DEGRADED;
+        bool came_up = e->new_status == REC_UP &&
+                       (e->old_status == REC_DOWN || e->old_status == REC_DEGRADED);
+        if (went_down || went_degraded || came_up)
             t[(*nout)++] = (rec_transition){k, e->old_status, e->new_status};
     }
     if (*nout == 0) {

@@ -17,9 +17,13 @@
 #include "bus/contract.h"
 #include "bus/status.h"
 
-typedef enum rec_status { REC_PENDING, REC_UP, REC_DOWN, REC_PAUSED } rec_status;
+typedef enum rec_status { REC_PENDING, REC_UP, REC_DOWN, REC_PAUSED, REC_DEGRADED } rec_status;
 
-/* "pending" | "up" | "down" | "paused"; rec_status_parse gives REC_PENDING for anything else. */
+/* "pending" | "up" | "down" | "paused" | "degraded"; rec_status_parse gives REC_PENDING for
+ * anything else. Degraded (issue 17): checks pass but slower than the endpoint's
+ * degraded_threshold_ms; a slow streak of failure_threshold makes a region degraded, a fast one
+ * of recovery_threshold brings it back up (as for down). Across regions: down first (more than
+ * half down), then degraded (more than half down or degraded), then up. */
 const char *rec_status_name(rec_status s);
 rec_status rec_status_parse(const char *s);
 
@@ -29,6 +33,7 @@ typedef struct rec_region {
     char region[BUS_REGION_MAX];
     rec_status status;
     int fail_streak, ok_streak;
+    int slow_streak; /* consecutive slow passes (ok_streak counts the fast ones) */
     bool touched; /* changed by this batch: to be written back */
 } rec_region;
 
@@ -59,9 +64,10 @@ typedef struct rec_result {
     const char *region;
     bool ok;
     const char *error;
+    bool slow; /* ok, but slower than degraded_threshold_ms */
 } rec_result;
 
-/* A change between up and down that opens or closes an incident. */
+/* A change between up, degraded and down that opens or closes an incident. */
 typedef struct rec_transition {
     size_t endpoint; /* index into state->endpoints */
     rec_status from, to;
@@ -78,6 +84,10 @@ rec_endpoint *rec_state_endpoint(rec_state *s, const char *endpoint, const char 
 /* Adds a region's standing as stored (untouched). NULL on allocation failure. */
 rec_region *rec_state_region(rec_state *s, const char *endpoint, const char *region,
                              rec_status status, int fail_streak, int ok_streak);
+/* The same with the slow streak too (issue 17). */
+rec_region *rec_state_region_slow(rec_state *s, const char *endpoint, const char *region,
+                                  rec_status status, int fail_streak, int ok_streak,
+                                  int slow_streak);
 rec_endpoint *rec_state_find_endpoint(rec_state *s, const char *endpoint);
 
 /* Applies results (in time order) to s. Results for endpoints not added first are ignored.

@@ -40,7 +40,7 @@ sw_status scheduler_tick(store_conn *c, bus_apub *jobs_out, int batch, int *clai
         goto out;
     st = store_query(c, &rows, NULL,
                      "SELECT endpoint_id::text AS endpoint_id, tenant_id, url, timeout_seconds,"
-                     " expected_status, regions,"
+                     " expected_status, regions, probe,"
                      " floor(extract(epoch FROM next_due_at))::bigint AS due_epoch,"
                      " (extract(epoch FROM now() - next_due_at) * 1000)::bigint AS late_ms"
                      " FROM public.schedule WHERE next_due_at <= now() AND url IS NOT NULL"
@@ -59,6 +59,8 @@ sw_status scheduler_tick(store_conn *c, bus_apub *jobs_out, int batch, int *clai
             .due_epoch = json_integer_value(json_object_get(r, "due_epoch")),
             .timeout_seconds = (int)json_integer_value(json_object_get(r, "timeout_seconds")),
             .expected_status = json_object_get(r, "expected_status"),
+            .check = json_is_object(json_object_get(r, "probe")) ? json_object_get(r, "probe")
+                                                                 : NULL,
         };
         /* regions arrives as a PostgreSQL array literal: {local,eu-west} */
         const char *regions = json_string_value(json_object_get(r, "regions"));

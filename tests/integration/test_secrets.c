@@ -44,7 +44,7 @@ static const struct {
     {"tenancy", ENV_APP, true},
     {"endpoints",
      ENV_APP " SW_REGIONS SW_PROBE_ALLOW_CIDRS SW_DNS_SERVERS SW_DNS_TIMEOUT_MS"
-             " SW_DNS_TENANT_LOOKUPS SW_SLOW_THREADS",
+             " SW_DNS_TENANT_LOOKUPS SW_SLOW_THREADS SW_SEAL_KEY",
      true},
     {"billing",
      ENV_APP " STRIPE_SECRET_KEY STRIPE_PUBLIC_KEY STRIPE_WEBHOOK_SECRET STRIPE_PRICE_PRO "
@@ -58,7 +58,7 @@ static const struct {
     {"scheduler", "SW_SCHED_BATCH SW_SCHED_TICK_MS", true},
     {"prober",
      "SW_PROBE_ALLOW_CIDRS SW_PROBE_SANDBOX SW_PROBE_CONCURRENCY SW_PROBE_RETRY_MS "
-     "SW_PROBE_CA_FILE",
+     "SW_PROBE_CA_FILE SW_SEAL_KEY",
      false},
     {"recorder", "SW_RECORDER_BATCH SW_RETENTION_FREE_DAYS SW_RETENTION_PRO_DAYS", true},
     {"deadletter", "", true},
@@ -150,7 +150,7 @@ static void test_each_process_gets_only_its_settings(void **state)
 }
 
 /* The rule the table encodes, said outright: the signing key only where tokens are issued or
- * verified, Stripe only in billing, nothing of the database in a prober or the edge. */
+ * verified, the seal key only where headers are sealed and opened, Stripe only in billing, nothing of the database in a prober or the edge. */
 static void test_the_secrets_rule(void **state)
 {
     const char *procs[] = {"edge",   "auth",      "tenancy", "endpoints", "billing",
@@ -164,6 +164,10 @@ static void test_the_secrets_rule(void **state)
                      strcmp(procs[i], "notify") == 0;
         if ((strstr(env, "\nSECRET_KEY=") != NULL) != tokens)
             fail_msg("%s: SECRET_KEY %s", procs[i], tokens ? "missing" : "present");
+        /* The key of the sealed request headers (issue 17): who seals and who opens. */
+        bool seals = strcmp(procs[i], "endpoints") == 0 || strcmp(procs[i], "prober") == 0;
+        if ((strstr(env, "\nSW_SEAL_KEY=") != NULL) != seals)
+            fail_msg("%s: SW_SEAL_KEY %s", procs[i], seals ? "missing" : "present");
         if (!billing &&
             (strstr(env, "STRIPE_") || strstr(env, "sk_test_") || strstr(env, "whsec_")))
             fail_msg("%s holds Stripe settings", procs[i]);

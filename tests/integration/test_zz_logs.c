@@ -4,7 +4,8 @@
  * token, the tests' passwords, every heartbeat's ping key (its ping URL's uuid), a JWT, an
  * Argon2id hash, an API token ("swt_" + 43 characters, issue 21), or a 43-character token next
  * to the word "refresh" or "token" (refresh tokens and the links of verification, invitation and
- * password-reset mails). Every line of an actor's log (not PostgreSQL's, NATS's or the
+ * password-reset mails), and every request header value of every endpoint (issue 17: stored
+ * sealed, opened here with the instance's SW_SEAL_KEY). Every line of an actor's log (not PostgreSQL's, NATS's or the
  * fakes') must also be one JSON object with time, level, actor and msg; ops/sw's own
  * "===== … starting" marker lines are the only exception. What the Sentry ingest double received
  * (SW_SENTRY_DIR: every error event and crash the run sent) is held to the same secret checks. */
@@ -18,7 +19,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actors/common/seal.h"
+
 #define MAX_SECRETS 512
+
+static char seal_hex[128];
 
 typedef struct secret {
     char name[64];
@@ -36,6 +41,35 @@ static void add_secret(const char *name, const char *value)
     snprintf(secrets[nsecrets].name, sizeof(secrets[0].name), "%s", name);
     snprintf(secrets[nsecrets].value, sizeof(secrets[0].value), "%s", value);
     nsecrets++;
+}
+
+/* The request header values of the schema's endpoints (sealed with SW_SEAL_KEY). */
+static void add_header_values(const char *schema)
+{
+    char sql[256];
+    seal_key *k = NULL;
+    if (!seal_hex[0] || seal_key_new(&k, seal_hex) != SW_OK)
+        return;
+    snprintf(sql, sizeof(sql),
+             "SELECT headers_sealed AS s FROM \"%s\".endpoints WHERE headers_sealed IS NOT NULL",
+             schema);
+    json_t *rows = it_sql(sql, 0, NULL);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        char *plain = seal_open(k, json_string_value(json_object_get(row, "s")));
+        json_t *hdrs = plain ? json_loads(plain, 0, NULL) : NULL;
+        if (!hdrs)
+            fail_msg("a sealed header set of %s does not open with SW_SEAL_KEY", schema);
+        const char *name;
+        json_t *v;
+        json_object_foreach(hdrs, name, v) add_secret("a request header value", json_string_value(v));
+        json_decref(hdrs);
+        seal_wipe(plain);
+    }
+    json_decref(rows);
+    seal_key_free(k);
 }
 
 /* Every KEY='value' line of secrets.env that holds a secret we look for. */
@@ -60,8 +94,10 @@ static void load_secrets(void)
         }
         if (strcmp(l, "SECRET_KEY") == 0 || strncmp(l, "NATS_PW_", 8) == 0 ||
             strcmp(l, "SW_PG_PASSWORD") == 0 || strcmp(l, "STRIPE_SECRET_KEY") == 0 ||
-            strcmp(l, "STRIPE_WEBHOOK_SECRET") == 0)
+            strcmp(l, "STRIPE_WEBHOOK_SECRET") == 0 || strcmp(l, "SW_SEAL_KEY") == 0)
             add_secret(l, v);
+        if (strcmp(l, "SW_SEAL_KEY") == 0)
+            snprintf(seal_hex, sizeof(seal_hex), "%s", v);
     }
     fclose(f);
     add_secret("SW_METRICS_TOKEN", getenv("SW_METRICS_TOKEN"));
@@ -90,6 +126,7 @@ static void load_secrets(void)
             add_secret("a heartbeat's ping key", json_string_value(json_object_get(k, "k")));
         }
         json_decref(keys);
+        add_header_values(schema);
     }
     json_decref(schemas);
 }

@@ -37,12 +37,15 @@ static const char *batch(stored *db, int fail_t, int rec_t, int regions_total, c
     rec_state_init(&s);
     assert_non_null(rec_state_endpoint(&s, EP, TENANT, db->status, fail_t, rec_t, regions_total));
     for (int i = 0; i < db->nregions; i++)
-        assert_non_null(rec_state_region(&s, EP, db->regions[i].region, db->regions[i].status,
-                                         db->regions[i].fail_streak, db->regions[i].ok_streak));
+        assert_non_null(rec_state_region_slow(
+            &s, EP, db->regions[i].region, db->regions[i].status, db->regions[i].fail_streak,
+            db->regions[i].ok_streak, db->regions[i].slow_streak));
     for (size_t i = 0; i < n; i++) {
         const char *colon = strchr(spec[i], ':');
         snprintf(regions[i], sizeof(regions[i]), "%.*s", (int)(colon - spec[i]), spec[i]);
-        res[i] = (rec_result){EP, regions[i], strcmp(colon + 1, "ok") == 0, "timeout"};
+        bool slow = strcmp(colon + 1, "slow") == 0;
+        res[i] = (rec_result){EP, regions[i], strcmp(colon + 1, "ok") == 0 || slow, "timeout",
+                              slow};
     }
     assert_int_equal(rec_apply(&s, res, n, &t, &nt), SW_OK);
     assert_true(nt <= 1);
@@ -102,6 +105,33 @@ static void a_flapping_endpoint_never_goes_down(void **state)
     for (int i = 0; i < 10; i++)
         assert_string_equal(BATCH(&db, 3, 2, 1, "local:ok", "local:fail"), "");
     assert_int_equal(db.status, REC_DOWN);
+}
+
+/* issue 17: slow passes make an endpoint degraded with the failure threshold, fast ones bring
+ * it back with the recovery threshold; down wins over degraded. */
+static void slow_passes_make_it_degraded(void **state)
+{
+    (void)state;
+    stored db = {.status = REC_PENDING};
+    assert_string_equal(BATCH(&db, 3, 2, 1, "local:slow", "local:slow"), "");
+    assert_int_equal(db.status, REC_UP);
+    assert_string_equal(BATCH(&db, 3, 2, 1, "local:slow"), "degraded");
+    assert_int_equal(db.status, REC_DEGRADED);
+    assert_string_equal(BATCH(&db, 3, 2, 1, "local:slow", "local:ok"), ""); /* one fast one */
+    assert_int_equal(db.status, REC_DEGRADED);
+    assert_string_equal(BATCH(&db, 3, 2, 1, "local:ok"), "up");
+    assert_int_equal(db.status, REC_UP);
+    /* Degraded, then failing: down. */
+    assert_string_equal(BATCH(&db, 3, 2, 1, "local:slow", "local:slow", "local:slow"),
+                        "degraded");
+    assert_string_equal(BATCH(&db, 3, 2, 1, "local:fail", "local:fail", "local:fail"), "down");
+    /* Back from down but slow: degraded. */
+    assert_string_equal(BATCH(&db, 3, 2, 1, "local:slow", "local:slow"), "degraded");
+    /* A flapping mix of slow and fast never degrades. */
+    stored d2 = {.status = REC_UP};
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(BATCH(&d2, 3, 2, 1, "local:slow", "local:slow", "local:ok"), "");
+    assert_int_equal(d2.status, REC_UP);
 }
 
 static void thresholds_are_the_endpoints(void **state)
@@ -169,7 +199,7 @@ static void results_for_unknown_endpoints_are_ignored(void **state)
     rec_transition *t = NULL;
     size_t nt = 5;
     rec_state_init(&s);
-    rec_result r = {"11111111-1111-1111-1111-111111111111", "local", false, "x"};
+    rec_result r = {"11111111-1111-1111-1111-111111111111", "local", false, "x", false};
     assert_int_equal(rec_apply(&s, &r, 1, &t, &nt), SW_OK);
     assert_int_equal(nt, 0);
     assert_null(t);
@@ -228,6 +258,7 @@ int main(void)
         cmocka_unit_test(failures_reach_the_threshold_then_recover),
         cmocka_unit_test(a_flapping_endpoint_never_goes_down),
         cmocka_unit_test(thresholds_are_the_endpoints),
+        cmocka_unit_test(slow_passes_make_it_degraded),
         cmocka_unit_test(quorum_of_two_regions_needs_both),
         cmocka_unit_test(quorum_of_three_regions_is_a_majority),
         cmocka_unit_test(quorum_counts_regions_not_yet_heard_from),
