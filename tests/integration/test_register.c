@@ -221,7 +221,7 @@ static void test_concurrent_signups_one_email(void **state)
     }
     if (created != 1 || refused != 19) { /* say what the others got (a 504 is a slow stack) */
         for (int i = 0; i < 20; i++)
-            print_message("sign-up %d: HTTP %d\n", i, rc[i].status);
+            print_message("sign-up %d: HTTP %ld\n", i, (long)rc[i].status);
     }
     assert_int_equal(created, 1);
     assert_int_equal(refused, 19);
