@@ -308,5 +308,7 @@ describe('EndpointPage', () => {
     mock.onGet('/endpoints/hb1/pings/').reply(200, { count: 0, next: null, previous: null, results: [] });
     const { router } = renderApp('/endpoints/hb1', { token: 'T' });
     await waitFor(() => expect(router.state.location.pathname).toBe('/heartbeats/hb1'));
+    // the heartbeat page has rendered: no route transition outlives the test
+    expect(await screen.findByTestId('ping-url')).toBeInTheDocument();
   });
 });
