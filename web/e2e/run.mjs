@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '../..');
@@ -160,6 +161,41 @@ const target = createServer((req, res) => {
 async function startTarget() {
   await new Promise((ok) => target.listen(0, '127.0.0.1', ok));
   return `http://127.0.0.1:${target.address().port}/checkout`;
+}
+
+// A login page for the keyword check (issue 17): it never says "Welcome back", so a check that
+// wants that fails, and one that wants "Please sign in" passes.
+const loginTarget = createServer((req, res) => {
+  res.setHeader('Content-Type', 'text/html');
+  res.end('<html><body><h1>Please sign in</h1></body></html>\n');
+});
+async function startLoginTarget() {
+  await new Promise((ok) => loginTarget.listen(0, '127.0.0.1', ok));
+  return `http://127.0.0.1:${loginTarget.address().port}/login`;
+}
+
+// A webhook receiver (issue 19): keeps what it gets, answers 204.
+const hooks = [];
+const hookTarget = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    hooks.push({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+    res.statusCode = 204;
+    res.end();
+  });
+});
+async function startHookTarget() {
+  await new Promise((ok) => hookTarget.listen(0, '127.0.0.1', ok));
+  return `http://127.0.0.1:${hookTarget.address().port}/hooks/statuswatch`;
+}
+/** Standard Webhooks: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>"> keyed by the secret's base64 part. */
+function webhookSignatureOk(secret, h, body) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const want = createHmac('sha256', key).update(`${h['webhook-id']}.${h['webhook-timestamp']}.${body}`).digest('base64');
+  return String(h['webhook-signature'] || '')
+    .split(' ')
+    .some((sig) => sig === `v1,${want}`);
 }
 
 // The REST API straight from node (not through the browser), as the logged-in user.
@@ -336,6 +372,60 @@ async function main() {
       await expectVisible(page.getByRole('row').filter({ hasText: 'Quad9' }), 'the fourth row');
       await expectVisible(page.getByText(/4 endpoints/), '4 endpoints');
       await shot(page, 'dashboard-pro');
+    });
+
+    // Issue 17 item 4: a keyword check that fails says why on its page; edited, it turns Up.
+    let loginId = '';
+    await step('a keyword check that fails shows why on its page', ['add a fourth endpoint on Pro'], async () => {
+      const url = await startLoginTarget();
+      if (!page.url().includes('/dashboard')) await page.goto(`${BASE}/dashboard`);
+      await page.getByRole('button', { name: '+ Add endpoint' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Add endpoint' });
+      await expectVisible(dialog, 'the Add endpoint dialog');
+      await dialog.getByLabel('Name').fill('Login page');
+      await dialog.getByLabel('URL').fill(url);
+      await dialog.getByLabel('Check every').selectOption('30');
+      await dialog.getByRole('button', { name: '+ Add assertion' }).click();
+      const a = dialog.getByRole('group', { name: 'Assertion 1' });
+      await a.getByLabel('Source').selectOption('body');
+      await a.getByLabel('Comparison').selectOption('contains');
+      await a.getByLabel('Target').fill('Welcome back');
+      await shot(page, 'keyword-check-form');
+      await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+      await dialog.waitFor({ state: 'hidden' }).catch(async () => {
+        throw new Error(`could not add the keyword check: ${await dialog.innerText()}`);
+      });
+      const list = await apiAs('GET', '/api/endpoints/?page_size=100');
+      loginId = list.body.results.find((e) => e.name === 'Login page')?.id ?? '';
+      if (!loginId) throw new Error('Login page not in the endpoint list');
+      // One check decides either way (the form leaves the thresholds at 3 and 2).
+      const patched = await apiAs('PATCH', `/api/endpoints/${loginId}/`, { failure_threshold: 1, recovery_threshold: 1 });
+      if (patched.status !== 200) throw new Error(`PATCH thresholds: ${patched.status}`);
+      await page.getByRole('row').filter({ hasText: 'Login page' }).getByRole('link', { name: 'Login page' }).click();
+      await page.waitForURL(new RegExp(`/endpoints/${loginId}$`));
+      const why = page.getByTestId('last-error');
+      await expectVisible(why, 'why the last check failed', 60000);
+      const text = await why.innerText();
+      if (!/assertion 1 failed/.test(text) || !text.includes('Welcome back')) throw new Error(`the page says: ${text}`);
+      await expectVisible(page.getByRole('table', { name: 'Recent checks' }).getByText(/assertion 1 failed/), 'the failed check in the list');
+      await expectVisible(page.locator('.page-subtitle').getByText('Down', { exact: true }), 'Down', 60000);
+      await shot(page, 'keyword-check-down');
+    });
+
+    await step('edit the keyword check so it passes: it turns Up', ['a keyword check that fails shows why on its page'], async () => {
+      if (!page.url().endsWith(`/endpoints/${loginId}`)) await page.goto(`${BASE}/endpoints/${loginId}`);
+      await page.getByRole('button', { name: 'Edit' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Edit endpoint' });
+      await expectVisible(dialog, 'the Edit endpoint dialog');
+      await dialog.getByRole('group', { name: 'Assertion 1' }).getByLabel('Target').fill('Please sign in');
+      await dialog.getByRole('button', { name: 'Save changes' }).click();
+      await dialog.waitFor({ state: 'hidden' }).catch(async () => {
+        throw new Error(`the edit failed: ${await dialog.innerText()}`);
+      });
+      await expectVisible(page.getByText('Body contains "Please sign in"'), 'the new assertion on the page');
+      await expectVisible(page.locator('.page-subtitle').getByText('Up', { exact: true }), 'Up after the edit', 60000);
+      await expectVisible(page.getByRole('table', { name: 'Recent checks' }).getByText('OK', { exact: true }), 'a passing check');
+      await shot(page, 'keyword-check-up');
     });
 
     await step('delete one with confirmation', ['add an endpoint and watch it turn up'], async () => {
@@ -579,6 +669,8 @@ async function main() {
     await flushExchanges().catch((e) => console.log(`# contract log failed: ${e.message}`));
     await context.close().catch(() => {});
     target.close();
+    loginTarget.close();
+    hookTarget.close();
     rmSync(profile, { recursive: true, force: true });
   }
 

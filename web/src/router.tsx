@@ -148,6 +148,32 @@ const endpointRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/Endpoint')),
 });
 
+const channelsRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/channels',
+  component: lazyRouteComponent(() => import('./pages/Channels')),
+});
+const notificationsRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/notifications',
+  component: lazyRouteComponent(() => import('./pages/Notifications')),
+});
+const incidentsRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/incidents',
+  component: lazyRouteComponent(() => import('./pages/Incidents'), 'IncidentsPage'),
+});
+const incidentRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/incidents/$id',
+  component: lazyRouteComponent(() => import('./pages/Incidents'), 'IncidentPage'),
+});
+const maintenanceRoute = createRoute({
+  getParentRoute: () => authedRoute,
+  path: '/maintenance',
+  component: lazyRouteComponent(() => import('./pages/Maintenance')),
+});
+
 const routeTree = rootRoute.addChildren([
   indexRoute,
   loginRoute,
@@ -160,6 +186,11 @@ const routeTree = rootRoute.addChildren([
     dashboardRoute,
     heartbeatRoute,
     endpointRoute,
+    incidentsRoute,
+    incidentRoute,
+    channelsRoute,
+    notificationsRoute,
+    maintenanceRoute,
     statusPagesRoute,
     billingRoute,
     billingSuccessRoute,

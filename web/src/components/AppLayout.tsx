@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, Outlet, useRouter } from '@tanstack/react-router';
+import { Link, Outlet, useRouter, useRouterState } from '@tanstack/react-router';
 import { apiRequest } from '../lib/contract';
 import { useAuth } from '../lib/auth';
 import { meQuery } from '../lib/queries';
@@ -15,6 +15,8 @@ export function AppLayout() {
   const me = useQuery(meQuery());
   const role = me.data?.role as Role | undefined;
   const [leaving, setLeaving] = useState(false);
+  const path = useRouterState({ select: (st) => st.location.pathname });
+  const alertsActive = /^\/(channels|maintenance|notifications)(\/|$)/.test(path);
 
   async function logout() {
     setLeaving(true);
@@ -42,6 +44,12 @@ export function AppLayout() {
           <nav className="topnav" aria-label="Main">
             <Link to="/dashboard" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
               Dashboard
+            </Link>
+            <Link to="/incidents" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>
+              Incidents
+            </Link>
+            <Link to="/channels" className={`topnav-link${alertsActive ? ' active' : ''}`}>
+              Alerts
             </Link>
             {atLeast(role, 'admin') && (
               <Link to="/status-pages" className="topnav-link" activeProps={{ className: 'topnav-link active' }}>

@@ -4,14 +4,15 @@
 // days and the assertions editor. API field errors land under their fields; an assertion's
 // errors under its own entry (DRF: {"assertions": [{}, {"comparison": ["..."]}]}).
 import { useState } from 'react';
-import { useFieldArray, useForm, useWatch } from 'react-hook-form';
+import { Controller, useFieldArray, useForm, useWatch } from 'react-hook-form';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { z } from 'zod';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import axios from 'axios';
 import { parseApiError } from '../lib/api';
 import { apiRequest } from '../lib/contract';
+import { CHANNEL_KINDS, channelsQuery } from '../lib/alerts';
 import type { Endpoint, EndpointCreate } from '../lib/types';
 import {
   COMPARISONS,
@@ -67,6 +68,9 @@ const schema = z
     degraded_threshold_ms: z.string().trim().regex(/^(\d{1,6})?$/, 'A whole number of milliseconds, or empty for none.'),
     tls_expiry_alert_days: z.string().refine((v) => parseDays(v) !== null, 'Whole days between 1 and 365, separated by commas.'),
     assertions: z.array(assertionSchema).max(10, 'At most 10 assertions.'),
+    // null: the organization's default channels (left out of the request)
+    channel_ids: z.array(z.string()).max(50, 'At most 50 channels.').nullable(),
+    reminder_minutes: z.coerce.number().int().min(0, 'At least 0 (none).').max(10080, 'At most a week (10080 minutes).'),
   })
   .superRefine((v, ctx) => {
     if (v.kind === 'http' && !isHttpUrl(v.url)) ctx.addIssue({ code: 'custom', path: ['url'], message: 'Enter a full http:// or https:// URL.' });
@@ -97,6 +101,8 @@ const TOP_FIELDS = [
   'tls_verify',
   'degraded_threshold_ms',
   'tls_expiry_alert_days',
+  'channel_ids',
+  'reminder_minutes',
 ] as const;
 const A_FIELDS = ['source', 'property', 'comparison', 'target'] as const;
 
@@ -120,6 +126,8 @@ export function toFormValues(e?: Endpoint | null): EndpointFormValues {
       comparison: a.comparison,
       target: a.target == null ? '' : String(a.target),
     })),
+    channel_ids: e?.channel_ids ?? null,
+    reminder_minutes: e?.reminder_minutes ?? 0,
   };
 }
 
@@ -158,6 +166,8 @@ export function toRequestBody(
     degraded_threshold_ms: v.degraded_threshold_ms === '' ? null : Number(v.degraded_threshold_ms),
     tls_expiry_alert_days: parseDays(v.tls_expiry_alert_days) ?? DEFAULT_TLS_DAYS,
     assertions: v.assertions.map(assertionBody),
+    channel_ids: v.channel_ids ?? undefined,
+    reminder_minutes: v.reminder_minutes,
   };
   const http = v.kind === 'http';
   const httpOnly = new Set(['method', 'headers', 'body', 'follow_redirects', 'tls_verify', 'tls_expiry_alert_days', 'assertions']);
@@ -166,6 +176,7 @@ export function toRequestBody(
     for (const k of Object.keys(all) as (keyof EndpointFormValues)[]) {
       if (!dirty[k]) continue;
       if (k === 'name') out.name = v.name; // emptied: the server names it after the host again
+      else if (k === 'channel_ids' && v.channel_ids === null) continue;
       else if (!httpOnly.has(k) || http) out[k] = all[k];
     }
     return out;
@@ -175,6 +186,8 @@ export function toRequestBody(
   out.url = v.url;
   out.interval_seconds = v.interval_seconds;
   if (v.degraded_threshold_ms !== '') out.degraded_threshold_ms = all.degraded_threshold_ms;
+  if (v.channel_ids !== null) out.channel_ids = v.channel_ids;
+  if (v.reminder_minutes) out.reminder_minutes = v.reminder_minutes;
   if (!http) return out;
   if (v.method !== 'GET') out.method = v.method;
   if (v.headers.length) out.headers = all.headers;
@@ -184,6 +197,13 @@ export function toRequestBody(
   if ((all.tls_expiry_alert_days as number[]).join(',') !== DEFAULT_TLS_DAYS.join(',')) out.tls_expiry_alert_days = all.tls_expiry_alert_days;
   if (v.assertions.length) out.assertions = all.assertions;
   return out;
+}
+
+/** After a change: the endpoint page's reads (checks, uptime, incidents, response times) again. */
+export async function invalidateEndpointReads(queryClient: ReturnType<typeof useQueryClient>, id: string) {
+  await Promise.all(
+    ['endpoint', 'checks', 'uptime', 'endpoint-incidents', 'response-times'].map((k) => queryClient.invalidateQueries({ queryKey: [k, id] })),
+  );
 }
 
 type Props = { open: boolean; onClose: () => void; endpoint?: Endpoint | null; onSaved?: (e: Endpoint) => void };
@@ -233,7 +253,7 @@ function EndpointForm({ endpoint, onClose, onSaved }: Omit<Props, 'open'>) {
     onSuccess: async (saved) => {
       if (editing) queryClient.setQueryData(['endpoint', saved.id], saved);
       await queryClient.invalidateQueries({ queryKey: ['endpoints'] });
-      if (editing) await queryClient.invalidateQueries({ queryKey: ['endpoint', saved.id] });
+      if (editing) await invalidateEndpointReads(queryClient, saved.id);
       onSaved?.(saved);
       onClose();
     },
@@ -345,6 +365,23 @@ function EndpointForm({ endpoint, onClose, onSaved }: Omit<Props, 'open'>) {
         error={errors.degraded_threshold_ms?.message}
         {...register('degraded_threshold_ms')}
       />
+
+      <fieldset className="ep-assertions">
+        <legend className="label">Notify</legend>
+        <Controller
+          control={control}
+          name="channel_ids"
+          render={({ field }) => <ChannelPicker value={field.value} onChange={field.onChange} />}
+        />
+        {errors.channel_ids && <p className="field-error" role="alert">{errors.channel_ids.message}</p>}
+        <Field
+          label="Remind every (minutes)"
+          inputMode="numeric"
+          hint="While it stays down and nobody has acknowledged it; 0 for no reminders."
+          error={errors.reminder_minutes?.message}
+          {...register('reminder_minutes')}
+        />
+      </fieldset>
 
       {kind === 'http' && (
         <>
@@ -490,5 +527,29 @@ function EndpointForm({ endpoint, onClose, onSaved }: Omit<Props, 'open'>) {
         </Button>
       </div>
     </form>
+  );
+}
+
+/** The organization's channels as checkboxes; null (untouched) shows the default channels. */
+function ChannelPicker({ value, onChange }: { value: string[] | null; onChange: (v: string[]) => void }) {
+  const q = useQuery(channelsQuery());
+  if (q.isPending) return <p className="hint">Loading the channels…</p>;
+  if (q.isError) return <p className="hint">The channels could not be loaded; the default channels are notified.</p>;
+  const channels = q.data.results;
+  if (!channels.length) return <p className="hint">No channels yet.</p>;
+  const shown = value ?? channels.filter((c) => c.is_default).map((c) => c.id);
+  return (
+    <div className="ep-channels">
+      {channels.map((c) => (
+        <label key={c.id} className="sp-check">
+          <input
+            type="checkbox"
+            checked={shown.includes(c.id)}
+            onChange={(e) => onChange(e.target.checked ? [...shown, c.id] : shown.filter((x) => x !== c.id))}
+          />{' '}
+          {c.name} <span className="muted">({CHANNEL_KINDS[c.kind]?.label ?? c.kind}{c.is_default ? ', default' : ''})</span>
+        </label>
+      ))}
+    </div>
   );
 }

@@ -3,8 +3,7 @@ import type { EndpointStatus } from '../lib/types';
 
 // degraded (issue 17: a passing check slower than the threshold) and maintenance (issue 19: in
 // a maintenance window) beside the contract's up, down, pending and paused.
-type Shown = EndpointStatus | 'degraded' | 'maintenance' | 'paused';
-const MAP: Record<string, { tone: BadgeTone; label: string }> = {
+const MAP: Record<EndpointStatus, { tone: BadgeTone; label: string }> = {
   up: { tone: 'success', label: 'Up' },
   down: { tone: 'danger', label: 'Down' },
   degraded: { tone: 'warning', label: 'Degraded' },
@@ -13,7 +12,7 @@ const MAP: Record<string, { tone: BadgeTone; label: string }> = {
   paused: { tone: 'neutral', label: 'Paused' },
 };
 
-export function StatusBadge({ status, paused }: { status: Shown | string | null | undefined; paused?: boolean }) {
+export function StatusBadge({ status, paused }: { status: EndpointStatus | null | undefined; paused?: boolean }) {
   const m = MAP[paused ? 'paused' : (status ?? 'pending')] ?? MAP.pending;
   return (
     <Badge tone={m.tone} className={`status-badge status-${paused ? 'paused' : (status ?? 'pending')}`}>

@@ -4,7 +4,7 @@
 // certificate. Members and above edit, pause and resume it; a viewer only reads.
 import { lazy, Suspense, useState } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, useParams } from '@tanstack/react-router';
+import { Link, Navigate, useParams } from '@tanstack/react-router';
 import { apiRequest } from '../lib/contract';
 import { parseApiError } from '../lib/api';
 import { timeAgo } from '../lib/format';
@@ -16,7 +16,7 @@ import { Button } from '../components/ui/button';
 import { Alert } from '../components/ui/alert';
 import { Table, TBody, THead, Td, Th, Tr } from '../components/ui/table';
 import { StatusBadge } from '../components/StatusBadge';
-import { EndpointFormDialog } from '../components/EndpointFormDialog';
+import { EndpointFormDialog, invalidateEndpointReads } from '../components/EndpointFormDialog';
 
 const ResponseTimeChart = lazy(() => import('../components/ResponseTimeChart'));
 
@@ -40,6 +40,7 @@ export default function EndpointPage() {
     onSuccess: async (e) => {
       queryClient.setQueryData(['endpoint', id], e);
       await queryClient.invalidateQueries({ queryKey: ['endpoints'] });
+      await invalidateEndpointReads(queryClient, id);
     },
   });
 
@@ -57,6 +58,7 @@ export default function EndpointPage() {
       </div>
     );
   const e = ep.data;
+  if (e.kind === 'heartbeat') return <Navigate to="/heartbeats/$id" params={{ id }} replace />;
   const kind = e.kind === 'tcp' ? 'TCP' : 'HTTP';
 
   return (

@@ -269,4 +269,46 @@ describe('EndpointPage', () => {
       assertions: [{ source: 'json_body', property: '$.status', comparison: 'contains', target: 'ok' }],
     });
   });
+
+  it('picks the channels to notify (the defaults ticked at first) and a reminder', async () => {
+    const user = userEvent.setup();
+    mock.onGet('/auth/me/').reply(200, me());
+    mock.onGet('/endpoints/').reply(200, { count: 0, next: null, previous: null, results: [] });
+    const ch = (id: string, name: string, is_default: boolean) => ({ id, name, kind: 'slack', config: { url: '********' }, is_default, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' });
+    mock.onGet('/channels/').reply(200, { count: 2, next: null, previous: null, results: [ch('c1', 'Owner mail', true), ch('c2', 'Ops Slack', false)] });
+    mock.onPost('/endpoints/').reply((c) => [201, endpoint(JSON.parse(c.data))]);
+    renderApp('/dashboard', { token: 'T' });
+    await user.click(await screen.findByRole('button', { name: '+ Add endpoint' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Add endpoint' });
+    const mail = await within(dialog).findByRole('checkbox', { name: /Owner mail/ });
+    expect(mail).toBeChecked();
+    expect(within(dialog).getByRole('checkbox', { name: /Ops Slack/ })).not.toBeChecked();
+    await user.clear(within(dialog).getByLabelText('URL'));
+    await user.type(within(dialog).getByLabelText('URL'), 'https://acme.test/');
+    await user.click(mail);
+    await user.click(within(dialog).getByRole('checkbox', { name: /Ops Slack/ }));
+    await user.clear(within(dialog).getByLabelText('Remind every (minutes)'));
+    await user.type(within(dialog).getByLabelText('Remind every (minutes)'), '30');
+    await user.click(within(dialog).getByRole('button', { name: 'Add endpoint' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(JSON.parse(mock.history.post[0].data)).toEqual({ url: 'https://acme.test/', interval_seconds: 60, channel_ids: ['c2'], reminder_minutes: 30 });
+  });
+
+  it('shows maintenance on the endpoint page', async () => {
+    const e = endpoint({ id: 'ep6', name: 'Under work', last_status: 'maintenance' });
+    stubReads(e);
+    renderApp('/endpoints/ep6', { token: 'T' });
+    expect(await screen.findByRole('heading', { name: 'Under work' })).toBeInTheDocument();
+    expect(screen.getByText('Maintenance', { selector: '.page-subtitle .badge' })).toBeInTheDocument();
+  });
+
+  it('sends a heartbeat to its own page', async () => {
+    const e = endpoint({ id: 'hb1', name: 'Nightly', kind: 'heartbeat', url: null });
+    stubReads(e);
+    mock.onGet('/endpoints/hb1/pings/').reply(200, { count: 0, next: null, previous: null, results: [] });
+    const { router } = renderApp('/endpoints/hb1', { token: 'T' });
+    await waitFor(() => expect(router.state.location.pathname).toBe('/heartbeats/hb1'));
+    // the heartbeat page has rendered: no route transition outlives the test
+    expect(await screen.findByTestId('ping-url')).toBeInTheDocument();
+  });
 });
