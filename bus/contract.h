@@ -189,6 +189,36 @@
 #define BUS_AUDIT_DETAIL_MAX 2048
 #define BUS_EVT_CHANNEL_CHANGED "channel.changed"
 
+/* ---- alerting (sw-notify, issue 19) ------------------------------------------------------ */
+
+/* endpoint.down|up (and degraded, tls.expiring) events for sw-notify, which turns each into one
+ * notification per channel of the endpoint. Only new events, like BUS_CONSUMER_AUTH_ALERTS. */
+#define BUS_CONSUMER_NOTIFY_ALERTS "notify-alerts"
+#define BUS_EVT_ENDPOINT_DEGRADED "endpoint.degraded"
+#define BUS_EVT_TLS_EXPIRING "tls.expiring"
+/* channel.changed (BUS_EVT_CHANNEL_CHANGED, above): {"channel_id", "action", "kind", "name",
+ * "audit"} after each create, update, delete and test; never the config. */
+/* tls.expiring events (the recorder, issue 17) for sw-notify: one tls.expiring notification
+ * per channel of the endpoint. */
+#define BUS_CONSUMER_NOTIFY_TLS "notify-tls"
+#define BUS_SUBJ_EVT_TLS_EXPIRING "sw.v1.evt.*.tls.expiring"
+#define BUS_ID_CHANNEL_EVT_FMT "evt:%s:channel.changed:%s" /* <channel>:<request id | ms> */
+/* Deliveries: one job per (notification, channel) on sw.v1.jobs.deliver.<tenant> (SW_JOBS,
+ * durable BUS_CONSUMER_DELIVERER): {"tenant_id", "notification_id"}; the row holds the rest.
+ * A failed attempt (transport error, timeout, 5xx, 429) is nak'd with the delay
+ * BUS_DELIVERY_BACKOFF_S[attempt-1] (their sum is past 2 hours); after the last one sw-notify
+ * marks the delivery failed, copies the job to sw.v1.dlq.SW_JOBS and terminates it. A 4xx
+ * other than 408/429 fails at once. */
+#define BUS_SUBJ_DELIVER_JOB_PREFIX "sw.v1.jobs.deliver." /* + <tenant> */
+#define BUS_SUBJ_DELIVER_JOBS "sw.v1.jobs.deliver.>"
+#define BUS_CONSUMER_DELIVERER "deliverer"
+#define BUS_DELIVERY_BACKOFF_S 2, 10, 30, 60, 120, 300, 600, 900, 1200, 1800, 1800, 1800
+#define BUS_DELIVERY_NBACKOFF 12
+#define BUS_DELIVERY_MAX_DELIVER (BUS_DELIVERY_NBACKOFF + 1)
+#define BUS_DELIVERY_ACK_WAIT_S 60 /* > the longest attempt (SW_NOTIFY_TIMEOUT_S, at most 30) */
+#define BUS_DELIVERY_MAX_ACK_PENDING 1024
+#define BUS_ID_DELIVER_JOB_FMT "deliver:%s" /* <notification id> */
+
 /* endpoint.deleted events, for the recorder (forgets the endpoint's state rows). */
 #define BUS_CONSUMER_RECORDER_DELETES "recorder-deletes"
 #define BUS_SUBJ_EVT_ENDPOINT_DELETED "sw.v1.evt.*.endpoint.deleted"

@@ -143,6 +143,14 @@ static const consumer_def consumers[] = {
     /* Every event for sw-auth's audit log (those with an "audit" object are written, once
      * each); only new ones: events published before the consumer existed carry no actor. */
     {BUS_STREAM_EVENTS, BUS_CONSUMER_AUTH_AUDIT, BUS_SUBJ_EVENTS, BUS_AUDIT_ACK_WAIT_S, 0, 0, true},
+    /* Alerting: endpoint events for sw-notify (never past incidents again), and its delivery
+     * jobs, which it naks with its own back-off (BUS_DELIVERY_BACKOFF_S). */
+    {BUS_STREAM_EVENTS, BUS_CONSUMER_NOTIFY_ALERTS, BUS_SUBJ_EVT_ENDPOINT, BUS_ALERT_ACK_WAIT_S, 0,
+     0, true},
+    {BUS_STREAM_EVENTS, BUS_CONSUMER_NOTIFY_TLS, BUS_SUBJ_EVT_TLS_EXPIRING, BUS_ALERT_ACK_WAIT_S,
+     0, 0, true},
+    {BUS_STREAM_JOBS, BUS_CONSUMER_DELIVERER, BUS_SUBJ_DELIVER_JOBS, BUS_DELIVERY_ACK_WAIT_S,
+     BUS_DELIVERY_MAX_DELIVER, BUS_DELIVERY_MAX_ACK_PENDING, false},
     /* Deleted endpoints for the recorder, which owns their state rows. */
     {BUS_STREAM_EVENTS, BUS_CONSUMER_RECORDER_DELETES, BUS_SUBJ_EVT_ENDPOINT_DELETED,
      BUS_ALERT_ACK_WAIT_S, 0, 0, false},

@@ -1,8 +1,8 @@
-/* Whom to tell about an outage: the users are sw-auth's, so it is sw-auth that consumes the
- * recorder's sw.v1.evt.<tenant>.endpoint.down|up (durable BUS_CONSUMER_AUTH_ALERTS on
- * SW_EVENTS), finds the organization's owner and queues one mail per incident change (msg id
- * incident:<id>:<status>, so a redelivered event is not mailed twice within JetStream's
- * duplicate window). Other endpoint.* events match the consumer's filter and are acked. */
+/* The recorder's sw.v1.evt.<tenant>.endpoint.* events (durable BUS_CONSUMER_AUTH_ALERTS on
+ * SW_EVENTS). The outage mail moved to sw-notify (issue 19): a new organization's default
+ * email channel goes to its owner, so each tenant gets exactly one mail per event from there.
+ * This consumer now only acks (kept for the audit log of issue 21 to build on); the owner
+ * lookup stays for it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +14,8 @@
 #include "bus/log.h"
 #include "bus/messages.h"
 #include "store/store.h"
+
+#define SW_AUTH_MAILS_OUTAGES 0
 
 /* The owner's email (first owner by sign-up), copied into out. */
 static sw_status owner_email(store_pool *db, const char *tenant, char *out, size_t len)
@@ -80,6 +82,8 @@ static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
     const char *kind = tl ? subject + strlen(BUS_SUBJ_EVENT_PREFIX) + tl + 1 : "";
     bool down = strcmp(kind, BUS_EVT_ENDPOINT_DOWN) == 0;
     if (strcmp(kind, BUS_EVT_TLS_EXPIRING) == 0 && sw_tenant_id_valid(tenant)) {
+        if (SW_AUTH_MAILS_OUTAGES == 0)
+            goto out; /* sw-notify's default email channel mails it (issue 19) */
         st = tls_alert(app, a, tenant, evt);
         goto out;
     }
@@ -90,6 +94,8 @@ static sw_status alert(actor_app *app, bus_actor *a, natsMsg *m)
         goto out; /* another endpoint event, or a change with no incident: no mail */
     if (from && strcmp(from, "degraded") == 0)
         goto out; /* the end of a degradation (issue 17): there was no outage mail to follow */
+    if (SW_AUTH_MAILS_OUTAGES == 0)
+        goto out; /* sw-notify's default email channel mails the owner now */
     st = owner_email(app->db, tenant, to, sizeof(to));
     if (st == SW_ENOTFOUND) {
         sw_log(SW_LOG_WARN, "endpoint state changed but the organization has no owner to tell",

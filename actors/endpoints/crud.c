@@ -31,7 +31,8 @@
     " (SELECT coalesce(jsonb_object_agg(h, '********'), '{}'::jsonb)"                          \
     "   FROM unnest(e.header_names) h) AS headers,"                                             \
     " e.body, e.follow_redirects, e.tls_verify, e.assertions, e.degraded_threshold_ms,"        \
-    " to_jsonb(e.tls_expiry_alert_days) AS tls_expiry_alert_days"
+    " to_jsonb(e.tls_expiry_alert_days) AS tls_expiry_alert_days,"                           \
+    " to_jsonb(e.channel_ids) AS channel_ids, e.reminder_minutes"
 #define ENDPOINT_STATE_FIELDS                                                                   \
     " CASE WHEN e.paused THEN 'paused' ELSE coalesce(s.status, 'pending') END AS last_status,"  \
     " " TS("s.last_checked_at") " AS last_checked_at, s.last_latency_ms, s.last_http_status,"  \
@@ -745,6 +746,10 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
     const char *id = json_string_value(json_object_get(created, "id"));
     st = schedule_write(c, req, id, in.has_paused && in.paused, &due_epoch, &probe);
     if (st == SW_OK)
+        st = endpoints_alert_write(c, req, rep, id);
+    if (st == SW_EINVAL)
+        goto out; /* field errors in rep */
+    if (st == SW_OK)
         st = fetch(c, req, id, &row);
     if (st == SW_OK)
         st = store_tx_commit(c);
@@ -962,6 +967,10 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
         goto out;
     }
     st = schedule_write(c, req, req->param_id, paused, &due_epoch, &probe);
+    if (st == SW_OK)
+        st = endpoints_alert_write(c, req, rep, req->param_id);
+    if (st == SW_EINVAL)
+        goto out; /* field errors in rep */
     if (st == SW_OK)
         st = fetch(c, req, req->param_id, &row);
     if (st == SW_OK)

@@ -179,6 +179,9 @@ typedef struct endpoint_check_params {
 bool endpoint_check_params_make(endpoint_check_params *cp, const bus_req *req,
                                 const endpoint_input *in, const char *cur_sealed, bus_reply *rep);
 void endpoint_check_params_free(endpoint_check_params *cp);
+/* alerting.c: channel_ids and reminder_minutes of req->body (when present) checked and written
+ * to endpoint id inside the caller's tenant transaction; SW_EINVAL with field errors in rep. */
+sw_status endpoints_alert_write(store_conn *c, const bus_req *req, bus_reply *rep, const char *id);
 
 /* crud.c, for heartbeat.c: the API shape of one endpoint (p: tenant, id; *row owned, raw:
  * before endpoints_heartbeat_shape), and the plan's limit inside a begun tenant transaction

@@ -336,6 +336,10 @@ sw_status endpoints_heartbeat_create(const bus_req *req, bus_reply *rep)
     const char *id = json_string_value(json_object_get(created, "id"));
     st = heartbeats_write(c, req, id, in.has_paused && in.paused);
     if (st == SW_OK)
+        st = endpoints_alert_write(c, req, rep, id);
+    if (st == SW_EINVAL)
+        goto out; /* field errors in rep */
+    if (st == SW_OK)
         st = fetch(c, req, id, &row);
     if (st == SW_OK)
         st = store_tx_commit(c);
@@ -430,6 +434,12 @@ bool endpoints_heartbeat_update(const bus_req *req, bus_reply *rep, sw_status *r
                      7, p);
     if (st == SW_OK)
         st = heartbeats_write(c, req, req->param_id, paused);
+    if (st == SW_OK)
+        st = endpoints_alert_write(c, req, rep, req->param_id);
+    if (st == SW_EINVAL) {
+        *result = SW_EINVAL; /* field errors in rep */
+        goto out;
+    }
     if (st == SW_OK)
         st = fetch(c, req, req->param_id, &row);
     if (st == SW_OK)

@@ -13,20 +13,6 @@
 #include "bus/jetstream.h"
 #include "bus/log.h"
 
-typedef struct smtp_cfg {
-    char url[512];
-    const char *user;
-    const char *password;
-    bool tls;
-    char from_header[256];
-    char from_addr[256];
-    long retry_base_ms;
-} smtp_cfg;
-
-typedef struct notify_app {
-    smtp_cfg smtp;
-} notify_app;
-
 /* ------------------------------------------------------------------ rendering */
 
 static void strip_crlf(char *s)
@@ -134,6 +120,29 @@ sw_status notify_render(char **out, const json_t *job, const char *from, const c
                 "Issuer: %s\r\n\r\nRenew it before then, or visitors will see a certificate "
                 "error.\r\n\r\n-- \r\nStatusWatch\r\n",
                 name, url, when, (int)days, days == 1 ? "" : "s", issuer[0] ? issuer : "unknown");
+        fclose(f);
+    } else if (strcmp(kind, "notification") == 0) {
+        /* An email channel's notification (issue 19) that is not an outage mail: a test, a
+         * reminder, a roll-up. title: one line; text: lines. */
+        const char *t = json_string_value(json_object_get(vars, "title"));
+        const char *x = json_string_value(json_object_get(vars, "text"));
+        char title[200];
+        if (!t || !x)
+            return SW_EINVAL;
+        snprintf(title, sizeof(title), "%s", t);
+        strip_crlf(title);
+        snprintf(subject, sizeof(subject), "[StatusWatch] %.180s", title);
+        f = open_memstream(&body, &blen);
+        if (!f)
+            return SW_EINTERNAL;
+        fputs("Hello,\r\n\r\n", f);
+        for (const char *q = x; *q; q++) {
+            if (*q == '\n')
+                fputs("\r\n", f);
+            else if (*q != '\r')
+                fputc(*q, f);
+        }
+        fputs("\r\n\r\n-- \r\nStatusWatch\r\n", f);
         fclose(f);
     } else if (strcmp(kind, "payment_failed") == 0) {
         /* From sw-billing on Stripe's invoice.payment_failed. Links must be single-line;
@@ -350,7 +359,7 @@ void notify_mail_batch(bus_actor *a, void *app, natsMsg **msgs, int n)
 
 /* ------------------------------------------------------------------ settings */
 
-static bool load_smtp(smtp_cfg *c)
+bool notify_load_smtp(smtp_cfg *c)
 {
     const char *url = sw_config_str("EMAIL_URL", NULL);
     const char *from = sw_config_str("DEFAULT_FROM_EMAIL", "StatusWatch <noreply@statuswatch.local>");
@@ -376,21 +385,3 @@ static bool load_smtp(smtp_cfg *c)
     return true;
 }
 
-void *notify_app_init(bus_actor *a, sw_status *err)
-{
-    notify_app *app = calloc(1, sizeof(*app));
-    if (!app || !load_smtp(&app->smtp)) {
-        free(app);
-        *err = SW_EINVAL;
-        return NULL;
-    }
-    (void)a;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    return app;
-}
-
-void notify_app_free(void *app)
-{
-    free(app);
-    curl_global_cleanup();
-}

@@ -53,8 +53,11 @@ static const struct {
      true},
     {"notify",
      "EMAIL_URL EMAIL_HOST EMAIL_PORT EMAIL_HOST_USER EMAIL_HOST_PASSWORD EMAIL_USE_TLS "
-     "DEFAULT_FROM_EMAIL SW_MAIL_RETRY_MS",
-     false},
+     "DEFAULT_FROM_EMAIL SW_MAIL_RETRY_MS " ENV_APP " SW_NOTIFY_KEY SW_PROBE_ALLOW_CIDRS "
+     "SW_DNS_SERVERS SW_DNS_TIMEOUT_MS SW_NOTIFY_TIMEOUT_S SW_NOTIFY_ROLLUP_HOLD_S "
+     "SW_PAGERDUTY_API_BASE "
+     "SW_TELEGRAM_API_BASE",
+     true},
     {"scheduler", "SW_SCHED_BATCH SW_SCHED_TICK_MS", true},
     {"prober",
      "SW_PROBE_ALLOW_CIDRS SW_PROBE_SANDBOX SW_PROBE_CONCURRENCY SW_PROBE_RETRY_MS "
@@ -160,8 +163,11 @@ static void test_the_secrets_rule(void **state)
         assert_non_null(env);
         bool tokens = strcmp(procs[i], "edge") == 0 || strcmp(procs[i], "auth") == 0;
         bool billing = strcmp(procs[i], "billing") == 0;
-        bool no_db = strcmp(procs[i], "edge") == 0 || strcmp(procs[i], "prober") == 0 ||
-                     strcmp(procs[i], "notify") == 0;
+        bool no_db = strcmp(procs[i], "edge") == 0 || strcmp(procs[i], "prober") == 0;
+        /* The key that seals notification channels' secrets: sw-notify's alone. */
+        if ((strstr(env, "\nSW_NOTIFY_KEY=") != NULL) != (strcmp(procs[i], "notify") == 0))
+            fail_msg("%s: SW_NOTIFY_KEY %s", procs[i],
+                     strcmp(procs[i], "notify") == 0 ? "missing" : "present");
         if ((strstr(env, "\nSECRET_KEY=") != NULL) != tokens)
             fail_msg("%s: SECRET_KEY %s", procs[i], tokens ? "missing" : "present");
         /* The key of the sealed request headers (issue 17): who seals and who opens. */
@@ -225,6 +231,7 @@ static const struct {
     {"sw_endpoints", "tenant.status_pages", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "tenant.status_page_components", "SELECT INSERT UPDATE DELETE"},
     {"sw_endpoints", "tenant.incidents", "SELECT"}, /* shown on status pages */
+    {"sw_endpoints", "tenant.channels", "SELECT"},  /* an endpoint's channel_ids are checked */
 
     {"sw_billing", "public.tenants", "SELECT"},
     {"sw_billing", "public.subscriptions", "SELECT INSERT UPDATE"},
@@ -249,11 +256,25 @@ static const struct {
     {"sw_recorder", "public.heartbeat_pings", "SELECT INSERT UPDATE DELETE"},
 
     {"sw_deadletter", "public.dead_letters", "SELECT INSERT"},
+
+    /* sw-notify (issue 19): channels, deliveries and the incident timeline are its own; it
+     * reads the owner (the first channel), endpoints and incidents (what a message says). */
+    {"sw_notify", "public.tenants", "SELECT"},
+    {"sw_notify", "public.notify_pending", "SELECT INSERT UPDATE DELETE"},
+    {"sw_notify", "public.notify_reminders", "SELECT INSERT UPDATE DELETE"},
+    {"sw_notify", "tenant.channels", "SELECT INSERT UPDATE DELETE"},
+    {"sw_notify", "tenant.notifications", "SELECT INSERT UPDATE DELETE"},
+    {"sw_notify", "tenant.channel_seed", "SELECT INSERT"},
+    {"sw_notify", "tenant.incident_events", "SELECT INSERT"},
+    {"sw_notify", "tenant.incident_acks", "SELECT INSERT"},
+    {"sw_notify", "tenant.users", "SELECT"},
+    {"sw_notify", "tenant.endpoints", "SELECT"},
+    {"sw_notify", "tenant.incidents", "SELECT"},
 };
 
 static const char *roles_sql =
     "'sw_auth','sw_tenancy','sw_endpoints','sw_billing','sw_scheduler','sw_recorder',"
-    "'sw_deadletter'";
+    "'sw_deadletter','sw_notify'";
 
 /* Every (role, table, privilege) the database grants, with tenant schemas folded into
  * "tenant.<table>" (each must agree), one "role table PRIV" line each, sorted. */
@@ -350,7 +371,7 @@ static void test_roles_have_no_other_powers(void **state)
              " FROM pg_roles r WHERE r.rolname IN (%s) ORDER BY 1",
              roles_sql);
     json_t *rows = it_sql(sql, 0, NULL);
-    assert_int_equal(json_array_size(rows), 7);
+    assert_int_equal(json_array_size(rows), 8);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)

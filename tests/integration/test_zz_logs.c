@@ -11,6 +11,8 @@
  * (SW_SENTRY_DIR: every error event and crash the run sent) is held to the same secret checks. */
 #include "tests/support/it.h"
 
+#include <sodium.h>
+
 #include <ctype.h>
 #include <dirent.h>
 #include <regex.h>
@@ -73,6 +75,44 @@ static void add_header_values(const char *schema)
 }
 
 /* Every KEY='value' line of secrets.env that holds a secret we look for. */
+static char notify_key[256];
+
+/* A notification channel's secrets (issue 19): unsealed the way sw-notify seals them
+ * (actors/notify/channels.c: secretbox under a key derived from SW_NOTIFY_KEY), each string a
+ * secret of its own, and a webhook secret's base64 key without its whsec_ prefix too. */
+static void add_channel_secrets(const char *sealed)
+{
+    unsigned char key[crypto_secretbox_KEYBYTES], box[4096], plain[4096];
+    size_t bl = 0;
+    if (!notify_key[0] || !sealed || strlen(sealed) > 5000)
+        return;
+    crypto_generichash(key, sizeof(key), (const unsigned char *)notify_key, strlen(notify_key),
+                       (const unsigned char *)"sw-notify channel secrets", 25);
+    if (sodium_base642bin(box, sizeof(box), sealed, strlen(sealed), NULL, &bl, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        bl < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
+        crypto_secretbox_open_easy(plain, box + crypto_secretbox_NONCEBYTES,
+                                   bl - crypto_secretbox_NONCEBYTES, box, key) != 0)
+        fail_msg("a channel's sealed secrets do not open with SW_NOTIFY_KEY");
+    size_t pl = bl - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+    json_t *o = json_loadb((const char *)plain, pl, 0, NULL);
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v)
+    {
+        const char *val = json_string_value(v);
+        if (!val)
+            continue;
+        add_secret("a notification channel's secret", val);
+        if (strncmp(val, "whsec_", 6) == 0)
+            add_secret("a webhook channel's signing key", val + 6);
+        const char *colon = strchr(val, ':'); /* a Telegram bot token's secret half */
+        if (colon && strlen(colon + 1) >= 8)
+            add_secret("a Telegram bot token", colon + 1);
+    }
+    json_decref(o);
+}
+
 static void load_secrets(void)
 {
     char path[512], line[1024];
@@ -94,10 +134,13 @@ static void load_secrets(void)
         }
         if (strcmp(l, "SECRET_KEY") == 0 || strncmp(l, "NATS_PW_", 8) == 0 ||
             strcmp(l, "SW_PG_PASSWORD") == 0 || strcmp(l, "STRIPE_SECRET_KEY") == 0 ||
-            strcmp(l, "STRIPE_WEBHOOK_SECRET") == 0 || strcmp(l, "SW_SEAL_KEY") == 0)
+            strcmp(l, "STRIPE_WEBHOOK_SECRET") == 0 || strcmp(l, "SW_SEAL_KEY") == 0 ||
+            strcmp(l, "SW_NOTIFY_KEY") == 0)
             add_secret(l, v);
         if (strcmp(l, "SW_SEAL_KEY") == 0)
             snprintf(seal_hex, sizeof(seal_hex), "%s", v);
+        if (strcmp(l, "SW_NOTIFY_KEY") == 0)
+            snprintf(notify_key, sizeof(notify_key), "%s", v);
     }
     fclose(f);
     add_secret("SW_METRICS_TOKEN", getenv("SW_METRICS_TOKEN"));
@@ -127,6 +170,14 @@ static void load_secrets(void)
         }
         json_decref(keys);
         add_header_values(schema);
+        snprintf(sql, sizeof(sql),
+                 "SELECT sealed FROM \"%s\".channels WHERE sealed IS NOT NULL", schema);
+        json_t *sealed = it_sql(sql, 0, NULL);
+        json_array_foreach(sealed, j, k)
+        {
+            add_channel_secrets(json_string_value(json_object_get(k, "sealed")));
+        }
+        json_decref(sealed);
     }
     json_decref(schemas);
 }
