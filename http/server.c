@@ -670,9 +670,15 @@ static void handle_ping(struct mg_connection *conn, const struct mg_request_info
                                              cl->request_id)
                         : SW_EINTERNAL;
     if (st != SW_OK) {
+        /* At most one line a second: during a NATS outage every ping of a flood lands here. */
+        static int64_t last_warn_ns;
         const char *h[] = {"Retry-After", "5"};
-        sw_log(SW_LOG_WARN, "ping not stored", "endpoint_id", endpoint, "status",
-               sw_status_name(st), NULL);
+        int64_t now = sw_now_ns(), last = __atomic_load_n(&last_warn_ns, __ATOMIC_RELAXED);
+        if (now - last > 1000 * SW_NS_PER_MS &&
+            __atomic_compare_exchange_n(&last_warn_ns, &last, now, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            sw_log(SW_LOG_WARN, "ping not stored", "endpoint_id", endpoint, "status",
+                   sw_status_name(st), NULL);
         send_text(conn, e, cl, 503, "unavailable, try again shortly", head, h, 1);
         goto out;
     }
