@@ -412,6 +412,22 @@ async function main() {
       await shot(page, 'keyword-check-down');
     });
 
+    // Issue 19: the outage is an incident with a timeline; Acknowledge stops its reminders.
+    await step('the keyword check outage is an incident: timeline, Acknowledge', ['a keyword check that fails shows why on its page'], async () => {
+      await page.getByRole('link', { name: 'Incidents' }).click();
+      await expectVisible(page.getByRole('heading', { name: 'Incidents' }), 'the incidents page');
+      const row = page.getByRole('table', { name: 'Incidents' }).getByRole('row').filter({ hasText: 'Login page' }).first();
+      await expectVisible(row.getByText('Open', { exact: true }), 'the open incident', 30000);
+      await row.getByRole('link', { name: 'Login page' }).click();
+      await page.waitForURL(/\/incidents\/[0-9a-f-]{36}$/);
+      const timeline = page.getByRole('list', { name: 'Incident timeline' });
+      await expectVisible(timeline.getByText('Incident opened'), 'opened in the timeline');
+      await page.getByRole('button', { name: 'Acknowledge' }).click();
+      await expectVisible(page.locator('.page-subtitle').getByText('Acknowledged', { exact: true }), 'the Acknowledged state');
+      await expectVisible(timeline.getByText('Acknowledged'), 'acknowledged in the timeline');
+      await shot(page, 'incident-acknowledged');
+    });
+
     await step('edit the keyword check so it passes: it turns Up', ['a keyword check that fails shows why on its page'], async () => {
       if (!page.url().endsWith(`/endpoints/${loginId}`)) await page.goto(`${BASE}/endpoints/${loginId}`);
       await page.getByRole('button', { name: 'Edit' }).click();
@@ -426,6 +442,35 @@ async function main() {
       await expectVisible(page.locator('.page-subtitle').getByText('Up', { exact: true }), 'Up after the edit', 60000);
       await expectVisible(page.getByRole('table', { name: 'Recent checks' }).getByText('OK', { exact: true }), 'a passing check');
       await shot(page, 'keyword-check-up');
+    });
+
+    // Issue 19: a webhook channel, its Test, delivered (and signed as Standard Webhooks says).
+    await step('add a webhook channel, press Test, see it delivered', ['log in'], async () => {
+      const url = await startHookTarget();
+      await page.goto(`${BASE}/channels`);
+      await expectVisible(page.getByRole('heading', { name: 'Notification channels' }), 'the channels page');
+      await page.getByRole('button', { name: '+ Add channel' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Add channel' });
+      await expectVisible(dialog, 'the Add channel dialog');
+      await dialog.getByLabel('Name').fill('E2E hook');
+      await dialog.getByLabel('Kind').selectOption('webhook');
+      await dialog.getByLabel('URL').fill(url);
+      await dialog.getByRole('button', { name: 'Add channel' }).click();
+      await dialog.waitFor({ state: 'hidden' }).catch(async () => {
+        throw new Error(`could not add the channel: ${await dialog.innerText()}`);
+      });
+      const secret = ((await page.getByTestId('created-secret').locator('code').innerText()) || '').trim();
+      if (!/^whsec_[A-Za-z0-9+/=]+$/.test(secret)) throw new Error(`no signing secret shown: ${secret}`);
+      const row = page.getByRole('table', { name: 'Channels' }).getByRole('row').filter({ hasText: 'E2E hook' });
+      await row.getByRole('button', { name: 'Test E2E hook' }).click();
+      await expectVisible(row.getByText('Test: Delivered'), 'the test delivered', 30000);
+      await shot(page, 'channel-test-delivered');
+      const got = hooks.find((h) => h.method === 'POST' && /"type"\s*:\s*"test"/.test(h.body));
+      if (!got) throw new Error(`the receiver got no test notification (${hooks.length} requests)`);
+      if (!webhookSignatureOk(secret, got.headers, got.body)) throw new Error(`bad webhook signature: ${got.headers['webhook-signature']}`);
+      await page.getByRole('link', { name: 'Delivery log' }).click();
+      await expectVisible(page.getByRole('table', { name: 'Deliveries' }).getByRole('row').filter({ hasText: 'E2E hook' }).getByText('Delivered'), 'the delivery in the log');
+      await shot(page, 'delivery-log');
     });
 
     await step('delete one with confirmation', ['add an endpoint and watch it turn up'], async () => {
