@@ -7,6 +7,7 @@
  * recorder, and tenant isolation. */
 #include "tests/support/it.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,6 +511,73 @@ static void ping_while_recorder_stopped_is_kept(void **state)
     free(t.id);
 }
 
+/* The edge answers a ping 200 once it is in its publish window, before JetStream has stored it
+ * (README "Heartbeat monitors"). A nats-server restart in the middle of a stream of pings: every
+ * ping answered 200 is stored exactly once afterwards; the others got 503 (or 429, the limit). */
+typedef struct pinger {
+    const char *paths[3];
+    volatile int stop;
+    long ok[3], unavailable, limited, other;
+} pinger;
+
+static void *ping_loop(void *arg)
+{
+    pinger *pg = arg;
+    for (unsigned i = 0; !pg->stop; i++) {
+        int k = (int)(i % 3);
+        it_resp *r = ping("POST", pg->paths[k], "nightly");
+        if (r->status == 200)
+            pg->ok[k]++;
+        else if (r->status == 503)
+            pg->unavailable++;
+        else if (r->status == 429)
+            pg->limited++;
+        else
+            pg->other++;
+        it_resp_free(r);
+        usleep(40 * 1000); /* ~8 pings/s per check: under the limit of 10 */
+    }
+    return NULL;
+}
+
+static void pings_answered_200_survive_a_nats_restart(void **state)
+{
+    (void)state;
+    tenant t;
+    char pp[3][128];
+    char *id[3];
+    tenant_new(&t, "Heartbeat NATS restart");
+    pinger pg = {0};
+    for (int k = 0; k < 3; k++) {
+        id[k] = create_hb(&t, json_pack("{s:s,s:i}", "kind", "heartbeat", "period_seconds", 3600),
+                          pp[k], sizeof(pp[k]));
+        pg.paths[k] = pp[k];
+    }
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, ping_loop, &pg), 0);
+    usleep(1500 * 1000);
+    assert_int_equal(it_ops("actor stop nats"), 0);
+    usleep(1500 * 1000);
+    assert_int_equal(it_ops("actor start nats"), 0);
+    assert_true(it_wait_ready(30000));
+    usleep(1500 * 1000);
+    pg.stop = 1;
+    pthread_join(th, NULL);
+    print_message("pings: 200 %ld/%ld/%ld, 503 %ld, 429 %ld, other %ld\n", pg.ok[0], pg.ok[1],
+                  pg.ok[2], pg.unavailable, pg.limited, pg.other);
+    assert_int_equal(pg.other, 0);
+    assert_true(pg.unavailable > 0); /* the restart was seen */
+    for (int k = 0; k < 3; k++) {
+        assert_true(pg.ok[k] > 0);
+        /* Exactly the pings answered 200: none lost, none stored twice (a 503 was not taken). */
+        assert_int_equal(wait_pings(id[k], pg.ok[k]), pg.ok[k]);
+        usleep(k == 0 ? 1000 * 1000 : 0); /* late republished duplicates would show by now */
+        assert_int_equal(count_pings(id[k]), pg.ok[k]);
+        free(id[k]);
+    }
+    free(t.id);
+}
+
 /* The recorder's deadline of a cron heartbeat across the spring-forward change in Berlin: a
  * success at 2026-03-28 03:00 CET expects the next "0 3 * * *" at 2026-03-29 03:00 CEST,
  * 23 hours later (01:00Z). The ping is published on the bus as the edge would have, with that
@@ -624,6 +692,7 @@ int main(void)
         cmocka_unit_test(rate_limit_unknown_and_rotation),
         cmocka_unit_test(deadline_marks_down_and_next_ping_up),
         cmocka_unit_test(ping_while_recorder_stopped_is_kept),
+        cmocka_unit_test(pings_answered_200_survive_a_nats_restart),
         cmocka_unit_test(cron_deadline_across_dst),
         cmocka_unit_test(tenants_never_see_each_other),
     };
