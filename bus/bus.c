@@ -125,6 +125,18 @@ sw_status bus_reply_error(bus_reply *rep, sw_status st, const char *code, const 
     return st;
 }
 
+sw_status bus_reply_failure(bus_reply *rep, sw_status st)
+{
+    bus_reply_clear(rep);
+    return bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL, NULL);
+}
+
+sw_status bus_reply_not_found(bus_reply *rep)
+{
+    bus_reply_clear(rep);
+    return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Not found.");
+}
+
 void bus_reply_field_error(bus_reply *rep, const char *field, const char *msg)
 {
     if (!json_is_object(rep->body))

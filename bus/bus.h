@@ -151,6 +151,11 @@ void bus_reply_json(bus_reply *rep, json_t *body);
 void bus_reply_text(bus_reply *rep, char *text);
 /* Sets {"detail": detail} (and "code" when code is not NULL) and returns st. */
 sw_status bus_reply_error(bus_reply *rep, sw_status st, const char *code, const char *detail);
+/* A failed store or bus call as the client sees it, dropping whatever the reply held: 503 when
+ * a dependency is away (SW_EUNAVAILABLE), else 500. Returns the status replied. */
+sw_status bus_reply_failure(bus_reply *rep, sw_status st);
+/* 404 {"detail": "Not found."}, dropping whatever the reply held. */
+sw_status bus_reply_not_found(bus_reply *rep);
 /* Appends msg to the field's list in a DRF-style field error body. */
 void bus_reply_field_error(bus_reply *rep, const char *field, const char *msg);
 /* Adds a header; name and value are copied. Extra headers past the limit are dropped. */

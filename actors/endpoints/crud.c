@@ -84,18 +84,6 @@ static sw_status plan_limit(bus_reply *rep, const sw_plan *plan)
     return bus_reply_error(rep, SW_EFORBIDDEN, "plan_limit", msg);
 }
 
-static sw_status fail(bus_reply *rep, sw_status st)
-{
-    bus_reply_clear(rep);
-    return bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL, NULL);
-}
-
-static sw_status not_found(bus_reply *rep)
-{
-    bus_reply_clear(rep);
-    return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Not found.");
-}
-
 /* The canonical 8-4-4-4-12 hex form; anything else cannot be an id of ours. */
 static bool uuid_valid(const char *s)
 {
@@ -138,7 +126,7 @@ static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
         bus_reply_clear(rep);
         return bus_reply_error(rep, SW_EUNAUTH, "tenant_not_found", NULL);
     }
-    return st == SW_OK ? SW_OK : fail(rep, st);
+    return st == SW_OK ? SW_OK : bus_reply_failure(rep, st);
 }
 
 sw_status endpoints_fetch(store_conn *c, const char *const p[2], json_t **row)
@@ -173,7 +161,7 @@ sw_status endpoints_check_limit(store_conn *c, const bus_req *req, bus_reply *re
         if (st == SW_OK && n >= plan->endpoint_limit)
             return plan_limit(rep, plan);
     }
-    return st == SW_OK ? SW_OK : fail(rep, st);
+    return st == SW_OK ? SW_OK : bus_reply_failure(rep, st);
 }
 
 /* The schedule row follows the endpoint: due now after every create or update, absent while
@@ -241,7 +229,7 @@ static sw_status write_failed(store_conn *c, bus_reply *rep, sw_status st)
         bus_reply_clear(rep);
         return bus_reply_error(rep, SW_EINVAL, NULL, "Invalid input.");
     }
-    return fail(rep, st);
+    return bus_reply_failure(rep, st);
 }
 
 static char *json_text(const json_t *v)
@@ -472,7 +460,7 @@ static sw_status read_failed(bus_reply *rep, sw_status st)
 {
     if (st == SW_ENOTFOUND || st == SW_EUNAUTH)
         return bus_reply_error(rep, SW_EUNAUTH, "tenant_not_found", NULL);
-    return fail(rep, st);
+    return bus_reply_failure(rep, st);
 }
 
 static sw_status read_current(store_conn *c, const bus_req *req, pick *pk,
@@ -547,7 +535,7 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
 
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     pk.size = size;
     pk.offset = (page - 1) * size;
     pk.last = last;
@@ -582,7 +570,7 @@ sw_status endpoints_list(const bus_req *req, bus_reply *rep)
     }
     sb_cat(&b, "]}");
     if (b.oom) {
-        st = fail(rep, SW_EINTERNAL);
+        st = bus_reply_failure(rep, SW_EINTERNAL);
         goto out;
     }
     bus_reply_text(rep, b.p);
@@ -689,13 +677,13 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
         json_decref(home);
     }
     if (!expected || !regions) {
-        st = fail(rep, SW_EINTERNAL);
+        st = bus_reply_failure(rep, SW_EINTERNAL);
         goto out;
     }
 
     c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c) {
-        st = fail(rep, SW_EUNAVAILABLE);
+        st = bus_reply_failure(rep, SW_EUNAVAILABLE);
         goto out;
     }
     st = begin(c, req, rep);
@@ -705,13 +693,13 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
      * what the previous one committed. */
     st = endpoints_lock_plan(c, req->tenant, &plan);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     if (plan && plan->endpoint_limit >= 0) {
         long n = count_where(c, "SELECT count(*) AS n FROM endpoints", 0, NULL, &st);
         if (st != SW_OK) {
-            st = fail(rep, st);
+            st = bus_reply_failure(rep, st);
             goto out;
         }
         if (n >= plan->endpoint_limit) {
@@ -754,7 +742,7 @@ sw_status endpoints_create(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     sw_log(SW_LOG_INFO, "endpoint created", "endpoint_id", id, NULL);
@@ -790,10 +778,10 @@ sw_status endpoints_get(const bus_req *req, bus_reply *rep)
     sw_status st;
 
     if (!uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     char id[40];
     snprintf(id, sizeof(id), "%s", req->param_id);
     for (char *p = id; *p; p++)
@@ -805,12 +793,12 @@ sw_status endpoints_get(const bus_req *req, bus_reply *rep)
         goto out;
     }
     if (pk.n == 0) {
-        st = not_found(rep);
+        st = bus_reply_not_found(rep);
         goto out;
     }
     append_endpoint(&b, req, pk.rows[0], state);
     if (b.oom) {
-        st = fail(rep, SW_EINTERNAL);
+        st = bus_reply_failure(rep, SW_EINTERNAL);
         goto out;
     }
     bus_reply_text(rep, b.p);
@@ -840,7 +828,7 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
     sw_status st;
 
     if (!uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     if (endpoints_heartbeat_update(req, rep, &st))
         return st;
     /* Field errors wait until the row is known to be the caller's: 404 comes first. */
@@ -848,7 +836,7 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
 
     c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c) {
-        st = fail(rep, SW_EUNAVAILABLE);
+        st = bus_reply_failure(rep, SW_EUNAVAILABLE);
         goto out;
     }
     st = begin(c, req, rep);
@@ -860,11 +848,11 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
                          " headers_sealed FROM endpoints WHERE id = $1::uuid FOR UPDATE",
                          1, pid);
     if (st == SW_ENOTFOUND) {
-        st = not_found(rep);
+        st = bus_reply_not_found(rep);
         goto out;
     }
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     if (!valid ||
@@ -898,7 +886,7 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
             n = count_where(c, "SELECT count(*) AS n FROM endpoints WHERE NOT paused", 0, NULL,
                             &st);
         if (st != SW_OK) {
-            st = fail(rep, st);
+            st = bus_reply_failure(rep, st);
             goto out;
         }
         if (limited && n >= plan->endpoint_limit) {
@@ -976,7 +964,7 @@ static sw_status update(const bus_req *req, bus_reply *rep, bool put)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     endpoints_publish_first_check(req, row, due_epoch, probe);
@@ -1022,10 +1010,10 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
     sw_status st;
 
     if (!uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     st = begin(c, req, rep);
     if (st != SW_OK)
         goto out;
@@ -1035,7 +1023,7 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
                          " RETURNING id, name, url, ping_key::text AS ping_key",
                          1, pid);
     if (st == SW_ENOTFOUND) {
-        st = not_found(rep);
+        st = bus_reply_not_found(rep);
         goto out;
     }
     /* Only after the row proved to be this tenant's: the schedule row, filtered by tenant
@@ -1055,7 +1043,7 @@ sw_status endpoints_delete(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     sw_log(SW_LOG_INFO, "endpoint deleted", "endpoint_id", req->param_id, NULL);

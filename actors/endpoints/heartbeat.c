@@ -39,18 +39,6 @@ bool endpoints_heartbeat_requested(const bus_req *req)
     return kind && strcmp(kind, "heartbeat") == 0;
 }
 
-static sw_status fail(bus_reply *rep, sw_status st)
-{
-    bus_reply_clear(rep);
-    return bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL, NULL);
-}
-
-static sw_status not_found(bus_reply *rep)
-{
-    bus_reply_clear(rep);
-    return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Not found.");
-}
-
 static bool int_field(const json_t *body, bus_reply *rep, const char *name, long min, long max,
                       bool *has, long *out)
 {
@@ -222,7 +210,7 @@ static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
         bus_reply_clear(rep);
         return bus_reply_error(rep, SW_EUNAUTH, "tenant_not_found", NULL);
     }
-    return st == SW_OK ? SW_OK : fail(rep, st);
+    return st == SW_OK ? SW_OK : bus_reply_failure(rep, st);
 }
 
 static const char *const hb_only[] = {"period_seconds", "cron",         "tz",
@@ -305,7 +293,7 @@ sw_status endpoints_heartbeat_create(const bus_req *req, bus_reply *rep)
 
     c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     st = begin(c, req, rep);
     if (st != SW_OK)
         goto out;
@@ -330,7 +318,7 @@ sw_status endpoints_heartbeat_create(const bus_req *req, bus_reply *rep)
     if (st != SW_OK) {
         sw_log(SW_LOG_WARN, "heartbeat write refused", "constraint", store_last_constraint(c),
                NULL);
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     const char *id = json_string_value(json_object_get(created, "id"));
@@ -344,7 +332,7 @@ sw_status endpoints_heartbeat_create(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     sw_log(SW_LOG_INFO, "heartbeat created", "endpoint_id", id, NULL);
@@ -374,7 +362,7 @@ bool endpoints_heartbeat_update(const bus_req *req, bus_reply *rep, sw_status *r
         return false;
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c) {
-        *result = fail(rep, SW_EUNAVAILABLE);
+        *result = bus_reply_failure(rep, SW_EUNAVAILABLE);
         return true;
     }
     st = begin(c, req, rep);
@@ -392,7 +380,7 @@ bool endpoints_heartbeat_update(const bus_req *req, bus_reply *rep, sw_status *r
         goto out; /* not a heartbeat (or not the tenant's): crud.c answers */
     mine = true;
     if (st != SW_OK) {
-        *result = fail(rep, st);
+        *result = bus_reply_failure(rep, st);
         goto out;
     }
     const char *kind = json_string_value(json_object_get(req->body, "kind"));
@@ -445,7 +433,7 @@ bool endpoints_heartbeat_update(const bus_req *req, bus_reply *rep, sw_status *r
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        *result = fail(rep, st);
+        *result = bus_reply_failure(rep, st);
         goto out;
     }
     endpoints_publish_event(req, req->param_id, "updated", row);
@@ -468,10 +456,10 @@ sw_status endpoints_rotate_ping_url(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
         return SW_EFORBIDDEN;
     if (!bus_uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     st = begin(c, req, rep);
     if (st != SW_OK)
         goto out;
@@ -484,7 +472,7 @@ sw_status endpoints_rotate_ping_url(const bus_req *req, bus_reply *rep)
                          " RETURNING o.old::text AS old, e.ping_key::text AS new",
                          1, pid);
     if (st == SW_ENOTFOUND) {
-        st = not_found(rep);
+        st = bus_reply_not_found(rep);
         goto out;
     }
     if (st == SW_OK)
@@ -492,7 +480,7 @@ sw_status endpoints_rotate_ping_url(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     sw_log(SW_LOG_INFO, "ping URL rotated", "endpoint_id", req->param_id, NULL);
@@ -565,7 +553,7 @@ sw_status endpoints_pings(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
         return SW_EFORBIDDEN;
     if (!bus_uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     if (query_param(val, sizeof(val), req->query, "page_size") && positive(val) > 0) {
         size = positive(val) > PAGE_SIZE_MAX ? PAGE_SIZE_MAX : positive(val);
         size_given = true;
@@ -577,7 +565,7 @@ sw_status endpoints_pings(const bus_req *req, bus_reply *rep)
     }
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     st = begin(c, req, rep);
     if (st != SW_OK)
         goto out;
@@ -590,11 +578,11 @@ sw_status endpoints_pings(const bus_req *req, bus_reply *rep)
                          " WHERE e.id = $1::uuid AND e.ping_key IS NOT NULL GROUP BY e.id",
                          2, p);
     if (st == SW_ENOTFOUND) {
-        st = not_found(rep);
+        st = bus_reply_not_found(rep);
         goto out;
     }
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     long count = (long)json_integer_value(json_object_get(total, "n"));
@@ -617,7 +605,7 @@ sw_status endpoints_pings(const bus_req *req, bus_reply *rep)
                            " ORDER BY received_at DESC, ping_id DESC LIMIT $3::int OFFSET $4::int",
         4, p2);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     bus_reply_json(

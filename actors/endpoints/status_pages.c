@@ -45,18 +45,6 @@ typedef struct page_input {
     bool show_uptime, is_public;
 } page_input;
 
-static sw_status fail(bus_reply *rep, sw_status st)
-{
-    bus_reply_clear(rep);
-    return bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL, NULL);
-}
-
-static sw_status not_found(bus_reply *rep)
-{
-    bus_reply_clear(rep);
-    return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Not found.");
-}
-
 static bool uuid_valid(const char *s)
 {
     if (!s || strlen(s) != 36)
@@ -302,7 +290,7 @@ static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep, char *
         bus_reply_clear(rep);
         return bus_reply_error(rep, SW_EUNAUTH, "tenant_not_found", NULL);
     }
-    return st == SW_OK ? SW_OK : fail(rep, st);
+    return st == SW_OK ? SW_OK : bus_reply_failure(rep, st);
 }
 
 static json_t *page_url(const bus_req *req, const char *slug)
@@ -364,7 +352,7 @@ static sw_status write_components(store_conn *c, const char *page_id, const json
             return SW_EINVAL;
         }
     }
-    return st == SW_OK ? SW_OK : fail(rep, st);
+    return st == SW_OK ? SW_OK : bus_reply_failure(rep, st);
 }
 
 /* A failed write of the page row or its slug: a taken slug is the user's mistake. */
@@ -382,7 +370,7 @@ static sw_status write_failed(store_conn *c, bus_reply *rep, sw_status st)
         bus_reply_clear(rep);
         return bus_reply_error(rep, SW_EINVAL, NULL, "Invalid input.");
     }
-    return fail(rep, st);
+    return bus_reply_failure(rep, st);
 }
 
 /* status_page.changed: the edges drop what they cached of this tenant's pages. Best effort
@@ -470,7 +458,7 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
         return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
     c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     st = begin(c, req, rep, schema, sizeof(schema));
     if (st != SW_OK)
         goto out;
@@ -481,7 +469,7 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
         count = st == SW_OK ? (long)json_integer_value(json_object_get(row, "n")) : 0;
         json_decref(row);
         if (st != SW_OK) {
-            st = fail(rep, st);
+            st = bus_reply_failure(rep, st);
             goto out;
         }
     }
@@ -498,7 +486,7 @@ sw_status status_pages_list(const bus_req *req, bus_reply *rep)
     const char *p[] = {lim, off};
     st = store_query(c, &rows, NULL, sql, 2, p);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     size_t i;
@@ -539,7 +527,7 @@ sw_status status_pages_create(const bus_req *req, bus_reply *rep)
     }
     c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c) {
-        st = fail(rep, SW_EUNAVAILABLE);
+        st = bus_reply_failure(rep, SW_EUNAVAILABLE);
         goto out;
     }
     st = begin(c, req, rep, schema, sizeof(schema));
@@ -582,7 +570,7 @@ sw_status status_pages_create(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     publish_changed(req, page_id, "created", json_string_value(json_object_get(row, "name")));
@@ -608,20 +596,20 @@ sw_status status_pages_get(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
         return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     st = begin(c, req, rep, schema, sizeof(schema));
     if (st != SW_OK)
         goto out;
     st = fetch(c, req, schema, req->param_id, &row);
     if (st == SW_ENOTFOUND) {
-        st = not_found(rep);
+        st = bus_reply_not_found(rep);
         goto out;
     }
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     bus_reply_json(rep, row);
@@ -645,14 +633,14 @@ sw_status status_pages_patch(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
         return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     if (!page_input_read(&in, req, rep, false)) {
         st = SW_EINVAL;
         goto out;
     }
     c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c) {
-        st = fail(rep, SW_EUNAVAILABLE);
+        st = bus_reply_failure(rep, SW_EUNAVAILABLE);
         goto out;
     }
     st = begin(c, req, rep, schema, sizeof(schema));
@@ -674,7 +662,7 @@ sw_status status_pages_patch(const bus_req *req, bus_reply *rep)
                          " WHERE id = $1::uuid",
                          6, p);
         if (st == SW_OK && changed == 0) {
-            st = not_found(rep);
+            st = bus_reply_not_found(rep);
             goto out;
         }
     }
@@ -702,7 +690,7 @@ sw_status status_pages_patch(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     publish_changed(req, req->param_id, "updated", json_string_value(json_object_get(row, "name")));
@@ -726,10 +714,10 @@ sw_status status_pages_delete(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
         return SW_EFORBIDDEN;
     if (!uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     st = begin(c, req, rep, schema, sizeof(schema));
     if (st != SW_OK)
         goto out;
@@ -737,7 +725,7 @@ sw_status status_pages_delete(const bus_req *req, bus_reply *rep)
     st = store_query(c, &gone, &n, "DELETE FROM status_pages WHERE id = $1::uuid RETURNING name", 1,
                      p);
     if (st == SW_OK && n == 0) {
-        st = not_found(rep);
+        st = bus_reply_not_found(rep);
         goto out;
     }
     if (st == SW_OK)
@@ -748,7 +736,7 @@ sw_status status_pages_delete(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     publish_changed(req, req->param_id, "deleted",

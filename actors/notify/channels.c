@@ -58,18 +58,6 @@ static const kind_def *kind_find(const char *k)
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-static sw_status fail(bus_reply *rep, sw_status st)
-{
-    bus_reply_clear(rep);
-    return bus_reply_error(rep, st == SW_EUNAVAILABLE ? SW_EUNAVAILABLE : SW_EINTERNAL, NULL, NULL);
-}
-
-static sw_status not_found(bus_reply *rep)
-{
-    bus_reply_clear(rep);
-    return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Not found.");
-}
-
 static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
 {
     char schema[64];
@@ -82,7 +70,7 @@ static sw_status begin(store_conn *c, const bus_req *req, bus_reply *rep)
     }
     if (st == SW_OK)
         st = channels_seed(c);
-    return st == SW_OK ? SW_OK : fail(rep, st);
+    return st == SW_OK ? SW_OK : bus_reply_failure(rep, st);
 }
 
 /* A query parameter: SW_OK and the value copied (url-decoding not needed: callers accept only
@@ -156,7 +144,7 @@ static sw_status paginate(store_conn *c, const bus_req *req, bus_reply *rep, con
     long count = st == SW_OK ? (long)json_integer_value(json_object_get(row, "n")) : 0;
     json_decref(row);
     if (st != SW_OK)
-        return fail(rep, st);
+        return bus_reply_failure(rep, st);
     long pages = count == 0 ? 1 : (count + size - 1) / size;
     if (page > pages)
         return bus_reply_error(rep, SW_ENOTFOUND, NULL, "Invalid page.");
@@ -168,7 +156,7 @@ static sw_status paginate(store_conn *c, const bus_req *req, bus_reply *rep, con
     p[nparams + 1] = off;
     st = store_query(c, &rows, NULL, rows_sql, nparams + 2, p);
     if (st != SW_OK)
-        return fail(rep, st);
+        return bus_reply_failure(rep, st);
     if (shape)
         rows = shape(rows);
     bus_reply_json(rep, json_pack("{s:I,s:o,s:o,s:o}", "count", (json_int_t)count, "next",
@@ -600,7 +588,7 @@ sw_status channels_list(const bus_req *req, bus_reply *rep)
         return SW_EFORBIDDEN;
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     sw_status st = begin(c, req, rep);
     if (st == SW_OK)
         st = paginate(c, req, rep, "/api/channels/", "", "SELECT count(*) AS n FROM channels",
@@ -634,7 +622,7 @@ sw_status channels_get(const bus_req *req, bus_reply *rep)
         return SW_EFORBIDDEN;
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     sw_status st = begin(c, req, rep);
     if (st == SW_OK) {
         st = fetch(c, &row, req->param_id, false);
@@ -642,7 +630,7 @@ sw_status channels_get(const bus_req *req, bus_reply *rep)
             store_tx_commit(c);
             bus_reply_json(rep, shape_channel(row, NULL));
         } else {
-            st = st == SW_ENOTFOUND ? not_found(rep) : fail(rep, st);
+            st = st == SW_ENOTFOUND ? bus_reply_not_found(rep) : bus_reply_failure(rep, st);
         }
     }
     store_release(app->common->db, c);
@@ -667,7 +655,7 @@ static sw_status write_channel(const bus_req *req, bus_reply *rep, const char *i
         return SW_EINVAL;
     c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     st = begin(c, req, rep);
     if (st != SW_OK)
         goto out;
@@ -675,7 +663,7 @@ static sw_status write_channel(const bus_req *req, bus_reply *rep, const char *i
     if (!create) {
         st = fetch(c, &row, id, true);
         if (st != SW_OK) {
-            st = st == SW_ENOTFOUND ? not_found(rep) : fail(rep, st);
+            st = st == SW_ENOTFOUND ? bus_reply_not_found(rep) : bus_reply_failure(rep, st);
             goto out;
         }
         const kind_def *was = kind_find(json_string_value(json_object_get(row, "kind")));
@@ -687,12 +675,12 @@ static sw_status write_channel(const bus_req *req, bus_reply *rep, const char *i
         k = was;
         st = channels_unseal(&old_sec, app, json_string_value(json_object_get(row, "sealed")));
         if (st != SW_OK) {
-            st = fail(rep, st);
+            st = bus_reply_failure(rep, st);
             goto out;
         }
     }
     if (!k) {
-        st = fail(rep, SW_EINTERNAL);
+        st = bus_reply_failure(rep, SW_EINTERNAL);
         goto out;
     }
     /* The config to check: the stored one, overlaid with what was sent; a secret sent masked
@@ -720,7 +708,7 @@ static sw_status write_channel(const bus_req *req, bus_reply *rep, const char *i
         goto out;
     }
     if (json_object_size(sec) && seal(&sealed, app, sec) != SW_OK) {
-        st = fail(rep, SW_EINTERNAL);
+        st = bus_reply_failure(rep, SW_EINTERNAL);
         goto out;
     }
     pub_text = json_dumps(pub, JSON_COMPACT);
@@ -745,7 +733,7 @@ static sw_status write_channel(const bus_req *req, bus_reply *rep, const char *i
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     char cid[40];
@@ -781,7 +769,7 @@ sw_status channels_patch(const bus_req *req, bus_reply *rep)
     if (!bus_uuid_valid(req->param_id)) {
         if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
             return SW_EFORBIDDEN;
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     }
     return write_channel(req, rep, req->param_id);
 }
@@ -793,10 +781,10 @@ sw_status channels_delete(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_ADMIN) != SW_OK)
         return SW_EFORBIDDEN;
     if (!bus_uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     sw_status st = begin(c, req, rep);
     if (st == SW_OK) {
         const char *p[] = {req->param_id};
@@ -810,7 +798,7 @@ sw_status channels_delete(const bus_req *req, bus_reply *rep)
                             json_string_value(json_object_get(row, "name")));
             st = SW_NO_CONTENT;
         } else {
-            st = st == SW_ENOTFOUND ? not_found(rep) : fail(rep, st);
+            st = st == SW_ENOTFOUND ? bus_reply_not_found(rep) : bus_reply_failure(rep, st);
         }
     }
     json_decref(row);
@@ -829,19 +817,19 @@ sw_status channels_test(const bus_req *req, bus_reply *rep)
     }
     if (!bus_uuid_valid(req->param_id)) {
         json_decref(ids);
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     }
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c) {
         json_decref(ids);
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     }
     sw_status st = begin(c, req, rep);
     if (st != SW_OK)
         goto out;
     st = fetch(c, &row, req->param_id, false);
     if (st != SW_OK) {
-        st = st == SW_ENOTFOUND ? not_found(rep) : fail(rep, st);
+        st = st == SW_ENOTFOUND ? bus_reply_not_found(rep) : bus_reply_failure(rep, st);
         goto out;
     }
     sw_random_hex(rnd, sizeof(rnd));
@@ -857,7 +845,7 @@ sw_status channels_test(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     notify_publish_jobs(req->actor, req->tenant, ids, req->request_id);
@@ -914,7 +902,7 @@ sw_status notifications_list(const bus_req *req, bus_reply *rep)
     const char *p[] = {channel, incident, status};
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     sw_status st = begin(c, req, rep);
     if (st == SW_OK)
         st = paginate(c, req, rep, "/api/notifications/", filters, count_sql, rows_sql, 3, p,
@@ -968,7 +956,7 @@ sw_status incidents_list(const bus_req *req, bus_reply *rep)
     const char *p[] = {endpoint, open};
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     sw_status st = begin(c, req, rep);
     if (st == SW_OK)
         st = paginate(c, req, rep, "/api/incidents/", filters, count_sql, rows_sql, 2, p, NULL);
@@ -1012,10 +1000,10 @@ sw_status incidents_get(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_VIEWER) != SW_OK)
         return SW_EFORBIDDEN;
     if (!bus_uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     sw_status st = begin(c, req, rep);
     if (st == SW_OK) {
         st = incident_detail(c, req->param_id, &row);
@@ -1023,7 +1011,7 @@ sw_status incidents_get(const bus_req *req, bus_reply *rep)
             store_tx_commit(c);
             bus_reply_json(rep, row);
         } else {
-            st = st == SW_ENOTFOUND ? not_found(rep) : fail(rep, st);
+            st = st == SW_ENOTFOUND ? bus_reply_not_found(rep) : bus_reply_failure(rep, st);
         }
     }
     store_release(app->common->db, c);
@@ -1038,10 +1026,10 @@ sw_status incidents_acknowledge(const bus_req *req, bus_reply *rep)
     if (actor_require_role(req, rep, SW_ROLE_MEMBER) != SW_OK)
         return SW_EFORBIDDEN;
     if (!bus_uuid_valid(req->param_id))
-        return not_found(rep);
+        return bus_reply_not_found(rep);
     store_conn *c = store_acquire_tenant(app->common->db, req->tenant);
     if (!c)
-        return fail(rep, SW_EUNAVAILABLE);
+        return bus_reply_failure(rep, SW_EUNAVAILABLE);
     sw_status st = begin(c, req, rep);
     if (st != SW_OK)
         goto out;
@@ -1049,7 +1037,7 @@ sw_status incidents_acknowledge(const bus_req *req, bus_reply *rep)
     st = store_query_one(c, &row, "SELECT closed_at IS NOT NULL AS closed FROM incidents"
                                   " WHERE id = $1::uuid", 1, p);
     if (st != SW_OK) {
-        st = st == SW_ENOTFOUND ? not_found(rep) : fail(rep, st);
+        st = st == SW_ENOTFOUND ? bus_reply_not_found(rep) : bus_reply_failure(rep, st);
         goto out;
     }
     if (json_is_true(json_object_get(row, "closed"))) {
@@ -1080,7 +1068,7 @@ sw_status incidents_acknowledge(const bus_req *req, bus_reply *rep)
     if (st == SW_OK)
         st = store_tx_commit(c);
     if (st != SW_OK) {
-        st = fail(rep, st);
+        st = bus_reply_failure(rep, st);
         goto out;
     }
     bus_reply_json(rep, row);
